@@ -26,3 +26,50 @@ def real_clip() -> Path:
     if not REAL_CLIP.is_file():
         pytest.fail(f"real test clip missing: {REAL_CLIP} (CI lays ../shared beside the clone)")
     return REAL_CLIP
+
+
+# ---- pipeline fixtures (pose of the real clip runs once per test session, through the pose cache) -------------
+@pytest.fixture(scope="session")
+def real_series(real_clip):
+    """LandmarkSeries of the real clip (full model), from the pipeline's pose stage (cached for the session)."""
+    from analyzer.pipeline import AnalyzeOptions, load_series
+
+    return load_series(real_clip, AnalyzeOptions())
+
+
+@pytest.fixture(scope="session")
+def real_analysis(real_clip, real_series, tmp_path_factory):
+    """analyze_clip output (ClipResult) on the real clip, all five outputs, pose from the cache."""
+    from analyzer.pipeline import AnalyzeOptions, analyze_clip
+
+    out = tmp_path_factory.mktemp("real-analysis")
+    return analyze_clip(real_clip, out, AnalyzeOptions())
+
+
+def write_clip(path, frames, fps: float = 30.0, times_s=None):
+    """Write BGR frames as an H.264 clip with the project's writer (helper for tests that need a small video)."""
+    from analyzer.video_out import H264Writer
+
+    frames = list(frames)
+    h, w = frames[0].shape[:2]
+    with H264Writer(path, w, h, fps) as wr:
+        for k, f in enumerate(frames):
+            wr.write(f, None if times_s is None else times_s[k])
+    return path
+
+
+def real_frames(start_s: float = 0.0, stop_s: float = 1e9, scale: float = 1.0):
+    """Yield (t, bgr) frames of the real clip between start_s and stop_s, optionally resized."""
+    import cv2
+
+    from analyzer.video import open_video
+
+    with open_video(REAL_CLIP) as v:
+        for _, t, img in v:
+            if t < start_s:
+                continue
+            if t >= stop_s:
+                break
+            if scale != 1.0:
+                img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            yield t, img

@@ -1,0 +1,446 @@
+"""Offline analysis of a whole clip: prepare (identity, filtering, scale, ground) -> events -> per-stride table ->
+metrics.json summary. The kernels are the ones the stream uses (events.py, metrics.py)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from ..landmarks import LandmarkSeries, PoseLandmark as P
+from ..metrics_defs import APT_REASON, METRICS, fps_warning
+from . import events as ev
+from . import metrics as mk
+from .filters import MAX_GAP_S, cutoff_hz, fill_gaps, lowpass, reject_spikes
+from .identity import correct_swaps, relative_positions, swap_all_legs
+from .scale import Ground, Scale, estimate_ground, leg_length_px, make_scale, to_body_frame
+from .summary import entry, pattern_entry, strike_pattern
+from .view import ViewInfo, detect_view
+
+SCHEMA_VERSION = 1
+LEG_IDS = [P.LEFT_KNEE, P.RIGHT_KNEE, P.LEFT_ANKLE, P.RIGHT_ANKLE, P.LEFT_HEEL, P.RIGHT_HEEL,
+           P.LEFT_FOOT_INDEX, P.RIGHT_FOOT_INDEX]
+SIDES = ("left", "right")
+MIN_FRAMES = 10
+
+
+@dataclass(frozen=True)
+class GaitEvent:
+    """One gait event. t: seconds (sub-frame precision), frame: nearest frame index in the series."""
+
+    t: float
+    frame: int
+    side: str  # "left" | "right"
+    kind: str  # "ic" | "to"
+
+
+@dataclass
+class Prepared:
+    """Cleaned landmarks of a clip. xy: (T,33,2) image px, swaps corrected, gap-filled, low-passed; body: (T,33,2)
+    body frame px (forward/up, see scale.to_body_frame); signals: per-foot FootSignals in leg lengths."""
+
+    t: np.ndarray
+    fps: float
+    xy: np.ndarray
+    body: np.ndarray
+    view: ViewInfo
+    scale: Scale
+    ground: Ground
+    period: float
+    signals: dict
+    swap_fraction: float
+    glitch_fraction: float
+    cutoff_hz: float
+
+
+@dataclass
+class GaitAnalysis:
+    metrics: dict
+    events: list[GaitEvent]
+    strides: list[dict]
+    view: str
+    facing: str
+    near_side: str | None
+    filtered_xy: np.ndarray
+    prepared: Prepared | None = field(default=None, repr=False)
+
+
+def _near_track_is_left(z: np.ndarray, vis: np.ndarray) -> bool | None:
+    """Which labelled leg is nearer the camera (smaller MediaPipe z, higher visibility); None if undecidable."""
+    li = [P.LEFT_HIP, P.LEFT_KNEE, P.LEFT_ANKLE, P.LEFT_HEEL]
+    ri = [P.RIGHT_HIP, P.RIGHT_KNEE, P.RIGHT_ANKLE, P.RIGHT_HEEL]
+    score = 0.0
+    dz = np.nanmedian(z[:, ri] - z[:, li]) if np.isfinite(z[:, li]).any() else np.nan
+    if np.isfinite(dz) and abs(dz) > 1e-6:
+        score += np.sign(dz)  # right farther (bigger z) -> left near
+    dv = np.nanmedian(vis[:, li] - vis[:, ri]) if np.isfinite(vis[:, li]).any() else np.nan
+    if np.isfinite(dv) and abs(dv) > 0.02:
+        score += np.sign(dv)
+    return None if score == 0 else bool(score > 0)
+
+
+def foot_signals(body: np.ndarray, side: str, leg_px: float) -> ev.FootSignals:
+    ids = mk.side_ids(side)
+    hip_f = mk.hip_mid(body)[:, 0]
+    heel_up, toe_up = body[:, ids["heel"], 1], body[:, ids["toe"], 1]
+    return ev.FootSignals(
+        fwd_rel=(body[:, ids["heel"], 0] - hip_f) / leg_px,
+        heel_h=(heel_up - ev.belt_level(heel_up)) / leg_px,
+        toe_h=(toe_up - ev.belt_level(toe_up)) / leg_px,
+        toe_fwd_rel=(body[:, ids["toe"], 0] - hip_f) / leg_px,
+    )
+
+
+def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
+    """Identity correction, glitch rejection, gap filling, low-pass, scale, ground and body frame."""
+    if series.n_frames < MIN_FRAMES or series.detected.sum() < MIN_FRAMES:
+        raise InputError(f"only {int(series.detected.sum())} frames with a detected runner (need at least "
+                         f"{MIN_FRAMES})", "Film a longer clip with the whole body in frame.")
+    fps = series.fps
+    xy = np.array(series.xy, dtype=float, copy=True)
+    z = np.array(series.z, dtype=float, copy=True)
+    vis = np.array(series.visibility, dtype=float, copy=True)
+    view = detect_view(xy)
+    leg_px = leg_length_px(xy)
+    if not np.isfinite(leg_px) or leg_px <= 0:
+        raise InputError("the runner's legs were not found in the clip", "Film with the whole body in frame.")
+    swap_fraction = 0.0
+    if view.view in ("side", "oblique", "mixed"):
+        xy, swapped = correct_swaps(xy, leg_px, extra=[z, vis])
+        swap_fraction = float(swapped.any(axis=1).mean())
+    rel = relative_positions(xy, leg_px)[:, LEG_IDS]
+    bad = reject_spikes(rel, fps)
+    glitch_fraction = float(bad.any(axis=1).mean())
+    sub = xy[:, LEG_IDS]
+    sub[bad] = np.nan
+    xy[:, LEG_IDS] = sub
+    xy = fill_gaps(xy, max(1, int(round(MAX_GAP_S * fps))))
+    xy = lowpass(xy, fps)
+    if view.near_side is not None:
+        near_left = _near_track_is_left(z, vis)
+        if near_left is not None and near_left != (view.near_side == "left"):
+            swap_all_legs([xy])
+    side_view = view.view in ("side", "oblique")
+    ground = estimate_ground(xy, leg_px, series.width, series.height, side_view)
+    body = to_body_frame(xy, ground, view.facing_sign if side_view or view.view == "mixed" else 0)
+    signals = {s: foot_signals(body, s, leg_px) for s in SIDES}
+    if side_view or view.view == "mixed":
+        periods = [ev.stride_period(signals[s].fwd_rel, fps) for s in SIDES]
+    else:
+        periods = [ev.stride_period(signals[s].foot_h, fps) for s in SIDES]
+    period = float(np.nanmedian(periods)) if np.isfinite(periods).any() else float("nan")
+    return Prepared(series.t, fps, xy, body, view, make_scale(leg_px, height_cm), ground, period, signals,
+                    swap_fraction, glitch_fraction, cutoff_hz(fps))
+
+
+def detect_events(prep: Prepared) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """side -> (IC fractional indices, TO fractional indices aligned with IC)."""
+    out = {}
+    if not np.isfinite(prep.period):
+        return {s: (np.zeros(0), np.zeros(0)) for s in SIDES}
+    for s in SIDES:
+        if prep.view.view in ("rear", "front"):
+            out[s] = ev.stance_edges(prep.signals[s].foot_h, prep.period)
+        else:
+            out[s] = ev.detect_side_events(prep.signals[s], prep.period)
+    return out
+
+
+def _time_at(t: np.ndarray, i: float) -> float:
+    if not np.isfinite(i):
+        return float("nan")
+    return float(np.interp(i, np.arange(len(t)), t))
+
+
+def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None = None,
+                 pelvis_zero: float = 0.0) -> list[dict]:
+    """One row per initial contact (both feet, time order) with every per-step metric (NaN = not measured)."""
+    t, leg = prep.t, prep.scale.leg_px
+    ppc = prep.scale.px_per_cm
+    rows = []
+    allic = sorted([(ic, s, k) for s in SIDES for k, ic in enumerate(evs[s][0])])
+    step_times = np.diff([_time_at(t, a[0]) for a in allic]) if len(allic) > 1 else np.zeros(0)
+    med_step = float(np.median(step_times)) if len(step_times) else float("nan")
+    side_view = prep.view.view == "side"
+    for j, (ic, side, k) in enumerate(allic):
+        other = "right" if side == "left" else "left"
+        ics_same, tos_same = evs[side]
+        to = tos_same[k] if k < len(tos_same) else np.nan
+        t_ic, t_to = _time_at(t, ic), _time_at(t, to)
+        prev = allic[j - 1] if j > 0 else None
+        nxt = allic[j + 1] if j + 1 < len(allic) else None
+        step_ms = (t_ic - _time_at(t, prev[0])) * 1000 if prev and prev[1] == other else np.nan
+        if np.isfinite(step_ms) and not (0.6 * med_step * 1000 <= step_ms <= 1.5 * med_step * 1000):
+            step_ms = np.nan
+        stride_ms = (_time_at(t, ics_same[k + 1]) - t_ic) * 1000 if k + 1 < len(ics_same) else np.nan
+        if np.isfinite(stride_ms) and not (1.2 * med_step * 1000 <= stride_ms <= 3.0 * med_step * 1000):
+            stride_ms = np.nan
+        contact_ms = (t_to - t_ic) * 1000
+        flight_ms = (_time_at(t, nxt[0]) - t_to) * 1000 if nxt and nxt[1] == other else np.nan
+        if np.isfinite(flight_ms) and flight_ms < -0.5 * 1000 * med_step:
+            flight_ms = np.nan
+        row = {"index": j, "side": side, "ic_t": t_ic, "ic_frame": int(round(ic)), "to_t": t_to,
+               "step_time_ms": step_ms, "stride_time_ms": stride_ms, "cadence_spm": 60000.0 / step_ms,
+               "contact_time_ms": contact_ms, "flight_time_ms": flight_ms,
+               "duty_factor_pct": 100.0 * contact_ms / stride_ms}
+        if side_view:
+            m = mk.ic_metrics(prep.body, side, ic, leg)
+            st = mk.stance_metrics(prep.body, side, ic, to)
+            row.update({k2: m[k2] for k2 in ("overstride_pct_leg", "shank_angle_ic_deg", "knee_flexion_ic_deg")})
+            row["overstride_cm"] = m["overstride_px"] / ppc if ppc else np.nan
+            row["foot_angle_ic_deg"] = m["foot_angle_ic_deg"]
+            row["foot_angle_mid_deg"] = st["foot_angle_mid_deg"]
+            for k2 in ("knee_flexion_peak_deg", "hip_extension_to_deg", "trunk_lean_deg"):
+                row[k2] = st[k2]
+            vo = mk.vertical_oscillation_px(prep.body, ic, nxt[0]) if nxt else np.nan
+            row["vertical_oscillation_pct_leg"] = 100.0 * vo / leg
+            row["vertical_oscillation_cm"] = vo / ppc if ppc else np.nan
+        if prep.view.view in ("rear", "front"):
+            end = to if np.isfinite(to) else ic
+            fppa = [mk.knee_fppa_deg(prep.xy[i], side, prep.view.view)
+                    for i in range(int(np.ceil(ic)), int(np.floor(end)) + 1)]
+            row["knee_fppa_deg"] = float(np.nanmax(fppa)) if fppa else np.nan
+            if prev and prev[1] == other:
+                lat = 1.0 if prep.view.view == "rear" else -1.0
+                hx = {s_: prep.xy[:, mk.side_ids(s_)["heel"], 0] for s_ in SIDES}
+                r_x = mk.at(hx["right"], ic if side == "right" else prev[0])
+                l_x = mk.at(hx["left"], ic if side == "left" else prev[0])
+                w_px = float((r_x - l_x) * lat)
+                row["step_width_pct_leg"] = 100.0 * w_px / leg
+                row["step_width_cm"] = w_px / ppc if ppc else np.nan
+            if pelvis_right_up is not None:
+                row["pelvic_drop_deg"] = mk.contralateral_drop_deg(pelvis_right_up, side, ic, end, pelvis_zero)
+        rows.append(row)
+    # foot-strike angle: foot inclination at IC minus the median foot-flat (mid-stance) inclination of that foot
+    if side_view:
+        for side in SIDES:
+            mids = [r["foot_angle_mid_deg"] for r in rows if r["side"] == side]
+            ref = float(np.nanmedian(mids)) if np.isfinite(mids).any() else np.nan
+            for r in rows:
+                if r["side"] == side:
+                    r["foot_strike_angle_deg"] = r["foot_angle_ic_deg"] - ref
+                    r["foot_strike_pattern"] = strike_pattern(r["foot_strike_angle_deg"])
+    return rows
+
+
+# ---- availability and quality -------------------------------------------------------------------------------------
+
+TEMPORAL = ("cadence_spm", "step_time_ms", "contact_time_ms", "flight_time_ms", "duty_factor_pct")
+SIDE_ONLY = ("overstride_cm", "overstride_pct_leg", "shank_angle_ic_deg", "foot_strike_angle_deg",
+             "foot_strike_pattern", "knee_flexion_ic_deg", "knee_flexion_peak_deg", "hip_extension_to_deg",
+             "trunk_lean_deg", "vertical_oscillation_cm", "vertical_oscillation_pct_leg")
+FRONTAL = ("pelvic_drop_deg", "knee_fppa_deg", "step_width_cm", "step_width_pct_leg")
+NEEDS_SCALE = ("overstride_cm", "vertical_oscillation_cm", "step_width_cm")
+
+
+def view_reason(name: str, view: str) -> str | None:
+    """None when the view supports metric `name`, else the reason it is refused."""
+    if name in TEMPORAL:
+        if name == "cadence_spm" or name == "step_time_ms":
+            return None if view != "mixed" else "the camera view changes during the clip: film one steady view"
+        if view in ("side", "oblique"):
+            return None
+        return f"{METRICS[name].label} needs a side view (toe-off cannot be timed from a {view} view)"
+    if name in SIDE_ONLY:
+        if view == "side":
+            return None
+        return (f"{METRICS[name].label} needs a side view with the camera perpendicular to the treadmill; this clip "
+                f"is a {view} view")
+    if name in FRONTAL:
+        if view in ("rear", "front"):
+            return None
+        return f"{METRICS[name].label} needs a rear (or front) view; this clip is a {view} view"
+    return None
+
+
+def quality_flags(series: LandmarkSeries, prep: Prepared) -> dict:
+    """Clip-level quality: visibility, body in frame, camera perpendicular, identity corrections, frame rate."""
+    warnings: list[str] = []
+    leg_vis = series.visibility[:, LEG_IDS]
+    near = prep.view.near_side
+    if near:
+        ids = [i for i in LEG_IDS if P(i).name.startswith(near.upper())]
+        vis = float(np.nanmedian(series.visibility[:, ids])) if np.isfinite(series.visibility[:, ids]).any() else 1.0
+    else:
+        vis = float(np.nanmedian(leg_vis)) if np.isfinite(leg_vis).any() else 1.0
+    if vis < 0.5:
+        warnings.append(f"Legs poorly visible (median visibility {vis:.2f}): improve lighting and contrast between "
+                        "legs, shoes and background.")
+    xy = series.xy
+    outside = ((xy[..., 0] < 0) | (xy[..., 0] > series.width) | (xy[..., 1] < 0) | (xy[..., 1] > series.height))
+    body_ids = [P.NOSE, P.LEFT_HEEL, P.RIGHT_HEEL, P.LEFT_FOOT_INDEX, P.RIGHT_FOOT_INDEX]
+    out_frac = float(np.mean(outside[:, body_ids].any(axis=1)))
+    det_frac = float(series.detected.mean())
+    if out_frac > 0.05:
+        warnings.append(f"Body partly out of frame in {100 * out_frac:.0f} % of frames: frame the whole runner, head "
+                        "to feet.")
+    if det_frac < 0.9:
+        warnings.append(f"Runner detected in only {100 * det_frac:.0f} % of frames.")
+    perpendicular = True
+    if prep.view.view == "side" and prep.view.width_ratio > 0.18:
+        perpendicular = False
+        warnings.append("Camera may not be perpendicular to the treadmill (hips and shoulders appear apart): place "
+                        "it square to the runner's side, at hip height, 3 m or more away.")
+    if prep.view.view in ("oblique", "mixed"):
+        perpendicular = False
+        warnings.append(f"Camera view is {prep.view.view}: film straight from the side (sagittal metrics) or straight "
+                        "from behind (pelvic drop).")
+    if abs(prep.ground.roll_deg) > 3:
+        warnings.append(f"Camera rolled {prep.ground.roll_deg:.1f} deg (corrected from the belt line): level it.")
+    if prep.swap_fraction > 0.2:
+        warnings.append(f"Left/right leg labels corrected in {100 * prep.swap_fraction:.0f} % of frames: per-side "
+                        "values may mix legs.")
+    return {"warnings": warnings, "leg_visibility": round(vis, 3), "out_of_frame_fraction": round(out_frac, 3),
+            "detected_fraction": round(det_frac, 3), "camera_perpendicular": perpendicular,
+            "camera_roll_deg": round(prep.ground.roll_deg, 2), "swap_corrected_fraction": round(prep.swap_fraction, 3),
+            "glitch_rejected_fraction": round(prep.glitch_fraction, 3), "lowpass_cutoff_hz": round(prep.cutoff_hz, 2),
+            "stride_period_s": round(prep.period / prep.fps, 4) if np.isfinite(prep.period) else None,
+            "fps_limited": []}
+
+
+# ---- pelvis line (rear view) --------------------------------------------------------------------------------------
+
+PELVIS_MIN_QUALITY = 0.5
+PELVIS_MIN_FRAME_SHARE = 0.6
+PELVIS_MIN_STANCES = 6
+
+
+def pelvis_signal(series: LandmarkSeries, view: str) -> tuple[np.ndarray | None, str | None, str | None]:
+    """(per-frame obliquity, body right side up in degrees; source name; reason if unusable).
+
+    Prefers two markers (aux "pelvis_marker_deg"), else the waistband edge (aux "pelvis_band_deg"); a frame counts
+    when its quality (aux "..._quality") is >= 0.5; the source is usable when >= 60 % of frames pass.
+    """
+    reasons = []
+    for key, label in (("pelvis_marker_deg", "markers"), ("pelvis_band_deg", "waistband")):
+        if key not in series.aux:
+            continue
+        ang = np.array(series.aux[key], dtype=float)
+        q = np.array(series.aux.get(key.replace("_deg", "_quality"), np.isfinite(ang).astype(float)), dtype=float)
+        ok = np.isfinite(ang) & (np.nan_to_num(q) >= PELVIS_MIN_QUALITY)
+        share = float(ok.mean()) if len(ok) else 0.0
+        if share >= PELVIS_MIN_FRAME_SHARE:
+            ang[~ok] = np.nan
+            ang = fill_gaps(ang, max(1, int(round(MAX_GAP_S * series.fps))))
+            return mk.pelvis_right_up_deg(ang, view), label, None
+        reasons.append(f"the {label} line was found in only {100 * share:.0f} % of frames")
+    if not reasons:
+        reasons.append("no pelvis line was measured from the image")
+    return None, None, ("Pelvic drop not measurable: " + "; ".join(reasons) + ". MediaPipe's hip points read only "
+                        "about 40 % of the true drop, so they are not used. Fix: wear shorts that contrast with the "
+                        "shirt (tuck the shirt in) or put two high-contrast markers (stickers or a strip of tape) "
+                        "across the back of the pelvis, and film from straight behind.")
+
+
+# ---- analyze ------------------------------------------------------------------------------------------------------
+
+def _stride_rows_for_json(rows: list[dict]) -> list[dict]:
+    out = []
+    for r in rows:
+        d = {}
+        for k, v in r.items():
+            if isinstance(v, (float, np.floating)):
+                d[k] = None if not np.isfinite(v) else round(float(v), 3)
+            elif isinstance(v, np.integer):
+                d[k] = int(v)
+            else:
+                d[k] = v
+        out.append(d)
+    return out
+
+
+def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, pelvis_source: str | None,
+                  hip_hint: float | None, quality: dict) -> dict:
+    view = prep.view.view
+    fps = prep.fps
+    sides = np.array([r["side"] for r in rows]) if rows else np.zeros(0, dtype=str)
+
+    def col(name: str) -> np.ndarray:
+        return np.array([r.get(name, np.nan) for r in rows], dtype=float) if rows else np.zeros(0)
+
+    summary: dict = {}
+    for name, m in METRICS.items():
+        if name == "anterior_pelvic_tilt_deg":
+            summary[name] = entry(name, np.zeros(0), sides, available=False, reason=APT_REASON)
+            continue
+        reason = view_reason(name, view)
+        available = reason is None
+        if available and name in NEEDS_SCALE and prep.scale.px_per_cm is None:
+            available, reason = False, (f"{m.label} in cm needs the runner's height (--height-cm); see the "
+                                        "% leg length value instead")
+        if available and name == "pelvic_drop_deg" and pelvis_reason:
+            available, reason = False, pelvis_reason
+        warning = fps_warning(name, fps) if available else None
+        if warning:
+            quality["fps_limited"].append(name)
+        if name == "foot_strike_pattern":
+            summary[name] = pattern_entry(col("foot_strike_angle_deg"), sides, available, reason, warning)
+            continue
+        value = None
+        if name == "cadence_spm" and available and np.isfinite(prep.period):
+            value = 120.0 * fps / prep.period  # two steps per stride period (autocorrelation of the foot signals)
+        e = entry(name, col(name), sides, available, reason, value=value, warning=warning)
+        if name == "pelvic_drop_deg":
+            e["source"] = pelvis_source
+            e["hint_hip_landmarks_deg"] = None if hip_hint is None or not np.isfinite(hip_hint) else round(hip_hint, 2)
+            e["hint_label"] = ("qualitative hint only: MediaPipe hip points read about 40 % of the true drop plus a "
+                               "2-3 degree stance-locked artefact")
+        summary[name] = e
+    for name in quality["fps_limited"]:
+        w = summary[name]["warning"]
+        if w and w not in quality["warnings"]:
+            quality["warnings"].append(w)
+    return summary
+
+
+def analyze(series: LandmarkSeries, height_cm: float | None = None,
+            treadmill_speed_kmh: float | None = None) -> GaitAnalysis:
+    """Whole-clip gait analysis: events, per-stride table and the metrics.json dictionary (schema_version 1)."""
+    if height_cm is not None and not (50 <= height_cm <= 250):
+        raise InputError(f"height {height_cm} cm is not plausible", "Give the runner's standing height in cm, "
+                         "e.g. --height-cm 178.")
+    prep = prepare(series, height_cm)
+    evs = detect_events(prep)
+    view = prep.view.view
+    pelvis, pelvis_source, pelvis_reason = (None, None, None)
+    hip_hint = None
+    zero = 0.0
+    if view in ("rear", "front"):
+        pelvis, pelvis_source, pelvis_reason = pelvis_signal(series, view)
+        if pelvis is not None:
+            zero = float(np.nanmedian(pelvis))
+        hip = mk.pelvis_right_up_deg(mk.hip_line_deg(prep.xy), view)
+        hints = [mk.contralateral_drop_deg(hip, s, a, b, float(np.nanmedian(hip)))
+                 for s in SIDES for a, b in zip(*evs[s])]
+        hip_hint = float(np.nanmedian(hints)) if np.isfinite(hints).any() else None
+    rows = stride_table(prep, evs, pelvis, zero)
+    if pelvis is not None:
+        n_ok = int(np.isfinite([r.get("pelvic_drop_deg", np.nan) for r in rows]).sum())
+        if n_ok < PELVIS_MIN_STANCES:
+            pelvis_reason = (f"Pelvic drop not measurable: only {n_ok} stances had a usable pelvis line (need "
+                             f"{PELVIS_MIN_STANCES}). Film at least 10 strides from straight behind.")
+    if treadmill_speed_kmh:
+        for r in rows:
+            r["step_length_cm"] = treadmill_speed_kmh / 3.6 * r["step_time_ms"] / 10.0
+    quality = quality_flags(series, prep)
+    summary = build_summary(prep, rows, pelvis_reason, pelvis_source, hip_hint, quality)
+    events = sorted([GaitEvent(_time_at(prep.t, i), int(round(i)), s, kind)
+                     for s in SIDES for kind, arr in zip(("ic", "to"), evs[s]) for i in arr if np.isfinite(i)],
+                    key=lambda e: e.t)
+    capture = series.meta.get("capture_fps")
+    metrics = {
+        "schema_version": SCHEMA_VERSION,
+        "clip": {"fps": round(prep.fps, 3), "capture_fps": capture, "frames": int(series.n_frames),
+                 "duration_s": round(float(series.t[-1] - series.t[0]) + 1 / prep.fps, 3),
+                 "width": int(series.width), "height": int(series.height)},
+        "view": view, "facing": prep.view.facing, "near_side": prep.view.near_side,
+        "quality": quality,
+        "scale": {"source": prep.scale.source, "px_per_cm": None if prep.scale.px_per_cm is None
+                  else round(prep.scale.px_per_cm, 4), "leg_length_px": round(prep.scale.leg_px, 2),
+                  "height_cm": prep.scale.height_cm,
+                  "note": None if prep.scale.px_per_cm else "no height given: lengths in % of leg length"},
+        "summary": summary,
+        "strides": _stride_rows_for_json(rows),
+        "events": [{"t": round(e.t, 4), "frame": e.frame, "side": e.side, "kind": e.kind} for e in events],
+    }
+    return GaitAnalysis(metrics, events, rows, view, prep.view.facing, prep.view.near_side, prep.xy, prep)

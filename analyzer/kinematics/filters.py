@@ -1,0 +1,99 @@
+"""Gap filling and low-pass filtering of landmark trajectories.
+
+Cut-off choice (documented in docs/metrics.md): running kinematics from video are usually low-passed at 6-15 Hz
+(Winter, *Biomechanics and Motor Control of Human Movement*, 4th ed., ch. 2: residual analysis gives 6-10 Hz for
+most markers, higher for the foot at contact). We use ``cutoff_hz(fps) = min(12, 0.3 * fps)``: 12 Hz from 40 fps up,
+9 Hz at 30 fps and 7.5 Hz at 25 fps, so the cut-off always stays well below Nyquist (0.5 * fps) where pose jitter
+lives. Offline: 2nd-order Butterworth run forward and backward (``filtfilt``: zero phase, effective 4th order).
+Streaming: the same zero-phase filter applied to the bounded buffer behind the current frame (events are emitted
+with a delay anyway), so no causal filter lag enters the event times.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import butter, sosfiltfilt
+
+MAX_CUTOFF_HZ = 12.0
+CUTOFF_FRACTION_OF_FPS = 0.3
+#: Longest dropout filled by linear interpolation, in seconds.
+MAX_GAP_S = 0.2
+
+
+def cutoff_hz(fps: float) -> float:
+    """Low-pass cut-off in Hz for a given frame rate: min(12 Hz, 0.3 * fps)."""
+    return float(min(MAX_CUTOFF_HZ, CUTOFF_FRACTION_OF_FPS * fps))
+
+
+def fill_gaps(x: np.ndarray, max_gap: int) -> np.ndarray:
+    """Linearly interpolate runs of NaN of at most `max_gap` samples along axis 0.
+
+    x: (T, ...) float. Gaps at the ends and longer gaps stay NaN. Returns a new array.
+    """
+    x = np.array(x, dtype=float, copy=True)
+    flat = x.reshape(len(x), -1)
+    idx = np.arange(len(x))
+    for j in range(flat.shape[1]):
+        col = flat[:, j]
+        bad = np.isnan(col)
+        if not bad.any() or bad.all():
+            continue
+        good = ~bad
+        filled = np.interp(idx, idx[good], col[good])
+        # length of each NaN run, broadcast to its members
+        edges = np.diff(np.concatenate([[0], bad.astype(np.int8), [0]]))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        for a, b in zip(starts, stops):
+            if a == 0 or b == len(col) or (b - a) > max_gap:
+                continue
+            col[a:b] = filled[a:b]
+    return x
+
+
+def lowpass(x: np.ndarray, fps: float, fc_hz: float | None = None) -> np.ndarray:
+    """Zero-phase Butterworth low-pass along axis 0 of x (T, ...), NaN-aware.
+
+    Each contiguous run of finite samples is filtered on its own (runs shorter than the filter's padding are left
+    as they are). Returns a new array; NaN stay NaN.
+    """
+    fc = cutoff_hz(fps) if fc_hz is None else fc_hz
+    x = np.asarray(x, dtype=float)
+    if len(x) < 4 or fc >= 0.49 * fps:
+        return x.copy()
+    sos = butter(2, fc / (0.5 * fps), output="sos")
+    out = x.copy()
+    flat_in = x.reshape(len(x), -1)
+    flat = out.reshape(len(x), -1)
+    finite = np.isfinite(flat_in)
+    all_finite = finite.all(axis=0)
+    cols = np.flatnonzero(all_finite)
+    pad = 3 * (2 * len(sos) + 1)
+    if len(cols) and len(x) > pad:
+        flat[:, cols] = sosfiltfilt(sos, flat_in[:, cols], axis=0)
+    for j in np.flatnonzero(~all_finite):
+        f = finite[:, j]
+        edges = np.diff(np.concatenate([[0], f.astype(np.int8), [0]]))
+        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            if b - a > pad:
+                flat[a:b, j] = sosfiltfilt(sos, flat_in[a:b, j])
+    return out
+
+
+def reject_spikes(rel: np.ndarray, fps: float, threshold: float = 0.2) -> np.ndarray:
+    """Hampel-type glitch rejection. rel: (T, n, 2) positions relative to the hip in leg lengths.
+
+    MediaPipe sometimes collapses the far leg onto the near one for a frame or two (seen on the real side clip at
+    30 fps). A point further than `threshold` leg lengths from the running median over +-max(2, 0.05 s * fps) frames
+    is set to NaN (gap filling then bridges it). Returns (T, n) bool mask of rejected points.
+    """
+    from scipy.ndimage import median_filter
+
+    k = max(2, int(round(0.05 * fps)))
+    T = len(rel)
+    if T < 2 * k + 1:
+        return np.zeros(rel.shape[:2], dtype=bool)
+    flat = rel.reshape(T, -1)
+    filled = fill_gaps(flat, T)  # median_filter cannot take NaN
+    filled = np.where(np.isnan(filled), 0.0, filled)
+    med = median_filter(filled, size=(2 * k + 1, 1), mode="nearest").reshape(rel.shape)
+    dev = np.linalg.norm(rel - med, axis=-1)
+    return np.nan_to_num(dev, nan=0.0) > threshold

@@ -1,0 +1,184 @@
+"""Left/right leg identity: undo MediaPipe's near/far leg label swaps from temporal continuity.
+
+In side view MediaPipe swaps the labels of the near and far legs for runs of 1-5 frames while the legs cross
+(10-11 % of frames with the full model, 5-6 % with the heavy model: ../shared/reference/synthetic.md). The legs move
+in anti-phase, so at a crossing the true tracks have opposite velocities: a wrong assignment shows as a jump in
+acceleration. We pick, per frame, "as labelled" or "swapped" for each landmark group (knee; ankle+heel+toe) by a
+Viterbi search minimising
+
+    sum_t ||P_t(s_t) - 2 P_{t-1}(s_{t-1}) + P_{t-2}(s_{t-2})||^2  +  SWAP_PENALTY * n_landmarks * s_t
+
+with positions relative to the hip midpoint in leg lengths (so the cost is invariant to translation and scale).
+The small per-frame penalty makes "mostly as labelled" win the global left/right ambiguity. The same transition
+cost serves offline (full backtrack) and streaming (:class:`LaggedSwapTracker`, fixed-lag backtrack).
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from ..landmarks import PoseLandmark as P
+
+#: Landmark groups whose labels are swapped together: (left ids, right ids).
+GROUPS: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = (
+    ((P.LEFT_KNEE,), (P.RIGHT_KNEE,)),
+    ((P.LEFT_ANKLE, P.LEFT_HEEL, P.LEFT_FOOT_INDEX), (P.RIGHT_ANKLE, P.RIGHT_HEEL, P.RIGHT_FOOT_INDEX)),
+)
+SWAP_PENALTY = 0.02  # per landmark per frame, in (leg lengths / frame^2)^2
+_COMBOS = [(a, b, c) for a in (0, 1) for b in (0, 1) for c in (0, 1)]
+
+
+def _group_positions(rel: np.ndarray, left: tuple[int, ...], right: tuple[int, ...]) -> np.ndarray:
+    """(T, 2 states, 2 tracks, k, 2): state 0 as labelled, state 1 swapped."""
+    lt, rt = rel[:, list(left)], rel[:, list(right)]
+    keep = np.stack([lt, rt], axis=1)
+    swap = np.stack([rt, lt], axis=1)
+    return np.stack([keep, swap], axis=1)
+
+
+def _accel_costs(pos: np.ndarray) -> np.ndarray:
+    """(T, 8) squared-acceleration cost for each (s_{t-2}, s_{t-1}, s_t) combo; rows 0,1 are zero. NaN terms -> 0."""
+    T = len(pos)
+    out = np.zeros((T, 8))
+    if T < 3:
+        return out
+    for k, (a, b, c) in enumerate(_COMBOS):
+        acc = pos[2:, c] - 2 * pos[1:-1, b] + pos[:-2, a]
+        out[2:, k] = np.nansum(acc * acc, axis=(1, 2, 3))
+    return out
+
+
+def relative_positions(xy: np.ndarray, leg_px: float) -> np.ndarray:
+    """(T,33,2) landmarks relative to the hip midpoint, in leg lengths."""
+    hip = 0.5 * (xy[:, P.LEFT_HIP] + xy[:, P.RIGHT_HIP])
+    return (xy - hip[:, None, :]) / leg_px
+
+
+def viterbi_swaps(costs: np.ndarray, penalty: float) -> np.ndarray:
+    """Offline Viterbi over (s_{t-1}, s_t) pairs. costs: (T, 8) from :func:`_accel_costs`.
+
+    Returns (T,) bool: frame is swapped. Pure-Python scalar loop (about 1.5 us per frame).
+    """
+    T = len(costs)
+    if T < 3:
+        return np.zeros(T, dtype=bool)
+    pen = float(penalty)
+    # D[2*s_prev + s_cur] at t=1
+    D = [0.0, pen, pen, 2 * pen]
+    back = bytearray(4 * T)
+    rows = costs.tolist()
+    for t in range(2, T):
+        c = rows[t]
+        nd = [0.0, 0.0, 0.0, 0.0]
+        for b in (0, 1):
+            for cc in (0, 1):
+                k = 2 * b + cc
+                v0 = D[b] + c[k]
+                v1 = D[2 + b] + c[4 + k]
+                if v0 <= v1:
+                    nd[k] = v0 + pen * cc
+                else:
+                    nd[k] = v1 + pen * cc
+                    back[4 * t + k] = 1
+        D = nd
+    s = np.zeros(T, dtype=bool)
+    state = int(np.argmin(D))
+    s[T - 1], s[T - 2] = state & 1, state >> 1
+    for t in range(T - 1, 1, -1):
+        a = back[4 * t + state]
+        s[t - 2] = a
+        state = 2 * a + (state >> 1)
+    return s
+
+
+def apply_swaps(xy: np.ndarray, swapped: np.ndarray, left: tuple[int, ...], right: tuple[int, ...]) -> None:
+    """Swap the given left/right landmark groups in place on frames where `swapped` is True (works on (T,33[,k]))."""
+    if not swapped.any():
+        return
+    li, ri = list(left), list(right)
+    tmp = xy[swapped][:, li].copy()
+    sub = xy[swapped]
+    sub[:, li] = sub[:, ri]
+    sub[:, ri] = tmp
+    xy[swapped] = sub
+
+
+def correct_swaps(xy: np.ndarray, leg_px: float, extra: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return (corrected copy of xy (T,33,2), swapped mask (T, n_groups) bool).
+
+    `extra`: other per-landmark arrays (T,33[,k]) swapped the same way in place (visibility, z...).
+    """
+    out = np.array(xy, dtype=float, copy=True)
+    rel = relative_positions(out, leg_px)
+    masks = np.zeros((len(xy), len(GROUPS)), dtype=bool)
+    for g, (left, right) in enumerate(GROUPS):
+        pos = _group_positions(rel, left, right)
+        s = viterbi_swaps(_accel_costs(pos), SWAP_PENALTY * len(left))
+        masks[:, g] = s
+        apply_swaps(out, s, left, right)
+        for arr in extra or []:
+            apply_swaps(arr, s, left, right)
+    return out, masks
+
+
+def swap_all_legs(arrays: list[np.ndarray]) -> None:
+    """Swap every leg landmark group (hips too) on all frames, in place: used to fix the global left/right labels."""
+    every = (((P.LEFT_HIP,), (P.RIGHT_HIP,)),) + GROUPS
+    for arr in arrays:
+        for left, right in every:
+            apply_swaps(arr, np.ones(len(arr), bool), left, right)
+
+
+class LaggedSwapTracker:
+    """Streaming form of :func:`correct_swaps`: fixed-lag Viterbi, decisions `lag` frames behind the input.
+
+    push(rel33) takes one frame's landmarks relative to the hip midpoint in leg lengths (33,2) and returns a list
+    of per-group swap decisions for the frame `lag` frames back (or None while filling up).
+    """
+
+    def __init__(self, lag: int = 6) -> None:
+        self.lag = lag
+        self.reset()
+
+    def reset(self) -> None:
+        self._hist: deque = deque(maxlen=3)  # last positions per group: list of (2,2,k,2)
+        self._D = [np.array([0.0, np.inf, np.inf, np.inf]) for _ in GROUPS]
+        self._back: list[deque] = [deque(maxlen=self.lag + 2) for _ in GROUPS]
+        self._n = 0
+
+    def push(self, rel: np.ndarray) -> list[bool] | None:
+        pos = []
+        for left, right in GROUPS:
+            lt, rt = rel[list(left)], rel[list(right)]
+            pos.append(np.stack([np.stack([lt, rt]), np.stack([rt, lt])]))  # (state, track, k, 2)
+        self._hist.append(pos)
+        self._n += 1
+        for g, (left, _r) in enumerate(GROUPS):
+            pen = SWAP_PENALTY * len(left)
+            if self._n < 3:
+                D = self._D[g]
+                if self._n == 1:
+                    self._D[g] = np.array([0.0, pen, np.inf, np.inf])
+                else:
+                    self._D[g] = np.array([D[0], D[0] + pen, D[1], D[1] + pen])
+                self._back[g].append(np.zeros(4, np.int64))
+                continue
+            p2, p1, p0 = self._hist[0][g], self._hist[1][g], self._hist[2][g]
+            acc = p0[None, None, :] - 2 * p1[None, :, None] + p2[:, None, None]  # (a, b, c, track, k, 2)
+            cost = np.nan_to_num(acc * acc).sum(axis=(3, 4, 5)).reshape(2, 4)  # (a, 2b+c)
+            tot = self._D[g].reshape(2, 2)[:, :, None].repeat(2, axis=2).reshape(2, 4) + cost
+            arg = np.argmin(tot, axis=0)
+            newD = tot[arg, np.arange(4)] + pen * np.array([0.0, 1.0, 0.0, 1.0])
+            self._D[g] = newD - newD.min()
+            self._back[g].append(arg)
+        if self._n <= self.lag + 1:
+            return None
+        decisions = []
+        for g in range(len(GROUPS)):
+            state = int(np.argmin(self._D[g]))
+            backs = self._back[g]
+            for k in range(1, self.lag + 1):
+                state = 2 * int(backs[-k][state]) + (state >> 1)
+            decisions.append(bool(state & 1))
+        return decisions

@@ -1,0 +1,169 @@
+"""Per-step kernels: the numbers measured at one initial contact / stance, shared by offline analysis and the stream.
+
+All inputs are body-frame coordinates (see scale.to_body_frame): index 0 = forward (direction of travel; image right
+in rear/front views), index 1 = up above the belt line, in pixels. Definitions, signs and sources live in
+analyzer/metrics_defs.py (the single source of truth rendered into docs/metrics.md).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..landmarks import PoseLandmark as P
+
+
+def at(x: np.ndarray, i: float) -> np.ndarray:
+    """Linear interpolation of x (T, ...) at fractional frame index i (NaN outside)."""
+    if not np.isfinite(i) or i < 0 or i > len(x) - 1:
+        return np.full(x.shape[1:], np.nan)
+    k = int(np.floor(i))
+    f = i - k
+    if f == 0 or k + 1 >= len(x):
+        return x[k]
+    return (1 - f) * x[k] + f * x[k + 1]
+
+
+def _angle_from_vertical(v: np.ndarray) -> np.ndarray:
+    """Angle of body-frame vector(s) (...,2) from straight up, degrees, positive when leaning forward."""
+    return np.degrees(np.arctan2(v[..., 0], v[..., 1]))
+
+
+def _angle_from_down(v: np.ndarray) -> np.ndarray:
+    """Angle of vector(s) (...,2) from straight down, degrees, positive when pointing forward."""
+    return np.degrees(np.arctan2(v[..., 0], -v[..., 1]))
+
+
+def joint_flexion(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """180 - angle(a, b, c) in degrees: 0 = straight. a, b, c: (..., 2)."""
+    u, w = a - b, c - b
+    cosang = np.sum(u * w, axis=-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(w, axis=-1))
+    return 180.0 - np.degrees(np.arccos(np.clip(cosang, -1.0, 1.0)))
+
+
+def side_ids(side: str) -> dict[str, int]:
+    s = side.upper()
+    return {k: int(P[f"{s}_{v}"]) for k, v in (("hip", "HIP"), ("knee", "KNEE"), ("ankle", "ANKLE"),
+                                                  ("heel", "HEEL"), ("toe", "FOOT_INDEX"), ("shoulder", "SHOULDER"))}
+
+
+def hip_mid(b: np.ndarray) -> np.ndarray:
+    return 0.5 * (b[..., P.LEFT_HIP, :] + b[..., P.RIGHT_HIP, :])
+
+
+def shoulder_mid(b: np.ndarray) -> np.ndarray:
+    return 0.5 * (b[..., P.LEFT_SHOULDER, :] + b[..., P.RIGHT_SHOULDER, :])
+
+
+def foot_angle(b: np.ndarray, side: str) -> np.ndarray:
+    """Heel->toe angle against the belt line, toe up positive, degrees. b: (..., 33, 2)."""
+    ids = side_ids(side)
+    v = b[..., ids["toe"], :] - b[..., ids["heel"], :]
+    return np.degrees(np.arctan2(v[..., 1], v[..., 0]))
+
+
+def ic_metrics(b: np.ndarray, side: str, ic: float, leg_px: float) -> dict[str, float]:
+    """Metrics at the initial contact `ic` (fractional frame) of foot `side`, side view.
+
+    overstride_pct_leg: heel ahead of the hip midpoint (COM proxy), % leg length (positive = foot ahead).
+    shank_angle_ic_deg: knee->ankle from vertical, positive = ankle ahead of the knee.
+    foot_angle_ic_deg: raw heel->toe inclination, toe up positive (FSA before the foot-flat reference).
+    knee_flexion_ic_deg: 180 - angle(hip, knee, ankle).
+    """
+    f = at(b, ic)
+    ids = side_ids(side)
+    hip = hip_mid(f)
+    knee, ankle = f[ids["knee"]], f[ids["ankle"]]
+    return {
+        "overstride_px": float(f[ids["heel"], 0] - hip[0]),
+        "overstride_pct_leg": float(100.0 * (f[ids["heel"], 0] - hip[0]) / leg_px),
+        "shank_angle_ic_deg": float(_angle_from_down(ankle - knee)),
+        "foot_angle_ic_deg": float(foot_angle(f, side)),
+        "knee_flexion_ic_deg": float(joint_flexion(f[ids["hip"]], knee, ankle)),
+    }
+
+
+def stance_metrics(b: np.ndarray, side: str, ic: float, to: float) -> dict[str, float]:
+    """Metrics over the stance [ic, to] (frames) of foot `side`, side view.
+
+    knee_flexion_peak_deg: max knee flexion in stance. trunk_lean_deg: mean over stance of hip-mid->shoulder-mid from
+    vertical, positive forward. hip_extension_to_deg: at TO, thigh (hip->knee) behind the trunk line (shoulder-mid ->
+    hip-mid, extended downward), positive = extension. foot_angle_mid_deg: foot inclination at mid-stance (the
+    foot-flat reference for the foot-strike angle).
+    """
+    out = {"knee_flexion_peak_deg": np.nan, "trunk_lean_deg": np.nan, "hip_extension_to_deg": np.nan,
+           "foot_angle_mid_deg": np.nan}
+    if not (np.isfinite(ic) and np.isfinite(to)) or to <= ic:
+        return out
+    ids = side_ids(side)
+    a, z = int(np.ceil(ic)), int(np.floor(to))
+    if z >= a:
+        seg = b[a:z + 1]
+        kf = joint_flexion(seg[:, ids["hip"]], seg[:, ids["knee"]], seg[:, ids["ankle"]])
+        out["knee_flexion_peak_deg"] = float(np.nanmax(kf)) if np.isfinite(kf).any() else np.nan
+        lean = _angle_from_vertical(shoulder_mid(seg) - hip_mid(seg))
+        out["trunk_lean_deg"] = float(np.nanmean(lean)) if np.isfinite(lean).any() else np.nan
+    ft = at(b, to)
+    trunk_down = hip_mid(ft) - shoulder_mid(ft)
+    thigh = ft[ids["knee"]] - ft[ids["hip"]]
+    out["hip_extension_to_deg"] = float(_angle_from_down(trunk_down) - _angle_from_down(thigh))
+    out["foot_angle_mid_deg"] = float(foot_angle(at(b, 0.5 * (ic + to)), side))
+    return out
+
+
+def vertical_oscillation_px(b: np.ndarray, start: float, stop: float) -> float:
+    """Peak-to-peak of the hip midpoint's height between two successive contacts (one step), px."""
+    a, z = int(np.ceil(start)), int(np.floor(stop))
+    if not (np.isfinite(start) and np.isfinite(stop)) or z <= a:
+        return float("nan")
+    h = hip_mid(b[a:z + 1])[:, 1]
+    return float(np.nanmax(h) - np.nanmin(h)) if np.isfinite(h).any() else float("nan")
+
+
+# ---- rear / front view -------------------------------------------------------------------------------------------
+
+def frontal_lateral_sign(view: str) -> int:
+    """+1 if image-right is the body's right (rear view), -1 for a front view."""
+    return 1 if view == "rear" else -1
+
+
+def knee_fppa_deg(f: np.ndarray, side: str, view: str) -> float:
+    """Knee frontal-plane projection angle at one frame (rear/front view): 180 - angle(hip, knee, ankle) in the image,
+    positive when the knee lies medial of the hip-ankle line (valgus), degrees. Descriptive only (Dingenen 2018)."""
+    ids = side_ids(side)
+    hip, knee, ankle = f[ids["hip"]], f[ids["knee"]], f[ids["ankle"]]
+    mag = float(joint_flexion(hip, knee, ankle))
+    # lateral offset of the knee from the hip-ankle line, towards the body's right
+    d = ankle - hip
+    tpar = np.dot(knee - hip, d) / max(np.dot(d, d), 1e-9)
+    off_x = (knee - (hip + tpar * d))[0] * frontal_lateral_sign(view)
+    medial = off_x > 0 if side == "left" else off_x < 0
+    return mag if medial else -mag
+
+
+def pelvis_right_up_deg(line_deg: float | np.ndarray, view: str) -> np.ndarray:
+    """Pelvis obliquity from an image line angle (positive = image-right end higher) as 'body right side higher'."""
+    return np.asarray(line_deg) * frontal_lateral_sign(view)
+
+
+def hip_line_deg(xy: np.ndarray) -> np.ndarray:
+    """(T,) image angle of the left-hip -> right-hip line, positive when the image-right end is higher (y down)."""
+    l, r = xy[:, P.LEFT_HIP], xy[:, P.RIGHT_HIP]
+    right_is = np.where(r[:, 0] >= l[:, 0], 1.0, -1.0)
+    dx = (r[:, 0] - l[:, 0]) * right_is
+    dy_up = -(r[:, 1] - l[:, 1]) * right_is
+    return np.degrees(np.arctan2(dy_up, dx))
+
+
+def contralateral_drop_deg(right_up_deg: np.ndarray, stance_side: str, a: float, z: float, zero: float) -> float:
+    """Largest drop of the swing-side hip below the reference during the stance [a, z] of `stance_side`, degrees.
+
+    right_up_deg: (T,) pelvis obliquity, positive = body right side higher. Left stance -> right hip is the swing
+    side, drop = -(angle - zero); right stance -> drop = +(angle - zero).
+    """
+    i, j = int(np.ceil(a)), int(np.floor(z))
+    if j < i:
+        return float("nan")
+    seg = right_up_deg[i:j + 1] - zero
+    if not np.isfinite(seg).any():
+        return float("nan")
+    sgn = -1.0 if stance_side == "left" else 1.0
+    return float(np.nanmax(sgn * seg))

@@ -1,0 +1,129 @@
+"""Scale (pixels per centimetre or per leg length), belt line and camera roll.
+
+Leg length: thigh (hip->knee) + shank (knee->ankle) in pixels, 85th percentile over frames of each leg, larger leg
+(the percentile avoids frames where a segment points towards the camera).
+
+Height scaling: BlazePose has no head-top landmark, so standing height cannot be read from the image. We use the
+anthropometric ratio of Winter (2009, *Biomechanics and Motor Control of Human Movement*, 4th ed., table 4.1): thigh
+0.245 H and shank 0.246 H, so hip-to-ankle joint-centre length = 0.491 H. ``px_per_cm = leg_px / (0.491 *
+height_cm)``. Individual proportions vary by about +-3 %, which carries into every length in cm. Without a height we
+report lengths in % of leg length and say so (scale.source = "leg_length").
+
+Belt line: the stance foot lies on the belt. For heel and toe points we keep the lowest band of image positions
+(iteratively: residual from a common-slope line with one intercept per landmark type, keep residual above -tol) and
+fit the common slope; camera roll = atan(slope). Every coordinate is rotated by -roll about the image centre, then
+expressed in a body frame: forward (direction of travel, side view) or image-right (rear/front), and up (above the
+belt line).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..landmarks import PoseLandmark as P
+
+LEG_TO_HEIGHT = 0.491  # Winter 2009: thigh 0.245 H + shank 0.246 H
+ROLL_APPLY_MIN_DEG = 0.5
+
+
+@dataclass(frozen=True)
+class Scale:
+    leg_px: float
+    px_per_cm: float | None
+    source: str  # "height_cm" | "leg_length"
+    height_cm: float | None
+
+
+def segment_lengths(xy: np.ndarray, side: str) -> np.ndarray:
+    """(T,) thigh + shank length in px for one leg."""
+    s = side.upper()
+    hip, knee, ankle = xy[:, P[f"{s}_HIP"]], xy[:, P[f"{s}_KNEE"]], xy[:, P[f"{s}_ANKLE"]]
+    return np.linalg.norm(knee - hip, axis=1) + np.linalg.norm(ankle - knee, axis=1)
+
+
+def leg_length_px(xy: np.ndarray) -> float:
+    """Leg length in px (see module docstring); NaN if no legs were seen."""
+    vals = []
+    for side in ("left", "right"):
+        seg = segment_lengths(xy, side)
+        seg = seg[np.isfinite(seg)]
+        if len(seg):
+            vals.append(float(np.percentile(seg, 85)))
+    return max(vals) if vals else float("nan")
+
+
+def make_scale(leg_px: float, height_cm: float | None) -> Scale:
+    if height_cm is not None and height_cm > 0 and np.isfinite(leg_px):
+        return Scale(leg_px, leg_px / (LEG_TO_HEIGHT * height_cm), "height_cm", float(height_cm))
+    return Scale(leg_px, None, "leg_length", None)
+
+
+@dataclass(frozen=True)
+class Ground:
+    roll_deg: float  # camera roll: the belt line's angle in the image, y down (positive = clockwise)
+    belt_y_px: float  # belt height in the roll-corrected image
+    center: tuple[float, float]  # rotation pivot (image centre)
+    applied: bool  # whether roll was corrected (|roll| >= 0.5 deg)
+
+
+def _lowest_band(points: list[np.ndarray], tol: float, iters: int = 4) -> tuple[float, list[float], list[np.ndarray]]:
+    """Fit y = a x + b_k to the lowest band of each point set (x, y) (image y down). Returns a, b_k, keep masks."""
+    keep = [np.isfinite(p).all(axis=1) for p in points]
+    for k, p in enumerate(points):
+        ok = keep[k]
+        if ok.sum() > 4:
+            keep[k] = ok & (p[:, 1] >= np.percentile(p[ok, 1], 50))
+    a, bs = 0.0, [0.0] * len(points)
+    for _ in range(iters):
+        xs, ys, cols = [], [], []
+        for k, p in enumerate(points):
+            xs.append(p[keep[k], 0]); ys.append(p[keep[k], 1]); cols.append(np.full(keep[k].sum(), k))
+        x, y, c = np.concatenate(xs), np.concatenate(ys), np.concatenate(cols)
+        if len(x) < 6:
+            return 0.0, [float(np.nanmedian(p[:, 1])) if np.isfinite(p).any() else np.nan for p in points], keep
+        A = np.zeros((len(x), 1 + len(points)))
+        A[:, 0] = x
+        A[np.arange(len(x)), 1 + c] = 1.0
+        sol, *_ = np.linalg.lstsq(A, y, rcond=None)
+        a, bs = float(sol[0]), [float(v) for v in sol[1:]]
+        for k, p in enumerate(points):
+            r = p[:, 1] - (a * p[:, 0] + bs[k])
+            keep[k] = np.isfinite(r) & (r > -tol)
+    return a, bs, keep
+
+
+def estimate_ground(xy: np.ndarray, leg_px: float, width: int, height: int, side_view: bool) -> Ground:
+    """Belt line and camera roll from stance foot points (see module docstring)."""
+    heels = np.concatenate([xy[:, P.LEFT_HEEL], xy[:, P.RIGHT_HEEL]])
+    toes = np.concatenate([xy[:, P.LEFT_FOOT_INDEX], xy[:, P.RIGHT_FOOT_INDEX]])
+    a, bs, keep = _lowest_band([heels, toes], tol=0.04 * leg_px)
+    roll = float(np.degrees(np.arctan(a))) if side_view else 0.0
+    applied = abs(roll) >= ROLL_APPLY_MIN_DEG
+    center = (width / 2.0, height / 2.0)
+    pts = np.concatenate([heels[keep[0]], toes[keep[1]]]) if (keep[0].any() or keep[1].any()) else heels
+    rot = rotate(pts, -roll if applied else 0.0, center)
+    belt = float(np.nanmedian(rot[:, 1])) if len(rot) else float(height)
+    return Ground(roll, belt, center, applied)
+
+
+def rotate(xy: np.ndarray, angle_deg: float, center: tuple[float, float]) -> np.ndarray:
+    """Rotate image points (..., 2) by angle_deg (image coordinates, y down, positive = clockwise on screen)."""
+    if angle_deg == 0.0:
+        return np.asarray(xy, dtype=float)
+    th = np.radians(angle_deg)
+    c, s = np.cos(th), np.sin(th)
+    d = np.asarray(xy, dtype=float) - np.asarray(center)
+    out = np.empty_like(d)
+    out[..., 0] = c * d[..., 0] - s * d[..., 1]
+    out[..., 1] = s * d[..., 0] + c * d[..., 1]
+    return out + np.asarray(center)
+
+
+def to_body_frame(xy: np.ndarray, ground: Ground, facing_sign: int) -> np.ndarray:
+    """(…,2) image px -> (…,2) body frame px: [forward (or image-right when facing_sign == 0), up above the belt]."""
+    r = rotate(xy, -ground.roll_deg if ground.applied else 0.0, ground.center)
+    out = np.empty_like(r)
+    out[..., 0] = (r[..., 0] - ground.center[0]) * (facing_sign if facing_sign != 0 else 1)
+    out[..., 1] = ground.belt_y_px - r[..., 1]
+    return out

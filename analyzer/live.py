@@ -1,0 +1,943 @@
+"""Live analysis: frame source -> pose backend -> GaitStream -> overlay + feedback, and session recording.
+
+The pieces (the caller owns the loop, as in roboflow/supervision):
+
+  - `open_source(spec)`      camera index ("0"), stream URL (rtsp://, http://...) or video FILE -> `FrameSource`
+                             yielding `CapturedFrame`s. A file is paced at its own frame rate (it stands in for a
+                             camera) unless `realtime=False`.
+  - `LatestFrameSlot`        a one-place queue: the newest frame replaces an unprocessed one (counted as dropped),
+                             so processing never lags behind the camera; `lossless=True` blocks instead (files).
+  - `LiveEngine`             per frame: pose (analyzer.pose backend) -> `GaitStream.update` (the same kinematics
+                             kernels as the offline analysis) -> feedback cue per new step. Returns a `LiveState`.
+  - `draw_overlay`           skeleton, last-contact metrics per side, big in-range / out-of-range cue, rate + latency.
+  - `SessionRecorder`        live.mp4 (H.264), timeline.jsonl (one object per step, as shown live), metrics.json
+                             (offline schema, `analyzer.kinematics.analyze` on the recorded landmark series),
+                             live.json (rate, latency, targets, in-band share) under data_dir()/sessions/<id>/,
+                             registered in the app's session store so it opens in the Analyse page.
+  - `run_live`               the capture/process loop used by `runform live`.
+
+Latency (`latency_ms`) is measured from the moment a frame reached this process (capture returned, or the frame
+arrived at the WebRTC callback) to the moment its pose, kinematics and cue were ready; it includes time spent waiting
+in the queue but not camera exposure or network transport. Processing rate (`rate_fps`) is processed frames per second
+of wall time over the last 2 s.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from .errors import InputError
+from .feedback import Cue, FeedbackConfig, FeedbackTracker
+from .landmarks import N_LANDMARKS, SKELETON_EDGES, LandmarkSeries, PoseLandmark
+
+L = PoseLandmark
+#: Per-step metrics shown live and written to timeline.jsonl (StepUpdate field names, GaitStream contract).
+STEP_METRICS = ("overstride_pct_leg", "overstride_cm", "shank_angle_ic_deg", "foot_strike_angle_deg",
+                "knee_flexion_ic_deg", "pelvic_drop_deg")
+RATE_WINDOW_S = 2.0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Frame sources
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CapturedFrame:
+    """One frame as it left the source.
+
+    index: frame counter of the source; t_s: source time in seconds (file: presentation time; camera: wall time
+    since the first frame); bgr: (H, W, 3) uint8; arrived_s: time.monotonic() when the frame reached this process.
+    """
+
+    index: int
+    t_s: float
+    bgr: np.ndarray
+    arrived_s: float
+
+
+class LiveSource:
+    """A frame source for live use: the shared reader (`analyzer.video.open_source`: camera index, stream URL or
+    file, rotation applied, real timestamps) plus arrival times, and real-time pacing for files.
+
+    kind: "file" | "camera"; width, height: displayed size in px; fps_hint: the source's frame rate.
+    realtime (files only): yield each frame at its presentation time, so a slow consumer drops frames exactly as
+    with a camera; False yields frames as fast as they decode (every frame processed, reproducible)."""
+
+    def __init__(self, spec: str | int, realtime: bool = True) -> None:
+        from .video import VideoReader, open_source as open_video_source
+
+        if isinstance(spec, str) and not spec.strip().isdigit() and "://" not in spec and not Path(spec).is_file():
+            raise InputError(f"Video file not found: {spec}.",
+                             "Pass a camera index (0), a stream URL (rtsp://...) or an existing video file.")
+        self._src = open_video_source(spec)
+        self.kind = "file" if isinstance(self._src, VideoReader) else "camera"
+        self.realtime = realtime if self.kind == "file" else True
+        info = self._src.info
+        self.width, self.height = int(info.width), int(info.height)
+        fps = float(info.capture_fps or info.fps or 0.0)
+        self.fps_hint = fps if 5.0 <= fps <= 480.0 else 30.0
+
+    def __iter__(self) -> Iterator[CapturedFrame]:
+        start = time.monotonic()
+        t_first = None
+        for i, t, bgr in self._src:
+            t_first = t if t_first is None else t_first
+            if self.kind == "file" and self.realtime:
+                wait = start + (t - t_first) - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+            yield CapturedFrame(int(i), float(t - t_first), bgr, time.monotonic())
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(getattr(self._src, "warnings", []))
+
+    def close(self) -> None:
+        self._src.close()
+
+    def __enter__(self) -> "LiveSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_source(spec: str | int, realtime: bool = True) -> LiveSource:
+    """`0`/`1`... -> camera; `rtsp://...`, `http://...` -> stream; anything else -> a video file path."""
+    return LiveSource(spec, realtime)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Latest-frame-wins queue
+# ---------------------------------------------------------------------------------------------------------------
+class LatestFrameSlot:
+    """One-place hand-over between a producer (capture) and a consumer (processing).
+
+    put() replaces a frame that has not been taken yet and counts it in `dropped` (lossless=False), or waits for the
+    consumer (lossless=True: every frame of a file is processed). close() wakes the consumer: get() returns None."""
+
+    def __init__(self, lossless: bool = False) -> None:
+        self.lossless = lossless
+        self._item: Any = None
+        self._has = False
+        self._closed = False
+        self._cv = threading.Condition()
+        self.dropped = 0
+        self.put_count = 0
+
+    def put(self, item: Any) -> None:
+        with self._cv:
+            if self.lossless:
+                while self._has and not self._closed:
+                    self._cv.wait()
+            elif self._has:
+                self.dropped += 1
+            self._item, self._has = item, True
+            self.put_count += 1
+            self._cv.notify_all()
+
+    def get(self, timeout: float | None = None) -> Any:
+        with self._cv:
+            end = None if timeout is None else time.monotonic() + timeout
+            while not self._has and not self._closed:
+                left = None if end is None else end - time.monotonic()
+                if left is not None and left <= 0:
+                    return None
+                self._cv.wait(left)
+            if not self._has:
+                return None
+            item, self._item, self._has = self._item, None, False
+            self._cv.notify_all()
+            return item
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pose: the shared backend (analyzer.pose), converted once at the edge into plain arrays
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PoseArrays:
+    """One frame's pose. xy (33,2) px of the displayed image; z (33,) px; visibility, presence (33,) in [0,1];
+    world (33,3) m. All NaN when no pose was found."""
+
+    xy: np.ndarray
+    z: np.ndarray
+    visibility: np.ndarray
+    presence: np.ndarray
+    world: np.ndarray
+
+    @classmethod
+    def missing(cls) -> "PoseArrays":
+        n = N_LANDMARKS
+        return cls(np.full((n, 2), np.nan), np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan),
+                   np.full((n, 3), np.nan))
+
+    @property
+    def found(self) -> bool:
+        return bool(np.isfinite(self.xy[L.LEFT_HIP, 0]))
+
+
+def _as_pose_arrays(pf: Any) -> PoseArrays:
+    """analyzer.pose.PoseFrame (or None) -> PoseArrays."""
+    if pf is None:
+        return PoseArrays.missing()
+    miss = PoseArrays.missing()
+
+    def arr(name: str, default: np.ndarray) -> np.ndarray:
+        v = getattr(pf, name, None)
+        return default if v is None else np.asarray(v, dtype=float)
+
+    return PoseArrays(arr("xy", miss.xy), arr("z", miss.z), arr("visibility", miss.visibility),
+                      arr("presence", miss.presence), arr("world", miss.world))
+
+
+def open_pose_backend(model: str = "full") -> Any:
+    """The shared MediaPipe backend (analyzer.pose.MediaPipeBackend), VIDEO mode, one person; context manager."""
+    from .pose import MediaPipeBackend
+
+    return MediaPipeBackend(model=model)
+
+
+def _bgr_to_rgb(bgr: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Engine
+# ---------------------------------------------------------------------------------------------------------------
+def _step_dict(step: Any) -> dict:
+    """StepUpdate (dataclass or object) -> plain dict of JSON-safe values (NaN -> None)."""
+    if dataclasses.is_dataclass(step):
+        d = dataclasses.asdict(step)
+    elif isinstance(step, dict):
+        d = dict(step)
+    else:
+        d = {k: v for k, v in vars(step).items() if not k.startswith("_")}
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (np.floating, float)):
+            v = float(v)
+            out[k] = v if math.isfinite(v) else None
+        elif isinstance(v, np.integer):
+            out[k] = int(v)
+        elif isinstance(v, (str, int, bool)) or v is None:
+            out[k] = v
+    return out
+
+
+@dataclass
+class RateMeter:
+    """Processing rate (frames/s over the last `window_s` of wall time) and latency percentiles (ms)."""
+
+    window_s: float = RATE_WINDOW_S
+    _done: deque = field(default_factory=lambda: deque(maxlen=2000))
+    latencies_ms: list = field(default_factory=list)
+    proc_ms: list = field(default_factory=list)
+
+    def add(self, done_s: float, latency_ms: float, proc_ms: float) -> None:
+        self._done.append(done_s)
+        self.latencies_ms.append(latency_ms)
+        self.proc_ms.append(proc_ms)
+
+    def rate_fps(self, now_s: float | None = None) -> float:
+        now_s = time.monotonic() if now_s is None else now_s
+        recent = [t for t in self._done if t > now_s - self.window_s]
+        if len(recent) < 2:
+            return float("nan")
+        span = max(now_s - recent[0], recent[-1] - recent[0])
+        return (len(recent) - 1) / span if span > 0 else float("nan")
+
+    @staticmethod
+    def _pct(values: list, q: float, last: int | None = None) -> float:
+        v = values[-last:] if last else values
+        return float(np.percentile(v, q)) if v else float("nan")
+
+    def latency_p(self, q: float, last: int | None = None) -> float:
+        return self._pct(self.latencies_ms, q, last)
+
+    def summary(self) -> dict:
+        return {"frames_processed": len(self.latencies_ms),
+                "latency_ms_p50": _r(self.latency_p(50)), "latency_ms_p95": _r(self.latency_p(95)),
+                "processing_ms_p50": _r(self._pct(self.proc_ms, 50)),
+                "processing_ms_p95": _r(self._pct(self.proc_ms, 95))}
+
+
+def _r(v: float, nd: int = 1) -> float | None:
+    return round(float(v), nd) if v is not None and math.isfinite(v) else None
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """What the display shows after one processed frame.
+
+    t_s: source time of the frame; pose: the frame's landmarks; new_steps: steps emitted by GaitStream on this frame
+    (dicts, STEP_METRICS + t/side/cadence_spm); last_step: latest step dict per side ("left"/"right");
+    cadence_spm: rolling cadence (GaitStream snapshot, NaN until enough steps); snapshot: GaitStream.snapshot();
+    cue: the feedback verdict of the latest step (None until a step with a band); rate_fps, latency_ms: see module
+    docstring; dropped: frames dropped so far; in_band_pct: share of judged steps in band (%).
+    """
+
+    t_s: float
+    pose: PoseArrays
+    new_steps: list
+    last_step: dict
+    cadence_spm: float
+    snapshot: dict
+    cue: Cue | None
+    rate_fps: float
+    latency_ms: float
+    latency_ms_p50: float
+    dropped: int
+    n_processed: int
+    in_band_pct: float
+    recording: bool = False
+
+
+class LiveEngine:
+    """Pose -> GaitStream -> feedback, one frame at a time. Not thread-safe: one consumer thread calls process().
+
+    The pose backend is created on first use (frame size known then) and the GaitStream is recreated when the frame
+    size changes (a browser may renegotiate resolution)."""
+
+    def __init__(self, model: str = "full", height_cm: float | None = None, fps_hint: float = 30.0,
+                 feedback: FeedbackConfig | None = None, backend_factory: Callable[[], Any] | None = None) -> None:
+        self.model = model
+        self.height_cm = height_cm
+        self.fps_hint = fps_hint
+        self.feedback = feedback or FeedbackConfig()
+        self._backend_factory = backend_factory or (lambda: open_pose_backend(model))
+        self._backend = None
+        self._stream = None
+        self._size: tuple[int, int] | None = None
+        self._last_t_ms = -1
+        self.tracker = FeedbackTracker()
+        self.meter = RateMeter()
+        self.last_step: dict[str, dict] = {}
+        self.steps: list[dict] = []
+        self.dropped = 0
+        self.recorder: SessionRecorder | None = None
+        self.state: LiveState | None = None
+        self._lock = threading.Lock()  # guards recorder hand-over and feedback changes from another thread
+        self._backend_lock = threading.Lock()
+
+    # ---- lifecycle ----------------------------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Load the pose model (1-2 s) before the first frame; safe to call from another thread."""
+        with self._backend_lock:
+            if self._backend is None:
+                b = self._backend_factory()
+                b.__enter__()
+                self._backend = b
+
+    def _ensure(self, width: int, height: int) -> None:
+        if self._backend is None:
+            self.warm_up()
+        if self._size != (width, height):
+            from .kinematics import GaitStream
+
+            self._stream = GaitStream(fps_hint=self.fps_hint, width=width, height=height, height_cm=self.height_cm)
+            self._size = (width, height)
+            self.last_step.clear()
+
+    def close(self) -> None:
+        with self._backend_lock:
+            if self._backend is not None:
+                self._backend.__exit__(None, None, None)
+                self._backend = None
+
+    def __enter__(self) -> "LiveEngine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def set_feedback(self, feedback: FeedbackConfig) -> None:
+        with self._lock:
+            self.feedback = feedback
+            self.tracker.reset()
+
+    def reset(self) -> None:
+        """Forget steps and statistics (e.g. when the runner changes); keeps the backend loaded."""
+        if self._stream is not None:
+            self._stream.reset()
+        self.tracker.reset()
+        self.meter = RateMeter()
+        self.last_step.clear()
+        self.steps.clear()
+        self.dropped = 0
+
+    # ---- per frame ----------------------------------------------------------------------------------------------
+    def process(self, bgr: np.ndarray, t_s: float, arrived_s: float | None = None) -> LiveState:
+        arrived_s = time.monotonic() if arrived_s is None else arrived_s
+        t0 = time.monotonic()
+        h, w = bgr.shape[:2]
+        self._ensure(w, h)
+        t_ms = max(int(round(t_s * 1000.0)), self._last_t_ms + 1)  # MediaPipe VIDEO mode: strictly increasing ms
+        self._last_t_ms = t_ms
+        pose = _as_pose_arrays(self._backend.process(_bgr_to_rgb(bgr), t_ms))
+        updates = self._stream.update(t_s, pose.xy, pose.visibility)
+        new_steps = [_step_dict(u) for u in updates]
+        cue = self.tracker.last if self.feedback.bands else None
+        with self._lock:
+            rec = self.recorder
+            for s in new_steps:
+                if self.feedback.bands:
+                    cue = self.feedback.judge(s, t=s.get("t", t_s), side=s.get("side"))
+                    self.tracker.update(cue)
+                    s["in_range"] = cue.state
+                side = s.get("side")
+                if side in ("left", "right"):
+                    self.last_step[side] = s
+                self.steps.append(s)
+            if rec is not None:
+                rec.add_pose(t_s, pose)
+                for s in new_steps:
+                    rec.add_step(s)
+        snap = dict(self._stream.snapshot() or {})
+        done = time.monotonic()
+        latency_ms = (done - arrived_s) * 1000.0
+        self.meter.add(done, latency_ms, (done - t0) * 1000.0)
+        self.state = LiveState(
+            t_s=t_s, pose=pose, new_steps=new_steps, last_step=dict(self.last_step),
+            cadence_spm=_cadence_of(snap, self.steps), snapshot=snap, cue=cue,
+            rate_fps=self.meter.rate_fps(done), latency_ms=latency_ms,
+            latency_ms_p50=self.meter.latency_p(50, last=90), dropped=self.dropped,
+            n_processed=len(self.meter.latencies_ms), in_band_pct=self.tracker.in_band_pct(),
+            recording=rec is not None)
+        return self.state
+
+    # ---- recording ----------------------------------------------------------------------------------------------
+    def start_recording(self, recorder: "SessionRecorder") -> None:
+        with self._lock:
+            self.recorder = recorder
+
+    def stop_recording(self) -> "SessionRecorder | None":
+        with self._lock:
+            rec, self.recorder = self.recorder, None
+        return rec
+
+
+def _cadence_of(snapshot: dict, steps: list[dict]) -> float:
+    """Rolling cadence: GaitStream.snapshot()["cadence_spm"] (a number or a {"value": ...} dict), else the
+    cadence_spm of the latest step."""
+    v = snapshot.get("cadence_spm")
+    if isinstance(v, dict):
+        v = v.get("value")
+    if v is None and steps:
+        v = steps[-1].get("cadence_spm")
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+    return v if math.isfinite(v) else float("nan")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Overlay
+# ---------------------------------------------------------------------------------------------------------------
+_CUE_BGR = {"in": (60, 170, 40), "out": (40, 40, 220), "unknown": (140, 140, 140)}
+_SIDE_BGR = {"left": (255, 160, 40), "right": (40, 160, 255)}
+_LEFT_LMS = {lm for lm in PoseLandmark if lm.name.startswith("LEFT_")}
+_SHORT = {"overstride_pct_leg": ("overstride", "% leg"), "shank_angle_ic_deg": ("shank", "deg"),
+          "foot_strike_angle_deg": ("strike", "deg"), "pelvic_drop_deg": ("pelvic drop", "deg")}
+
+
+def _fmt(v: Any, nd: int = 0) -> str:
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return "--"
+    return f"{v:.{nd}f}" if math.isfinite(v) else "--"
+
+
+def draw_skeleton(img: np.ndarray, pose: PoseArrays, min_visibility: float = 0.3) -> None:
+    """Bones of SKELETON_EDGES coloured by body side (left blue, right orange), in place."""
+    import cv2
+
+    if not pose.found:
+        return
+    th = max(2, img.shape[0] // 240)
+    for a, b in SKELETON_EDGES:
+        pa, pb = pose.xy[a], pose.xy[b]
+        if not (np.all(np.isfinite(pa)) and np.all(np.isfinite(pb))):
+            continue
+        if min(np.nan_to_num(pose.visibility[a]), np.nan_to_num(pose.visibility[b])) < min_visibility:
+            continue
+        side = "left" if (a in _LEFT_LMS and b in _LEFT_LMS) else "right" if (
+            a not in _LEFT_LMS and b not in _LEFT_LMS and a.name.startswith("RIGHT")) else None
+        col = _SIDE_BGR.get(side, (235, 235, 235))
+        cv2.line(img, tuple(int(x) for x in pa), tuple(int(x) for x in pb), col, th, cv2.LINE_AA)
+    for lm in PoseLandmark:
+        p = pose.xy[lm]
+        if np.all(np.isfinite(p)) and np.nan_to_num(pose.visibility[lm]) >= min_visibility:
+            cv2.circle(img, (int(p[0]), int(p[1])), th + 1, (255, 255, 255), -1, cv2.LINE_AA)
+
+
+def _text(img: np.ndarray, s: str, org: tuple[int, int], scale: float, col=(255, 255, 255), th: int = 2) -> None:
+    import cv2
+
+    cv2.putText(img, s, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), th + 3, cv2.LINE_AA)
+    cv2.putText(img, s, org, cv2.FONT_HERSHEY_SIMPLEX, scale, col, th, cv2.LINE_AA)
+
+
+def draw_overlay(bgr: np.ndarray, state: LiveState | None, show_cue: bool = True) -> np.ndarray:
+    """A copy of the frame with the skeleton, the cue border and banner, cadence, the last contact's metrics per
+    side, and processing rate / latency. Text scales with the frame height so it stays readable from a treadmill."""
+    img = bgr.copy()
+    if state is None:
+        return img
+    h, w = img.shape[:2]
+    u = max(h, w) / 1000.0  # text unit
+    draw_skeleton(img, state.pose)
+    cue = state.cue.state if (show_cue and state.cue is not None) else None
+    if cue is not None:
+        import cv2
+
+        col = _CUE_BGR[cue]
+        bw = max(6, int(12 * u))
+        cv2.rectangle(img, (0, 0), (w - 1, h - 1), col, bw)
+        cv2.rectangle(img, (bw, bw), (w - bw, bw + int(70 * u)), col, -1)
+        _text(img, state.cue.message, (bw + int(10 * u), bw + int(55 * u)), 1.6 * u, th=max(2, int(3 * u)))
+    y = int((150 if cue is not None else 50) * u)
+    _text(img, f"{_fmt(state.cadence_spm)} spm", (int(20 * u), y), 1.3 * u, th=max(2, int(3 * u)))
+    y += int(45 * u)
+    for side in ("left", "right"):
+        s = state.last_step.get(side)
+        if not s:
+            continue
+        parts = [f"{lab} {_fmt(s.get(k))}{'%' if unit.startswith('%') else ''}"
+                 for k, (lab, unit) in _SHORT.items() if s.get(k) is not None]
+        _text(img, f"{side[0].upper()}: " + "  ".join(parts), (int(20 * u), y), 0.7 * u, _SIDE_BGR[side])
+        y += int(32 * u)
+    _text(img, f"{_fmt(state.rate_fps)} fps  {_fmt(state.latency_ms_p50)} ms  dropped {state.dropped}",
+          (int(20 * u), h - int(20 * u)), 0.6 * u)
+    if state.recording:
+        import cv2
+
+        cv2.circle(img, (w - int(40 * u), h - int(35 * u)), int(14 * u), (0, 0, 230), -1, cv2.LINE_AA)
+    return img
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Session recording
+# ---------------------------------------------------------------------------------------------------------------
+def _open_h264(path: Path, width: int, height: int, fps: float) -> Any:
+    """The pipeline's H264Writer (libx264, yuv420p, +faststart)."""
+    from .video_out import H264Writer
+
+    return H264Writer(path, width, height, fps)
+
+
+class SessionRecorder:
+    """Records one live session into `folder`: live.mp4, timeline.jsonl, metrics.json, live.json.
+
+    Raw frames go through a writer thread (bounded queue; a full queue drops the frame) into the shared H264Writer
+    with their real presentation times (seconds since the first recorded frame), so live.mp4 keeps real time even
+    when frames were dropped (variable frame rate, as the offline reader expects). Pose per processed frame
+    and steps are kept in memory (a 30-minute session at 30 fps is about 30 MB of landmarks) and the whole-run
+    metrics.json is computed on `finish()` by the offline kinematics core from the recorded series."""
+
+    def __init__(self, folder: Path, width: int, height: int, fps: float = 30.0, model: str = "full",
+                 height_cm: float | None = None, feedback: FeedbackConfig | None = None,
+                 source: str = "", max_queue: int = 90) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.width, self.height = int(width), int(height)
+        self.fps = float(fps)
+        self.model = model
+        self.height_cm = height_cm
+        self.feedback = feedback or FeedbackConfig()
+        self.source = source
+        self.started_utc = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._t0: float | None = None  # source time of the first frame (recording time 0)
+        self._frames: queue.Queue = queue.Queue(maxsize=max_queue)
+        self.frames_written = 0
+        self.frames_dropped = 0
+        self.duration_s = 0.0
+        self._pose_t: list[float] = []
+        self._pose_frame: list[int] = []  # index in live.mp4 of each processed frame
+        self._index_of_t: dict[float, int] = {}  # raw frames queued but not processed yet: rel time -> index
+        self._index_lock = threading.Lock()
+        self._n_added = 0
+        self._pose: list[PoseArrays] = []
+        self._timeline = (self.folder / "timeline.jsonl").open("w")
+        self.n_steps = 0
+        self._writer_error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write_loop, name="live-recorder", daemon=True)
+        self._thread.start()
+        self.finished = False
+
+    @property
+    def video_path(self) -> Path:
+        return self.folder / "live.mp4"
+
+    def _rel(self, t_s: float) -> float:
+        if self._t0 is None:
+            self._t0 = t_s
+        return t_s - self._t0
+
+    # ---- producer side ------------------------------------------------------------------------------------------
+    def add_frame(self, bgr: np.ndarray, t_s: float) -> None:
+        """A raw camera frame (every captured frame, processed or not)."""
+        rel = self._rel(t_s)
+        try:
+            self._frames.put_nowait((rel, bgr))
+        except queue.Full:
+            self.frames_dropped += 1
+            return
+        with self._index_lock:
+            self._index_of_t[rel] = self._n_added
+            self._n_added += 1
+
+    def add_pose(self, t_s: float, pose: PoseArrays) -> None:
+        rel = self._rel(t_s)
+        if self._pose_t and rel <= self._pose_t[-1]:
+            return
+        with self._index_lock:
+            idx = self._index_of_t.pop(rel, -1)
+            for k in [k for k in self._index_of_t if k < rel]:  # frames that were never processed (dropped)
+                del self._index_of_t[k]
+        self._pose_t.append(rel)
+        self._pose_frame.append(idx if idx >= 0 else (self._pose_frame[-1] + 1 if self._pose_frame else 0))
+        self._pose.append(pose)
+
+    def add_step(self, step: dict) -> None:
+        """One step as shown live; its time is rewritten to recording time (seconds since live.mp4 frame 0)."""
+        row = dict(step)
+        if row.get("t") is not None and self._t0 is not None:
+            row["t"] = round(float(row["t"]) - self._t0, 4)
+        self._timeline.write(json.dumps(row) + "\n")
+        self._timeline.flush()
+        self.n_steps += 1
+
+    # ---- writer thread ------------------------------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        import cv2
+
+        writer = None
+        last_rel = -1.0
+        try:
+            while True:
+                item = self._frames.get()
+                if item is None:
+                    break
+                rel, bgr = item
+                if rel <= last_rel:
+                    continue  # duplicate timestamp
+                if bgr.shape[:2] != (self.height, self.width):  # the browser renegotiated the size
+                    bgr = cv2.resize(bgr, (self.width, self.height), interpolation=cv2.INTER_AREA)
+                if writer is None:
+                    writer = _open_h264(self.video_path, self.width, self.height, self.fps)
+                writer.write(np.ascontiguousarray(bgr), rel)  # real presentation time: gaps stay gaps
+                self.frames_written += 1
+                last_rel = rel
+        except BaseException as e:  # noqa: BLE001 - reported by finish()
+            self._writer_error = e
+            while self._frames.get() is not None:  # drain so producers never block
+                pass
+        finally:
+            if writer is not None:
+                writer.close()
+            self.duration_s = max(last_rel, 0.0) + (1.0 / self.fps if last_rel >= 0 else 0.0)
+
+    # ---- finish -------------------------------------------------------------------------------------------------
+    def series(self) -> LandmarkSeries:
+        """The recorded landmarks as a LandmarkSeries (t = seconds since live.mp4 frame 0)."""
+        n = len(self._pose_t)
+        s = LandmarkSeries.empty(n, self.width, self.height, self.model,
+                                 meta={"source": "live", "backend": "mediapipe", "capture_fps": self.fps})
+        if n:
+            s.t[:] = self._pose_t
+            s.frame_index[:] = self._pose_frame
+            s.xy[:] = np.stack([p.xy for p in self._pose])
+            s.z[:] = np.stack([p.z for p in self._pose])
+            s.visibility[:] = np.stack([p.visibility for p in self._pose])
+            s.presence[:] = np.stack([p.presence for p in self._pose])
+            s.world[:] = np.stack([p.world for p in self._pose])
+        return s
+
+    def finish(self, meter: RateMeter | None = None, tracker: FeedbackTracker | None = None,
+               extra: dict | None = None) -> "LiveSessionResult":
+        """Close live.mp4 and timeline.jsonl, compute metrics.json from the recorded series, write live.json."""
+        if self.finished:
+            raise RuntimeError("SessionRecorder.finish() called twice")
+        self.finished = True
+        self._frames.put(None)
+        self._thread.join()
+        self._timeline.close()
+        if self._writer_error is not None:
+            raise self._writer_error
+        series = self.series()
+        series.save(self.folder / "landmarks.npz")
+        metrics, error = _whole_run_metrics(series, self.height_cm)
+        if metrics is not None:
+            (self.folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json_default))
+        live = {
+            "source": self.source, "started_utc": self.started_utc, "model": self.model, "fps": self.fps,
+            "width": self.width, "height": self.height, "duration_s": _r(self.duration_s, 2),
+            "frames_written": self.frames_written,
+            "frames_dropped_by_recorder": self.frames_dropped, "frames_with_pose": len(self._pose_t),
+            "steps": self.n_steps, "feedback": self.feedback.to_dict(),
+            "in_band": tracker.summary() if tracker else {}, "performance": meter.summary() if meter else {},
+            "metrics_error": error, **(extra or {}),
+        }
+        (self.folder / "live.json").write_text(json.dumps(live, indent=2, default=_json_default))
+        return LiveSessionResult(self.folder, metrics, live)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o) if math.isfinite(float(o)) else None
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if dataclasses.is_dataclass(o):
+        return dataclasses.asdict(o)
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _whole_run_metrics(series: LandmarkSeries, height_cm: float | None) -> tuple[dict | None, str | None]:
+    """metrics.json content (offline schema) from the recorded series, or (None, why) when it cannot be computed."""
+    if series.n_frames < 2 or not series.detected.any():
+        return None, "No runner was detected while recording."
+    from .kinematics import analyze
+
+    try:
+        return analyze(series, height_cm=height_cm).metrics, None
+    except InputError as e:
+        return None, str(e)
+
+
+@dataclass(frozen=True)
+class LiveSessionResult:
+    """A finished live session: folder (holds live.mp4, timeline.jsonl, metrics.json, live.json, landmarks.npz),
+    metrics (metrics.json content, or None when no runner was found), live (live.json content), session_id."""
+
+    folder: Path
+    metrics: dict | None
+    live: dict
+    session_id: str | None = None
+
+
+def new_session_folder(title: str = "", out_dir: Path | None = None) -> tuple[Path, Any]:
+    """A folder for a live session: `out_dir` when given, else a new session in the app's store
+    (analyzer.sessions.SessionStore, data_dir()/sessions/<id>/, tagged "live"). Returns (folder, Session|None)."""
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return out_dir, None
+    from .sessions import SessionStore
+
+    s = SessionStore().create(title=title or time.strftime("Live session %Y-%m-%d %H:%M"), tags=["live"])
+    return s.dir, s
+
+
+def register_clip(session: Any, result: LiveSessionResult, model: str, height_cm: float | None) -> None:
+    """Record live.mp4 as the session's clip (in place, not copied) so the Analyse page can run the full offline
+    analysis on it; status stays "new" until that runs."""
+    if session is None or not result.folder.joinpath("live.mp4").is_file():
+        return
+    from .sessions import ClipEntry, sha256_file
+
+    p = result.folder / "live.mp4"
+    session.clips = [ClipEntry(name="live.mp4", file="live.mp4", sha256=sha256_file(p), size_bytes=p.stat().st_size)]
+    session.options = {"model": model, "height_cm": height_cm}
+    session.save()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The capture / process loop (runform live)
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class LiveRunOptions:
+    """seconds: stop after this much source time (None = until the source ends / the window is closed);
+    every_frame: process every frame of a file, no pacing, no drops (reproducible); model: pose model;
+    height_cm: runner height for cm metrics; title: session title."""
+
+    seconds: float | None = None
+    every_frame: bool = False
+    model: str = "full"
+    height_cm: float | None = None
+    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
+    title: str = ""
+
+
+def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = None,
+             show: Callable[[np.ndarray, LiveState], bool] | None = None,
+             on_state: Callable[[LiveState], None] | None = None) -> LiveSessionResult:
+    """Capture on a thread, process the latest frame on this thread, record everything; return the session.
+
+    show(frame_with_overlay, state) -> False stops (e.g. the OpenCV window's q key). on_state is called per frame."""
+    source = open_source(spec, realtime=not options.every_frame)
+    folder, session = new_session_folder(options.title, out_dir)
+    slot = LatestFrameSlot(lossless=source.kind == "file" and not source.realtime)
+    rec = SessionRecorder(folder, source.width, source.height, source.fps_hint, options.model, options.height_cm,
+                          options.feedback, source=str(spec))
+    stop = threading.Event()
+
+    def capture() -> None:
+        try:
+            for f in source:
+                if stop.is_set() or (options.seconds is not None and f.t_s > options.seconds):
+                    break
+                rec.add_frame(f.bgr, f.t_s)
+                slot.put(f)
+        finally:
+            slot.close()
+
+    with source, LiveEngine(options.model, options.height_cm, source.fps_hint, options.feedback) as engine:
+        engine.start_recording(rec)
+        th = threading.Thread(target=capture, name="live-capture", daemon=True)
+        th.start()
+        try:
+            while True:
+                f = slot.get()
+                if f is None:
+                    break
+                engine.dropped = slot.dropped
+                state = engine.process(f.bgr, f.t_s, f.arrived_s)
+                if on_state is not None:
+                    on_state(state)
+                if show is not None and show(draw_overlay(f.bgr, state), state) is False:
+                    break
+        finally:
+            stop.set()
+            slot.close()
+            th.join(timeout=5)
+        engine.stop_recording()
+        result = rec.finish(engine.meter, engine.tracker,
+                            extra={"frames_dropped_live": slot.dropped, "frames_captured": slot.put_count})
+    register_clip(session, result, options.model, options.height_cm)
+    return dataclasses.replace(result, session_id=getattr(session, "id", None))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Browser (WebRTC) glue: frames arrive in batches on streamlit-webrtc's worker thread
+# ---------------------------------------------------------------------------------------------------------------
+def _to_bgr(img: Any) -> np.ndarray:
+    return img.to_ndarray(format="bgr24") if hasattr(img, "to_ndarray") else img
+
+
+class LiveController:
+    """Owns a LiveEngine for the browser page: `on_frames` is called on the WebRTC worker thread with every frame
+    that arrived since the last call; all are recorded (when recording), only the newest is processed (the others
+    count as dropped), and the newest frame with the overlay is returned for display.
+
+    Arrival time of a browser frame is estimated from its media timestamp: arrived = frame_t + min over the session
+    of (wall clock at hand-over - frame_t); so latency includes queueing and processing here, not the network."""
+
+    def __init__(self, model: str = "full", height_cm: float | None = None,
+                 feedback: FeedbackConfig | None = None, fps_hint: float = 30.0, prewarm: bool = True) -> None:
+        self.model = model
+        self.height_cm = height_cm
+        self.fps_hint = fps_hint
+        self.engine = LiveEngine(model, height_cm, fps_hint, feedback)
+        self._min_offset: float | None = None
+        self._lock = threading.Lock()
+        self._recorder: SessionRecorder | None = None
+        self._session: Any = None
+        self.frames_received = 0
+        self.frame_size: tuple[int, int] | None = None
+        self.error: str | None = None
+        if prewarm:  # load the pose model now, not when the first frame arrives (frames would queue for ~2 s)
+            threading.Thread(target=self._prewarm, name="live-prewarm", daemon=True).start()
+
+    def _prewarm(self) -> None:
+        try:
+            self.engine.warm_up()
+        except Exception as e:  # noqa: BLE001 - reported on the page
+            self.error = f"{type(e).__name__}: {e}"
+
+    @property
+    def feedback(self) -> FeedbackConfig:
+        return self.engine.feedback
+
+    def set_feedback(self, feedback: FeedbackConfig) -> None:
+        self.engine.set_feedback(feedback)
+        with self._lock:
+            if self._recorder is not None:
+                self._recorder.feedback = feedback
+
+    @property
+    def state(self) -> LiveState | None:
+        return self.engine.state
+
+    @property
+    def recording(self) -> bool:
+        return self._recorder is not None
+
+    def on_frames(self, frames: list[tuple[Any, float]]) -> np.ndarray:
+        """frames: [(image, media time in s)], oldest first; image is a (H,W,3) uint8 BGR array or anything with
+        `to_ndarray(format="bgr24")` (av.VideoFrame: converted only when needed). Returns the newest frame with the
+        overlay (BGR array)."""
+        now = time.monotonic()
+        with self._lock:
+            rec = self._recorder
+            self.frames_received += len(frames)
+            for img, t in frames:
+                off = now - t
+                self._min_offset = off if self._min_offset is None else min(self._min_offset, off)
+            if rec is not None:
+                for img, t in frames[:-1]:
+                    rec.add_frame(_to_bgr(img), t)
+        img, t = frames[-1]
+        bgr = _to_bgr(img)
+        if rec is not None:
+            rec.add_frame(bgr, t)
+        self.frame_size = (bgr.shape[1], bgr.shape[0])
+        self.engine.dropped += len(frames) - 1
+        try:
+            state = self.engine.process(bgr, t, arrived_s=t + self._min_offset)
+        except Exception as e:  # noqa: BLE001 - shown on the page; the video keeps flowing
+            self.error = f"{type(e).__name__}: {e}"
+            return bgr
+        return draw_overlay(bgr, state)
+
+    def start_recording(self, title: str = "", out_dir: Path | None = None) -> Path:
+        """Start a session: frames from now on go to live.mp4, steps to timeline.jsonl."""
+        if self.frame_size is None:
+            raise InputError("No camera image yet.", "Press START and wait for the picture before recording.")
+        folder, session = new_session_folder(title, out_dir)
+        w, h = self.frame_size
+        rec = SessionRecorder(folder, w, h, self.fps_hint, self.model, self.height_cm, self.feedback,
+                              source="browser camera")
+        with self._lock:
+            self._recorder, self._session = rec, session
+        self.engine.tracker.reset()
+        self.engine.start_recording(rec)
+        return folder
+
+    def stop_recording(self) -> LiveSessionResult | None:
+        """Finish the session (metrics.json from the recorded series) and register it in the store."""
+        self.engine.stop_recording()
+        with self._lock:
+            rec, session = self._recorder, self._session
+            self._recorder = self._session = None
+        if rec is None:
+            return None
+        result = rec.finish(self.engine.meter, self.engine.tracker,
+                            extra={"frames_dropped_live": self.engine.dropped,
+                                   "frames_received": self.frames_received})
+        register_clip(session, result, self.model, self.height_cm)
+        return dataclasses.replace(result, session_id=getattr(session, "id", None))
+
+    def close(self) -> None:
+        if self.recording:
+            self.stop_recording()
+        self.engine.close()

@@ -1,0 +1,717 @@
+"""The one orchestration module: treadmill clip in -> landmarks -> measurements -> annotated H.264 + report.
+
+Stages (each in its own module; this file only wires them):
+  probe     analyzer.video.probe            header, rotation, fps (float), slow-motion factor
+  scan      analyzer.runner.scan_clip       how many people, which view (a few frames, IMAGE mode)
+  pose      analyzer.pose.MediaPipeBackend  every frame (VIDEO mode), cached per (clip sha256, model, capture fps)
+  select    analyzer.runner                 the runner among several people; the steady running part
+  kinematics analyzer.kinematics.analyze    events, per-stride table, metrics.json content
+  render    analyzer.render + video_out     skeleton, knee angle, IC markers, metric panel -> H.264
+  report    analyzer.report                 self-contained report.html
+
+Speed design. With one person in frame (the common case) and no cached pose, a single pass runs: a decoder thread
+feeds the pose stage (main thread; MediaPipe releases the GIL and uses about one core), which feeds a render thread
+(the streaming core `GaitStream` + overlay drawing + libx264 encoding) through bounded queues (4 frames), so decoding,
+inference, drawing and encoding overlap and no frame is kept after it is encoded. The overlay therefore shows what
+the streaming core knew at that moment (the same kernels as the offline analysis, with its bounded delay), exactly
+what the live mode shows. When the pose comes from the cache (re-analysis) or several people are in frame (the
+runner is chosen from the whole clip after the pose pass), the same render thread runs in a second pass fed from the
+landmark series. Offline metrics (metrics.json, strides.csv, report) always come from the whole-clip analysis.
+"""
+from __future__ import annotations
+
+import json
+import queue
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import cache
+from .errors import InputError
+from .landmarks import N_LANDMARKS, LandmarkSeries
+from .pose import MediaPipeBackend, PoseFrame
+from .render import OverlayBuilder, annotate
+from .runner import ClipScan, assess_visibility, scan_clip, select_runner, steady_segment
+from .video import VideoInfo, VideoReader, probe
+from .video_out import H264Writer
+
+QUEUE_FRAMES = 4
+BACKENDS = ("mediapipe",)
+MODELS = ("full", "heavy")
+FIX_SHORT = "Record at least 10 seconds of steady running (about 15 strides)."
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Public values
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class AnalyzeOptions:
+    """height_cm: runner's height (cm) to turn pixels into cm (else lengths are in % of leg length).
+    capture_fps: frame rate the camera filmed at, for slow-motion clips (t_real = t_container * fps/capture_fps).
+    model: pose model "full" | "heavy". treadmill_speed_kmh: belt speed for the report (and stride length).
+    render_video: write annotated.mp4. backend: pose backend name ("mediapipe")."""
+
+    height_cm: float | None = None
+    capture_fps: float | None = None
+    model: str = "full"
+    treadmill_speed_kmh: float | None = None
+    render_video: bool = True
+    backend: str = "mediapipe"
+
+    def validate(self) -> None:
+        if self.model not in MODELS:
+            raise InputError(f"Unknown pose model '{self.model}'.", f"Choose one of: {', '.join(MODELS)}.")
+        if self.backend not in BACKENDS:
+            raise InputError(f"Unknown pose backend '{self.backend}'.", f"Choose one of: {', '.join(BACKENDS)}.")
+        if self.height_cm is not None and not (80 <= self.height_cm <= 250):
+            raise InputError(f"Height {self.height_cm} cm is not plausible.", "Give the runner's height in cm, "
+                             "e.g. --height-cm 175.")
+        if self.capture_fps is not None and not (1 <= self.capture_fps <= 2000):
+            raise InputError(f"Capture frame rate {self.capture_fps} is not plausible.",
+                             "Give the frame rate the camera filmed at, e.g. --capture-fps 240.")
+        if self.treadmill_speed_kmh is not None and not (0 < self.treadmill_speed_kmh <= 40):
+            raise InputError(f"Treadmill speed {self.treadmill_speed_kmh} km/h is not plausible.",
+                             "Give the belt speed in km/h, e.g. --speed-kmh 10.")
+
+
+@dataclass(frozen=True)
+class Progress:
+    stage: str
+    fraction: float
+    eta_s: float | None
+    message: str = ""
+
+
+@dataclass
+class StageTimes:
+    """Busy time per stage (seconds, summed over frames) and frames seen; wall time of the passes."""
+
+    seconds: dict = field(default_factory=dict)
+    frames: dict = field(default_factory=dict)
+    wall_s: dict = field(default_factory=dict)
+
+    def add(self, stage: str, dt: float, n: int = 1) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + dt
+        self.frames[stage] = self.frames.get(stage, 0) + n
+
+    def ms_per_frame(self) -> dict:
+        return {k: 1000 * v / max(self.frames.get(k, 1), 1) for k, v in self.seconds.items()}
+
+
+@dataclass
+class ClipResult:
+    out_dir: Path
+    metrics: dict
+    series: LandmarkSeries
+    analysis: object
+    paths: dict
+    info: VideoInfo | None = None
+    timings: StageTimes = field(default_factory=StageTimes)
+
+
+@dataclass
+class SessionResult:
+    out_dir: Path
+    clips: list
+    session: dict
+    path: Path
+    errors: dict = field(default_factory=dict)
+
+
+ProgressFn = Callable[[Progress], None] | None
+
+
+class _Meter:
+    """Progress with an ETA from the rate within the current stage (throttled to ~10 calls/s)."""
+
+    def __init__(self, fn: ProgressFn) -> None:
+        self.fn = fn
+        self.stage = ""
+        self.t0 = time.monotonic()
+        self._last = 0.0
+
+    def __call__(self, stage: str, fraction: float, message: str = "", force: bool = False) -> None:
+        if self.fn is None:
+            return
+        now = time.monotonic()
+        if stage != self.stage:
+            self.stage, self.t0, force = stage, now, True
+        if not force and now - self._last < 0.1 and fraction < 1.0:
+            return
+        self._last = now
+        el = now - self.t0
+        eta = el * (1 - fraction) / fraction if 0.02 < fraction <= 1 and el > 0.5 else None
+        self.fn(Progress(stage, float(min(max(fraction, 0.0), 1.0)), eta, message))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Threads with bounded queues
+# ---------------------------------------------------------------------------------------------------------------
+_END = object()
+
+
+class _Worker(threading.Thread):
+    """Runs fn(); an exception is kept and re-raised by join_raise() on the main thread."""
+
+    def __init__(self, fn: Callable[[], None], name: str) -> None:
+        super().__init__(name=name, daemon=True)
+        self.fn = fn
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.fn()
+        except BaseException as e:  # noqa: BLE001 - forwarded to the main thread
+            self.error = e
+
+    def join_raise(self) -> None:
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _put(q: queue.Queue, item, stop: threading.Event) -> bool:
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _get(q: queue.Queue, stop: threading.Event):
+    while True:
+        try:
+            return q.get(timeout=0.1)
+        except queue.Empty:
+            if stop.is_set():
+                return _END
+
+
+def _decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times: StageTimes,
+             want_rgb: bool) -> Callable[[], None]:
+    import cv2
+
+    def run() -> None:
+        try:
+            it = iter(reader)
+            while not stop.is_set():
+                t0 = time.perf_counter()
+                try:
+                    i, t, bgr = next(it)
+                except StopIteration:
+                    break
+                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if want_rgb else None
+                times.add("decode", time.perf_counter() - t0)
+                if not _put(out, (i, t, bgr, rgb), stop):
+                    return
+        finally:
+            _put(out, _END, stop)
+
+    return run
+
+
+class _Renderer:
+    """Render thread: streaming core + overlay + H.264 encoding, fed (i, t, bgr, xy|None, vis|None)."""
+
+    def __init__(self, path: Path, reader: VideoReader, near_side: str | None, view: str, height_cm: float | None,
+                 times: StageTimes, stop: threading.Event) -> None:
+        info = reader.info
+        self.q: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+        self.reader = reader
+        self.writer = H264Writer(path, info.width, info.height, info.fps)
+        self.overlay = OverlayBuilder(near_side, view)
+        self.stream = _make_stream(info.capture_fps, info.width, info.height, height_cm)
+        self.times = times
+        self.stop = stop
+        self.worker = _Worker(self._run, "render")
+
+    def _run(self) -> None:
+        nan_xy, nan_v = np.full((N_LANDMARKS, 2), np.nan), np.full(N_LANDMARKS, np.nan)
+        try:
+            while True:
+                item = _get(self.q, self.stop)
+                if item is _END:
+                    break
+                i, t, bgr, xy, vis = item
+                t0 = time.perf_counter()
+                ups = []
+                if self.stream is not None:
+                    try:
+                        ups = self.stream.update(t, xy if xy is not None else nan_xy,
+                                                 vis if vis is not None else nan_v) or []
+                    except InputError:
+                        ups = []
+                state = self.overlay.update(t, xy, vis, ups)
+                annotate(bgr, state)
+                t1 = time.perf_counter()
+                self.writer.write(bgr, self.reader.container_t(t))
+                t2 = time.perf_counter()
+                self.times.add("draw", t1 - t0)
+                self.times.add("encode", t2 - t1)
+        finally:
+            self.writer.close()
+
+    def start(self) -> "_Renderer":
+        self.worker.start()
+        return self
+
+    def feed(self, item) -> bool:
+        return _put(self.q, item, self.stop)
+
+    def finish(self) -> None:
+        _put(self.q, _END, self.stop)
+        self.worker.join_raise()
+
+
+def _make_stream(fps: float, width: int, height: int, height_cm: float | None):
+    """The kinematics streaming core (GaitStream), or None while it is not available."""
+    try:
+        from .kinematics import GaitStream
+    except ImportError:
+        return None
+    return GaitStream(fps_hint=fps, width=width, height=height, height_cm=height_cm)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pose pass
+# ---------------------------------------------------------------------------------------------------------------
+class _SeriesBuilder:
+    """Per-frame landmarks into growing arrays (about 3 KB a frame; frames themselves are never kept)."""
+
+    def __init__(self, n_hint: int) -> None:
+        self.n = 0
+        cap = max(n_hint + 8, 64)
+        self.t = np.zeros(cap)
+        self.fi = np.zeros(cap, np.int64)
+        self.xy = np.full((cap, N_LANDMARKS, 2), np.nan)
+        self.z = np.full((cap, N_LANDMARKS), np.nan)
+        self.vis = np.full((cap, N_LANDMARKS), np.nan)
+        self.pres = np.full((cap, N_LANDMARKS), np.nan)
+        self.world = np.full((cap, N_LANDMARKS, 3), np.nan)
+        self.aux: dict[str, np.ndarray] = {}
+
+    def _grow(self) -> None:
+        for name in ("t", "fi", "xy", "z", "vis", "pres", "world", *[f"aux:{k}" for k in self.aux]):
+            arr = self.aux[name[4:]] if name.startswith("aux:") else getattr(self, name)
+            fill = 0 if name in ("t", "fi") else np.nan
+            new = np.full((len(arr),) + arr.shape[1:], fill, dtype=arr.dtype)
+            grown = np.concatenate([arr, new])
+            if name.startswith("aux:"):
+                self.aux[name[4:]] = grown
+            else:
+                setattr(self, name, grown)
+
+    def add(self, i: int, t: float, pose: PoseFrame | None, aux: dict | None = None) -> None:
+        if self.n >= len(self.t):
+            self._grow()
+        k = self.n
+        self.t[k], self.fi[k] = t, i
+        if pose is not None:
+            self.xy[k], self.z[k], self.vis[k], self.pres[k], self.world[k] = (pose.xy, pose.z, pose.visibility,
+                                                                               pose.presence, pose.world)
+        for name, v in (aux or {}).items():
+            if name not in self.aux:
+                self.aux[name] = np.full(len(self.t), np.nan)
+            self.aux[name][k] = v
+        self.n += 1
+
+    def build(self, info: VideoInfo, model: str, meta: dict) -> LandmarkSeries:
+        n = self.n
+        return LandmarkSeries(self.t[:n].copy(), self.fi[:n].copy(), self.xy[:n].copy(), self.z[:n].copy(),
+                              self.vis[:n].copy(), self.pres[:n].copy(), self.world[:n].copy(), info.width,
+                              info.height, model, meta, {k: v[:n].copy() for k, v in self.aux.items()})
+
+
+def _pelvis_measure():
+    """analyzer.kinematics.pelvis_image.measure_pelvis_line when the kinematics package provides it."""
+    try:
+        from .kinematics.pelvis_image import measure_pelvis_line
+    except ImportError:
+        return None
+    return measure_pelvis_line
+
+
+def _pelvis_aux(measure, rgb: np.ndarray, pose: PoseFrame | None) -> dict:
+    if measure is None or pose is None or pose.mask is None:
+        return {"pelvis_band_deg": np.nan, "pelvis_band_quality": np.nan} if measure is not None else {}
+    try:
+        angle, quality = measure(rgb, pose.mask, pose.xy)
+    except (ValueError, IndexError, FloatingPointError):
+        angle, quality = np.nan, np.nan
+    return {"pelvis_band_deg": float(angle) if angle is not None else np.nan,
+            "pelvis_band_quality": float(quality) if quality is not None else np.nan}
+
+
+def _make_backend(options: AnalyzeOptions, num_poses: int, segmentation: bool) -> MediaPipeBackend:
+    return MediaPipeBackend(options.model, num_poses=num_poses, segmentation=segmentation)
+
+
+def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Meter, times: StageTimes,
+               video_path: Path | None, height_cm: float | None) -> LandmarkSeries:
+    """Decode + pose every frame (+ render in the same pass when video_path is given and one person is in frame)."""
+    reader = VideoReader(path, options.capture_fps)
+    info = reader.info
+    multi = scan.multi_person
+    measure = _pelvis_measure() if scan.view == "rear" else None
+    builder = _SeriesBuilder(info.n_frames)
+    candidates: list[list[tuple[PoseFrame, dict]]] = []
+    stop = threading.Event()
+    dq: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+    decoder = _Worker(_decoder(reader, dq, stop, times, True), "decode")
+    renderer = None
+    if video_path is not None and not multi:
+        near = _scan_near_side(scan)
+        renderer = _Renderer(video_path, reader, near, scan.view or "side", height_cm, times, stop)
+    stage_msg = "finding the runner's joints" + (" and drawing the video" if renderer else "")
+    t_wall = time.perf_counter()
+    try:
+        with _make_backend(options, 2 if multi else 1, measure is not None) as backend:
+            decoder.start()
+            if renderer:
+                renderer.start()
+            n_est = max(info.n_frames, 1)
+            while True:
+                item = _get(dq, stop)
+                if item is _END:
+                    break
+                i, t, bgr, rgb = item
+                t0 = time.perf_counter()
+                poses = backend.process_all(rgb, int(round(t * 1000)))
+                times.add("pose", time.perf_counter() - t0)
+                if multi:
+                    candidates.append([(_strip_mask(p), _pelvis_aux(measure, rgb, p)) for p in poses])
+                    builder.add(i, t, None)
+                else:
+                    pose = poses[0] if poses else None
+                    builder.add(i, t, pose, _pelvis_aux(measure, rgb, pose))
+                    if renderer and not renderer.feed((i, t, bgr, None if pose is None else pose.xy,
+                                                       None if pose is None else pose.visibility)):
+                        break
+                meter("pose", min((i + 1) / n_est, 0.999), stage_msg)
+        decoder.join_raise()
+        if renderer:
+            renderer.finish()
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        stop.set()
+        reader.close()
+    times.wall_s["pose_pass"] = time.perf_counter() - t_wall
+    meta = {"clip": path.name, "backend": f"mediapipe-{options.model}", "capture_fps": options.capture_fps,
+            "decode_warnings": list(reader.warnings), "info": info.to_dict(), "num_poses": 2 if multi else 1,
+            "scan": {"people_per_sample": list(scan.people_per_sample), "view": scan.view},
+            "rendered_in_pose_pass": renderer is not None}
+    if builder.n == 0:
+        raise InputError(f"{path.name} contains no decodable video frame.", "Export the clip again and retry.")
+    if multi:
+        chosen, sel = select_runner([[p for p, _ in c] for c in candidates], info.capture_fps)
+        for k, pose in enumerate(chosen):
+            if pose is not None:
+                builder.xy[k], builder.z[k], builder.vis[k], builder.pres[k], builder.world[k] = (
+                    pose.xy, pose.z, pose.visibility, pose.presence, pose.world)
+                aux = next((a for p, a in candidates[k] if p is pose), {})
+                for name, v in aux.items():
+                    builder.aux.setdefault(name, np.full(len(builder.t), np.nan))[k] = v
+        meta["runner_selection"] = sel
+    return builder.build(info, options.model, meta)
+
+
+def _strip_mask(p: PoseFrame) -> PoseFrame:
+    return PoseFrame(p.xy, p.z, p.visibility, p.presence, p.world, None) if p.mask is not None else p
+
+
+def _scan_near_side(scan: ClipScan) -> str | None:
+    return scan.near_side if scan.view in ("side", "oblique") else None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Render pass (from landmarks already known)
+# ---------------------------------------------------------------------------------------------------------------
+def render_video(path: str | Path, series: LandmarkSeries, out_path: str | Path, near_side: str | None,
+                 view: str = "side", capture_fps: float | None = None, height_cm: float | None = None,
+                 progress: ProgressFn = None, times: StageTimes | None = None) -> Path:
+    """Annotated H.264 copy of the clip from a landmark series (decoder thread + render thread)."""
+    meter = _Meter(progress) if not isinstance(progress, _Meter) else progress
+    times = times or StageTimes()
+    reader = VideoReader(path, capture_fps)
+    stop = threading.Event()
+    dq: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+    decoder = _Worker(_decoder(reader, dq, stop, times, False), "decode")
+    renderer = _Renderer(Path(out_path), reader, near_side, view, height_cm, times, stop)
+    by_frame = {int(f): k for k, f in enumerate(series.frame_index)}
+    n_est = max(reader.info.n_frames, 1)
+    t_wall = time.perf_counter()
+    try:
+        decoder.start()
+        renderer.start()
+        while True:
+            item = _get(dq, stop)
+            if item is _END:
+                break
+            i, t, bgr, _ = item
+            k = by_frame.get(i)
+            xy = series.xy[k] if k is not None and series.detected[k] else None
+            vis = series.visibility[k] if xy is not None else None
+            if not renderer.feed((i, t, bgr, xy, vis)):
+                break
+            meter("render", min((i + 1) / n_est, 0.999), "drawing the annotated video")
+        decoder.join_raise()
+        renderer.finish()
+    finally:
+        stop.set()
+        reader.close()
+    times.wall_s["render_pass"] = time.perf_counter() - t_wall
+    return Path(out_path)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------------------------------------------
+def _cached_or_run(path: Path, options: AnalyzeOptions, meter: _Meter, times: StageTimes,
+                   video_path: Path | None) -> tuple[LandmarkSeries, bool]:
+    """(series, rendered): the cached pose, or a pose pass (rendering video_path in it when it can)."""
+    options.validate()
+    meter("probe", 0.0, "checking the video", force=True)
+    info = probe(path, options.capture_fps)
+    sha = cache.clip_sha256(path)
+    series = cache.load_cached(sha, options.model, options.capture_fps)
+    if series is not None:
+        times.wall_s["pose_pass"] = 0.0
+        return series, False
+    meter("probe", 0.5, "looking for people in the frame", force=True)
+    t0 = time.perf_counter()
+    scan = scan_clip(str(path), info.rotation_deg, info.duration_s, options.model)
+    times.wall_s["scan"] = time.perf_counter() - t0
+    series = _pose_pass(path, options, scan, meter, times, video_path, options.height_cm)
+    series.meta["sha256"] = sha
+    cache.store(series, sha, options.model, options.capture_fps)
+    return series, series.meta.get("rendered_in_pose_pass", False) and video_path is not None
+
+
+def load_series(path: str | Path, options: AnalyzeOptions | None = None, progress: ProgressFn = None
+                ) -> LandmarkSeries:
+    """Pose stage only: the runner's landmarks for every decoded frame, cached per (clip sha256, model, capture fps)."""
+    options = options or AnalyzeOptions()
+    series, _ = _cached_or_run(Path(path), options, _Meter(progress), StageTimes(), None)
+    return series
+
+
+def _kinematics_analyze():
+    try:
+        from .kinematics import analyze
+    except ImportError as e:
+        raise RuntimeError("analyzer.kinematics.analyze is not available yet") from e
+    return analyze
+
+
+def _count_strides(analysis) -> dict:
+    """Strides per side = initial contacts - 1."""
+    out = {}
+    for side in ("left", "right"):
+        n_ic = sum(1 for e in getattr(analysis, "events", []) if e.side == side and e.kind == "ic")
+        out[side] = max(n_ic - 1, 0)
+    return out
+
+
+def _jsonable(o):
+    if isinstance(o, dict):
+        return {str(k): _jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, np.ndarray):
+        return _jsonable(o.tolist())
+    if isinstance(o, (np.floating, float)):
+        return None if not np.isfinite(o) else float(o)
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    if isinstance(o, Path):
+        return str(o)
+    return o
+
+
+def _write_strides(rows: list[dict], path: Path) -> None:
+    import csv
+
+    cols: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in cols:
+                cols.append(k)
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols or ["stride"])
+        for r in rows:
+            vals = []
+            for c in cols:
+                v = r.get(c)
+                if v is None or (isinstance(v, (float, np.floating)) and not np.isfinite(v)):
+                    vals.append("")
+                elif isinstance(v, (float, np.floating)):
+                    vals.append(f"{float(v):.4f}")
+                else:
+                    vals.append(str(v))
+            w.writerow(vals)
+
+
+def analyze_series(series: LandmarkSeries, clip_name: str, options: AnalyzeOptions, meter: _Meter | None = None
+                   ) -> tuple[object, dict, LandmarkSeries]:
+    """Visibility checks, steady-part trimming and the kinematics core. Returns (analysis, metrics, analysed part)."""
+    meter = meter or _Meter(None)
+    meter("kinematics", 0.1, "measuring the gait", force=True)
+    warnings = [f"video: {w}" for w in series.meta.get("decode_warnings", [])]
+    warnings += assess_visibility(series, clip_name)
+    seg = steady_segment(series)
+    part = series.slice(seg.start, seg.stop) if seg.trimmed else series
+    if seg.note:
+        warnings.append(seg.note)
+    if part.n_frames < 2 or part.t[-1] - part.t[0] < 1.5:
+        raise InputError(f"{clip_name} is too short: {series.t[-1] - series.t[0] + 1 / max(series.fps, 1):.1f} s "
+                         "of video, at least two strides per side are needed.", FIX_SHORT)
+    analysis = _kinematics_analyze()(part, height_cm=options.height_cm,
+                                     treadmill_speed_kmh=options.treadmill_speed_kmh)
+    strides = _count_strides(analysis)
+    if min(strides.values()) < 2:
+        raise InputError(f"{clip_name} is too short: {strides['left']} left and {strides['right']} right strides "
+                         "found, at least 2 per side are needed.", FIX_SHORT)
+    metrics = _jsonable(dict(analysis.metrics))
+    info = series.meta.get("info", {})
+    metrics["clip"] = {**metrics.get("clip", {}), **{k: info.get(k) for k in
+                                                     ("fps", "capture_fps", "frames", "duration_s", "width",
+                                                      "height")}}
+    q = metrics.setdefault("quality", {})
+    q["warnings"] = list(q.get("warnings", [])) + [w for w in warnings if w not in q.get("warnings", [])]
+    q["analysed_range_s"] = [float(part.t[0]), float(part.t[-1])]
+    q["frames_analysed"] = int(part.n_frames)
+    q["frames_detected_pct"] = round(100 * float(series.detected.mean()), 1)
+    if "runner_selection" in series.meta:
+        q["runner_selection"] = series.meta["runner_selection"]
+    q["pose_model"] = series.model
+    meter("kinematics", 1.0, "measuring the gait", force=True)
+    return analysis, metrics, part
+
+
+def analyze_clip(path: str | Path, out_dir: str | Path, options: AnalyzeOptions | None = None,
+                 progress: ProgressFn = None) -> ClipResult:
+    """The whole path for one clip; writes metrics.json, strides.csv, landmarks.csv, annotated.mp4, report.html."""
+    from .report import write_report
+
+    options = options or AnalyzeOptions()
+    path, out_dir = Path(path), Path(out_dir)
+    meter = _Meter(progress)
+    times = StageTimes()
+    t_start = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp_video = out_dir / ".annotated.partial.mp4"
+    try:
+        series, rendered = _cached_or_run(path, options, meter, times, tmp_video if options.render_video else None)
+        analysis, metrics, part = analyze_series(series, path.name, options, meter)
+        paths = {"metrics": out_dir / "metrics.json", "strides": out_dir / "strides.csv",
+                 "landmarks": out_dir / "landmarks.csv", "video": None, "report": out_dir / "report.html"}
+        if options.render_video:
+            if not rendered:
+                render_video(path, series, tmp_video, getattr(analysis, "near_side", None),
+                             getattr(analysis, "view", "side"), options.capture_fps, options.height_cm, meter, times)
+            paths["video"] = out_dir / "annotated.mp4"
+            tmp_video.replace(paths["video"])
+    finally:
+        tmp_video.unlink(missing_ok=True)
+    paths["metrics"].write_text(json.dumps(metrics, indent=1, allow_nan=False))
+    _write_strides(list(getattr(analysis, "strides", [])), paths["strides"])
+    series.to_csv(paths["landmarks"])
+    meter("report", 0.5, "writing the report", force=True)
+    info = probe(path, options.capture_fps)
+    result = ClipResult(out_dir, metrics, series, analysis, paths, info, times)
+    write_report(result, paths["report"], clip_path=path)
+    times.wall_s["total"] = time.perf_counter() - t_start
+    meter("done", 1.0, "finished", force=True)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Sessions: several clips of one run (e.g. side + rear)
+# ---------------------------------------------------------------------------------------------------------------
+REAR_METRICS = ("pelvic_drop_deg", "knee_fppa_deg", "step_width_cm")
+
+
+def _metric_view(name: str) -> str:
+    try:
+        from .metrics_defs import METRICS
+
+        return getattr(METRICS[name], "view", "any")
+    except (ImportError, KeyError):
+        return "rear" if name in REAR_METRICS else "side"
+
+
+def combine_clips(results: list[ClipResult]) -> dict:
+    """Session summary: each metric from the clip whose view it needs (side metrics from the side clip, pelvic drop
+    from the rear clip), the first available one otherwise."""
+    summary: dict = {}
+    source: dict = {}
+    for r in results:
+        view = r.metrics.get("view")
+        for name, entry in (r.metrics.get("summary") or {}).items():
+            need = _metric_view(name)
+            fits = need == "any" or need == view
+            prev = summary.get(name)
+            better = prev is None or (entry.get("available") and (not prev.get("available") or (
+                fits and not source[name][1])))
+            if better:
+                summary[name] = entry
+                source[name] = (r.out_dir.name, fits)
+    warnings = [f"{r.out_dir.name}: {w}" for r in results for w in r.metrics.get("quality", {}).get("warnings", [])]
+    return {"schema_version": 1,
+            "clips": [{"name": r.out_dir.name, "clip": str(r.info.path) if r.info else None,
+                       "view": r.metrics.get("view"), "dir": r.out_dir.name} for r in results],
+            "summary": summary, "source": {k: v[0] for k, v in source.items()},
+            "quality": {"warnings": warnings}}
+
+
+def analyze_session(paths: list[str | Path], out_dir: str | Path, options: AnalyzeOptions | None = None,
+                    progress: ProgressFn = None) -> SessionResult:
+    """One sub-folder per clip (named after the clip) plus out_dir/session.json combining them.
+
+    A clip that cannot be analysed is recorded in session.json (errors) and the others go on; InputError only when
+    none can be analysed."""
+    options = options or AnalyzeOptions()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results, errors, used = [], {}, set()
+    for k, p in enumerate(paths):
+        p = Path(p)
+        name = p.stem
+        while name in used:
+            name += "_"
+        used.add(name)
+
+        def sub_progress(pr: Progress, k=k, name=name) -> None:
+            if progress is not None:
+                progress(Progress(pr.stage, (k + pr.fraction) / len(paths), pr.eta_s,
+                                  f"{name}: {pr.message}" if pr.message else name))
+
+        try:
+            results.append(analyze_clip(p, out_dir / name, options, sub_progress))
+        except InputError as e:
+            errors[name] = str(e)
+            shutil.rmtree(out_dir / name, ignore_errors=True)
+    if not results:
+        first = next(iter(errors.values()), "no clips given")
+        raise InputError(f"No clip could be analysed: {first}", "")
+    session = combine_clips(results)
+    session["errors"] = errors
+    spath = out_dir / "session.json"
+    spath.write_text(json.dumps(_jsonable(session), indent=1, allow_nan=False))
+    return SessionResult(out_dir, results, session, spath, errors)
+
+
+__all__ = ["AnalyzeOptions", "Progress", "ClipResult", "SessionResult", "analyze_clip", "analyze_session",
+           "load_series", "render_video", "analyze_series", "combine_clips", "asdict"]

@@ -1,0 +1,80 @@
+"""Progress between two sessions: per key metric, the change and whether it exceeds measurement noise.
+
+Noise per metric is the plan's definition (analyzer.plan.noise.change_noise: max(literature floor,
+1.96 * sqrt(se1^2 + se2^2)), se from each clip's spread and step count). Direction labels ("better"/"worse") come from
+analyzer.metrics_defs `lower_is_better` where it states one; otherwise a real change is just "changed".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from ..plan.engine import label_for, merge_metrics
+from ..plan.noise import change_noise
+from ..errors import InputError
+
+#: Metrics shown in history tables and trend charts, in this order.
+KEY_METRICS: tuple[str, ...] = (
+    "cadence_spm", "overstride_pct_leg", "shank_angle_ic_deg", "foot_strike_angle_deg", "knee_flexion_ic_deg",
+    "knee_flexion_peak_deg", "trunk_lean_deg", "vertical_oscillation_cm", "contact_time_ms", "pelvic_drop_deg",
+    "step_width_cm",
+)
+
+
+@dataclass
+class MetricChange:
+    metric: str
+    label: str
+    unit: str
+    before: float
+    after: float
+    change: float
+    noise: float
+    beyond_noise: bool
+    verdict: str  # "better" | "worse" | "changed" | "no real change"
+
+
+def _lower_is_better(metric: str) -> bool | None:
+    try:
+        from analyzer.metrics_defs import METRICS
+
+        return getattr(METRICS.get(metric), "lower_is_better", None)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _summary(doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    try:
+        return merge_metrics([doc]).summary
+    except InputError:
+        return {}
+
+
+def key_values(doc: Mapping[str, Any], metrics: tuple[str, ...] = KEY_METRICS) -> dict[str, dict[str, Any]]:
+    """{metric: {value, unit, spread, n}} for the available key metrics of a metrics/session document."""
+    s = _summary(doc)
+    return {m: {k: s[m].get(k) for k in ("value", "unit", "spread", "n")} for m in metrics
+            if m in s and isinstance(s[m].get("value"), (int, float))}
+
+
+def compare_metrics(before: Mapping[str, Any], after: Mapping[str, Any],
+                    metrics: tuple[str, ...] = KEY_METRICS) -> list[MetricChange]:
+    """Changes of the key metrics measured in both documents."""
+    b, a = _summary(before), _summary(after)
+    out = []
+    for m in metrics:
+        if m not in b or m not in a:
+            continue
+        try:
+            vb, va = float(b[m]["value"]), float(a[m]["value"])
+        except (TypeError, ValueError):
+            continue
+        noise = change_noise(m, b[m], a[m])
+        d = va - vb
+        real = abs(d) > noise
+        lib = _lower_is_better(m)
+        verdict = ("no real change" if not real else "changed" if lib is None else
+                   "better" if (d < 0) == lib else "worse")
+        out.append(MetricChange(m, label_for(m), str(a[m].get("unit") or ""), round(vb, 2), round(va, 2), round(d, 2),
+                                round(noise, 2), real, verdict))
+    return out

@@ -1,0 +1,387 @@
+"""Patient records: store analysed sessions, read a patient's history with progress, delete a patient completely.
+
+Files: a stored session's analysis folder lives under config.data_dir()/patients/<patient id>/sessions/<session id>/
+(copied there when the analysis was written elsewhere; referenced in place when it already lies under data_dir, e.g.
+an app session folder data_dir/sessions/<id>/). Deleting a patient removes their database rows (then VACUUMs the
+SQLite file so the deleted rows do not linger in free pages), their patient folder, every app session folder tagged
+with their id, and the pose-cache files of their clips.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import select, text
+
+from ..config import cache_dir, data_dir
+from ..errors import InputError
+from .db import Database, open_db
+from .models import ClipRecord, Patient, SessionRecord
+from .progress import KEY_METRICS, compare_metrics, key_values
+
+PATIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_DBS: dict[Path, Database] = {}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def get_db(db: Database | None = None) -> Database:
+    """The records database under the current data_dir (opened once per path and kept)."""
+    if db is not None:
+        return db
+    from .db import database_path
+
+    p = database_path().resolve()
+    if p not in _DBS or not p.exists():
+        if p in _DBS:
+            _DBS.pop(p).close()
+        _DBS[p] = open_db(p)
+    return _DBS[p]
+
+
+def check_patient_id(patient_id: str) -> str:
+    pid = str(patient_id).strip()
+    if not PATIENT_ID_RE.match(pid):
+        raise InputError(f"patient id {patient_id!r} is not valid.",
+                         "Use 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit (e.g. P0042).")
+    return pid
+
+
+def patient_dir(patient_id: str) -> Path:
+    return data_dir() / "patients" / check_patient_id(patient_id)
+
+
+# ---- patients ----------------------------------------------------------------------------------------------------
+def add_patient(patient_id: str, display_name: str | None = None, notes: str | None = None,
+                db: Database | None = None) -> str:
+    """Create the patient if missing (idempotent; a given name/notes updates the record). Returns the id."""
+    pid = check_patient_id(patient_id)
+    with get_db(db).session() as s, s.begin():
+        p = s.get(Patient, pid)
+        if p is None:
+            s.add(Patient(id=pid, display_name=display_name, notes=notes, created_utc=_now()))
+        else:
+            if display_name is not None:
+                p.display_name = display_name
+            if notes is not None:
+                p.notes = notes
+    return pid
+
+
+def list_patients(db: Database | None = None) -> list[dict[str, Any]]:
+    with get_db(db).session() as s:
+        out = []
+        for p in s.scalars(select(Patient).order_by(Patient.id)):
+            dates = [r.recorded_utc for r in p.sessions]
+            out.append({"id": p.id, "display_name": p.display_name, "created_utc": p.created_utc,
+                        "n_sessions": len(dates), "last_session_utc": max(dates) if dates else None})
+        return out
+
+
+# ---- sessions ----------------------------------------------------------------------------------------------------
+def _result_dir(result: Any) -> Path:
+    d = getattr(result, "out_dir", result)
+    if d is None:
+        raise InputError("the analysis result has no output folder.", "Pass the folder written by `runform analyze`.")
+    d = Path(d)
+    if not d.is_dir():
+        raise InputError(f"analysis folder not found: {d}.", "Pass the folder written by `runform analyze`.")
+    return d
+
+
+def _read_metrics(result: Any, folder: Path) -> dict[str, Any]:
+    for name in ("session.json", "metrics.json"):
+        f = folder / name
+        if f.is_file():
+            try:
+                return json.loads(f.read_text())
+            except json.JSONDecodeError as e:
+                raise InputError(f"{f} is not valid JSON ({e.msg}).", "Re-run `runform analyze`.") from None
+    m = getattr(result, "metrics", None)
+    if isinstance(m, Mapping):
+        return dict(m)
+    raise InputError(f"no metrics.json or session.json in {folder}.", "Pass the folder written by `runform analyze`.")
+
+
+def _clip_entries(doc: Any, view: str | None = None) -> Iterable[dict[str, Any]]:
+    """Clip descriptions found anywhere in a metrics/session document: dicts with a sha256 or a file name."""
+    if isinstance(doc, Mapping):
+        v = doc.get("view") if isinstance(doc.get("view"), str) else view
+        for key in ("clip", "clips"):
+            sub = doc.get(key)
+            for c in (sub if isinstance(sub, list) else [sub]):
+                if isinstance(c, Mapping) and any(k in c for k in ("sha256", "name", "file", "path")):
+                    yield {"name": c.get("name") or c.get("file") or c.get("path"), "sha256": c.get("sha256"),
+                           "view": c.get("view") or v, "path": c.get("path") or c.get("file")}
+        for k, sub in doc.items():
+            if k not in ("clip", "clips", "summary", "strides", "events") and isinstance(sub, (Mapping, list)):
+                yield from _clip_entries(sub, v)
+    elif isinstance(doc, list):
+        for sub in doc:
+            yield from _clip_entries(sub, view)
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(data_dir().resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _abs(stored: str | None) -> Path | None:
+    if not stored:
+        return None
+    p = Path(stored)
+    return p if p.is_absolute() else data_dir() / p
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def store_session(patient_id: str, result: Any, notes: str | None = None, *, inputs: Any = None,
+                  plan: Mapping[str, Any] | None = None, make_plan: bool = True, label: str | None = None,
+                  recorded_utc: str | None = None, app_session_id: str | None = None,
+                  clips: Iterable[str | Path] = (), db: Database | None = None) -> int:
+    """Store one analysed run for a patient (created if new). Returns the session id.
+
+    `result`: the analysis folder (metrics.json or session.json inside) or a ClipResult/SessionResult (`.out_dir`).
+    A folder outside data_dir is copied under data_dir/patients/<id>/sessions/<sid>/analysis so the record is
+    self-contained and deletable. `inputs`: analyzer.plan.PlanInputs (pain etc.); with `make_plan` a plan is built
+    from the metrics and stored unless `plan` is given. `clips`: source clip paths (their sha256 is recorded to find
+    pose-cache files on deletion).
+    """
+    pid = add_patient(patient_id, db=db)
+    folder = _result_dir(result)
+    doc = _read_metrics(result, folder)
+    plan_doc = dict(plan) if plan is not None else (_auto_plan(doc, inputs) if make_plan else None)
+    now = _now()
+    dbx = get_db(db)
+    with dbx.session() as s:
+        rec = SessionRecord(patient_id=pid, created_utc=now, recorded_utc=recorded_utc or now, label=label,
+                            metrics_json=json.dumps(doc), clinician_notes=notes, app_session_id=app_session_id,
+                            plan_json=json.dumps(plan_doc) if plan_doc is not None else None)
+        if inputs is not None:
+            rec.pain_site, rec.pain_score = getattr(inputs, "pain_site", None), getattr(inputs, "pain_score", None)
+            rec.pain_next_morning = getattr(inputs, "pain_next_morning", None)
+            rec.weekly_km, rec.goal = getattr(inputs, "weekly_km", None), getattr(inputs, "goal", None)
+        s.add(rec)
+        s.flush()
+        dest = folder
+        if not _inside(folder, data_dir()):
+            dest = patient_dir(pid) / "sessions" / str(rec.id) / "analysis"
+            try:
+                shutil.copytree(folder, dest)
+            except OSError as e:
+                s.rollback()
+                shutil.rmtree(dest.parent, ignore_errors=True)
+                raise InputError(f"could not copy {folder} into the records folder: {e.strerror}.",
+                                 "Check free disk space and permissions of RUNFORM_DATA_DIR.") from None
+        rec.analysis_dir = _rel(dest)
+        seen: set[str] = set()
+        for c in _clip_entries(doc):
+            key = c.get("sha256") or str(c.get("name"))
+            if key not in seen:
+                seen.add(key)
+                rec.clips.append(ClipRecord(name=_s(c.get("name")), view=_s(c.get("view")), sha256=c.get("sha256"),
+                                            path=_s(c.get("path"))))
+        for p in clips:
+            from ..cache import clip_sha256
+
+            p = Path(p)
+            sha = clip_sha256(p) if p.is_file() else None
+            if sha not in seen:
+                rec.clips.append(ClipRecord(name=p.name, view=None, sha256=sha, path=str(p)))
+        s.commit()
+        return rec.id
+
+
+def _s(v: Any) -> str | None:
+    return None if v is None else str(v)
+
+
+def _auto_plan(doc: Mapping[str, Any], inputs: Any) -> dict[str, Any] | None:
+    from ..plan import PlanInputs, build_plan
+
+    try:
+        return build_plan(doc, inputs if inputs is not None else PlanInputs()).to_dict()
+    except InputError:
+        return None
+
+
+def set_session_notes(session_id: int, notes: str, db: Database | None = None) -> None:
+    with get_db(db).session() as s, s.begin():
+        rec = s.get(SessionRecord, int(session_id))
+        if rec is None:
+            raise InputError(f"no session {session_id}.", "List sessions with `runform patients show ID`.")
+        rec.clinician_notes = notes
+
+
+def set_session_plan(session_id: int, plan: Mapping[str, Any], inputs: Any = None, db: Database | None = None) -> None:
+    with get_db(db).session() as s, s.begin():
+        rec = s.get(SessionRecord, int(session_id))
+        if rec is None:
+            raise InputError(f"no session {session_id}.", "List sessions with `runform patients show ID`.")
+        rec.plan_json = json.dumps(dict(plan))
+        if inputs is not None:
+            rec.pain_site, rec.pain_score = inputs.pain_site, inputs.pain_score
+            rec.pain_next_morning, rec.weekly_km, rec.goal = inputs.pain_next_morning, inputs.weekly_km, inputs.goal
+
+
+@dataclass
+class SessionView:
+    """One stored session as the CLI/app show it (JSON-ready via `asdict`)."""
+
+    id: int
+    recorded_utc: str
+    label: str | None
+    analysis_dir: str | None
+    clinician_notes: str | None
+    pain_site: str | None
+    pain_score: float | None
+    pain_next_morning: str | None
+    weekly_km: float | None
+    goal: str | None
+    primary_target: str | None
+    key_metrics: dict[str, dict[str, Any]]
+    clips: list[dict[str, Any]]
+    progress_vs_first: list[dict[str, Any]] = field(default_factory=list)
+    progress_vs_previous: list[dict[str, Any]] = field(default_factory=list)
+    retest_of_previous_plan: dict[str, Any] | None = None
+
+
+def _load_json(s: str | None) -> Any:
+    return json.loads(s) if s else None
+
+
+def patient_detail(patient_id: str, db: Database | None = None) -> dict[str, Any]:
+    """The patient with every session (oldest first), each with key metrics and progress against the first and the
+    previous session (changes beyond measurement noise), and the re-test check of the previous session's plan."""
+    pid = check_patient_id(patient_id)
+    from ..plan import check_retest
+
+    with get_db(db).session() as s:
+        p = s.get(Patient, pid)
+        if p is None:
+            raise InputError(f"no patient {pid!r}.", "List patients with `runform patients list`.")
+        views: list[SessionView] = []
+        docs: list[dict] = []
+        plans: list[dict | None] = []
+        for r in p.sessions:
+            doc = _load_json(r.metrics_json) or {}
+            plan = _load_json(r.plan_json)
+            v = SessionView(r.id, r.recorded_utc, r.label, str(_abs(r.analysis_dir)) if r.analysis_dir else None,
+                            r.clinician_notes, r.pain_site, r.pain_score, r.pain_next_morning, r.weekly_km, r.goal,
+                            (plan or {}).get("primary_target"), key_values(doc),
+                            [{"name": c.name, "view": c.view, "sha256": c.sha256} for c in r.clips])
+            if docs:
+                v.progress_vs_first = [asdict(c) for c in compare_metrics(docs[0], doc)]
+                v.progress_vs_previous = [asdict(c) for c in compare_metrics(docs[-1], doc)]
+                prev_plan = plans[-1]
+                phase = next((ph for ph in (prev_plan or {}).get("phases", []) if ph.get("targets")), None)
+                if phase is not None:
+                    try:
+                        res = check_retest(phase, doc, docs[-1])
+                        v.retest_of_previous_plan = asdict(res)
+                    except InputError:
+                        v.retest_of_previous_plan = None
+            views.append(v)
+            docs.append(doc)
+            plans.append(plan)
+        return {"id": p.id, "display_name": p.display_name, "notes": p.notes, "created_utc": p.created_utc,
+                "key_metrics": list(KEY_METRICS), "sessions": [asdict(v) for v in views]}
+
+
+def session_record(session_id: int, db: Database | None = None) -> dict[str, Any]:
+    """One stored session: metrics document, plan, analysis folder (absolute), inputs and notes."""
+    with get_db(db).session() as s:
+        r = s.get(SessionRecord, int(session_id))
+        if r is None:
+            raise InputError(f"no session {session_id}.", "List sessions with `runform patients show ID`.")
+        return {"id": r.id, "patient_id": r.patient_id, "recorded_utc": r.recorded_utc, "label": r.label,
+                "analysis_dir": str(_abs(r.analysis_dir)) if r.analysis_dir else None,
+                "metrics": _load_json(r.metrics_json), "plan": _load_json(r.plan_json),
+                "clinician_notes": r.clinician_notes, "pain_site": r.pain_site, "pain_score": r.pain_score,
+                "pain_next_morning": r.pain_next_morning, "weekly_km": r.weekly_km, "goal": r.goal}
+
+
+# ---- deletion ----------------------------------------------------------------------------------------------------
+@dataclass
+class DeletionReport:
+    patient_id: str
+    sessions: int
+    removed_paths: list[str]
+
+
+def delete_patient(patient_id: str, db: Database | None = None) -> DeletionReport:
+    """Remove every record and every file of the patient under data_dir (and their pose-cache files)."""
+    pid = check_patient_id(patient_id)
+    dbx = get_db(db)
+    root = data_dir()
+    folders: set[Path] = set()
+    shas: set[str] = set()
+    app_ids: set[str] = set()
+    with dbx.session() as s:
+        p = s.get(Patient, pid)
+        if p is None:
+            raise InputError(f"no patient {pid!r}.", "List patients with `runform patients list`.")
+        n = len(p.sessions)
+        for r in p.sessions:
+            if r.app_session_id:
+                app_ids.add(r.app_session_id)
+            d = _abs(r.analysis_dir)
+            if d is not None and _inside(d, root):
+                folders.add(_owning_folder(d, root))
+            shas.update(c.sha256 for c in r.clips if c.sha256)
+        others = {c for c in s.scalars(select(ClipRecord.sha256).join(SessionRecord)
+                                       .where(SessionRecord.patient_id != pid)) if c}
+        s.delete(p)
+        s.commit()
+    with dbx.engine.connect() as conn:  # deleted rows must not linger in the file's free pages
+        conn.execute(text("VACUUM"))
+    folders.add(root / "patients" / pid)
+    for app in _app_sessions(pid, app_ids):
+        folders.add(app.dir)
+        shas.update(c.sha256 for c in app.clips if getattr(c, "sha256", None))
+    removed: list[str] = []
+    for f in sorted(folders):
+        if f.exists() and _inside(f, root) and f.resolve() != root.resolve():
+            shutil.rmtree(f)
+            removed.append(str(f))
+    pose = cache_dir() / "pose"
+    for sha in sorted(shas - others):
+        for f in pose.glob(f"{sha}_*"):
+            f.unlink(missing_ok=True)
+            removed.append(str(f))
+    return DeletionReport(pid, n, removed)
+
+
+def _owning_folder(d: Path, root: Path) -> Path:
+    """The folder to remove for an analysis dir under data_dir: the whole app session folder when it is one."""
+    rel = d.resolve().relative_to(root.resolve())
+    if len(rel.parts) >= 2 and rel.parts[0] == "sessions":
+        return root / "sessions" / rel.parts[1]
+    return d
+
+
+def _app_sessions(pid: str, ids: set[str]) -> list[Any]:
+    """App session folders (analyzer.sessions) tagged with this patient or referenced by their records."""
+    try:
+        from ..sessions import SessionStore
+    except Exception:  # noqa: BLE001 - app session store not available
+        return []
+    try:
+        return [s for s in SessionStore().list() if s.patient_id == pid or s.id in ids]
+    except OSError:
+        return []

@@ -1,0 +1,281 @@
+"""Annotated-video overlay: skeleton (near/far side colours), knee angle, initial-contact markers, metric panel.
+
+Rendering only reads results: `OverlayBuilder` turns per-frame landmarks plus the streaming core's step updates
+(`analyzer.kinematics.GaitStream`) into a `RenderState`; `annotate(frame_bgr, state)` draws it. Sizes scale with
+the image (short side / 720), so text stays readable on a phone.
+
+Knee angle shown: knee flexion = 180 deg - the hip-knee-ankle angle in image pixels (0 = straight), side view only
+(biomechanics.md: sagittal-plane angles need a side view).
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .landmarks import SKELETON_EDGES
+from .landmarks import PoseLandmark as P
+
+# BGR colours
+NEAR = (0, 150, 255)  # orange
+FAR = (230, 160, 60)  # blue
+MID = (235, 235, 235)
+LEFT_REAR = (0, 150, 255)
+RIGHT_REAR = (80, 220, 80)
+IC_COLOUR = (60, 60, 255)
+PANEL_BG = (25, 25, 25)
+
+_LEFT = {P.LEFT_SHOULDER, P.LEFT_ELBOW, P.LEFT_WRIST, P.LEFT_HIP, P.LEFT_KNEE, P.LEFT_ANKLE, P.LEFT_HEEL,
+         P.LEFT_FOOT_INDEX}
+_RIGHT = {P.RIGHT_SHOULDER, P.RIGHT_ELBOW, P.RIGHT_WRIST, P.RIGHT_HIP, P.RIGHT_KNEE, P.RIGHT_ANKLE, P.RIGHT_HEEL,
+          P.RIGHT_FOOT_INDEX}
+_JOINTS = sorted(_LEFT | _RIGHT)
+MIN_VIS = 0.3
+
+
+@dataclass
+class IcMarker:
+    """An initial contact to show: where the foot was (px), which side, how long ago (s)."""
+
+    xy_px: tuple[float, float]
+    side: str
+    age_s: float
+
+
+@dataclass
+class RenderState:
+    """Everything drawn on one frame. xy (33,2) px or None (no pose); visibility (33,) or None.
+    near_side: 'left'|'right' (side view) or None (rear/front: left and right get their own colours).
+    knee_flexion_deg: side -> degrees to print at that knee (only sides present are drawn).
+    panel: (label, value) lines of the metric panel. banner: short status line or None."""
+
+    xy: np.ndarray | None = None
+    visibility: np.ndarray | None = None
+    near_side: str | None = None
+    knee_flexion_deg: dict = field(default_factory=dict)
+    ic_markers: list = field(default_factory=list)
+    panel: list = field(default_factory=list)
+    banner: str | None = None
+
+
+@dataclass(frozen=True)
+class Style:
+    scale: float
+    line_px: int
+    joint_px: int
+    font_scale: float
+    font_px: int
+    text_px: int
+
+    @classmethod
+    def for_size(cls, width: int, height: int) -> "Style":
+        s = max(min(width, height) / 720.0, 0.35)
+        return cls(s, max(2, round(4 * s)), max(3, round(6 * s)), 0.9 * s, max(12, round(30 * s)),
+                   max(1, round(2 * s)))
+
+
+_STYLES: dict[tuple[int, int], Style] = {}
+
+
+def _style(img: np.ndarray) -> Style:
+    h, w = img.shape[:2]
+    st = _STYLES.get((w, h))
+    if st is None:
+        st = _STYLES[(w, h)] = Style.for_size(w, h)
+    return st
+
+
+def _side_colour(lm: int, near_side: str | None) -> tuple[int, int, int]:
+    if lm in _LEFT:
+        side = "left"
+    elif lm in _RIGHT:
+        side = "right"
+    else:
+        return MID
+    if near_side is None:
+        return LEFT_REAR if side == "left" else RIGHT_REAR
+    return NEAR if side == near_side else FAR
+
+
+def _ok(xy: np.ndarray, vis: np.ndarray | None, i: int) -> bool:
+    return bool(np.all(np.isfinite(xy[i])) and (vis is None or not np.isfinite(vis[i]) or vis[i] >= MIN_VIS))
+
+
+def _pt(p) -> tuple[int, int]:
+    return int(round(float(p[0]))), int(round(float(p[1])))
+
+
+def _text(img, text: str, org: tuple[int, int], st: Style, colour=(255, 255, 255), scale: float = 1.0) -> None:
+    import cv2
+
+    fs = st.font_scale * scale
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, fs, (0, 0, 0), st.text_px + 2 * max(1, st.text_px // 2),
+                cv2.LINE_AA)
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, fs, colour, st.text_px, cv2.LINE_AA)
+
+
+def _draw_skeleton(img, state: RenderState, st: Style) -> None:
+    import cv2
+
+    xy, vis = state.xy, state.visibility
+    # far side first so the near side is drawn on top
+    order = sorted(SKELETON_EDGES, key=lambda e: _side_colour(e[0], state.near_side) == NEAR)
+    for a, b in order:
+        if _ok(xy, vis, a) and _ok(xy, vis, b):
+            colour = _side_colour(a, state.near_side) if _side_colour(a, state.near_side) == _side_colour(
+                b, state.near_side) else MID
+            cv2.line(img, _pt(xy[a]), _pt(xy[b]), colour, st.line_px, cv2.LINE_AA)
+    for j in _JOINTS:
+        if _ok(xy, vis, j):
+            cv2.circle(img, _pt(xy[j]), st.joint_px, _side_colour(j, state.near_side), -1, cv2.LINE_AA)
+            cv2.circle(img, _pt(xy[j]), st.joint_px, (20, 20, 20), max(1, st.text_px // 2), cv2.LINE_AA)
+
+
+def _draw_knees(img, state: RenderState, st: Style) -> None:
+    for side, deg in state.knee_flexion_deg.items():
+        knee = P.LEFT_KNEE if side == "left" else P.RIGHT_KNEE
+        if deg is None or not np.isfinite(deg) or not _ok(state.xy, state.visibility, knee):
+            continue
+        x, y = _pt(state.xy[knee])
+        colour = _side_colour(knee, state.near_side)
+        _text(img, f"{deg:.0f}", (x + 2 * st.joint_px, y + st.font_px // 3), st, colour, 0.85)
+
+
+def _draw_ics(img, state: RenderState, st: Style) -> None:
+    import cv2
+
+    for m in state.ic_markers:
+        fade = max(0.0, 1.0 - m.age_s / 0.6)
+        if fade <= 0:
+            continue
+        r = int(round(st.joint_px * (2.5 + 1.5 * (1 - fade))))
+        cv2.circle(img, _pt(m.xy_px), r, IC_COLOUR, max(2, st.line_px - 1), cv2.LINE_AA)
+        _text(img, "IC", (_pt(m.xy_px)[0] - r, _pt(m.xy_px)[1] - r - 4), st, IC_COLOUR, 0.7)
+
+
+def _draw_panel(img, state: RenderState, st: Style) -> None:
+    import cv2
+
+    lines = list(state.panel)
+    if not lines and not state.banner:
+        return
+    pad = st.font_px // 3
+    line_h = int(st.font_px * 1.25)
+    rows = [f"{k}: {v}" if v != "" else k for k, v in lines]
+    if state.banner:
+        rows.insert(0, state.banner)
+    width = max(cv2.getTextSize(r, cv2.FONT_HERSHEY_SIMPLEX, st.font_scale * 0.8, st.text_px)[0][0] for r in rows)
+    x0, y0 = pad, pad
+    x1 = min(img.shape[1] - 1, x0 + width + 2 * pad)
+    y1 = min(img.shape[0] - 1, y0 + line_h * len(rows) + pad)
+    roi = img[y0:y1, x0:x1]
+    roi[:] = (roi.astype(np.uint16) * 2 // 5 + np.array(PANEL_BG, np.uint16) * 3 // 5).astype(np.uint8)
+    for i, r in enumerate(rows):
+        _text(img, r, (x0 + pad, y0 + line_h * (i + 1) - pad // 2), st, (255, 255, 255), 0.8)
+
+
+def annotate(frame_bgr: np.ndarray, state: RenderState) -> np.ndarray:
+    """Draw `state` onto frame_bgr (in place) and return it."""
+    st = _style(frame_bgr)
+    if state.xy is not None and np.isfinite(state.xy).any():
+        _draw_skeleton(frame_bgr, state, st)
+        _draw_knees(frame_bgr, state, st)
+    _draw_ics(frame_bgr, state, st)
+    _draw_panel(frame_bgr, state, st)
+    return frame_bgr
+
+
+# -------------------------------------------------------------------------------------------------------------
+# From landmarks + streaming core to RenderState
+# -------------------------------------------------------------------------------------------------------------
+def knee_flexion_deg(xy: np.ndarray, side: str) -> float:
+    """180 - angle(hip, knee, ankle) in image pixels, degrees; NaN when a point is missing."""
+    hip, knee, ankle = ((P.LEFT_HIP, P.LEFT_KNEE, P.LEFT_ANKLE) if side == "left"
+                        else (P.RIGHT_HIP, P.RIGHT_KNEE, P.RIGHT_ANKLE))
+    a, b = xy[hip] - xy[knee], xy[ankle] - xy[knee]
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if not (np.isfinite(na) and np.isfinite(nb)) or na == 0 or nb == 0:
+        return float("nan")
+    cos = float(np.clip(np.dot(a, b) / (na * nb), -1, 1))
+    return 180.0 - math.degrees(math.acos(cos))
+
+
+def _fmt(v, unit: str = "", digits: int = 0) -> str:
+    try:
+        if v is None or not np.isfinite(v):
+            return "-"
+    except TypeError:
+        return str(v)
+    return f"{v:.{digits}f}{unit}"
+
+
+class OverlayBuilder:
+    """Keeps the per-clip overlay state as frames arrive (bounded memory: the last ~2 s of foot positions).
+
+    `update(t, xy, visibility, step_updates)` -> RenderState for that frame. step_updates are the
+    `analyzer.kinematics.StepUpdate`s emitted by GaitStream for this frame (attributes t, side, cadence_spm,
+    overstride_cm / overstride_pct_leg, foot_strike_angle_deg, knee_flexion_ic_deg; missing ones are shown as -).
+    """
+
+    def __init__(self, near_side: str | None, view: str = "side", history_s: float = 2.0) -> None:
+        self.near_side = near_side
+        self.view = view
+        self._feet: deque = deque()
+        self._history_s = history_s
+        self._ics: deque = deque(maxlen=6)
+        self._last: dict[str, object] = {}
+        self.cadence_spm = float("nan")
+        self.banner: str | None = None
+
+    def _foot_at(self, t: float, side: str) -> tuple[float, float] | None:
+        if not self._feet:
+            return None
+        ts = [f[0] for f in self._feet]
+        k = int(np.argmin(np.abs(np.asarray(ts) - t)))
+        xy = self._feet[k][1]
+        p = xy[0] if side == "left" else xy[1]
+        return (float(p[0]), float(p[1])) if np.all(np.isfinite(p)) else None
+
+    def update(self, t: float, xy: np.ndarray | None, visibility: np.ndarray | None, step_updates=()) -> RenderState:
+        if xy is not None:
+            feet = np.stack([np.nanmean(xy[[P.LEFT_HEEL, P.LEFT_FOOT_INDEX]], axis=0),
+                             np.nanmean(xy[[P.RIGHT_HEEL, P.RIGHT_FOOT_INDEX]], axis=0)])
+            self._feet.append((t, feet))
+        while self._feet and self._feet[0][0] < t - self._history_s:
+            self._feet.popleft()
+        for u in step_updates:
+            side = getattr(u, "side", None)
+            cad = getattr(u, "cadence_spm", float("nan"))
+            if cad is not None and np.isfinite(cad):
+                self.cadence_spm = float(cad)
+            if side in ("left", "right"):
+                self._last[side] = u
+                pos = self._foot_at(float(getattr(u, "t", t)), side)
+                if pos is not None:
+                    self._ics.append((float(getattr(u, "t", t)), pos, side))
+        markers = [IcMarker(pos, side, t - ti) for ti, pos, side in self._ics if 0 <= t - ti < 0.6]
+        knees = {}
+        if xy is not None and self.view in ("side", "oblique", ""):
+            for side in ("left", "right") if self.near_side is None else (self.near_side,):
+                knees[side] = knee_flexion_deg(xy, side)
+        return RenderState(xy=xy, visibility=visibility, near_side=self.near_side, knee_flexion_deg=knees,
+                           ic_markers=markers, panel=self._panel(), banner=self.banner)
+
+    def _panel(self) -> list[tuple[str, str]]:
+        rows = [("Cadence", _fmt(self.cadence_spm, " spm"))]
+        for side in ("left", "right"):
+            u = self._last.get(side)
+            if u is None:
+                rows.append((f"{side.capitalize()} contact", "-"))
+                continue
+            if self.view == "rear":
+                rows.append((f"{side.capitalize()} pelvic drop", _fmt(getattr(u, "pelvic_drop_deg", None), " deg", 1)))
+                continue
+            over = getattr(u, "overstride_cm", float("nan"))
+            over_s = _fmt(over, " cm") if over is not None and np.isfinite(over) else _fmt(
+                getattr(u, "overstride_pct_leg", None), "% leg")
+            rows.append((f"{side.capitalize()} overstride", over_s))
+            rows.append((f"{side.capitalize()} strike", _fmt(getattr(u, "foot_strike_angle_deg", None), " deg")))
+        return rows

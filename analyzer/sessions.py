@@ -1,0 +1,309 @@
+"""Stored analysis sessions: what the clinic app (and the CLI, and the live page) keep between page reloads.
+
+One folder per session under `config.data_dir()/sessions/<id>/`:
+
+    session.json        the index (this module's schema below; small, rewritten atomically)
+    inputs/<clip>       the uploaded clips, copied byte for byte
+    result/             what `analyzer.pipeline.analyze_session` wrote (one sub-folder per clip + its session.json)
+    exports/            files made on demand from the result (e.g. the PDF report)
+
+session.json (schema_version 1): id, title, created_utc, status ("new" | "running" | "done" | "failed"),
+options (AnalyzeOptions fields), clips [{name, file, sha256, size_bytes}], error (plain-language str | null),
+patient_id (str | null), tags [str], finished_utc.
+
+Nothing here computes a measurement: it only stores inputs, calls the pipeline, and finds its outputs again.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterable
+
+from .config import data_dir
+from .errors import InputError
+
+SCHEMA_VERSION = 1
+INDEX_NAME = "session.json"
+STATUSES = ("new", "running", "done", "failed")
+_ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+
+
+def sessions_root() -> Path:
+    d = data_dir() / "sessions"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def safe_filename(name: str, default: str = "clip.mp4") -> str:
+    """A file name that stays inside its folder: no directories, no odd characters, at most 80 characters."""
+    base = Path(str(name).replace("\\", "/")).name
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._")
+    if not base:
+        return default
+    stem, dot, ext = base.rpartition(".")
+    if dot and len(ext) <= 8:
+        return f"{stem[:70]}.{ext}"
+    return base[:80]
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _now_utc() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class ClipEntry:
+    """One uploaded clip: original name as the user saw it, stored file relative to the session folder."""
+
+    name: str
+    file: str
+    sha256: str
+    size_bytes: int
+
+
+@dataclass
+class Session:
+    id: str
+    dir: Path
+    title: str = ""
+    created_utc: str = ""
+    status: str = "new"
+    options: dict = field(default_factory=dict)
+    clips: list[ClipEntry] = field(default_factory=list)
+    error: str | None = None
+    patient_id: str | None = None
+    tags: list[str] = field(default_factory=list)
+    finished_utc: str | None = None
+
+    # ---- paths --------------------------------------------------------------------------------
+    @property
+    def index_path(self) -> Path:
+        return self.dir / INDEX_NAME
+
+    @property
+    def inputs_dir(self) -> Path:
+        return self.dir / "inputs"
+
+    @property
+    def result_dir(self) -> Path:
+        return self.dir / "result"
+
+    @property
+    def exports_dir(self) -> Path:
+        d = self.dir / "exports"
+        d.mkdir(parents=True, exist_ok=True)
+        return d
+
+    def clip_paths(self) -> list[Path]:
+        return [self.dir / c.file for c in self.clips]
+
+    # ---- persistence --------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION, "id": self.id, "title": self.title, "created_utc": self.created_utc,
+            "status": self.status, "options": self.options, "clips": [dataclasses.asdict(c) for c in self.clips],
+            "error": self.error, "patient_id": self.patient_id, "tags": list(self.tags),
+            "finished_utc": self.finished_utc,
+        }
+
+    def save(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.index_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=2))
+        tmp.replace(self.index_path)
+
+    @classmethod
+    def load(cls, folder: Path) -> "Session":
+        d = json.loads((Path(folder) / INDEX_NAME).read_text())
+        return cls(
+            id=d["id"], dir=Path(folder), title=d.get("title", ""), created_utc=d.get("created_utc", ""),
+            status=d.get("status", "new"), options=dict(d.get("options") or {}),
+            clips=[ClipEntry(**c) for c in d.get("clips", [])], error=d.get("error"),
+            patient_id=d.get("patient_id"), tags=list(d.get("tags") or []), finished_utc=d.get("finished_utc"),
+        )
+
+    # ---- inputs -------------------------------------------------------------------------------
+    def add_clip(self, name: str, data: bytes | BinaryIO | Path) -> ClipEntry:
+        """Copy one clip into inputs/ (bytes, an open binary file, or a path) and record it in the index."""
+        self.inputs_dir.mkdir(parents=True, exist_ok=True)
+        fname = safe_filename(name)
+        taken = {Path(c.file).name for c in self.clips}
+        stem, dot, ext = fname.rpartition(".")
+        i = 2
+        while fname in taken:
+            fname = f"{stem}_{i}.{ext}" if dot else f"{fname}_{i}"
+            i += 1
+        dest = self.inputs_dir / fname
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            dest.write_bytes(bytes(data))
+        elif isinstance(data, (str, Path)):
+            shutil.copyfile(Path(data), dest)
+        else:
+            with dest.open("wb") as out:
+                shutil.copyfileobj(data, out, 1 << 20)
+        entry = ClipEntry(name=str(name), file=f"inputs/{fname}", sha256=sha256_file(dest),
+                          size_bytes=dest.stat().st_size)
+        self.clips.append(entry)
+        self.save()
+        return entry
+
+    # ---- results ------------------------------------------------------------------------------
+    def clip_result_dirs(self) -> list[Path]:
+        """Per-clip output folders written by the pipeline (those holding a metrics.json), in clip order."""
+        if not self.result_dir.is_dir():
+            return []
+        found = sorted(p.parent for p in self.result_dir.glob("*/metrics.json"))
+        if not found and (self.result_dir / "metrics.json").is_file():
+            found = [self.result_dir]
+        order = {Path(c.file).stem: i for i, c in enumerate(self.clips)}
+
+        def key(p: Path) -> tuple[int, str]:
+            for stem, i in order.items():
+                if p.name == stem or p.name.startswith(stem) or stem.startswith(p.name):
+                    return (i, p.name)
+            return (len(order), p.name)
+
+        return sorted(found, key=key)
+
+    def combined_result(self) -> dict | None:
+        """The pipeline's combined result/session.json (side metrics from the side clip, pelvic drop from rear)."""
+        p = self.result_dir / INDEX_NAME
+        if p.is_file():
+            try:
+                return json.loads(p.read_text())
+            except (OSError, json.JSONDecodeError):
+                return None
+        return None
+
+    @property
+    def has_result(self) -> bool:
+        return self.status == "done" and bool(self.clip_result_dirs())
+
+
+class SessionStore:
+    """All sessions under one folder (default: `data_dir()/sessions`)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else sessions_root()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def create(self, title: str = "", options: dict | None = None, patient_id: str | None = None,
+               tags: Iterable[str] = ()) -> Session:
+        for _ in range(5):
+            sid = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+            folder = self.root / sid
+            try:
+                folder.mkdir(parents=True)
+                break
+            except FileExistsError:
+                continue
+        else:  # pragma: no cover - five collisions of a 24-bit random suffix within one second
+            raise RuntimeError("could not allocate a session id")
+        s = Session(id=sid, dir=folder, title=title, created_utc=_now_utc(), options=dict(options or {}),
+                    patient_id=patient_id, tags=list(tags))
+        s.save()
+        return s
+
+    def get(self, session_id: str) -> Session | None:
+        if not session_id or not _ID_RE.match(str(session_id)):
+            return None
+        folder = self.root / session_id
+        if not (folder / INDEX_NAME).is_file():
+            return None
+        try:
+            return Session.load(folder)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def list(self) -> list[Session]:
+        """Every readable session, newest first (unreadable folders are skipped, never fatal)."""
+        out = []
+        for folder in sorted(self.root.iterdir(), reverse=True):
+            if folder.is_dir() and (folder / INDEX_NAME).is_file():
+                s = self.get(folder.name)
+                if s is not None:
+                    out.append(s)
+        return out
+
+    def latest_done(self) -> Session | None:
+        return next((s for s in self.list() if s.has_result), None)
+
+    def find(self, *, tag: str | None = None, clip_sha256: str | None = None, status: str | None = None
+             ) -> list[Session]:
+        out = []
+        for s in self.list():
+            if tag is not None and tag not in s.tags:
+                continue
+            if clip_sha256 is not None and clip_sha256 not in {c.sha256 for c in s.clips}:
+                continue
+            if status is not None and s.status != status:
+                continue
+            out.append(s)
+        return out
+
+    def delete(self, session_id: str) -> bool:
+        s = self.get(session_id)
+        if s is None:
+            return False
+        shutil.rmtree(s.dir)
+        return True
+
+
+def options_to_dict(options) -> dict:
+    """AnalyzeOptions (or any dataclass / dict) -> plain dict for session.json."""
+    if options is None:
+        return {}
+    if dataclasses.is_dataclass(options):
+        return dataclasses.asdict(options)
+    return dict(options)
+
+
+def analyze(session: Session, options=None, progress: Callable | None = None):
+    """Run the pipeline over the session's clips into session.result_dir and record the outcome in session.json.
+
+    Returns the pipeline's SessionResult. An InputError (bad clip, no runner found...) is recorded as
+    status "failed" with the plain-language message, then re-raised for the caller to show.
+    """
+    from . import pipeline  # imported late: the pipeline pulls in MediaPipe
+
+    if not session.clips:
+        raise InputError("This session has no clips.", "Upload at least one video of the runner.")
+    if options is None:
+        options = pipeline.AnalyzeOptions(**session.options) if session.options else pipeline.AnalyzeOptions()
+    session.options = options_to_dict(options)
+    session.status, session.error = "running", None
+    session.save()
+    if session.result_dir.exists():
+        shutil.rmtree(session.result_dir)
+    try:
+        result = pipeline.analyze_session(session.clip_paths(), session.result_dir, options, progress)
+    except InputError as e:
+        session.status, session.error = "failed", str(e)
+        session.finished_utc = _now_utc()
+        session.save()
+        raise
+    except Exception as e:  # a bug, not bad input: keep the session readable and say so
+        session.status = "failed"
+        session.error = f"The analysis stopped unexpectedly ({type(e).__name__}). Try again or use another clip."
+        session.finished_utc = _now_utc()
+        session.save()
+        raise
+    session.status = "done"
+    session.finished_utc = _now_utc()
+    session.save()
+    return result

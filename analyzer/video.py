@@ -1,0 +1,305 @@
+"""Video in: files (PyAV) and cameras (OpenCV), as one kind of frame source.
+
+A frame source yields `(frame_index, t_seconds, frame_bgr)`:
+  frame_index  int, 0-based index of the decoded frame
+  t_seconds    float, *real* time of the frame: the container's presentation timestamp (variable frame rate kept)
+               divided by the slow-motion factor `capture_fps / container_fps` when the clip was filmed in slow motion
+  frame_bgr    (H, W, 3) uint8, the displayed image: the container's rotation (display matrix) already applied
+
+Files are decoded with PyAV because it gives the real presentation timestamps and the display-matrix rotation
+(`VideoFrame.rotation`, degrees counter-clockwise, checked against ffmpeg's autorotate on a tagged clip).
+Truncated or corrupt files are analysed as far as they decode; where decoding stopped is reported in
+`VideoReader.warnings`. Files that are not videos, empty or have no decodable frame raise InputError.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator, Protocol
+
+import numpy as np
+
+from .errors import InputError
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm")
+FIX_VIDEO = "Export the clip again from the phone or camera as MP4 (H.264) and retry."
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a clip is, before decoding it all.
+
+    width, height: displayed size in pixels (after rotation). fps: container frame rate (float, frames per second of
+    playback). capture_fps: frame rate the camera filmed at (== fps unless slow motion). n_frames: frame count from
+    the container (estimated from duration when the container does not say). duration_s: playback duration.
+    rotation_deg: display-matrix rotation applied to every frame (counter-clockwise, multiple of 90).
+    """
+
+    path: str
+    width: int
+    height: int
+    fps: float
+    capture_fps: float
+    n_frames: int
+    duration_s: float
+    rotation_deg: int
+    codec: str
+    time_base: Fraction
+
+    @property
+    def slowmo_factor(self) -> float:
+        """Real seconds per second of playback (< 1 for slow motion): t_real = t_container * slowmo_factor."""
+        return self.fps / self.capture_fps
+
+    @property
+    def real_duration_s(self) -> float:
+        return self.duration_s * self.slowmo_factor
+
+    def to_dict(self) -> dict:
+        return {"fps": self.fps, "capture_fps": self.capture_fps, "frames": self.n_frames,
+                "duration_s": self.real_duration_s, "width": self.width, "height": self.height,
+                "rotation_deg": self.rotation_deg, "codec": self.codec}
+
+
+class FrameSource(Protocol):
+    """Anything that yields (frame_index, t_seconds, frame_bgr): a file reader or a camera."""
+
+    info: VideoInfo
+    warnings: list[str]
+
+    def __iter__(self) -> Iterator[tuple[int, float, np.ndarray]]: ...
+
+    def close(self) -> None: ...
+
+
+def _rotate(img: np.ndarray, rotation_deg: int) -> np.ndarray:
+    """Rotate counter-clockwise by rotation_deg (a multiple of 90) as the display matrix asks."""
+    k = (rotation_deg // 90) % 4
+    return np.ascontiguousarray(np.rot90(img, k)) if k else img
+
+
+def _norm_rotation(deg: float) -> int:
+    return int(round(deg / 90.0)) * 90 % 360
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: no such file.", "Check the path and retry.")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder, not a video file.", "Give the path of a video file.")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name} is empty (0 bytes).", "The copy or upload did not finish: " + FIX_VIDEO)
+
+
+def _open_container(path: Path):
+    import av
+
+    _check_file(path)
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except av.error.FileNotFoundError:
+        raise InputError(f"{path}: no such file.", "Check the path and retry.") from None
+    except (av.error.FFmpegError, UnicodeDecodeError):
+        raise InputError(f"{path.name} is not a readable video: not a video file, or a truncated/corrupt one "
+                         "whose index cannot be read, so no frame can be decoded.", FIX_VIDEO) from None
+    if not container.streams.video:
+        container.close()
+        raise InputError(f"{path.name} has no video stream.", FIX_VIDEO)
+    return container
+
+
+def probe(path: str | Path, capture_fps: float | None = None) -> VideoInfo:
+    """Read a clip's header (and its first frame, for the rotation). InputError when it is not a usable video."""
+    path = Path(path)
+    container = _open_container(path)
+    try:
+        return _info_from_container(container, path, capture_fps)
+    finally:
+        container.close()
+
+
+def _info_from_container(container, path: Path, capture_fps: float | None) -> VideoInfo:
+    import av
+
+    stream = container.streams.video[0]
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    fps = float(rate) if rate else 0.0
+    if stream.duration is not None and stream.time_base is not None:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        duration = container.duration / 1_000_000
+    else:
+        duration = 0.0
+    # First frame: rotation and real displayed size (and proof that anything decodes at all).
+    rotation = 0
+    width, height = stream.codec_context.width, stream.codec_context.height
+    try:
+        first = next(container.decode(stream))
+        rotation = _norm_rotation(getattr(first, "rotation", 0) or 0)
+        width, height = first.width, first.height
+    except (StopIteration, av.error.FFmpegError):
+        raise InputError(f"{path.name} contains no decodable video frame (empty, truncated or corrupt).",
+                         FIX_VIDEO) from None
+    if fps <= 0:
+        raise InputError(f"{path.name}: the frame rate cannot be read.", FIX_VIDEO)
+    if rotation in (90, 270):
+        width, height = height, width
+    n_frames = int(stream.frames or 0) or int(round(duration * fps))
+    if capture_fps is not None:
+        if not capture_fps > 0:
+            raise InputError(f"--capture-fps must be positive, got {capture_fps}.",
+                             "Give the frame rate the camera filmed at, e.g. 240.")
+    cap = float(capture_fps) if capture_fps else fps
+    return VideoInfo(str(path), int(width), int(height), fps, cap, n_frames, duration, rotation,
+                     stream.codec_context.name, stream.time_base or Fraction(1, 90000))
+
+
+class VideoReader:
+    """Decodes a clip file frame by frame (never holds more than one frame). Iterate once.
+
+    `warnings` collects problems found while decoding (e.g. "decoding stopped at 7.3 s of 12.0 s").
+    `container_t(t_real)` converts back to the container timeline (for writing an output with the same timing).
+    """
+
+    def __init__(self, path: str | Path, capture_fps: float | None = None) -> None:
+        self.path = Path(path)
+        self._container = _open_container(self.path)
+        try:
+            self.info = _info_from_container(self._container, self.path, capture_fps)
+        except Exception:
+            self._container.close()
+            raise
+        self._container.close()
+        self._container = _open_container(self.path)
+        self.warnings: list[str] = []
+        self.frames_decoded = 0
+        self.last_t = float("nan")
+
+    def container_t(self, t_real: float) -> float:
+        return t_real / self.info.slowmo_factor
+
+    def __iter__(self) -> Iterator[tuple[int, float, np.ndarray]]:
+        import av
+
+        stream = self._container.streams.video[0]
+        stream.thread_type = "AUTO"
+        tb = stream.time_base
+        factor = self.info.slowmo_factor
+        last_t = -np.inf
+        i = 0
+        frames = self._container.decode(stream)
+        while True:
+            try:
+                frame = next(frames)
+            except StopIteration:
+                break
+            except (av.error.FFmpegError, ValueError) as e:  # corrupt data mid-stream: keep what decoded
+                self.warnings.append(f"decoding stopped at frame {i} ({self._at(last_t)}): {type(e).__name__}.")
+                break
+            if frame.pts is not None and tb is not None:
+                t = float(frame.pts * tb)
+            else:  # no timestamps (rare raw streams): nominal rate
+                t = i / self.info.fps
+            t *= factor
+            if t <= last_t:  # duplicated / out-of-order timestamps: keep time strictly increasing
+                t = last_t + 1e-6
+            img = frame.to_ndarray(format="bgr24")
+            if self.info.rotation_deg:
+                img = _rotate(img, self.info.rotation_deg)
+            last_t = t
+            self.frames_decoded = i + 1
+            self.last_t = t
+            yield i, t, img
+            i += 1
+        self._check_complete(i, last_t)
+
+    def _at(self, t: float) -> str:
+        return f"{t:.2f} s" if np.isfinite(t) else "the start"
+
+    def _check_complete(self, n: int, last_t: float) -> None:
+        expect = self.info.n_frames
+        real_dur = self.info.real_duration_s
+        if n == 0:
+            raise InputError(f"{self.path.name} contains no decodable video frame.", FIX_VIDEO)
+        short_frames = expect > 0 and n < 0.98 * expect - 1
+        if short_frames and not any("stopped" in w for w in self.warnings):
+            self.warnings.append(
+                f"the file is truncated: decoding stopped at {self._at(last_t)} of {real_dur:.2f} s "
+                f"({n} of {expect} frames); only the decoded part was analysed.")
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self) -> "VideoReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_video(path: str | Path, capture_fps: float | None = None) -> VideoReader:
+    """Open a clip file: `with open_video(p) as v: for i, t, bgr in v: ...` (rotation applied, real seconds)."""
+    return VideoReader(path, capture_fps)
+
+
+class CameraSource:
+    """A live camera (device index) or stream URL through OpenCV; t_seconds from a monotonic clock.
+
+    `max_frames` (or `max_seconds`) bound the capture; otherwise it runs until the camera stops or `close()`.
+    """
+
+    def __init__(self, source: int | str, max_frames: int | None = None, max_seconds: float | None = None) -> None:
+        import cv2
+
+        self._cap = cv2.VideoCapture(source)
+        if not self._cap.isOpened():
+            raise InputError(f"Camera {source!r} cannot be opened.",
+                             "Check that it is connected and not used by another program, or give a video file.")
+        ok, first = self._cap.read()
+        if not ok or first is None:
+            self._cap.release()
+            raise InputError(f"Camera {source!r} gives no image.", "Check the camera and retry.")
+        self._first = first
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0) or 30.0
+        h, w = first.shape[:2]
+        self.info = VideoInfo(str(source), w, h, fps, fps, max_frames or 0, 0.0, 0, "camera", Fraction(1, 1000))
+        self.warnings: list[str] = []
+        self.max_frames = max_frames
+        self.max_seconds = max_seconds
+        self._closed = False
+
+    def __iter__(self) -> Iterator[tuple[int, float, np.ndarray]]:
+        t0 = time.monotonic()
+        frame, i = self._first, 0
+        while frame is not None and not self._closed:
+            t = time.monotonic() - t0
+            if (self.max_frames is not None and i >= self.max_frames) or (
+                    self.max_seconds is not None and t > self.max_seconds):
+                break
+            yield i, t, frame
+            i += 1
+            ok, frame = self._cap.read()
+            if not ok:
+                break
+
+    def close(self) -> None:
+        self._closed = True
+        self._cap.release()
+
+    def __enter__(self) -> "CameraSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_source(source: int | str | Path, capture_fps: float | None = None) -> VideoReader | CameraSource:
+    """A frame source for a file path, a camera index (int or digit string) or a stream URL (rtsp://, http://)."""
+    if isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
+        return CameraSource(int(source))
+    s = str(source)
+    if "://" in s and not s.startswith("file://"):
+        return CameraSource(s)
+    return VideoReader(s.removeprefix("file://"), capture_fps)

@@ -1,0 +1,1 @@
+"""The runform clinic app (Streamlit). Thin over the `analyzer` library: no measurement arithmetic, no thresholds."""

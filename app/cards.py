@@ -1,0 +1,52 @@
+"""Metric cards: value, left/right, reference range and a clear in/out-of-range flag (ranges from metrics_defs)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from . import metricinfo as mi
+from .theme import esc
+
+STATUS_TEXT = {"in": "Within reference", "low": "Below reference", "high": "Above reference",
+               "none": "No reference range"}
+
+
+def card_html(name: str, entry: dict) -> str:
+    m = mi.info(name)
+    label = esc(m.label)
+    title = esc(m.definition) if m.definition else label
+    if not entry or not entry.get("available", False):
+        reason = (entry or {}).get("reason") or "Not measurable from this clip."
+        return (f'<div class="rf-card na" title="{title}" data-metric="{esc(name)}"><div class="rf-label">{label}</div>'
+                f'<div class="rf-value">—</div><div class="rf-reason">{esc(reason)}</div></div>')
+    value = entry.get("value")
+    unit = entry.get("unit") or m.unit
+    if isinstance(value, str):  # categorical (e.g. foot-strike pattern)
+        value_html = esc(value.replace("_", " ").capitalize())
+        status = "none"
+    else:
+        value_html = f'{esc(mi.fmt_number(value))}<span class="rf-unit">{esc(unit)}</span>'
+        status = mi.range_status(name, value)
+    lr = []
+    for side, key in (("L", "left"), ("R", "right")):
+        v = entry.get(key)
+        if v is not None and mi.fmt_number(v) != "—":
+            flag = mi.range_status(name, v)
+            mark = " ⚠" if flag in ("low", "high") else ""
+            lr.append(f"{side} {esc(mi.fmt_number(v))}{mark}")
+    lr_html = f'<div class="rf-lr">{" · ".join(lr)}</div>' if lr else ""
+    n = entry.get("n")
+    n_html = f" · {int(n)} steps" if isinstance(n, (int, float)) and n == n and n > 0 else ""
+    kind = "out" if status in ("low", "high") else ("none" if status == "none" else "")
+    badge_cls = "out" if kind == "out" else "in"
+    badge = ("" if status == "none" else
+             f'<span class="rf-badge {badge_cls}">{"⚠ " if kind == "out" else "✓ "}{STATUS_TEXT[status]}</span>')
+    range_html = esc(m.range_text()) if m.has_range else "Compare with this runner's own baseline"
+    return (f'<div class="rf-card {kind}" title="{title}" data-metric="{esc(name)}" data-status="{status}">'
+            f'<div class="rf-label">{label}</div><div class="rf-value">{value_html}</div>{lr_html}'
+            f'<div class="rf-range">{range_html}{esc(n_html)}</div>{badge}</div>')
+
+
+def metric_grid(names, summary: dict) -> None:
+    cards = [card_html(n, summary.get(n) or {}) for n in names if n in summary]
+    if cards:
+        st.markdown(f'<div class="rf-grid">{"".join(cards)}</div>', unsafe_allow_html=True)

@@ -1,0 +1,123 @@
+"""Reading a stored session's results for display (files written by analyzer.pipeline; nothing recomputed)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from analyzer.sessions import Session
+
+#: Metrics shown first, as cards, in this order (a display choice; their ranges come from metrics_defs).
+HEADLINE_METRICS = (
+    "cadence_spm", "overstride_cm", "overstride_pct_leg", "foot_strike_angle_deg", "shank_angle_ic_deg",
+    "knee_flexion_ic_deg", "contact_time_ms", "pelvic_drop_deg", "trunk_lean_deg", "vertical_oscillation_cm",
+)
+
+
+@dataclass
+class ClipView:
+    """One analysed clip: its output folder and what the pipeline wrote there."""
+
+    dir: Path
+    name: str
+    input_path: Path | None = None
+
+    @cached_property
+    def metrics(self) -> dict:
+        return json.loads((self.dir / "metrics.json").read_text())
+
+    def path(self, key: str) -> Path | None:
+        names = {"video": "annotated.mp4", "report": "report.html", "strides": "strides.csv",
+                 "landmarks": "landmarks.csv", "metrics": "metrics.json", "report_pdf": "report.pdf"}
+        p = self.dir / names[key]
+        return p if p.is_file() else None
+
+    @cached_property
+    def strides(self) -> pd.DataFrame:
+        p = self.path("strides")
+        if p is None or p.stat().st_size == 0:
+            return pd.DataFrame()
+        try:
+            return pd.read_csv(p)
+        except (pd.errors.EmptyDataError, pd.errors.ParserError):
+            return pd.DataFrame()
+
+    @property
+    def view(self) -> str:
+        return str(self.metrics.get("view") or "unknown")
+
+    @property
+    def clip_info(self) -> dict:
+        return self.metrics.get("clip") or {}
+
+    @property
+    def warnings(self) -> list[str]:
+        return [str(w) for w in (self.metrics.get("quality") or {}).get("warnings", []) if w]
+
+    @property
+    def events(self) -> list[dict]:
+        ev = self.metrics.get("events") or []
+        return [e for e in ev if isinstance(e, dict)]
+
+    def ic_events(self, side: str | None = None) -> list[dict]:
+        return [e for e in self.events if e.get("kind") == "ic" and (side is None or e.get("side") == side)]
+
+
+@dataclass
+class SessionView:
+    session: Session
+    clips: list[ClipView] = field(default_factory=list)
+    combined: dict | None = None
+
+    @classmethod
+    def load(cls, session: Session) -> "SessionView":
+        inputs = {Path(c.file).stem: (c.name, session.dir / c.file) for c in session.clips}
+        clips = []
+        for d in session.clip_result_dirs():
+            name, inp = inputs.get(d.name, (None, None))
+            if name is None:  # the pipeline may prefix/suffix the folder name
+                for stem, (n, p) in inputs.items():
+                    if stem in d.name or d.name in stem:
+                        name, inp = n, p
+                        break
+            clips.append(ClipView(dir=d, name=name or d.name, input_path=inp))
+        return cls(session=session, clips=clips, combined=session.combined_result())
+
+    @property
+    def summary(self) -> dict:
+        """Metric name -> summary entry. The pipeline's combined summary when there is one; otherwise each metric
+        from the first clip that has it available (side clip first, as the session lists them)."""
+        if self.combined and isinstance(self.combined.get("summary"), dict):
+            return self.combined["summary"]
+        out: dict = {}
+        for c in self.clips:
+            for name, entry in (c.metrics.get("summary") or {}).items():
+                if not isinstance(entry, dict):
+                    continue
+                if name not in out or (not out[name].get("available") and entry.get("available")):
+                    out[name] = entry
+        return out
+
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        """(clip name, warning) for every plain-language quality warning, without repeats. The pipeline's combined
+        session.json already prefixes each warning with its clip; without it, each clip's own list is used."""
+        if self.combined and isinstance((self.combined.get("quality") or {}).get("warnings"), list):
+            pairs = [("", str(w)) for w in self.combined["quality"]["warnings"]]
+        else:
+            pairs = [(c.name, w) for c in self.clips for w in c.warnings]
+        seen, out = set(), []
+        for clip_name, w in pairs:
+            if w and w not in seen:
+                seen.add(w)
+                out.append((clip_name, w))
+        return out
+
+    @property
+    def clip_errors(self) -> dict[str, str]:
+        """Clips of the session that could not be analysed (the others were): name -> plain-language reason."""
+        errs = (self.combined or {}).get("errors") or {}
+        return {str(k): str(v) for k, v in errs.items()} if isinstance(errs, dict) else {}

@@ -1,0 +1,196 @@
+"""Gallery of initial-contact frames per side, with overstride and foot-strike angle drawn on each.
+
+Frames come from the uploaded clip (rotation applied by analyzer.video), landmark positions from landmarks.csv and
+the values written on the image from strides.csv: this module draws, it does not measure. Drawn frames are stored
+as JPEG under the session's exports/ folder so a reload does not decode the clip again.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from . import metricinfo as mi
+from .data import ClipView, SessionView
+from .theme import esc
+
+PER_SIDE = 4
+SIDE_BGR = {"left": (235, 99, 37), "right": (38, 38, 220)}  # blue / red, as in the charts
+
+
+def _pick(events: list[dict], n: int) -> list[dict]:
+    if len(events) <= n:
+        return events
+    idx = np.linspace(0, len(events) - 1, n).round().astype(int)
+    return [events[i] for i in idx]
+
+
+def _stride_row(strides: pd.DataFrame, event: dict) -> dict:
+    if strides.empty:
+        return {}
+    df = strides
+    if "side" in df.columns:
+        df = df[df["side"] == event.get("side")]
+    for col in ("ic_frame", "frame_ic", "frame"):
+        if col in df.columns and event.get("frame") is not None:
+            hit = df[df[col] == event["frame"]]
+            if not hit.empty:
+                return hit.iloc[0].to_dict()
+    for col in ("t_ic_s", "ic_t_s", "t_s", "t_ic", "t"):
+        if col in df.columns and event.get("t") is not None:
+            d = (df[col] - float(event["t"])).abs()
+            if len(d) and d.min() < 0.02:
+                return df.loc[d.idxmin()].to_dict()
+    return {}
+
+
+def _landmarks(clip: ClipView) -> pd.DataFrame | None:
+    p = clip.path("landmarks")
+    if p is None:
+        return None
+    try:
+        return pd.read_csv(p).set_index("frame")
+    except Exception:
+        return None
+
+
+def _pt(row: pd.Series, name: str) -> tuple[float, float] | None:
+    x, y = row.get(f"{name}_x_px"), row.get(f"{name}_y_px")
+    if x is None or y is None or (isinstance(x, float) and math.isnan(x)) or (isinstance(y, float) and math.isnan(y)):
+        return None
+    return float(x), float(y)
+
+
+def _label(img: np.ndarray, text: str, org: tuple[int, int], colour, scale: float) -> None:
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)
+    x = int(min(max(org[0], 4), img.shape[1] - w - 4))
+    y = int(min(max(org[1], h + 6), img.shape[0] - 6))
+    cv2.rectangle(img, (x - 4, y - h - 6), (x + w + 4, y + base + 2), (255, 255, 255), -1)
+    cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 2, cv2.LINE_AA)
+
+
+def draw_contact(frame: np.ndarray, lm_row: pd.Series | None, side: str, stride: dict) -> np.ndarray:
+    """Overstride (hip-to-heel horizontal offset) and foot line (heel->toe vs horizontal) on one contact frame."""
+    img = frame.copy()
+    s = max(img.shape[:2]) / 900.0
+    colour = SIDE_BGR.get(side, (0, 160, 0))
+    if lm_row is None:
+        return img
+    lh, rh = _pt(lm_row, "left_hip"), _pt(lm_row, "right_hip")
+    heel, toe = _pt(lm_row, f"{side}_heel"), _pt(lm_row, f"{side}_foot_index")
+    hip = ((lh[0] + rh[0]) / 2, (lh[1] + rh[1]) / 2) if lh and rh else (lh or rh)
+    if hip and heel:
+        hx, hy = int(hip[0]), int(hip[1])
+        fx, fy = int(heel[0]), int(heel[1])
+        for y in range(hy, fy, max(int(12 * s), 6)):  # dashed plumb line from the hip
+            cv2.line(img, (hx, y), (hx, min(y + int(6 * s), fy)), (0, 215, 255), max(int(2 * s), 2), cv2.LINE_AA)
+        cv2.arrowedLine(img, (hx, fy), (fx, fy), (0, 215, 255), max(int(3 * s), 2), cv2.LINE_AA, tipLength=0.15)
+        val = next((stride[k] for k in ("overstride_cm", "overstride_pct_leg") if _finite(stride.get(k))), None)
+        if val is not None:
+            unit = "cm" if _finite(stride.get("overstride_cm")) else "% leg"
+            _label(img, f"overstride {val:.1f} {unit}", (min(hx, fx), fy + int(34 * s)), (0, 110, 160), 0.7 * s)
+    if heel and toe:
+        cv2.line(img, (int(heel[0]), int(heel[1])), (int(toe[0]), int(toe[1])), colour, max(int(5 * s), 3), cv2.LINE_AA)
+        reach = int(abs(toe[0] - heel[0]) * 1.3) or int(60 * s)
+        direction = 1 if toe[0] >= heel[0] else -1
+        cv2.line(img, (int(heel[0]), int(heel[1])), (int(heel[0] + direction * reach), int(heel[1])), (255, 255, 255),
+                 max(int(2 * s), 1), cv2.LINE_AA)
+        fsa = stride.get("foot_strike_angle_deg")
+        if _finite(fsa):
+            _label(img, f"foot {fsa:+.0f} deg", (int(min(heel[0], toe[0])), int(min(heel[1], toe[1]) - 22 * s)),
+                   colour, 0.7 * s)
+    return img
+
+
+def _finite(v) -> bool:
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _grab_frames(path: Path, wanted: set[int]) -> dict[int, np.ndarray]:
+    from analyzer.video import open_video
+
+    out: dict[int, np.ndarray] = {}
+    if not wanted:
+        return out
+    last = max(wanted)
+    with open_video(path) as reader:
+        for i, _t, frame in reader:
+            if i in wanted:
+                out[i] = frame
+            if i >= last:
+                break
+    return out
+
+
+def contact_images(clip: ClipView, cache_dir: Path) -> dict[str, list[tuple[Path, str]]]:
+    """side -> [(jpeg path, caption)] for a few initial contacts per side; drawn once, then read from disk."""
+    chosen = {side: _pick(clip.ic_events(side), PER_SIDE) for side in ("left", "right")}
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    targets = {side: [(e, cache_dir / f"{clip.dir.name}_{side}_{int(e['frame'])}.jpg") for e in evs
+                      if e.get("frame") is not None] for side, evs in chosen.items()}
+    missing = {int(e["frame"]) for evs in targets.values() for e, p in evs if not p.is_file()}
+    if missing and clip.input_path is not None and clip.input_path.is_file():
+        frames = _grab_frames(clip.input_path, missing)
+        lms = _landmarks(clip)
+        for side, evs in targets.items():
+            for e, p in evs:
+                f = int(e["frame"])
+                if p.is_file() or f not in frames:
+                    continue
+                row = lms.loc[f] if lms is not None and f in lms.index else None
+                img = draw_contact(frames[f], row, side, _stride_row(clip.strides, e))
+                h, w = img.shape[:2]
+                if max(h, w) > 720:
+                    k = 720 / max(h, w)
+                    img = cv2.resize(img, (int(w * k), int(h * k)), interpolation=cv2.INTER_AREA)
+                cv2.imwrite(str(p), img, [cv2.IMWRITE_JPEG_QUALITY, 88])
+    out: dict[str, list[tuple[Path, str]]] = {}
+    for side, evs in targets.items():
+        items = []
+        for e, p in evs:
+            if p.is_file():
+                st_row = _stride_row(clip.strides, e)
+                bits = [f"{float(e.get('t', 0)):.2f} s"]
+                for k in ("overstride_cm", "overstride_pct_leg", "foot_strike_angle_deg"):
+                    if _finite(st_row.get(k)):
+                        bits.append(f"{mi.info(k).label}: {mi.fmt_value(k, st_row[k])}")
+                items.append((p, " · ".join(bits)))
+        out[side] = items
+    return out
+
+
+def render_gallery(sv: SessionView) -> None:
+    shown = False
+    for clip in sv.clips:
+        if clip.view not in ("side", "oblique", "mixed") or not clip.ic_events():
+            continue
+        with st.spinner("Preparing contact frames…"):
+            try:
+                imgs = contact_images(clip, sv.session.exports_dir / "contacts")
+            except Exception:
+                st.info(f"Contact frames could not be drawn for {clip.name}.")
+                continue
+        if len(sv.clips) > 1:
+            st.markdown(f"**{esc(clip.name)}**")
+        for side in ("left", "right"):
+            items = imgs.get(side) or []
+            if not items:
+                continue
+            st.markdown(f"**{side.capitalize()} foot** — initial contacts")
+            cols = st.columns(len(items))
+            for col, (p, cap) in zip(cols, items):
+                col.image(str(p), caption=cap, width="stretch")
+            shown = True
+    if shown:
+        st.markdown('<p class="rf-caption">Yellow: plumb line from the hip and the horizontal distance to the heel '
+                    '(overstride). Coloured bar: the foot from heel to toe against the horizontal (foot-strike angle;'
+                    ' positive = toes up, heel first).</p>', unsafe_allow_html=True)
+    else:
+        st.info("Contact frames need a side-view clip with detected foot contacts.")

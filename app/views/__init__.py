@@ -1,0 +1,1 @@
+"""Pages of the clinic app; each module exposes render()."""

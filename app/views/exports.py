@@ -1,0 +1,116 @@
+"""Exports page: the annotated video, the patient report (HTML and PDF), and the data (CSV, JSON)."""
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from pathlib import Path
+
+import streamlit as st
+
+from analyzer.errors import InputError
+from analyzer.pdf import html_to_pdf
+
+from .. import state
+from ..data import ClipView, SessionView
+from ..theme import esc
+
+log = logging.getLogger("runform.app")
+
+
+def _reader(p: Path):
+    return lambda: p.read_bytes()
+
+
+def _slug(s: str) -> str:
+    keep = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in s).strip("_")
+    return keep[:60] or "session"
+
+
+def pdf_path(sv: SessionView, report: Path) -> Path:
+    return sv.session.exports_dir / f"{report.parent.name}_report.pdf"
+
+
+def _zip_all(sv: SessionView) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for c in sv.clips:
+            for key in ("metrics", "strides", "landmarks", "report"):
+                p = c.path(key)
+                if p:
+                    z.write(p, f"{c.dir.name}/{p.name}")
+        combined = sv.session.result_dir / "session.json"
+        if combined.is_file():
+            z.write(combined, "session.json")
+    return buf.getvalue()
+
+
+def report_block(sv: SessionView, report: Path, label: str, key: str) -> None:
+    c1, c2 = st.columns(2)
+    c1.download_button("Report (HTML)", _reader(report), file_name=f"{_slug(sv.session.title)}_{label}_report.html",
+                       mime="text/html", icon=":material/description:", key=f"html_{key}", width="stretch")
+    pdf = pdf_path(sv, report)
+    if pdf.is_file():
+        c2.download_button("Report (PDF)", _reader(pdf), file_name=f"{_slug(sv.session.title)}_{label}_report.pdf",
+                           mime="application/pdf", icon=":material/picture_as_pdf:", key=f"pdf_{key}",
+                           width="stretch")
+    elif c2.button("Create PDF report", key=f"mkpdf_{key}", icon=":material/picture_as_pdf:", width="stretch"):
+        with st.spinner("Printing the report to PDF…"):
+            try:
+                html_to_pdf(report, pdf)
+            except InputError as e:
+                st.error(f"{e.problem} {e.fix}", icon=":material/error:")
+                return
+            except Exception:
+                log.exception("PDF export failed")
+                st.error("The PDF could not be made. Download the HTML report and print it from the browser.",
+                         icon=":material/error:")
+                return
+        st.rerun()
+
+
+def clip_block(sv: SessionView, c: ClipView, i: int) -> None:
+    st.markdown(f"#### {esc(c.name)}")
+    base = f"{_slug(sv.session.title)}_{_slug(Path(c.name).stem)}"
+    video = c.path("video")
+    cols = st.columns(2)
+    if video:
+        cols[0].download_button("Annotated video (MP4, H.264)", _reader(video), file_name=f"{base}_annotated.mp4",
+                                mime="video/mp4", icon=":material/movie:", key=f"mp4_{i}", type="primary",
+                                width="stretch")
+    report = c.path("report")
+    if report and not (sv.session.result_dir / "report.html").is_file():
+        with cols[1]:
+            report_block(sv, report, _slug(Path(c.name).stem), f"clip{i}")
+    st.markdown("**Data**")
+    d = st.columns(3)
+    for col, key, label, fname, mime in (
+            (d[0], "strides", "Steps (CSV)", "strides.csv", "text/csv"),
+            (d[1], "landmarks", "Landmarks (CSV)", "landmarks.csv", "text/csv"),
+            (d[2], "metrics", "Measurements (JSON)", "metrics.json", "application/json")):
+        p = c.path(key)
+        if p:
+            col.download_button(label, _reader(p), file_name=f"{base}_{fname}", mime=mime, key=f"{key}_{i}",
+                                icon=":material/table:" if fname.endswith("csv") else ":material/data_object:",
+                                width="stretch")
+
+
+def render() -> None:
+    st.title("Exports")
+    session = state.current_session()
+    if session is None:
+        st.info("Nothing to export yet: analyse a clip first.")
+        return
+    sv = SessionView.load(session)
+    st.markdown(f'<p class="rf-note">Session <b>{esc(session.title)}</b>. Files are made on this computer; nothing is '
+                f'uploaded anywhere.</p>', unsafe_allow_html=True)
+    combined_report = session.result_dir / "report.html"
+    if combined_report.is_file():
+        st.markdown("#### Patient report")
+        report_block(sv, combined_report, "session", "session")
+    for i, c in enumerate(sv.clips):
+        clip_block(sv, c, i)
+    st.divider()
+    st.download_button("Everything as one ZIP (reports, measurements, steps, landmarks)", lambda: _zip_all(sv),
+                       file_name=f"{_slug(session.title)}_runform.zip", mime="application/zip",
+                       icon=":material/folder_zip:", key="zip_all")

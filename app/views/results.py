@@ -1,0 +1,155 @@
+"""Results page: what a clinician shows the patient. Headline cards, annotated replay, signals over time, contact
+frames, per-step table, every measurement with its definition, and quality warnings in plain language."""
+from __future__ import annotations
+
+import streamlit as st
+
+from .. import cards, charts, gallery, state
+from .. import metricinfo as mi
+from ..data import HEADLINE_METRICS, ClipView, SessionView
+from ..theme import chip, esc
+
+VIEW_TEXT = {"side": "side view", "rear": "rear view", "front": "front view", "oblique": "oblique view",
+             "mixed": "mixed views"}
+
+
+def empty_state() -> None:
+    st.title("Results")
+    st.markdown('<div class="rf-empty"><b>No analysis yet.</b><br>Upload a treadmill clip of your runner on '
+                '<i>New analysis</i>; the measurements, the annotated replay and the exports appear here.</div>',
+                unsafe_allow_html=True)
+    st.page_link(st.session_state["runform_pages"]["analyse"], label="Start a new analysis", icon=":material/upload:")
+
+
+def header(sv: SessionView) -> None:
+    s = sv.session
+    chips = []
+    for c in sv.clips:
+        info = c.clip_info
+        fps = info.get("capture_fps") or info.get("fps")
+        bits = [VIEW_TEXT.get(c.view, c.view)]
+        if fps:
+            bits.append(f"{float(fps):.0f} fps")
+        if info.get("duration_s"):
+            bits.append(f"{float(info['duration_s']):.1f} s")
+        chips.append(chip(f"{c.name}: {', '.join(bits)}", grey=True))
+    opts = s.options or {}
+    if opts.get("height_cm"):
+        chips.append(chip(f"height {float(opts['height_cm']):.0f} cm"))
+    if opts.get("treadmill_speed_kmh"):
+        chips.append(chip(f"{float(opts['treadmill_speed_kmh']):.1f} km/h"))
+    when = (s.finished_utc or s.created_utc or "").replace("T", " ").replace("Z", " UTC")
+    st.markdown(f'<div class="rf-head"><span class="rf-title">{esc(s.title or "Session")}</span>'
+                f'<span class="rf-note">{esc(when)}</span></div><div>{"".join(chips)}</div>',
+                unsafe_allow_html=True)
+
+
+def warnings(sv: SessionView) -> None:
+    for name, err in sv.clip_errors.items():
+        st.error(f"**{name} could not be analysed:** {err}", icon=":material/error:")
+    ws = sv.warnings
+    if not ws:
+        return
+    with st.container(border=False):
+        for clip_name, w in ws:
+            prefix = f"**{clip_name}:** " if clip_name and len(sv.clips) > 1 else ""
+            st.warning(prefix + w, icon=":material/info:")
+
+
+def replay(sv: SessionView) -> None:
+    clips = [c for c in sv.clips if c.path("video")]
+    if not clips:
+        st.info("No annotated video was written for this session.")
+        return
+    cols = st.columns(len(clips)) if len(clips) > 1 else [st.container()]
+    for col, c in zip(cols, clips):
+        with col:
+            st.markdown(f"**{esc(c.name)}** · {VIEW_TEXT.get(c.view, c.view)}")
+            st.video(str(c.path("video")), format="video/mp4", muted=True)
+    st.markdown('<p class="rf-caption">Skeleton from the pose model; dots mark each initial contact (blue left, red '
+                'right). Use the player\'s speed menu for slow motion.</p>', unsafe_allow_html=True)
+
+
+def signals(sv: SessionView) -> None:
+    usable = [(c, charts.stride_metric_columns(c.strides)) for c in sv.clips if not c.strides.empty]
+    usable = [(c, cols) for c, cols in usable if cols]
+    if not usable:
+        st.info("No steps were measured, so there is nothing to chart.")
+        return
+    clip_names = [c.name for c, _ in usable]
+    c1, c2 = st.columns([1, 2])
+    pick_clip = c1.selectbox("Clip", clip_names, key="sig_clip") if len(usable) > 1 else clip_names[0]
+    clip, cols = next((c, cols) for c, cols in usable if c.name == pick_clip)
+    default = next((i for i, n in enumerate(cols) if n in HEADLINE_METRICS), 0)
+    metric = c2.selectbox("Measurement", cols, index=default, format_func=lambda n: mi.info(n).label, key="sig_metric")
+    st.plotly_chart(charts.stride_chart(clip.strides, metric, clip.ic_events()), width="stretch",
+                    config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]})
+    m = mi.info(metric)
+    note = m.definition or ""
+    if m.source:
+        note += f" Source: {m.source}."
+    st.markdown(f'<p class="rf-caption">Each point is one step; dotted lines mark initial contacts. '
+                f'{esc(m.range_text().rstrip("."))}. {esc(note)}</p>', unsafe_allow_html=True)
+
+
+def strides_table(sv: SessionView) -> None:
+    for c in sv.clips:
+        if len(sv.clips) > 1:
+            st.markdown(f"**{esc(c.name)}**")
+        if c.strides.empty:
+            st.info("No complete steps were found in this clip.")
+            continue
+        df = c.strides.copy()
+        labels = {col: (f"{mi.info(col).label} ({mi.info(col).unit})" if mi.info(col).unit else mi.info(col).label)
+                  for col in df.columns if col in set(mi.all_names())}
+        st.dataframe(df.rename(columns=labels), width="stretch", hide_index=True,
+                     height=min(420, 38 + 35 * len(df)))
+
+
+def all_measurements(sv: SessionView) -> None:
+    summary = sv.summary
+    names = [n for n in mi.all_names() if n in summary] or list(summary)
+    names += [n for n in summary if n not in names]
+    rows = []
+    for n in names:
+        e = summary.get(n) or {}
+        m = mi.info(n)
+        avail = bool(e.get("available"))
+        status = mi.range_status(n, e.get("value")) if avail else "none"
+        rows.append({
+            "Measurement": m.label, "Value": mi.fmt_value(n, e.get("value")) if avail else "not measured",
+            "Left": mi.fmt_number(e.get("left")) if avail else "", "Right": mi.fmt_number(e.get("right")) if avail else "",
+            "Reference": m.range_text() if m.has_range else "—",
+            "Flag": {"low": "below", "high": "above", "in": "ok", "none": ""}[status],
+            "Why not / notes": "" if avail else (e.get("reason") or ""),
+            "Definition": m.definition, "Camera view": m.view, "Source": m.source,
+        })
+    st.dataframe(rows, width="stretch", hide_index=True)
+
+
+def render() -> None:
+    session = state.current_session()
+    if session is None:
+        empty_state()
+        return
+    sv = SessionView.load(session)
+    header(sv)
+    warnings(sv)
+    summary = sv.summary
+    headline = [n for n in HEADLINE_METRICS if n in summary]
+    if "overstride_cm" in headline and "overstride_pct_leg" in headline and not (summary["overstride_cm"] or {}).get(
+            "available"):
+        headline.remove("overstride_cm")
+    st.subheader("Key measurements")
+    cards.metric_grid(headline, summary)
+    tabs = st.tabs(["Replay", "Over time", "Contact frames", "Steps", "All measurements"])
+    with tabs[0]:
+        replay(sv)
+    with tabs[1]:
+        signals(sv)
+    with tabs[2]:
+        gallery.render_gallery(sv)
+    with tabs[3]:
+        strides_table(sv)
+    with tabs[4]:
+        all_measurements(sv)

@@ -1,0 +1,102 @@
+"""Live-mode benchmark: per-frame latency p50/p95 and processed-frame rate.
+
+    .venv/bin/python benchmarks/bench_live.py [--clip PATH] [--seconds 12] [--model full] [--width 0]
+
+Two runs on the same clip:
+  1. processing cost: every frame through LiveEngine.process (pose + GaitStream + cue) and draw_overlay, as fast as
+     possible; the per-frame time must stay inside the frame interval (33.3 ms at 30 fps) for real time.
+  2. live: the clip paced at its own frame rate as a camera would deliver it (`runform live FILE --headless`):
+     latency from frame arrival to result (queue wait included) p50/p95, processed-frame rate, frames dropped.
+The load average is printed too: the machine this runs on may be shared, and the numbers move with it.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+DEFAULT_CLIP = REPO.parent / "shared" / "videos" / "treadmill_side_left_30fps.mp4"
+
+
+def _frames(clip: Path, seconds: float, width: int) -> list[tuple[float, np.ndarray]]:
+    import cv2
+
+    from analyzer.video import open_video
+
+    out = []
+    with open_video(clip) as v:
+        for _, t, bgr in v:
+            if t > seconds:
+                break
+            if width and bgr.shape[1] != width:
+                h = round(bgr.shape[0] * width / bgr.shape[1])
+                bgr = cv2.resize(bgr, (width, h), interpolation=cv2.INTER_AREA)
+            out.append((t, bgr))
+    return out
+
+
+def bench_processing(frames, model: str, fps: float) -> dict:
+    from analyzer.live import LiveEngine, draw_overlay
+
+    per_ms = []
+    with LiveEngine(model=model, fps_hint=fps) as eng:
+        eng.warm_up()
+        for t, bgr in frames:
+            t0 = time.perf_counter()
+            state = eng.process(bgr, t)
+            draw_overlay(bgr, state)
+            per_ms.append((time.perf_counter() - t0) * 1000)
+        steps = len(eng.steps)
+    a = np.asarray(per_ms[10:] or per_ms)
+    return {"p50": float(np.percentile(a, 50)), "p95": float(np.percentile(a, 95)), "n": len(per_ms),
+            "steps": steps, "cpu_fps": 1000.0 / float(np.mean(a))}
+
+
+def bench_live(clip: Path, seconds: float, model: str) -> dict:
+    from analyzer.live import LiveRunOptions, run_live
+
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.monotonic()
+        res = run_live(str(clip), LiveRunOptions(seconds=seconds, model=model), out_dir=Path(d))
+        wall = time.monotonic() - t0
+    perf = res.live["performance"]
+    captured = res.live.get("frames_captured", 0)
+    return {"latency_p50": perf["latency_ms_p50"], "latency_p95": perf["latency_ms_p95"],
+            "processed": perf["frames_processed"], "captured": captured,
+            "dropped": res.live.get("frames_dropped_live", 0), "wall_s": wall,
+            "rate": perf["frames_processed"] / max(res.live.get("duration_s") or seconds, 1e-9)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
+    ap.add_argument("--seconds", type=float, default=12.0)
+    ap.add_argument("--model", default="full", choices=("full", "heavy"))
+    ap.add_argument("--width", type=int, default=0, help="resize frames to this width first (0 = as recorded)")
+    args = ap.parse_args()
+    frames = _frames(args.clip, args.seconds, args.width)
+    fps = (len(frames) - 1) / (frames[-1][0] - frames[0][0])
+    h, w = frames[0][1].shape[:2]
+    print(f"clip {args.clip.name}: {w}x{h}, {fps:.2f} fps, {len(frames)} frames; model {args.model}; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
+    p = bench_processing(frames, args.model, fps)
+    budget = 1000.0 / fps
+    print(f"per-frame processing (pose + GaitStream + cue + overlay): p50 {p['p50']:.1f} ms, p95 {p['p95']:.1f} ms "
+          f"(frame interval {budget:.1f} ms: {'inside' if p['p95'] <= budget else 'p95 OVER'}); "
+          f"{p['cpu_fps']:.1f} frames/s possible; {p['steps']} steps")
+    lv = bench_live(args.clip, args.seconds, args.model)
+    print(f"live (file paced at {fps:.0f} fps): latency p50 {lv['latency_p50']} ms, p95 {lv['latency_p95']} ms; "
+          f"processed {lv['processed']} of {lv['captured']} frames ({lv['rate']:.1f} frames/s), "
+          f"dropped {lv['dropped']}; load average now {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

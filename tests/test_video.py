@@ -1,0 +1,125 @@
+"""Video in (PyAV decoding: timestamps, rotation, slow motion, truncation) and H.264 out (codec, pix_fmt, frame
+count, duration, moov before mdat)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from conftest import write_clip
+
+from analyzer.errors import InputError
+from analyzer.video import open_source, open_video, probe
+from analyzer.video_out import H264Writer, probe_output
+
+
+def _pattern(h: int = 48, w: int = 64, k: int = 0) -> np.ndarray:
+    """An asymmetric test image (so a rotation or flip is visible), shifted by k to make frames differ."""
+    img = np.zeros((h, w, 3), np.uint8)
+    img[: h // 3, : w // 4] = (0, 0, 255)
+    img[h // 2:, w // 2:] = (0, 255, 0)
+    img[:, (k * 3) % w] = (255, 255, 255)
+    return img
+
+
+def test_real_clip_timestamps_and_size(real_clip):
+    info = probe(real_clip)
+    assert (info.width, info.height) == (720, 1280)
+    assert isinstance(info.fps, float) and info.fps == pytest.approx(30.0)
+    assert info.n_frames == 360 and info.duration_s == pytest.approx(12.0)
+    ts = []
+    with open_video(real_clip) as v:
+        for i, t, img in v:
+            assert img.shape == (1280, 720, 3) and img.dtype == np.uint8
+            ts.append(t)
+            if i == 59:
+                break
+    ts = np.array(ts)
+    assert np.all(np.diff(ts) > 0)
+    assert np.allclose(np.diff(ts), 1 / 30, atol=1e-4)
+
+
+def test_capture_fps_converts_to_real_time(tmp_path):
+    clip = write_clip(tmp_path / "slowmo.mp4", [_pattern(k=k) for k in range(8)], fps=30.0)
+    with open_video(clip, capture_fps=120.0) as v:
+        ts = np.array([t for _, t, _ in v])
+    assert v.info.slowmo_factor == pytest.approx(0.25)
+    assert np.allclose(np.diff(ts), 1 / 120, atol=1e-4)
+    assert v.container_t(ts[-1]) == pytest.approx(7 / 30, abs=1e-3)
+
+
+def test_variable_frame_rate_timestamps_kept(tmp_path):
+    times = np.array([0.0, 0.033, 0.070, 0.100, 0.150, 0.166, 0.200, 0.260])
+    clip = write_clip(tmp_path / "vfr.mp4", [_pattern(k=k) for k in range(len(times))], fps=30.0, times_s=times)
+    with open_video(clip) as v:
+        ts = np.array([t for _, t, _ in v])
+    assert np.allclose(ts, times, atol=2e-4)
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="Debian ffmpeg (scripts/setup.sh) tags the rotation")
+def test_rotation_metadata_applied(tmp_path):
+    raw = write_clip(tmp_path / "raw.mp4", [_pattern(k=k) for k in range(5)])
+    rot = tmp_path / "rot.mp4"
+    # ffmpeg >= 6: -display_rotation (input option); ffmpeg 5: the legacy rotate tag. Both write a display matrix.
+    cmds = [["ffmpeg", "-v", "error", "-y", "-display_rotation", "90", "-i", str(raw), "-c", "copy", str(rot)],
+            ["ffmpeg", "-v", "error", "-y", "-i", str(raw), "-c", "copy", "-metadata:s:v:0", "rotate=90", str(rot)]]
+    assert any(subprocess.run(c, capture_output=True).returncode == 0 for c in cmds)
+    info = probe(rot)
+    assert info.rotation_deg in (90, 270) and (info.width, info.height) == (48, 64)
+    with open_video(raw) as a, open_video(rot) as b:
+        fa = [img for _, _, img in a]
+        fb = [img for _, _, img in b]
+    assert len(fa) == len(fb) == 5
+    assert fb[0].shape == (64, 48, 3)
+    expect = np.rot90(fa[0], info.rotation_deg // 90)  # display matrix: counter-clockwise
+    assert np.abs(fb[0].astype(int) - expect.astype(int)).mean() < 2.0
+
+
+def test_h264_writer_output_is_browser_playable(tmp_path):
+    out = tmp_path / "out.mp4"
+    with H264Writer(out, 65, 47, 29.97) as w:  # odd size: padded to even for yuv420p
+        for k in range(30):
+            w.write(_pattern(47, 65, k))
+    p = probe_output(out)
+    assert p["codec"] == "h264" and p["pix_fmt"] == "yuv420p"
+    assert p["frames"] == 30
+    assert p["duration_s"] == pytest.approx(30 / 29.97, abs=0.002)
+    assert p["moov_before_mdat"] is True
+
+
+def test_not_a_video_empty_and_missing(tmp_path):
+    txt = tmp_path / "notes.mp4"
+    txt.write_text("this is not a video\n" * 50)
+    empty = tmp_path / "empty.mov"
+    empty.touch()
+    for path, words in ((txt, "not a readable video"), (empty, "empty"), (tmp_path / "nope.mp4", "no such file")):
+        with pytest.raises(InputError, match=words) as e:
+            open_video(path)
+        assert e.value.fix
+
+
+@pytest.mark.slow
+def test_truncated_clip_reports_where_it_stopped(tmp_path, real_clip):
+    frames = [img for _, img in __import__("conftest").real_frames(0, 2.0, scale=0.25)]
+    full = write_clip(tmp_path / "full.mp4", frames)  # our writer puts moov first (+faststart)
+    data = full.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    with open_video(cut) as v:
+        n = sum(1 for _ in v)
+    assert 0 < n < len(frames)
+    assert any("stopped" in w for w in v.warnings)
+    # moov at the end (camera default) and cut: nothing can be decoded -> InputError
+    tail = tmp_path / "tail.mp4"
+    tail.write_bytes(real_clip.read_bytes()[:400_000])
+    with pytest.raises(InputError):
+        open_video(tail)
+
+
+def test_open_source_dispatch(tmp_path):
+    clip = write_clip(tmp_path / "a.mp4", [_pattern(k=k) for k in range(3)])
+    with open_source(str(clip)) as src:
+        assert sum(1 for _ in src) == 3
+    with pytest.raises(InputError, match="Camera"):  # no camera on CI machines: a clear error, not a hang
+        open_source(97)
