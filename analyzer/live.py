@@ -45,6 +45,8 @@ L = PoseLandmark
 STEP_METRICS = ("overstride_pct_leg", "overstride_cm", "shank_angle_ic_deg", "foot_strike_angle_deg",
                 "knee_flexion_ic_deg", "pelvic_drop_deg")
 RATE_WINDOW_S = 2.0
+#: The cadence cue judges the median of this many recent step cadences (about 2 s of running).
+CUE_CADENCE_STEPS = 6
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -327,6 +329,7 @@ class LiveEngine:
         self.meter = RateMeter()
         self.last_step: dict[str, dict] = {}
         self.steps: list[dict] = []
+        self._recent_cadence: deque = deque(maxlen=CUE_CADENCE_STEPS)
         self.dropped = 0
         self.recorder: SessionRecorder | None = None
         self.state: LiveState | None = None
@@ -364,6 +367,12 @@ class LiveEngine:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def _judged_values(self, step: dict) -> dict:
+        """What the cue judges: the step's own metrics, but cadence as the median of the last CUE_CADENCE_STEPS
+        step cadences (one step's cadence is noisy: about +-3 % between consecutive steps on the test clip)."""
+        vals = [float(c) for c in self._recent_cadence if c is not None and math.isfinite(float(c))]
+        return {**step, "cadence_spm": float(np.median(vals)) if vals else float("nan")}
+
     def set_feedback(self, feedback: FeedbackConfig) -> None:
         with self._lock:
             self.feedback = feedback
@@ -377,6 +386,7 @@ class LiveEngine:
         self.meter = RateMeter()
         self.last_step.clear()
         self.steps.clear()
+        self._recent_cadence.clear()
         self.dropped = 0
 
     # ---- per frame ----------------------------------------------------------------------------------------------
@@ -394,8 +404,9 @@ class LiveEngine:
         with self._lock:
             rec = self.recorder
             for s in new_steps:
+                self._recent_cadence.append(s.get("cadence_spm"))
                 if self.feedback.bands:
-                    cue = self.feedback.judge(s, t=s.get("t", t_s), side=s.get("side"))
+                    cue = self.feedback.judge(self._judged_values(s), t=s.get("t", t_s), side=s.get("side"))
                     self.tracker.update(cue)
                     s["in_range"] = cue.state
                 side = s.get("side")
@@ -405,7 +416,7 @@ class LiveEngine:
             if rec is not None:
                 rec.add_pose(t_s, pose)
                 for s in new_steps:
-                    rec.add_step(s)
+                    rec.add_step(s, shown_t_s=t_s)
         snap = dict(self._stream.snapshot() or {})
         done = time.monotonic()
         latency_ms = (done - arrived_s) * 1000.0
@@ -614,11 +625,20 @@ class SessionRecorder:
         self._pose_frame.append(idx if idx >= 0 else (self._pose_frame[-1] + 1 if self._pose_frame else 0))
         self._pose.append(pose)
 
-    def add_step(self, step: dict) -> None:
-        """One step as shown live; its time is rewritten to recording time (seconds since live.mp4 frame 0)."""
+    def add_step(self, step: dict, shown_t_s: float | None = None) -> None:
+        """One step as shown live. Times are rewritten to recording time (seconds since live.mp4 frame 0):
+        `t` the initial contact, `shown_t` when the step appeared on screen (GaitStream emits a step after its
+        toe-off, about half a second later). Steps whose contact happened before recording started are left out
+        (they are not in live.mp4)."""
         row = dict(step)
-        if row.get("t") is not None and self._t0 is not None:
+        if self._t0 is None:
+            return
+        if row.get("t") is not None:
             row["t"] = round(float(row["t"]) - self._t0, 4)
+            if row["t"] < 0:
+                return
+        if shown_t_s is not None:
+            row["shown_t"] = round(float(shown_t_s) - self._t0, 4)
         self._timeline.write(json.dumps(row) + "\n")
         self._timeline.flush()
         self.n_steps += 1
@@ -657,8 +677,14 @@ class SessionRecorder:
     def series(self) -> LandmarkSeries:
         """The recorded landmarks as a LandmarkSeries (t = seconds since live.mp4 frame 0)."""
         n = len(self._pose_t)
+        dur = float(self._pose_t[-1]) + 1.0 / self.fps if n else 0.0
+        span = self.duration_s - 1.0 / self.fps  # first to last written frame
+        fps = round((self.frames_written - 1) / span, 3) if self.frames_written > 1 and span > 0 else self.fps
+        info = {"fps": fps, "capture_fps": fps, "frames": self.frames_written, "duration_s": round(dur, 3),
+                "width": self.width, "height": self.height}
         s = LandmarkSeries.empty(n, self.width, self.height, self.model,
-                                 meta={"source": "live", "backend": "mediapipe", "capture_fps": self.fps})
+                                 meta={"clip": "live.mp4", "source": "live", "backend": f"mediapipe-{self.model}",
+                                       "capture_fps": None, "info": info})
         if n:
             s.t[:] = self._pose_t
             s.frame_index[:] = self._pose_frame
@@ -713,15 +739,20 @@ def _json_default(o: Any) -> Any:
 
 
 def _whole_run_metrics(series: LandmarkSeries, height_cm: float | None) -> tuple[dict | None, str | None]:
-    """metrics.json content (offline schema) from the recorded series, or (None, why) when it cannot be computed."""
+    """metrics.json content (offline schema) from the recorded series, or (None, why) when it cannot be computed.
+
+    Goes through the offline path after the pose stage (`analyzer.pipeline.analyze_series`: visibility checks,
+    steady-part trimming, then `analyzer.kinematics.analyze`), so live and offline numbers come from the same code.
+    Not available live: the rear-view waistband measurement (needs segmentation masks) and the bystander pre-scan."""
     if series.n_frames < 2 or not series.detected.any():
         return None, "No runner was detected while recording."
-    from .kinematics import analyze
+    from .pipeline import AnalyzeOptions, analyze_series
 
     try:
-        return analyze(series, height_cm=height_cm).metrics, None
+        _, metrics, _ = analyze_series(series, "live.mp4", AnalyzeOptions(height_cm=height_cm, render_video=False))
     except InputError as e:
         return None, str(e)
+    return metrics, None
 
 
 @dataclass(frozen=True)
@@ -802,6 +833,7 @@ def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = No
             slot.close()
 
     with source, LiveEngine(options.model, options.height_cm, source.fps_hint, options.feedback) as engine:
+        engine.warm_up()  # load the model before the first frame arrives
         engine.start_recording(rec)
         th = threading.Thread(target=capture, name="live-capture", daemon=True)
         th.start()
@@ -843,8 +875,10 @@ class LiveController:
     of (wall clock at hand-over - frame_t); so latency includes queueing and processing here, not the network."""
 
     def __init__(self, model: str = "full", height_cm: float | None = None,
-                 feedback: FeedbackConfig | None = None, fps_hint: float = 30.0, prewarm: bool = True) -> None:
+                 feedback: FeedbackConfig | None = None, fps_hint: float = 30.0, prewarm: bool = True,
+                 record_queue: int = 90) -> None:
         self.model = model
+        self.record_queue = record_queue
         self.height_cm = height_cm
         self.fps_hint = fps_hint
         self.engine = LiveEngine(model, height_cm, fps_hint, feedback)
@@ -916,7 +950,7 @@ class LiveController:
         folder, session = new_session_folder(title, out_dir)
         w, h = self.frame_size
         rec = SessionRecorder(folder, w, h, self.fps_hint, self.model, self.height_cm, self.feedback,
-                              source="browser camera")
+                              source="browser camera", max_queue=self.record_queue)
         with self._lock:
             self._recorder, self._session = rec, session
         self.engine.tracker.reset()

@@ -41,7 +41,7 @@ from .video import VideoInfo, VideoReader, probe
 from .video_out import H264Writer
 
 QUEUE_FRAMES = 4
-BACKENDS = ("mediapipe",)
+BACKENDS = ("mediapipe", "onnx")  # onnx: analyzer.pose_onnx (same landmarks, CUDA/batching)
 MODELS = ("full", "heavy")
 FIX_SHORT = "Record at least 10 seconds of steady running (about 15 strides)."
 
@@ -350,7 +350,16 @@ def _pelvis_aux(measure, rgb: np.ndarray, pose: PoseFrame | None) -> dict:
 
 
 def _make_backend(options: AnalyzeOptions, num_poses: int, segmentation: bool) -> MediaPipeBackend:
+    if options.backend == "onnx":
+        from .pose_onnx import OnnxBackend
+
+        return OnnxBackend(options.model, num_poses=num_poses, segmentation=segmentation)
     return MediaPipeBackend(options.model, num_poses=num_poses, segmentation=segmentation)
+
+
+def pose_cache_key(options: AnalyzeOptions) -> str:
+    """Model name used as the pose-cache key: "full"/"heavy" for MediaPipe, "onnx-full"/"onnx-heavy" for ONNX."""
+    return options.model if options.backend == "mediapipe" else f"{options.backend}-{options.model}"
 
 
 def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Meter, times: StageTimes,
@@ -405,7 +414,7 @@ def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Mete
         stop.set()
         reader.close()
     times.wall_s["pose_pass"] = time.perf_counter() - t_wall
-    meta = {"clip": path.name, "backend": f"mediapipe-{options.model}", "capture_fps": options.capture_fps,
+    meta = {"clip": path.name, "backend": f"{options.backend}-{options.model}", "capture_fps": options.capture_fps,
             "decode_warnings": list(reader.warnings), "info": info.to_dict(), "num_poses": 2 if multi else 1,
             "scan": {"people_per_sample": list(scan.people_per_sample), "view": scan.view},
             "rendered_in_pose_pass": renderer is not None}
@@ -482,7 +491,7 @@ def _cached_or_run(path: Path, options: AnalyzeOptions, meter: _Meter, times: St
     meter("probe", 0.0, "checking the video", force=True)
     info = probe(path, options.capture_fps)
     sha = cache.clip_sha256(path)
-    series = cache.load_cached(sha, options.model, options.capture_fps)
+    series = cache.load_cached(sha, pose_cache_key(options), options.capture_fps)
     if series is not None:
         times.wall_s["pose_pass"] = 0.0
         return series, False
@@ -492,15 +501,16 @@ def _cached_or_run(path: Path, options: AnalyzeOptions, meter: _Meter, times: St
     times.wall_s["scan"] = time.perf_counter() - t0
     series = _pose_pass(path, options, scan, meter, times, video_path, options.height_cm)
     series.meta["sha256"] = sha
-    cache.store(series, sha, options.model, options.capture_fps)
+    cache.store(series, sha, pose_cache_key(options), options.capture_fps)
     return series, series.meta.get("rendered_in_pose_pass", False) and video_path is not None
 
 
-def load_series(path: str | Path, options: AnalyzeOptions | None = None, progress: ProgressFn = None
-                ) -> LandmarkSeries:
-    """Pose stage only: the runner's landmarks for every decoded frame, cached per (clip sha256, model, capture fps)."""
+def load_series(path: str | Path, options: AnalyzeOptions | None = None, progress: ProgressFn = None,
+                times: StageTimes | None = None) -> LandmarkSeries:
+    """Pose stage only: the runner's landmarks for every decoded frame, cached per (clip sha256, model, capture fps).
+    times: optional StageTimes filled with per-stage busy time (benchmarks)."""
     options = options or AnalyzeOptions()
-    series, _ = _cached_or_run(Path(path), options, _Meter(progress), StageTimes(), None)
+    series, _ = _cached_or_run(Path(path), options, _Meter(progress), times or StageTimes(), None)
     return series
 
 
@@ -589,7 +599,8 @@ def analyze_series(series: LandmarkSeries, clip_name: str, options: AnalyzeOptio
                                                      ("fps", "capture_fps", "frames", "duration_s", "width",
                                                       "height")}}
     q = metrics.setdefault("quality", {})
-    q["warnings"] = list(q.get("warnings", [])) + [w for w in warnings if w not in q.get("warnings", [])]
+    # the pipeline's own notes first: a truncated file or a trimmed clip matters more than the per-metric ones
+    q["warnings"] = warnings + [w for w in q.get("warnings", []) if w not in warnings]
     q["analysed_range_s"] = [float(part.t[0]), float(part.t[-1])]
     q["frames_analysed"] = int(part.n_frames)
     q["frames_detected_pct"] = round(100 * float(series.detected.mean()), 1)

@@ -435,7 +435,7 @@ class OneEuroFilter:
 
     def __init__(self, min_cutoff: float, beta: float, derivate_cutoff: float, frequency_hz: float = 30.0) -> None:
         self.min_cutoff, self.beta, self.dcutoff, self.freq = min_cutoff, beta, derivate_cutoff, frequency_hz
-        self.last_ns = 0
+        self.last_ns: int | None = None
         self.x_raw: np.ndarray | None = None
         self.x: np.ndarray | None = None
         self.dx: np.ndarray | None = None
@@ -446,9 +446,11 @@ class OneEuroFilter:
         return 1.0 / (1.0 + tau / te)
 
     def apply(self, t_ns: int, value_scale: float, value: np.ndarray) -> np.ndarray:
-        if self.last_ns >= t_ns:
-            return value
-        if self.last_ns != 0 and t_ns != 0:
+        # The first sample always initialises the filter, also at t = 0 (what MediaPipe 1.2's pose landmarker does,
+        # measured against it on the real clip; the C++ source skips a sample at t = 0, the binary does not).
+        if self.last_ns is not None:
+            if self.last_ns >= t_ns:
+                return value
             self.freq = 1e9 / (t_ns - self.last_ns)
         self.last_ns = t_ns
         dvalue = np.zeros_like(value) if self.x_raw is None else (value - self.x_raw) * value_scale * self.freq

@@ -25,7 +25,7 @@ from .landmarks import N_LANDMARKS, LandmarkSeries
 from .landmarks import PoseLandmark as P
 from .pose import PoseFrame
 
-MIN_PERSON_HEIGHT_PX = 100  # shoulder-to-ankle span below this: too small for the landmark model to be useful
+MIN_PERSON_HEIGHT_PX = 150  # head-to-feet landmark span below this: too small for the landmark model to be useful
 FIX_FRAMING = ("Film the whole runner, head to feet, filling at least half the frame height, from beside "
                "(side view) or behind (rear view) the treadmill.")
 
@@ -221,6 +221,8 @@ class Segment:
 
 def steady_segment(series: LandmarkSeries, window_s: float = 1.5, rel_threshold: float = 0.45) -> Segment:
     """The longest stretch of steady running (see module docstring). Frames are series indices."""
+    from scipy.ndimage import uniform_filter1d
+
     n = series.n_frames
     fps = series.fps
     leg = leg_length_px(series.xy)
@@ -231,9 +233,10 @@ def steady_segment(series: LandmarkSeries, window_s: float = 1.5, rel_threshold:
     bp = _bandpass(d, fps)
     w = max(3, int(round(window_s * fps)))
     power = np.sum(bp ** 2, axis=1)
-    kernel = np.ones(w) / w
-    amp = np.sqrt(np.convolve(power, kernel, mode="same"))
-    present = np.convolve(det.astype(float), kernel, mode="same")
+    if n < 2 * w:  # too short to tell steady from not: keep it all (the too-short check follows)
+        return Segment(0, n, False, None)
+    amp = np.sqrt(uniform_filter1d(power, w, mode="nearest"))
+    present = uniform_filter1d(det.astype(float), w, mode="nearest")
     typical = np.nanpercentile(amp[det], 75) if det.any() else 0.0
     if typical <= 0.05:  # no running motion anywhere: leave it to the kinematics core to say so
         return Segment(0, n, False, None)
@@ -275,12 +278,6 @@ def assess_visibility(series: LandmarkSeries, clip_name: str) -> list[str]:
     if share < 0.8:
         warnings.append(f"a runner was detected in only {share:.0%} of frames")
     xy = series.xy[det]
-    top = np.nanmin(xy[:, [P.LEFT_SHOULDER, P.RIGHT_SHOULDER], 1], axis=1)
-    bottom = np.nanmax(xy[:, [P.LEFT_ANKLE, P.RIGHT_ANKLE], 1], axis=1)
-    span = float(np.nanmedian(bottom - top))
-    if not np.isfinite(span) or span < MIN_PERSON_HEIGHT_PX:
-        raise InputError(f"The runner is too small in {clip_name} (shoulder-to-ankle {span:.0f} px; "
-                         f"at least {MIN_PERSON_HEIGHT_PX} px needed).", FIX_FRAMING)
     # cut off: feet or hips outside the image (or predicted there with low presence) in most frames
     w, h = series.width, series.height
     feet = xy[:, [P.LEFT_ANKLE, P.RIGHT_ANKLE, P.LEFT_HEEL, P.RIGHT_HEEL, P.LEFT_HIP, P.RIGHT_HIP]]
@@ -292,6 +289,11 @@ def assess_visibility(series: LandmarkSeries, clip_name: str) -> list[str]:
     if cut > 0.5:
         raise InputError(f"The runner is cut off by the frame in {clip_name}: hips or feet are outside the image "
                          f"in {cut:.0%} of frames.", FIX_FRAMING)
+    # body size: height of the landmarks' bounding box (head to feet, as the model predicts them)
+    span = float(np.nanmedian(np.nanmax(xy[..., 1], axis=1) - np.nanmin(xy[..., 1], axis=1)))
+    if not np.isfinite(span) or span < MIN_PERSON_HEIGHT_PX:
+        raise InputError(f"The runner is too small in {clip_name} (about {max(span, 0):.0f} px tall; "
+                         f"at least {MIN_PERSON_HEIGHT_PX} px needed).", FIX_FRAMING)
     if cut > 0.15:
         warnings.append(f"hips or feet are outside the image in {cut:.0%} of frames")
     return warnings

@@ -33,7 +33,7 @@ from .errors import InputError
 SCHEMA_VERSION = 1
 INDEX_NAME = "session.json"
 STATUSES = ("new", "running", "done", "failed")
-_ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+_ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}(?:[0-9]{3})?-[0-9a-f]{6}$")  # UTC date-time(ms)-random: sorts by age
 
 
 def sessions_root() -> Path:
@@ -205,7 +205,9 @@ class SessionStore:
     def create(self, title: str = "", options: dict | None = None, patient_id: str | None = None,
                tags: Iterable[str] = ()) -> Session:
         for _ in range(5):
-            sid = time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(3)
+            now = time.time()
+            sid = (time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)) + f"{int(now * 1000) % 1000:03d}-"
+                   + secrets.token_hex(3))
             folder = self.root / sid
             try:
                 folder.mkdir(parents=True)

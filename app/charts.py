@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from . import metricinfo as mi
 
 SIDE_COLOURS = {"left": "#2563eb", "right": "#dc2626"}
-TIME_COLUMNS = ("t_ic_s", "ic_t_s", "t_s", "t_ic", "time_s", "t")
+TIME_COLUMNS = ("ic_t", "t_ic_s", "ic_t_s", "t_s", "t_ic", "time_s", "t")
 SIDE_COLUMNS = ("side", "foot", "leg")
 
 

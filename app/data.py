@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -9,6 +10,10 @@ from pathlib import Path
 import pandas as pd
 
 from analyzer.sessions import Session
+
+from . import metricinfo as mi
+
+_FPS_RE = re.compile(r"^(.*?: )?([0-9]+(?:\.[0-9]+)?) fps is too coarse for ")
 
 #: Metrics shown first, as cards, in this order (a display choice; their ranges come from metrics_defs).
 HEADLINE_METRICS = (
@@ -109,11 +114,44 @@ class SessionView:
             pairs = [("", str(w)) for w in self.combined["quality"]["warnings"]]
         else:
             pairs = [(c.name, w) for c in self.clips for w in c.warnings]
+        pairs = self._condense_fps(pairs)
+        if len(self.clips) == 1:  # one clip: the "<clip>: " prefix says nothing
+            prefix = f"{self.clips[0].dir.name}: "
+            pairs = [(n, w[len(prefix):] if w.startswith(prefix) else w) for n, w in pairs]
         seen, out = set(), []
         for clip_name, w in pairs:
             if w and w not in seen:
                 seen.add(w)
                 out.append((clip_name, w))
+        return out
+
+    def _condense_fps(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The pipeline writes one 'N fps is too coarse for <metric>' line per metric; show them as one line per
+        clip listing the metrics (the clip's quality.fps_limited names them)."""
+        out, done = [], set()
+        for clip_name, w in pairs:
+            m = _FPS_RE.match(w)
+            if not m:
+                out.append((clip_name, w))
+                continue
+            prefix, fps = m.group(1) or "", m.group(2)
+            clip = next((c for c in self.clips if prefix.rstrip(": ") in (c.dir.name, c.name)), None)
+            clip = clip or (self.clips[0] if len(self.clips) == 1 else None)
+            key = (prefix, fps)
+            if key in done:
+                continue
+            done.add(key)
+            limited = ((clip.metrics.get("quality") or {}).get("fps_limited") or []) if clip else []
+            if not limited:
+                out.append((clip_name, w))
+                done.discard(key)
+                continue
+            labels = [mi.info(n).label.lower() for n in limited]
+            need = max((mi.info(n).min_fps or 0) for n in limited)
+            out.append((clip_name, f"{prefix}Filmed at {fps} fps, which is too coarse for {', '.join(labels)}: "
+                                   f"each contact or toe-off is only known to about one frame "
+                                   f"({1000 / float(fps):.0f} ms). Film at {need:.0f} fps or more (slow-motion mode)"
+                                   " for these; they are shown with a ⚠."))
         return out
 
     @property

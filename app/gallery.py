@@ -40,7 +40,7 @@ def _stride_row(strides: pd.DataFrame, event: dict) -> dict:
             hit = df[df[col] == event["frame"]]
             if not hit.empty:
                 return hit.iloc[0].to_dict()
-    for col in ("t_ic_s", "ic_t_s", "t_s", "t_ic", "t"):
+    for col in ("ic_t", "t_ic_s", "ic_t_s", "t_s", "t_ic", "t"):
         if col in df.columns and event.get("t") is not None:
             d = (df[col] - float(event["t"])).abs()
             if len(d) and d.min() < 0.02:
@@ -73,36 +73,59 @@ def _label(img: np.ndarray, text: str, org: tuple[int, int], colour, scale: floa
     cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, 2, cv2.LINE_AA)
 
 
+def _crop_box(shape: tuple[int, ...], pts: list[tuple[float, float]]) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): a near-square box around the hip-to-foot region with a margin, inside the frame."""
+    h, w = shape[:2]
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    span = max(max(ys) - min(ys), max(xs) - min(xs), 0.2 * h)
+    y0, y1 = min(ys) - 0.35 * span, max(ys) + 0.2 * span
+    side = y1 - y0
+    cx = (min(xs) + max(xs)) / 2
+    x0, x1 = cx - 0.5 * side, cx + 0.5 * side
+    dx = max(0 - x0, 0) - max(x1 - w, 0)
+    dy = max(0 - y0, 0) - max(y1 - h, 0)
+    x0, x1, y0, y1 = x0 + dx, x1 + dx, y0 + dy, y1 + dy
+    return int(max(x0, 0)), int(max(y0, 0)), int(min(x1, w)), int(min(y1, h))
+
+
 def draw_contact(frame: np.ndarray, lm_row: pd.Series | None, side: str, stride: dict) -> np.ndarray:
-    """Overstride (hip-to-heel horizontal offset) and foot line (heel->toe vs horizontal) on one contact frame."""
-    img = frame.copy()
-    s = max(img.shape[:2]) / 900.0
-    colour = SIDE_BGR.get(side, (0, 160, 0))
+    """Overstride (hip-to-heel horizontal offset) and foot line (heel->toe vs horizontal) on one contact frame,
+    cropped to the lower body so both are legible in a small thumbnail."""
     if lm_row is None:
-        return img
+        return frame.copy()
+    colour = SIDE_BGR.get(side, (0, 160, 0))
     lh, rh = _pt(lm_row, "left_hip"), _pt(lm_row, "right_hip")
     heel, toe = _pt(lm_row, f"{side}_heel"), _pt(lm_row, f"{side}_foot_index")
     hip = ((lh[0] + rh[0]) / 2, (lh[1] + rh[1]) / 2) if lh and rh else (lh or rh)
+    pts = [p for p in (hip, heel, toe) if p]
+    img = frame.copy()
+    if len(pts) >= 2:
+        x0, y0, x1, y1 = _crop_box(frame.shape, pts)
+        img = frame[y0:y1, x0:x1].copy()
+        hip, heel, toe = [(p[0] - x0, p[1] - y0) if p else None for p in (hip, heel, toe)]
+    s = max(img.shape[:2]) / 520.0
+    thick = max(int(round(2 * s)), 2)
     if hip and heel:
         hx, hy = int(hip[0]), int(hip[1])
         fx, fy = int(heel[0]), int(heel[1])
-        for y in range(hy, fy, max(int(12 * s), 6)):  # dashed plumb line from the hip
-            cv2.line(img, (hx, y), (hx, min(y + int(6 * s), fy)), (0, 215, 255), max(int(2 * s), 2), cv2.LINE_AA)
-        cv2.arrowedLine(img, (hx, fy), (fx, fy), (0, 215, 255), max(int(3 * s), 2), cv2.LINE_AA, tipLength=0.15)
+        for y in range(hy, fy, max(int(14 * s), 6)):  # dashed plumb line from the hip
+            cv2.line(img, (hx, y), (hx, min(y + int(7 * s), fy)), (0, 215, 255), thick, cv2.LINE_AA)
+        cv2.circle(img, (hx, hy), int(5 * s), (0, 215, 255), -1, cv2.LINE_AA)
+        cv2.arrowedLine(img, (hx, fy), (fx, fy), (0, 215, 255), thick + 1, cv2.LINE_AA, tipLength=0.2)
         val = next((stride[k] for k in ("overstride_cm", "overstride_pct_leg") if _finite(stride.get(k))), None)
         if val is not None:
             unit = "cm" if _finite(stride.get("overstride_cm")) else "% leg"
-            _label(img, f"overstride {val:.1f} {unit}", (min(hx, fx), fy + int(34 * s)), (0, 110, 160), 0.7 * s)
+            _label(img, f"overstride {val:+.1f} {unit}", (min(hx, fx), fy + int(38 * s)), (0, 110, 160), 0.62 * s)
     if heel and toe:
-        cv2.line(img, (int(heel[0]), int(heel[1])), (int(toe[0]), int(toe[1])), colour, max(int(5 * s), 3), cv2.LINE_AA)
-        reach = int(abs(toe[0] - heel[0]) * 1.3) or int(60 * s)
+        cv2.line(img, (int(heel[0]), int(heel[1])), (int(toe[0]), int(toe[1])), colour, thick + 2, cv2.LINE_AA)
+        reach = max(int(abs(toe[0] - heel[0]) * 1.4), int(50 * s))
         direction = 1 if toe[0] >= heel[0] else -1
         cv2.line(img, (int(heel[0]), int(heel[1])), (int(heel[0] + direction * reach), int(heel[1])), (255, 255, 255),
-                 max(int(2 * s), 1), cv2.LINE_AA)
+                 thick, cv2.LINE_AA)
         fsa = stride.get("foot_strike_angle_deg")
         if _finite(fsa):
-            _label(img, f"foot {fsa:+.0f} deg", (int(min(heel[0], toe[0])), int(min(heel[1], toe[1]) - 22 * s)),
-                   colour, 0.7 * s)
+            _label(img, f"foot {fsa:+.0f} deg", (int(min(heel[0], toe[0])), int(min(heel[1], toe[1]) - 30 * s)),
+                   colour, 0.62 * s)
     return img
 
 

@@ -15,8 +15,9 @@ from app import state, theme
 
 log = logging.getLogger("runform.app")
 LOGO = Path(__file__).resolve().parent / "static" / "logo.svg"
+FAVICON = LOGO.with_name("favicon.png")  # a local file: a :material: favicon would be fetched from Google
 
-st.set_page_config(page_title="runform — running-form clinic", page_icon=":material/directions_run:",
+st.set_page_config(page_title="runform — running-form clinic", page_icon=str(FAVICON),
                    layout="wide", initial_sidebar_state="auto")
 theme.apply()
 st.logo(str(LOGO), size="large")

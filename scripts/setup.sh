@@ -37,6 +37,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
 fi
 
 .venv/bin/python scripts/fetch_models.py full heavy
+.venv/bin/python scripts/fetch_body.py   # CC0 body mesh for the synthetic rear-view runner
 
 case "${1:-}" in
   demo)

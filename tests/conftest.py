@@ -30,20 +30,21 @@ def real_clip() -> Path:
 
 # ---- pipeline fixtures (pose of the real clip runs once per test session, through the pose cache) -------------
 @pytest.fixture(scope="session")
-def real_series(real_clip):
-    """LandmarkSeries of the real clip (full model), from the pipeline's pose stage (cached for the session)."""
-    from analyzer.pipeline import AnalyzeOptions, load_series
-
-    return load_series(real_clip, AnalyzeOptions())
-
-
-@pytest.fixture(scope="session")
-def real_analysis(real_clip, real_series, tmp_path_factory):
-    """analyze_clip output (ClipResult) on the real clip, all five outputs, pose from the cache."""
+def real_analysis(real_clip, tmp_path_factory):
+    """analyze_clip output (ClipResult) on the real clip with all five outputs. Runs the single pass (pose, overlay
+    and H.264 encoding together) once per test session and fills the pose cache."""
     from analyzer.pipeline import AnalyzeOptions, analyze_clip
 
     out = tmp_path_factory.mktemp("real-analysis")
     return analyze_clip(real_clip, out, AnalyzeOptions())
+
+
+@pytest.fixture(scope="session")
+def real_series(real_clip, real_analysis):
+    """LandmarkSeries of the real clip (full model), from the pipeline's pose stage (the session's pose cache)."""
+    from analyzer.pipeline import AnalyzeOptions, load_series
+
+    return load_series(real_clip, AnalyzeOptions())
 
 
 def write_clip(path, frames, fps: float = 30.0, times_s=None):

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from analyzer.cli import main
-from analyzer.plan import (NOISE_FLOORS, RULES, SOURCES, PlanInputs, build_plan, check_retest, merge_metrics, render)
+from analyzer.plan import NOISE_FLOORS, RULES, SOURCES, PlanInputs, build_plan, check_retest, render
 from analyzer.plan.rules import Condition
 
 SIDE = ("cadence_spm", "overstride_pct_leg", "shank_angle_ic_deg", "foot_strike_angle_deg", "knee_flexion_ic_deg",
@@ -177,10 +177,12 @@ def test_retest_advances_only_beyond_noise():
 
 def test_noise_grows_with_spread_and_has_a_floor():
     from analyzer.plan import change_noise
-    assert change_noise("cadence_spm") == NOISE_FLOORS["cadence_spm"].value
+    assert change_noise("overstride_pct_leg") == NOISE_FLOORS["overstride_pct_leg"].value
     wide = {"spread": 20.0, "n": 4}
     se = 1.2533 / 1.349 * 20.0 / 2  # IQR -> standard error of the median
-    assert change_noise("cadence_spm", wide, wide) == pytest.approx(1.96 * (2 * se ** 2) ** 0.5)
+    assert change_noise("overstride_pct_leg", wide, wide) == pytest.approx(1.96 * (2 * se ** 2) ** 0.5)
+    # cadence is counted over the clip (steps / time): per-step spread (frame quantisation) does not widen it
+    assert change_noise("cadence_spm", wide, wide) == NOISE_FLOORS["cadence_spm"].value
 
 
 def test_two_voices_render(tmp_path):
@@ -218,3 +220,17 @@ def test_cli_plan_bad_input_is_one_line_exit_2(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text("{\"clip\": 1}")
     assert main(["plan", str(bad)]) == 2
+
+
+def test_advance_plan_moves_through_phases_only_beyond_noise():
+    from analyzer.plan import advance_plan
+
+    plan = build_plan(HEEL_OVERSTRIDER, PlanInputs("low_back"))
+    assert plan.status["current_phase"] == "learn"
+    same = advance_plan(plan, metrics("side", cadence_spm=159.0), HEEL_OVERSTRIDER)
+    assert same.status["current_phase"] == "learn" and same.status["completed"] == ["assessment"]
+    both = advance_plan(plan, metrics("side", cadence_spm=172.0), HEEL_OVERSTRIDER)
+    assert both.status["current_phase"] == "retest" and both.status["completed"][-1] == "progress"
+    assert plan.status["current_phase"] == "learn"  # the input plan is not changed
+    pat = render(advance_plan(plan.to_dict(), metrics("side", cadence_spm=167.0)), "patient")
+    assert "Learn one change (weeks 1-2) - done" in pat and "you are here" in pat

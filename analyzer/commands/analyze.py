@@ -6,18 +6,25 @@ import time
 from pathlib import Path
 
 
+MAX_NOTES = 4
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "analyze", help="analyse treadmill clips: metrics.json, strides.csv, landmarks.csv, annotated.mp4, report.html",
         description="Analyse one or more treadmill running clips. One clip: outputs go directly into DIR. Several "
                     "clips (e.g. side and rear view of one run): DIR/<clip name>/ each, plus DIR/session.json.")
-    p.add_argument("clips", nargs="+", metavar="CLIP", help="video file (mp4, mov, m4v, avi, mkv, webm)")
+    p.add_argument("clips", nargs="+", metavar="CLIP",
+                   help="video file (mp4, mov, m4v, avi, mkv, webm), or one folder of clips (batch mode)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     p.add_argument("--height-cm", type=float, default=None, metavar="N",
                    help="runner's height in cm (turns pixels into cm)")
     p.add_argument("--capture-fps", type=float, default=None, metavar="F",
                    help="frame rate the camera filmed at, for slow-motion clips (e.g. 240)")
     p.add_argument("--model", choices=("full", "heavy"), default="full", help="pose model (default: full)")
+    p.add_argument("--backend", choices=("mediapipe", "onnx"), default="mediapipe",
+                   help="pose runtime: mediapipe (default) or onnx (ONNX Runtime: CUDA when onnxruntime-gpu and a "
+                        "GPU are present; batches several clips at once when CLIP is a folder)")
     p.add_argument("--speed-kmh", type=float, default=None, metavar="V", help="treadmill belt speed in km/h")
     p.add_argument("--no-video", action="store_true", help="skip annotated.mp4")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -63,8 +70,11 @@ def run(args) -> int:
     from ..pipeline import AnalyzeOptions, analyze_clip, analyze_session
 
     options = AnalyzeOptions(height_cm=args.height_cm, capture_fps=args.capture_fps, model=args.model,
-                             treadmill_speed_kmh=args.speed_kmh, render_video=not args.no_video)
+                             treadmill_speed_kmh=args.speed_kmh, render_video=not args.no_video,
+                             backend=getattr(args, "backend", "mediapipe"))
     options.validate()
+    if len(args.clips) == 1 and Path(args.clips[0]).is_dir():
+        return _run_folder(Path(args.clips[0]), Path(args.out), options, args.quiet)
     out = Path(args.out)
     bar = None if args.quiet else ProgressBar()
     t0 = time.monotonic()
@@ -81,7 +91,30 @@ def run(args) -> int:
     finally:
         if bar:
             bar.clear()
-    for w in warnings:
+    for w in warnings[:MAX_NOTES]:
         print(f"runform: note: {w}", file=sys.stderr)
+    if len(warnings) > MAX_NOTES:
+        print(f"runform: note: ... and {len(warnings) - MAX_NOTES} more (quality.warnings in metrics.json, and "
+              "report.html)", file=sys.stderr)
     print(f"runform: wrote {', '.join(str(f) for f in files)} in {time.monotonic() - t0:.0f} s")
     return 0
+
+
+def _run_folder(folder: Path, out: Path, options, quiet: bool) -> int:
+    """Batch mode (CLIP is a folder): one result folder per clip + batch.json; failures reported, not fatal."""
+    from ..batch import analyze_folder
+
+    bar = None if quiet else ProgressBar()
+    t0 = time.monotonic()
+    try:
+        res = analyze_folder(folder, out, options, bar)
+    finally:
+        if bar:
+            bar.clear()
+    for o in res.outcomes:
+        line = f"runform: {o.status:6} {o.clip.name} -> {o.out_dir}" + (f" ({o.error})" if o.error else "")
+        print(line, file=sys.stderr if o.error else sys.stdout)
+    ok = len(res.outcomes) - len(res.failed)
+    print(f"runform: {ok} of {len(res.outcomes)} clips analysed in {time.monotonic() - t0:.0f} s; "
+          f"summary in {res.path}")
+    return 1 if res.failed else 0

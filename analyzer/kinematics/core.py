@@ -79,15 +79,26 @@ def _near_track_is_left(z: np.ndarray, vis: np.ndarray) -> bool | None:
     return None if score == 0 else bool(score > 0)
 
 
-def foot_signals(body: np.ndarray, side: str, leg_px: float) -> ev.FootSignals:
+def foot_signals(body: np.ndarray, side: str, leg_px: float, fps: float,
+                 body_raw: np.ndarray | None = None) -> ev.FootSignals:
+    """Per-foot event signals in leg lengths from body-frame px (filtered, and optionally unfiltered for the fit)."""
     ids = mk.side_ids(side)
     hip_f = mk.hip_mid(body)[:, 0]
     heel_up, toe_up = body[:, ids["heel"], 1], body[:, ids["toe"], 1]
+    hl, tl = ev.belt_level(heel_up), ev.belt_level(toe_up)
+    raw = {}
+    if body_raw is not None:
+        raw = {"heel_h_raw": (body_raw[:, ids["heel"], 1] - hl) / leg_px,
+               "toe_h_raw": (body_raw[:, ids["toe"], 1] - tl) / leg_px}
+        d = np.concatenate([raw["heel_h_raw"] - (heel_up - hl) / leg_px, raw["toe_h_raw"] - (toe_up - tl) / leg_px])
+        d = d[np.isfinite(d)]
+        raw["noise"] = float(1.4826 * np.median(np.abs(d - np.median(d)))) if len(d) else 0.0
     return ev.FootSignals(
         fwd_rel=(body[:, ids["heel"], 0] - hip_f) / leg_px,
-        heel_h=(heel_up - ev.belt_level(heel_up)) / leg_px,
-        toe_h=(toe_up - ev.belt_level(toe_up)) / leg_px,
+        heel_h=(heel_up - hl) / leg_px,
+        toe_h=(toe_up - tl) / leg_px,
         toe_fwd_rel=(body[:, ids["toe"], 0] - hip_f) / leg_px,
+        fps=fps, **raw,
     )
 
 
@@ -114,16 +125,18 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     sub = xy[:, LEG_IDS]
     sub[bad] = np.nan
     xy[:, LEG_IDS] = sub
-    xy = fill_gaps(xy, max(1, int(round(MAX_GAP_S * fps))))
-    xy = lowpass(xy, fps)
+    xy_raw = fill_gaps(xy, max(1, int(round(MAX_GAP_S * fps))))
+    xy = lowpass(xy_raw, fps)
     if view.near_side is not None:
         near_left = _near_track_is_left(z, vis)
         if near_left is not None and near_left != (view.near_side == "left"):
-            swap_all_legs([xy])
+            swap_all_legs([xy, xy_raw])
     side_view = view.view in ("side", "oblique")
     ground = estimate_ground(xy, leg_px, series.width, series.height, side_view)
-    body = to_body_frame(xy, ground, view.facing_sign if side_view or view.view == "mixed" else 0)
-    signals = {s: foot_signals(body, s, leg_px) for s in SIDES}
+    fsign = view.facing_sign if side_view or view.view == "mixed" else 0
+    body = to_body_frame(xy, ground, fsign)
+    body_raw = to_body_frame(xy_raw, ground, fsign)
+    signals = {s: foot_signals(body, s, leg_px, fps, body_raw) for s in SIDES}
     if side_view or view.view == "mixed":
         periods = [ev.stride_period(signals[s].fwd_rel, fps) for s in SIDES]
     else:

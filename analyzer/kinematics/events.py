@@ -41,16 +41,33 @@ class FootSignals:
     heel_h: np.ndarray
     toe_h: np.ndarray
     toe_fwd_rel: np.ndarray
+    fps: float = 60.0
+    heel_h_raw: np.ndarray | None = None  # unfiltered (gap-filled) heights for the contact fit; default = filtered
+    toe_h_raw: np.ndarray | None = None
+    noise: float = 0.0  # robust std of raw - filtered heights, leg lengths
 
     @property
     def foot_h(self) -> np.ndarray:
         return np.fmin(self.heel_h, self.toe_h)
 
+    @property
+    def foot_h_raw(self) -> np.ndarray:
+        h = self.heel_h if self.heel_h_raw is None else self.heel_h_raw
+        t = self.toe_h if self.toe_h_raw is None else self.toe_h_raw
+        return np.fmin(h, t)
+
+    @property
+    def toe_h_fit(self) -> np.ndarray:
+        return self.toe_h if self.toe_h_raw is None else self.toe_h_raw
+
 
 def belt_level(up: np.ndarray) -> float:
-    """A foot point's height when it rests on the belt: 10th percentile of its height (stance is >= 20 % of time)."""
+    """A foot point's height when it rests on the belt: median of its lowest 30 % of heights (each foot point rests
+    on the belt for at least ~15-20 % of the time, so this is the middle of its resting band, robust to noise)."""
     v = up[np.isfinite(up)]
-    return float(np.percentile(v, LEVEL_PERCENTILE)) if len(v) else float("nan")
+    if not len(v):
+        return float("nan")
+    return float(np.median(v[v <= np.percentile(v, 30)]))
 
 
 def stride_period(sig: np.ndarray, fps: float) -> float:
@@ -95,6 +112,9 @@ def zeni_peaks(fwd_rel: np.ndarray, period: float) -> np.ndarray:
     return pk
 
 
+MAX_EXTRAPOLATE_FRAMES = 3.0
+
+
 def _down_crossing(h: np.ndarray, lo: int, hi: int, thr: float) -> float:
     """First fractional index in [lo, hi) where h goes from > thr to <= thr, extrapolated to h = 0."""
     lo, hi = max(lo, 1), min(hi, len(h))
@@ -104,7 +124,7 @@ def _down_crossing(h: np.ndarray, lo: int, hi: int, thr: float) -> float:
             frac = (a - thr) / (a - b)
             slope = b - a  # per frame, negative
             ext = thr / -slope if slope < 0 else 0.0
-            return float(i - 1 + frac + min(ext, 1.0))
+            return float(i - 1 + frac + min(ext, MAX_EXTRAPOLATE_FRAMES))
     return float("nan")
 
 
@@ -117,16 +137,139 @@ def _up_crossing(h: np.ndarray, lo: int, hi: int, thr: float) -> float:
             frac = (thr - a) / (b - a)
             slope = b - a
             ext = thr / slope if slope > 0 else 0.0
-            return float(i - 1 + frac - min(ext, 1.0))
+            return float(i - 1 + frac - min(ext, MAX_EXTRAPOLATE_FRAMES))
     return float("nan")
 
 
+HINGE_ACTIVE_S = 0.05  # fit window on the moving side of the contact, seconds
+HINGE_FLAT_S = 0.05    # fit window on the resting side
+HINGE_SEARCH_S = 0.05  # search +- around the threshold-crossing guess
+HINGE_QUADRATIC = False
+HINGE_MAX_H = 0.05     # leg lengths: moving-side points higher than this are left out (swing shape)
+
+
+LOW_THR = 0.008  # leg lengths: "on the belt" for the end of the contact search range
+
+
+REST_MAX = 0.01  # leg lengths (+ 3 noise std): the resting side of a contact kink must stay this close to the belt
+
+
+def hinge_time(h: np.ndarray, lo: float, hi: float, fps: float, falling: bool, noise: float = 0.0) -> float:
+    """Sub-frame time (fractional index) of the kink where a foot point meets (falling) or leaves (rising) the belt,
+    searched in [lo, hi] (fractional indices).
+
+    Least-squares fit, on unfiltered heights, of a continuous two-slope hinge: h = c + a x on the moving side
+    (x = frames from the kink, a > 0 away from the belt) and h = c + d y on the resting side (y = frames from the
+    kink: a slow creep, e.g. the heel point rolling down as the foot rotates onto the belt), on a 0.1-frame grid.
+    Filtering would round the corner and shift a threshold crossing; the fit uses the corner's shape instead.
+    A kink is admissible only if every resting-side point lies within REST_MAX + 3 noise of the belt (otherwise a
+    slow forefoot approach could pass for "creep"). Returns the midpoint of [lo, hi] when the data cannot support a fit.
+    """
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return float("nan")
+    act, flat = HINGE_ACTIVE_S * fps, HINGE_FLAT_S * fps
+    a0 = int(np.floor((lo - act) if falling else (lo - flat))) - 1
+    a1 = int(np.ceil((hi + flat) if falling else (hi + act))) + 1
+    a0, a1 = max(a0, 0), min(a1, len(h) - 1)
+    i = np.arange(a0, a1 + 1, dtype=float)
+    y = h[a0:a1 + 1]
+    ok = np.isfinite(y) & (y <= HINGE_MAX_H)
+    i, y = i[ok], y[ok]
+    if len(i) < 4:
+        return float(0.5 * (lo + hi))
+    cands = np.arange(lo, hi + 1e-9, 0.1)
+    best, best_c = np.inf, float(0.5 * (lo + hi))
+    rest_max = REST_MAX + 3.0 * noise
+    for c in cands:
+        x = (c - i) if falling else (i - c)
+        moving = x > 0
+        n_mov, n_flat = int(moving.sum()), int((~moving).sum())
+        if n_mov < 1 or n_flat < 1 or y[~moving].max() > rest_max:
+            continue
+        cols = [np.where(moving, x, 0.0), np.ones_like(x)]
+        if n_flat >= 4:  # the resting point may still creep (heel rolling onto the belt, toe bending)
+            cols.append(np.where(moving, 0.0, -x))
+        A = np.stack(cols, axis=1)
+        coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+        if coef[0] <= 0:  # the moving side must move away from the belt
+            continue
+        r = y - A @ coef
+        sse = float(r @ r)
+        if sse < best:
+            best, best_c = sse, float(c)
+    return best_c
+
+
+def _first_below(h: np.ndarray, start: float, stop: int, thr: float) -> float:
+    """First index >= start (and < stop) where h <= thr, else NaN."""
+    a = max(int(np.ceil(start)), 0)
+    seg = np.nan_to_num(h[a:max(a, min(stop, len(h)))], nan=np.inf)
+    k = np.flatnonzero(seg <= thr)
+    return float(a + k[0]) if len(k) else float("nan")
+
+
+def _last_below(h: np.ndarray, stop: float, start: int, thr: float) -> float:
+    """Last index <= stop (and >= start) where h <= thr, else NaN."""
+    b = min(int(np.floor(stop)), len(h) - 1)
+    a = max(start, 0)
+    seg = np.nan_to_num(h[a:b + 1], nan=np.inf)
+    k = np.flatnonzero(seg <= thr)
+    return float(a + k[-1]) if len(k) else float("nan")
+
+
+def _contact_of(h: np.ndarray, h_fit: np.ndarray, lo: int, hi: int, period: float, fps: float, noise: float,
+                thr: float) -> float:
+    """Contact time of one foot point (heel or toe): threshold crossing brackets the search, hinge fit decides."""
+    first = _down_crossing(h, lo, hi, thr)  # point within `thr` of the belt
+    if not np.isfinite(first):
+        return first
+    first = float(np.floor(first - MAX_EXTRAPOLATE_FRAMES))
+    down = _first_below(h, first, hi + int(0.2 * period), LOW_THR)  # point on the belt
+    if not np.isfinite(down):
+        return float("nan")
+    pad = max(1.5, 0.03 * fps)
+    return hinge_time(h_fit, first - 1, down + pad, fps, falling=True, noise=noise)
+
+
 def refine_ic(sig: FootSignals, z: int, period: float, thr: float = CONTACT_THR) -> float:
-    """Initial contact near the Zeni peak z: fractional frame index, or NaN (see module docstring)."""
-    h = sig.foot_h
+    """Initial contact near the Zeni peak z: fractional frame index, or NaN (see module docstring).
+
+    Heel and toe are timed separately; the contact is whichever lands first (rearfoot: heel, forefoot: toe).
+    """
     lo = int(np.floor(z - WIN_BEFORE * period))
     hi = int(np.ceil(z + WIN_AFTER * period)) + 1
-    return _down_crossing(h, lo, hi, thr)
+    heel_fit = sig.heel_h if sig.heel_h_raw is None else sig.heel_h_raw
+    t_heel = _contact_of(sig.heel_h, heel_fit, lo, hi, period, sig.fps, sig.noise, thr)
+    t_toe = _contact_of(sig.toe_h, sig.toe_h_fit, lo, hi, period, sig.fps, sig.noise, thr)
+    return float(np.fmin(t_heel, t_toe))
+
+
+TO_METHOD = "lift"
+LIFT_BAND = (0.012, 0.06)  # leg lengths: the toe's clear lift, fitted by a line and extended down to the belt
+LIFT_RAW_MAX_NOISE = 0.004  # leg lengths: noisier raw heights are fitted after the low-pass
+
+
+def lift_line_time(h: np.ndarray, i_cross: int, fps: float, start: int) -> float:
+    """Time the toe leaves the belt: a line fitted to the toe's clear lift (heights in LIFT_BAND on the rising
+    flank around the threshold crossing `i_cross`), extended down to belt level.
+
+    MediaPipe's toe point creeps up for a few frames while the foot rolls over the toes, before the visible lift;
+    hand labels (and the synthetic truth, where the toe rises almost linearly) put toe-off at the start of the lift.
+    """
+    k = max(2, int(round(0.06 * fps)))
+    a, b = max(start, i_cross - k), min(len(h) - 1, i_cross + k)
+    j = np.arange(a, b + 1)
+    y = h[a:b + 1]
+    ok = np.isfinite(y) & (y >= LIFT_BAND[0]) & (y <= LIFT_BAND[1])
+    # keep the rising run that contains the crossing
+    if ok.sum() >= 2:
+        jj, yy = j[ok].astype(float), y[ok]
+        slope, icpt = np.polyfit(jj, yy, 1)
+        if slope > 0:
+            t0 = -icpt / slope
+            if i_cross - 0.15 * fps <= t0 <= i_cross:
+                return float(t0)
+    return _up_crossing(h, i_cross, i_cross + 1, CONTACT_THR)
 
 
 def refine_to(sig: FootSignals, ic: float, next_ic: float, period: float, thr: float = CONTACT_THR) -> float:
@@ -136,7 +279,7 @@ def refine_to(sig: FootSignals, ic: float, next_ic: float, period: float, thr: f
         return float("nan")
     end = next_ic if np.isfinite(next_ic) else ic + 0.8 * period
     lo = int(np.floor(ic)) + 2
-    hi = int(np.ceil(min(end, ic + 0.8 * period)))
+    hi = min(int(np.ceil(min(end, ic + 0.8 * period))), len(sig.toe_h))
     # the toe must first be on the belt: start the search after its first low point
     toe = sig.toe_h
     seg = toe[lo:hi]
@@ -152,7 +295,13 @@ def refine_to(sig: FootSignals, ic: float, next_ic: float, period: float, thr: f
             k = max(1, int(0.1 * period))
             after = toe[i:i + k]
             if np.all(np.nan_to_num(after, nan=np.inf) > thr):
-                return _up_crossing(toe, i, i + 1, thr)
+                if TO_METHOD == "hinge":
+                    last = _last_below(toe, float(i), first_low, LOW_THR)  # toe still on the belt
+                    if not np.isfinite(last):
+                        last = i - MAX_EXTRAPOLATE_FRAMES - 1
+                    pad = max(1.5, 0.03 * sig.fps)
+                    return hinge_time(sig.toe_h_fit, last - pad, i + 1, sig.fps, falling=False, noise=sig.noise)
+                return lift_line_time(sig.toe_h if sig.noise > LIFT_RAW_MAX_NOISE else sig.toe_h_fit, i, sig.fps, first_low)
     return float("nan")
 
 

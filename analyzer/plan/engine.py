@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -247,6 +247,9 @@ class Plan:
     sources: dict[str, str]
     noise_definition: str = NOISE_DEFINITION
     schema_version: int = PLAN_SCHEMA_VERSION
+    #: where the runner is: {"current_phase": key, "completed": [keys], "checks": [RetestResult dicts],
+    #: "baseline_session_id": int|None (records)}; set by build_plan / advance_plan
+    status: dict[str, Any] = field(default_factory=dict)
 
     @property
     def phase_keys(self) -> list[str]:
@@ -257,6 +260,20 @@ class Plan:
         for p, pd in zip(self.phases, d["phases"]):
             pd["weeks_text"] = p.weeks_text
         return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Plan":
+        """Inverse of `to_dict` (e.g. a plan stored in the records database); unknown keys are ignored."""
+        def pick(klass, m: Mapping[str, Any]) -> dict[str, Any]:
+            names = {f.name for f in fields(klass)}
+            return {k: v for k, v in m.items() if k in names}
+
+        phases = [Phase(**{**pick(Phase, p), "targets": [TargetSpec(**pick(TargetSpec, t)) for t in p["targets"]]})
+                  for p in d["phases"]]
+        return cls(**{**pick(cls, d), "phases": phases,
+                      "findings": [Finding(**pick(Finding, f)) for f in d.get("findings", [])],
+                      "safety": [Advice(**pick(Advice, a)) for a in d.get("safety", [])],
+                      "pain_rule": Advice(**pick(Advice, d["pain_rule"]))})
 
 
 # ---- evaluation --------------------------------------------------------------------------------------------------
@@ -276,7 +293,8 @@ def _applies(rule: Rule, ms: MetricSet, inputs: PlanInputs) -> Finding | None:
     used = [*rule.all_of, *hit_any]
     score = rule.priority + rule.pain_boost.get(inputs.pain_site, 0)
     return Finding(rule.id, rule.title, rule.kind, {c.metric: ms.value(c.metric) for c in used},
-                   [c.describe() for c in used], [c.basis_text() for c in used], score, rule.rationale, rule.patient_text,
+                   [c.describe() for c in used], [c.basis_text() for c in used], score, rule.rationale,
+                   rule.patient_text,
                    list(rule.sources))
 
 
@@ -287,9 +305,15 @@ def _target(rule: Rule, goal: Goal, ms: MetricSet) -> TargetSpec:
     baseline = float(entry["value"])
     floor = NOISE_FLOORS.get(metric)
     unit = str(entry.get("unit") or (floor.unit if floor else ""))
-    return TargetSpec(metric, label_for(metric), unit, round(baseline, 1), round(goal.value(baseline), 1),
-                      goal.direction, round(change_noise(metric, entry, entry), 2), noise_basis(metric),
-                      goal.text_clinician, goal.text_patient, rule.id)
+    noise = change_noise(metric, entry, entry)
+    value = goal.value(baseline)
+    text = goal.text_clinician
+    sign = 1.0 if goal.direction == "increase" else -1.0
+    if sign * (value - baseline) <= noise:  # a goal inside the noise band could never be confirmed by a re-test
+        value = baseline + sign * noise * 1.05
+        text += f" (widened to exceed the measurement noise +/-{noise:.2g} {unit})"
+    return TargetSpec(metric, label_for(metric), unit, round(baseline, 1), round(value, 1), goal.direction,
+                      round(noise, 2), noise_basis(metric), text, goal.text_patient, rule.id)
 
 
 def _add_support(phase: Phase, support: list[Rule]) -> None:
@@ -407,6 +431,7 @@ def build_plan(metrics: MetricSet | Mapping[str, Any] | list[Mapping[str, Any]],
               if primary is not None and primary_finding is not None else
               "No measured metric is outside its range for this runner: no form change targeted.")
     return Plan(
+        status={"current_phase": phases[1].key, "completed": ["assessment"], "checks": []},
         primary_target=primary.target_metric if primary else None,
         primary_rule=primary.id if primary else None,
         primary_reason=reason,
@@ -433,10 +458,15 @@ def _assessment_phase(ms: MetricSet, inputs: PlanInputs) -> Phase:
                advance_when="Baseline clips and pain record complete; no red flags.",
                advance_when_patient="Start as soon as your clinician has gone through this plan with you.",
                rules=["red_flags", "pain_monitoring"], sources=["clinic_method", "refer_red_flags"])
-    missing_views = sorted({view_needed(m) for m in ms.missing if view_needed(m) in ("side", "rear")})
-    for v in missing_views:
+    have = set(ms.views)
+    for v in ("side", "rear"):
         names = sorted(m for m in ms.missing if view_needed(m) == v)
-        ph.cues.append(f"Not assessed (needs a {v} view): {', '.join(names)}. Record a {v} clip to include them.")
+        if names and (v not in have or not have):
+            ph.cues.append(f"Not assessed (needs a {v} view): {', '.join(names)}. Record a {v} clip to include "
+                           "them.")
+        elif names:
+            ph.cues.append(f"Not measured although the {v} view was filmed: "
+                           + "; ".join(f"{m} ({ms.missing[m]})" for m in names))
     return ph
 
 
@@ -462,8 +492,8 @@ def _safety(inputs: PlanInputs, primary: Rule | None, transition: Rule | None, m
                           "The video did not show an obvious cause for your pain; your clinician will look further.",
                           "clinic_method"))
     if inputs.pain_site in ("calf", "ankle_foot"):
-        out.append(Advice("Calf/Achilles/foot pain: do not move toward a forefoot strike; any strike change builds over "
-                          "8-12 weeks with calf loading and no added volume.",
+        out.append(Advice("Calf/Achilles/foot pain: do not move toward a forefoot strike; any strike change builds "
+                          "over 8-12 weeks with calf loading and no added volume.",
                           "Don't try to run on your toes; change your landing only slowly, as planned.",
                           "almonroeder2013"))
     if transition is not None:
@@ -528,3 +558,29 @@ def check_retest(phase: Phase | Mapping[str, Any], retest: MetricSet | Mapping[s
         checks.append(TargetCheck(m, t["baseline"], t["goal"], round(v, 2), round(change, 2), round(noise, 2),
                                   reached, beyond, reached and beyond, reason))
     return RetestResult(pd["key"], bool(checks) and all(c.met for c in checks), checks)
+
+
+def advance_plan(plan: Plan | Mapping[str, Any], retest: MetricSet | Mapping[str, Any],
+                 baseline: MetricSet | Mapping[str, Any] | None = None) -> Plan:
+    """The same plan (same baseline and goals) with its status moved on by a re-test clip.
+
+    Phases are checked in order; each one whose targets the re-test meets beyond measurement noise is completed,
+    the first that is not met becomes the current phase (a phase without targets, "maintain", stays current until
+    the re-test phase). Returns a new Plan; the input is not changed.
+    """
+    p = Plan.from_dict(plan.to_dict() if isinstance(plan, Plan) else plan)
+    completed, checks, current = ["assessment"], [], None
+    for ph in p.phases[1:]:
+        if ph.key == "retest":
+            break
+        if not ph.targets:
+            current = ph.key
+            break
+        res = check_retest(ph, retest, baseline)
+        checks.append(asdict(res))
+        if not res.advance:
+            current = ph.key
+            break
+        completed.append(ph.key)
+    p.status = {**p.status, "current_phase": current or "retest", "completed": completed, "checks": checks}
+    return p

@@ -7,8 +7,9 @@ Definition (stated in every plan): for a change between a baseline and a re-test
 where `spread` (interquartile range of the per-step values, analyzer.metrics_defs) and `n` (steps) come from the
 metrics.json summary of each clip; 0.93 = 1.2533 / 1.349 turns an IQR into the standard error of a median
 (SD = IQR / 1.349 for a normal distribution; SE(median) = 1.2533 SD / sqrt(n)). That is a 95 % bound on the
-difference of two clip medians. `floor` is the smallest change the measurement can resolve from the literature below, used when the
-per-clip statistics are missing or smaller. A target counts as met only when the re-test reaches the goal AND the
+difference of two clip medians. Cadence and step time are the exception (`use_spread=False`): the clip value
+is counted over the whole clip (steps / time), so its error is the floor alone. `floor` is the smallest change the
+measurement can resolve from the literature below, used when the per-clip statistics are missing or smaller. A target counts as met only when the re-test reaches the goal AND the
 change from baseline in the wanted direction exceeds this noise.
 """
 from __future__ import annotations
@@ -24,13 +25,18 @@ class NoiseFloor:
     unit: str
     basis: str
     source: str
+    #: False where the clip value is not a median of per-step values (cadence is counted over the whole clip:
+    #: steps / time), so the per-step spread says nothing about its error and the floor alone applies.
+    use_spread: bool = True
 
 
 NOISE_FLOORS: dict[str, NoiseFloor] = {
-    "cadence_spm": NoiseFloor(2.0, "spm", "about 1 % of cadence: event timing 10-14 ms per step averaged over >= 20 "
-                              "steps (Young 2023)", "young2023"),
-    "step_time_ms": NoiseFloor(5.0, "ms", "timing 10-14 ms per step, averaged over >= 20 steps (Young 2023)",
-                               "young2023"),
+    "cadence_spm": NoiseFloor(2.0, "spm", "about 1 % of cadence: counted over the whole clip (steps / time), so "
+                              "the error is about one frame at each end over >= 10 s, plus the event-timing error of "
+                              "10-14 ms (Young 2023); per-step spread (frame quantisation) does not apply",
+                              "young2023", use_spread=False),
+    "step_time_ms": NoiseFloor(7.0, "ms", "about 2 % of step time, as cadence (Young 2023)", "young2023",
+                               use_spread=False),
     "contact_time_ms": NoiseFloor(15.0, "ms", "one frame per event at 60 fps and 10-14 ms timing error "
                                   "(Young 2023)", "young2023"),
     "flight_time_ms": NoiseFloor(15.0, "ms", "as contact time (Young 2023)", "young2023"),
@@ -78,7 +84,10 @@ def _se(entry: Mapping[str, Any] | None) -> float | None:
 
 def change_noise(metric: str, before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None) -> float:
     """Smallest real change of `metric` between two summary entries (same units as the metric)."""
-    floor = NOISE_FLOORS.get(metric, DEFAULT_FLOOR).value
+    nf = NOISE_FLOORS.get(metric, DEFAULT_FLOOR)
+    floor = nf.value
+    if not nf.use_spread:
+        return floor
     ses = [s for s in (_se(before), _se(after)) if s is not None]
     if not ses:
         return floor
@@ -89,4 +98,6 @@ def change_noise(metric: str, before: Mapping[str, Any] | None = None, after: Ma
 
 def noise_basis(metric: str) -> str:
     f = NOISE_FLOORS.get(metric, DEFAULT_FLOOR)
+    if not f.use_spread:
+        return f"{f.value:g} {f.unit}: {f.basis}"
     return (f"max({f.value:g} {f.unit}, 1.96*sqrt(se1^2+se2^2), se = 0.93*IQR/sqrt(n)); floor: {f.basis}").strip()

@@ -66,8 +66,12 @@ def clinician_blocks(plan: Plan) -> list[Block]:
         b.append(Block("h2", "Not assessed"))
         b.append(Block("ul", items=tuple(f"{n['metric']} ({n['view_needed']} view): {n['reason']}"
                                          for n in plan.not_assessed)))
+    st = plan.status or {}
+    if st.get("current_phase"):
+        b.append(Block("p", f"Status: current phase **{st['current_phase']}**; completed: "
+                            f"{', '.join(st.get('completed', [])) or '-'}."))
     for i, ph in enumerate(plan.phases):
-        b.extend(_clinician_phase(i, ph))
+        b.extend(_clinician_phase(i, ph, _mark(plan, ph)))
     b.append(Block("h2", "Safety"))
     b.append(Block("ul", items=(f"Pain-monitoring rule: {plan.pain_rule.text} [{plan.pain_rule.source}]",
                                 *(f"{a.text} [{a.source}]" for a in plan.safety))))
@@ -80,8 +84,15 @@ def clinician_blocks(plan: Plan) -> list[Block]:
     return b
 
 
-def _clinician_phase(i: int, ph: Phase) -> list[Block]:
-    out = [Block("h2", f"Phase {i} - {ph.name} ({ph.weeks_text})")]
+def _mark(plan: Plan, ph: Phase) -> str:
+    st = plan.status or {}
+    if ph.key == st.get("current_phase"):
+        return "current"
+    return "done" if ph.key in st.get("completed", []) else ""
+
+
+def _clinician_phase(i: int, ph: Phase, mark: str = "") -> list[Block]:
+    out = [Block("h2", f"Phase {i} - {ph.name} ({ph.weeks_text}){' - ' + mark.upper() if mark else ''}")]
     if ph.targets:
         out.append(Block("p", "Targets for the next clip:"))
         out.append(Block("ul", items=tuple(_target_line(t) for t in ph.targets)))
@@ -114,7 +125,8 @@ def patient_blocks(plan: Plan, name: str | None = None) -> list[Block]:
         b.append(Block("p", f"Your goal: {plan.inputs['goal']}"))
     b.append(Block("h2", "Your steps"))
     for i, ph in enumerate(plan.phases[1:], start=1):
-        b.append(Block("h3", f"{i}. {ph.name_patient} ({ph.weeks_text})"))
+        mark = {"current": " - you are here", "done": " - done"}.get(_mark(plan, ph), "")
+        b.append(Block("h3", f"{i}. {ph.name_patient} ({ph.weeks_text}){mark}"))
         items = list(dict.fromkeys(ph.cues_patient))
         items += [f"Aim: {t.goal_text_patient}." for t in ph.targets if t.goal_text_patient and ph.key != "retest"]
         items += [d for d in ph.drills if not d.startswith("Strength: ")][:2]
@@ -160,8 +172,8 @@ def blocks_to_markdown(blocks: Sequence[Block]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-_CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:46rem;margin:1.5rem auto;padding:0 1rem;
-line-height:1.45;color:#1b1b1b}h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:1.4rem;border-bottom:1px solid #ddd}
+PRINT_CSS = """body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:46rem;margin:1.5rem auto;
+padding:0 1rem;line-height:1.45;color:#1b1b1b}h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:1.4rem;border-bottom:1px solid #ddd}
 h3{font-size:1.05rem}table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ccc;padding:.25rem .4rem;
 vertical-align:top}@media print{body{margin:0;font-size:11pt}h2{break-after:avoid}}"""
 
@@ -188,7 +200,7 @@ def blocks_to_html(blocks: Sequence[Block], title: str = "Running plan", standal
     if not standalone:
         return body
     return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body>\n{body}\n</body></html>\n")
+            f"<style>{PRINT_CSS}</style></head><body>\n{body}\n</body></html>\n")
 
 
 def render(plan: Plan, voice: Voice = "clinician", fmt: Literal["md", "html", "json"] = "md",

@@ -95,7 +95,8 @@ class Goal:
     """How far to move the target metric in one phase, relative to the baseline measurement.
 
     goal = baseline * (1 + pct/100) + delta; then clipped toward `bound` (never asks for more than the bound:
-    e.g. pelvic drop goal = max(baseline - 2, 5)); or `absolute` when set. `direction` "increase" means the re-test must be >= goal.
+    e.g. pelvic drop goal = max(baseline - 2, 5)); or `absolute` when set. `direction` "increase" means the re-test
+    must be >= goal.
     """
 
     direction: Literal["increase", "decrease"]
@@ -185,11 +186,28 @@ def view_needed(metric: str) -> str:
 
 
 # ---- the shared conditions -------------------------------------------------------------------------------------
-RFS = Condition("foot_strike_angle_deg", "gt", 8.0, "rearfoot strike: FSA > 8 deg (Altman & Davis 2012)", "altman2012")
-FFS = Condition("foot_strike_angle_deg", "lt", -1.6, "forefoot strike: FSA < -1.6 deg (Altman & Davis 2012)",
-                "altman2012")
+def _fsa_bounds() -> tuple[float, float, float]:
+    """(forefoot cut-off, rearfoot cut-off, measurement band) in deg, from analyzer.metrics_defs when present."""
+    try:
+        from analyzer.metrics_defs import FSA_CUTOFFS_DEG, FSA_UNCERTAIN_DEG
+
+        return float(FSA_CUTOFFS_DEG[0]), float(FSA_CUTOFFS_DEG[1]), float(FSA_UNCERTAIN_DEG)
+    except Exception:  # noqa: BLE001
+        return -1.6, 8.0, 3.0
+
+
+_FFS_CUT, _RFS_CUT, _FSA_BAND = _fsa_bounds()
+#: A strike pattern drives the plan only when the angle is clear of the cut-off by the measurement band (markerless
+#: FSA RMSE about 3 deg, Mo 2025): a 9 deg "rearfoot" could be a midfoot strike.
+RFS = Condition("foot_strike_angle_deg", "gt", _RFS_CUT + _FSA_BAND,
+                f"clear rearfoot strike: FSA > {_RFS_CUT:g} deg (Altman & Davis 2012) + {_FSA_BAND:g} deg measurement "
+                "band (Mo 2025)", "altman2012")
+FFS = Condition("foot_strike_angle_deg", "lt", _FFS_CUT - _FSA_BAND,
+                f"clear forefoot strike: FSA < {_FFS_CUT:g} deg (Altman & Davis 2012) - {_FSA_BAND:g} deg "
+                "measurement band (Mo 2025)", "altman2012")
 OVERSTRIDE = Condition("overstride_pct_leg", "gt", 20.0, "heuristic: heel > 20 % of leg length ahead of the hip at "
-                       "contact; no validated cut-off, track change from baseline (Souza 2016)", "souza2016", ref="high")
+                       "contact; no validated cut-off, track change from baseline (Souza 2016)", "souza2016",
+                       ref="high")
 SHANK_FORWARD = Condition("shank_angle_ic_deg", "gt", 10.0, "heuristic: tibia > 10 deg from vertical at contact "
                           "(Souza 2016 favours a near-vertical tibia)", "souza2016", ref="high")
 # Not the typical range (metrics_defs): a study-based flag, so no `ref`.

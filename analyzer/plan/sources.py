@@ -56,7 +56,8 @@ SOURCES: dict[str, str] = {
                        "patellofemoral joint stress.",
     "meardon2012": "Meardon SA et al. 2012, Sports Biomech: narrower steps raise iliotibial-band strain.",
     "brindle2014": "Brindle RA et al. 2014, Gait Posture: wider steps lower hip adduction.",
-    "arellano_kram2011": "Arellano CJ, Kram R 2011, J Biomech: runners choose narrow step widths (< 15 % of leg length).",
+    "arellano_kram2011": "Arellano CJ, Kram R 2011, J Biomech: runners choose narrow step widths (< 15 % of leg "
+                         "length).",
     "thakkar2019": "Thakkar / Fukuchi-based reference (Med Sci Sports Exerc 2019): cadence <= 166 spm linked to higher "
                    "knee forces in women; typical 161/171/183 spm at 2.5/3.5/4.5 m/s.",
     "damsted2015": "Damsted C et al. 2015, Int J Sports Phys Ther: manual 2D knee and hip angles varied 9-14 deg "
@@ -65,7 +66,8 @@ SOURCES: dict[str, str] = {
               "(limits +/- 5.7 deg), far side 5.1 deg.",
     "young2023": "Young F et al. 2023, Sensors: BlazePose in running, ICC > 0.75 for temporal measures; timing error "
                  "10-14 ms on the near-side foot.",
-    "clinic_method": "Clinic method (this project's clinical brief): don't stop running, find the source, one target at "
+    "clinic_method": "Clinic method (this project's clinical brief): don't stop running, find the source, one target "
+                     "at "
                      "a time, run alone at your own pace (running beside someone changes mechanics), re-test before "
                      "advancing. Clinical practice, not a trial.",
     "refer_red_flags": "Standard musculoskeletal screening for serious pathology (reference section 4 'Safety'): focal "

@@ -78,3 +78,40 @@ def compare_metrics(before: Mapping[str, Any], after: Mapping[str, Any],
         out.append(MetricChange(m, label_for(m), str(a[m].get("unit") or ""), round(vb, 2), round(va, 2), round(d, 2),
                                 round(noise, 2), real, verdict))
     return out
+
+
+@dataclass
+class TrendPoint:
+    session_id: int
+    recorded_utc: str
+    value: float
+
+
+@dataclass
+class MetricTrend:
+    """One key metric across a patient's sessions, with the noise band around the first measurement.
+
+    A later value inside [baseline - noise, baseline + noise] is not a real change (noise as in `compare_metrics`).
+    """
+
+    metric: str
+    label: str
+    unit: str
+    points: list[TrendPoint]
+    baseline: float
+    noise: float
+    lower_is_better: bool | None
+
+
+def metric_trends(sessions: list[dict[str, Any]], metrics: tuple[str, ...] = KEY_METRICS) -> list[MetricTrend]:
+    """Trends from `patient_detail(...)["sessions"]` (oldest first); metrics measured in at least one session."""
+    out = []
+    for m in metrics:
+        pts = [(s, s["key_metrics"][m]) for s in sessions if m in s.get("key_metrics", {})]
+        if not pts:
+            continue
+        first = pts[0][1]
+        out.append(MetricTrend(m, label_for(m), str(first.get("unit") or ""),
+                               [TrendPoint(s["id"], s["recorded_utc"], float(e["value"])) for s, e in pts],
+                               float(first["value"]), round(change_noise(m, first, first), 3), _lower_is_better(m)))
+    return out

@@ -151,23 +151,29 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def store_session(patient_id: str, result: Any, notes: str | None = None, *, inputs: Any = None,
-                  plan: Mapping[str, Any] | None = None, make_plan: bool = True, label: str | None = None,
-                  recorded_utc: str | None = None, app_session_id: str | None = None,
+                  plan: Mapping[str, Any] | None = None, make_plan: bool = True, replan: bool = False,
+                  label: str | None = None, recorded_utc: str | None = None, app_session_id: str | None = None,
                   clips: Iterable[str | Path] = (), db: Database | None = None) -> int:
     """Store one analysed run for a patient (created if new). Returns the session id.
 
     `result`: the analysis folder (metrics.json or session.json inside) or a ClipResult/SessionResult (`.out_dir`).
     A folder outside data_dir is copied under data_dir/patients/<id>/sessions/<sid>/analysis so the record is
-    self-contained and deletable. `inputs`: analyzer.plan.PlanInputs (pain etc.); with `make_plan` a plan is built
-    from the metrics and stored unless `plan` is given. `clips`: source clip paths (their sha256 is recorded to find
-    pose-cache files on deletion).
+    self-contained and deletable. `inputs`: analyzer.plan.PlanInputs (pain etc.). Plan (with `make_plan`, unless
+    `plan` is given): the patient's first session gets a new plan built from its metrics; a later session is a
+    re-test that moves the existing plan on (same baseline and goals; a phase completes only when its targets are
+    met beyond measurement noise); `replan=True` builds a fresh plan from this session instead. `clips`: source clip
+    paths (their sha256 is recorded to find pose-cache files on deletion).
     """
     pid = add_patient(patient_id, db=db)
     folder = _result_dir(result)
     doc = _read_metrics(result, folder)
-    plan_doc = dict(plan) if plan is not None else (_auto_plan(doc, inputs) if make_plan else None)
     now = _now()
     dbx = get_db(db)
+    plan_doc = dict(plan) if plan is not None else None
+    if plan_doc is None and make_plan:
+        plan_doc = None if replan else _continued_plan(pid, doc, dbx)
+        if plan_doc is None:
+            plan_doc = _auto_plan(doc, inputs)
     with dbx.session() as s:
         rec = SessionRecord(patient_id=pid, created_utc=now, recorded_utc=recorded_utc or now, label=label,
                             metrics_json=json.dumps(doc), clinician_notes=notes, app_session_id=app_session_id,
@@ -178,6 +184,9 @@ def store_session(patient_id: str, result: Any, notes: str | None = None, *, inp
             rec.weekly_km, rec.goal = getattr(inputs, "weekly_km", None), getattr(inputs, "goal", None)
         s.add(rec)
         s.flush()
+        if plan_doc is not None and not (plan_doc.get("status") or {}).get("baseline_session_id"):
+            plan_doc["status"] = {**(plan_doc.get("status") or {}), "baseline_session_id": rec.id}
+            rec.plan_json = json.dumps(plan_doc)
         dest = folder
         if not _inside(folder, data_dir()):
             dest = patient_dir(pid) / "sessions" / str(rec.id) / "analysis"
@@ -196,19 +205,55 @@ def store_session(patient_id: str, result: Any, notes: str | None = None, *, inp
                 seen.add(key)
                 rec.clips.append(ClipRecord(name=_s(c.get("name")), view=_s(c.get("view")), sha256=c.get("sha256"),
                                             path=_s(c.get("path"))))
-        for p in clips:
-            from ..cache import clip_sha256
-
-            p = Path(p)
-            sha = clip_sha256(p) if p.is_file() else None
+        for name, view, sha, path in _result_clips(result, clips):
             if sha not in seen:
-                rec.clips.append(ClipRecord(name=p.name, view=None, sha256=sha, path=str(p)))
+                seen.add(sha)
+                rec.clips.append(ClipRecord(name=name, view=view, sha256=sha, path=path))
         s.commit()
         return rec.id
 
 
+def _result_clips(result: Any, clips: Iterable[str | Path]) -> list[tuple[str | None, str | None, str | None,
+                                                                          str | None]]:
+    """(name, view, sha256, path) of the analysed clips: from ClipResult/SessionResult pose series (meta sha256)
+    and from explicitly given clip paths (hashed)."""
+    out = []
+    for r in [result, *(getattr(result, "clips", None) or [])]:
+        meta = getattr(getattr(r, "series", None), "meta", None)
+        if isinstance(meta, Mapping) and meta.get("sha256"):
+            m = getattr(r, "metrics", None) or {}
+            out.append((_s(meta.get("clip")), _s(m.get("view")) if isinstance(m, Mapping) else None,
+                        str(meta["sha256"]), None))
+    for p in clips:
+        from ..cache import clip_sha256
+
+        p = Path(p)
+        out.append((p.name, None, clip_sha256(p) if p.is_file() else None, str(p.resolve())))
+    return out
+
+
 def _s(v: Any) -> str | None:
     return None if v is None else str(v)
+
+
+def _continued_plan(pid: str, doc: Mapping[str, Any], dbx: Database) -> dict[str, Any] | None:
+    """The patient's latest plan moved on by this re-test, or None when they have no plan yet."""
+    from ..plan import advance_plan
+
+    with dbx.session() as s:
+        prev = s.scalars(select(SessionRecord).where(SessionRecord.patient_id == pid,
+                                                     SessionRecord.plan_json.is_not(None))
+                         .order_by(SessionRecord.recorded_utc.desc(), SessionRecord.id.desc())).first()
+        if prev is None:
+            return None
+        plan = json.loads(prev.plan_json)
+        base_id = (plan.get("status") or {}).get("baseline_session_id") or prev.id
+        base = s.get(SessionRecord, base_id) or prev
+        baseline = json.loads(base.metrics_json) if base.metrics_json else None
+    try:
+        return advance_plan(plan, doc, baseline).to_dict()
+    except (InputError, KeyError, TypeError):
+        return None  # an unreadable old plan: start a fresh one
 
 
 def _auto_plan(doc: Mapping[str, Any], inputs: Any) -> dict[str, Any] | None:
@@ -278,6 +323,7 @@ def patient_detail(patient_id: str, db: Database | None = None) -> dict[str, Any
         views: list[SessionView] = []
         docs: list[dict] = []
         plans: list[dict | None] = []
+        by_id: dict[int, dict] = {}
         for r in p.sessions:
             doc = _load_json(r.metrics_json) or {}
             plan = _load_json(r.plan_json)
@@ -288,17 +334,20 @@ def patient_detail(patient_id: str, db: Database | None = None) -> dict[str, Any
             if docs:
                 v.progress_vs_first = [asdict(c) for c in compare_metrics(docs[0], doc)]
                 v.progress_vs_previous = [asdict(c) for c in compare_metrics(docs[-1], doc)]
-                prev_plan = plans[-1]
-                phase = next((ph for ph in (prev_plan or {}).get("phases", []) if ph.get("targets")), None)
+                prev_plan = plans[-1] or {}
+                cur = (prev_plan.get("status") or {}).get("current_phase")
+                phases = [ph for ph in prev_plan.get("phases", []) if ph.get("targets") and ph.get("key") != "retest"]
+                phase = next((ph for ph in phases if ph.get("key") == cur), phases[0] if phases else None)
+                base = by_id.get((prev_plan.get("status") or {}).get("baseline_session_id"), docs[0])
                 if phase is not None:
                     try:
-                        res = check_retest(phase, doc, docs[-1])
-                        v.retest_of_previous_plan = asdict(res)
+                        v.retest_of_previous_plan = asdict(check_retest(phase, doc, base))
                     except InputError:
                         v.retest_of_previous_plan = None
             views.append(v)
             docs.append(doc)
             plans.append(plan)
+            by_id[r.id] = doc
         return {"id": p.id, "display_name": p.display_name, "notes": p.notes, "created_utc": p.created_utc,
                 "key_metrics": list(KEY_METRICS), "sessions": [asdict(v) for v in views]}
 
@@ -385,3 +434,14 @@ def _app_sessions(pid: str, ids: set[str]) -> list[Any]:
         return [s for s in SessionStore().list() if s.patient_id == pid or s.id in ids]
     except OSError:
         return []
+
+
+def store_app_session(patient_id: str, session: Any, notes: str | None = None, inputs: Any = None,
+                      db: Database | None = None) -> int:
+    """Store a finished app session (analyzer.sessions.Session) for a patient; tags the app session with the id."""
+    pid = add_patient(patient_id, db=db)
+    session.patient_id = pid
+    session.save()
+    return store_session(pid, session.result_dir, notes, inputs=inputs, label=session.title or None,
+                         recorded_utc=session.created_utc or None, app_session_id=session.id,
+                         clips=session.clip_paths(), db=db)

@@ -121,7 +121,8 @@ class GaitTruth:
 
     t        (T,)       frame times in seconds (frame k at k / fps)
     world    (T,33,3)   true landmark positions, treadmill frame (X forward, Y up, Z runner's right), metres
-    foot_height_m (T,2) lowest foot point (heel, ball, toe tip) above the belt, columns (left, right); exactly 0 in stance
+    foot_height_m (T,2) lowest point of the shoe sole (heel, ball, toe tip) above the belt, columns (left, right);
+                        exactly 0 in stance. (The HEEL / FOOT_INDEX landmarks sit inside the shoe, above the sole.)
     on_belt  (T,2)      bool, the model's stance state per frame (columns left, right)
     events   exact IC/TO events inside the clip, in time order
     strides  one dict per step (IC) in the clip: truth for every metric of the metrics.json schema (see truth.py)
@@ -141,6 +142,7 @@ class GaitTruth:
     contact_time_ms: float
     first_ic_right_s: float
     meta: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # points the renderers need: "ball" (T,2,3), "head" (T,3)
 
     @property
     def n_frames(self) -> int:
@@ -221,14 +223,25 @@ class RunnerModel:
         bm, lf = body.ball_m, body.foot_m
         if self.rearfoot:
             self.phi0 = self.alpha
-        else:  # toes flat at IC: solve foot angle so that the heel->toe-tip line makes alpha with the belt
-            f = lambda ph: math.atan2(bm * math.sin(ph), bm * math.cos(ph) + lf - bm) - self.alpha  # noqa: E731
+        else:  # toes flat at IC: solve the foot angle so that the HEEL->FOOT_INDEX landmark line makes alpha
+            h_fwd, up, t_back = self.landmark_offsets()
+
+            def f(ph: float) -> float:  # ball at the origin, toes flat
+                heel = np.array([-bm * math.cos(ph), -bm * math.sin(ph)])
+                heel_lm = heel + h_fwd * np.array([math.cos(ph), math.sin(ph)]) + up * np.array([-math.sin(ph),
+                                                                                                   math.cos(ph)])
+                toe_lm = np.array([lf - bm - t_back, up])
+                d = toe_lm - heel_lm
+                return math.atan2(d[1], d[0]) - self.alpha
+
             self.phi0 = brentq(f, -1.4, 0.0)
         self.ff_frac = (0.18 if self.phi0 > 0 else 0.0) if self.rearfoot else 0.25
         self.ho_frac = 0.50 if self.rearfoot else 0.45
         # heel X at IC is the overstride; X of the heel while the foot is flat, at stance time 0 (belt-fixed)
-        self.heel_ic_x = self.os_m
-        self.flat_heel_x0 = self.os_m if self.rearfoot else self.os_m + bm * math.cos(self.phi0) - bm
+        # overstride is defined on the HEEL landmark, which sits inside the shoe (see landmark_offsets)
+        lm_h_fwd, lm_up, _ = self.landmark_offsets()
+        self.heel_ic_x = self.os_m - (lm_h_fwd * math.cos(self.phi0) - lm_up * math.sin(self.phi0))
+        self.flat_heel_x0 = self.heel_ic_x if self.rearfoot else self.heel_ic_x + bm * math.cos(self.phi0) - bm
         self._set_contact_time(self._contact_time())
         if self.tc >= self.step_s * 0.97:
             raise InvalidGaitError(
@@ -241,6 +254,17 @@ class RunnerModel:
         self._fit_swing()
 
     # ---- timing -------------------------------------------------------------------------------------------
+    def landmark_offsets(self) -> tuple[float, float, float]:
+        """Where BlazePose's HEEL and FOOT_INDEX sit relative to the shoe sole (m): (heel forward of the sole's back
+        edge, both above the sole line, toe landmark behind the toe tip).
+
+        Measured on this renderer with the full model (median over 90 frames): MediaPipe puts both points inside the
+        shoe, about 4 cm in from the heel, 2.4 cm in from the tip and 4-5 cm above the sole. The same perpendicular
+        offset for both keeps the heel->toe line parallel to the sole, so the foot-strike angle is unchanged.
+        """
+        k = self.body.height_m / 1.75
+        return 0.035 * k, 0.03 * k, 0.02 * k
+
     def _set_contact_time(self, tc: float) -> None:
         self.tc = tc
         self.t_ff = self.ff_frac * tc
@@ -461,6 +485,14 @@ class RunnerModel:
                 arr[mask] = ch[key]
             out[key] = arr
         out["stance"] = stance
+        # landmark points inside the shoe (see landmark_offsets)
+        h_fwd, up, t_back = self.landmark_offsets()
+        u = _unit(out["ball"] - out["heel"])
+        nrm = np.stack([-u[:, 1], u[:, 0], np.zeros(n)], axis=-1)
+        ut = _unit(out["toe"] - out["ball"])
+        nt = np.stack([-ut[:, 1], ut[:, 0], np.zeros(n)], axis=-1)
+        out["heel_lm"] = out["heel"] + h_fwd * u + up * nrm
+        out["toe_lm"] = out["toe"] - t_back * ut + up * nt
         return out
 
     def landmarks(self, t: np.ndarray) -> tuple[np.ndarray, dict[str, dict[str, np.ndarray]]]:
@@ -470,7 +502,7 @@ class RunnerModel:
         b = self.body
         out = np.zeros((n, N_LANDMARKS, 3))
         legs = {s: self.leg_chain(t, s) for s in SIDES}
-        names = {"hip": "HIP", "knee": "KNEE", "ankle": "ANKLE", "heel": "HEEL", "toe": "FOOT_INDEX"}
+        names = {"hip": "HIP", "knee": "KNEE", "ankle": "ANKLE", "heel_lm": "HEEL", "toe_lm": "FOOT_INDEX"}
         for s in SIDES:
             for k, nm in names.items():
                 out[:, L[f"{s.upper()}_{nm}"]] = legs[s][k]
@@ -605,7 +637,11 @@ def simulate(params: GaitParams, fps: float, seconds: float, seed: int = 0) -> G
     return GaitTruth(params=params, body=model.body, fps=float(fps), t=t, world=world, foot_height_m=foot_h,
                      on_belt=on_belt, events=events, strides=strides, summary=summarize(strides, model),
                      contact_time_ms=model.tc * 1000, first_ic_right_s=model.t0,
-                     meta={"model": "analyzer.synthetic.gait.RunnerModel", "seed": seed})
+                     meta={"model": "analyzer.synthetic.gait.RunnerModel", "seed": seed},
+                     extra={"ball": np.stack([legs[s]["ball"] for s in SIDES], axis=1), "head": model.head_centre(t),
+                            "heel_sole": np.stack([legs[s]["heel"] for s in SIDES], axis=1),
+                            "toe_sole": np.stack([legs[s]["toe"] for s in SIDES], axis=1),
+                            "pelvis_roll_rad": model.pelvis(t)[2]})
 
 
 def _events(model: RunnerModel, fps: float, n: int) -> list[TruthEvent]:

@@ -95,8 +95,10 @@ def default_camera(truth_or_params, view: str = "side", width: int = 1280, heigh
     params = getattr(truth_or_params, "params", truth_or_params)
     h = params.height_cm / 100
     dist = kw.pop("distance_m", 3.5)
-    # vertical field of view covering ~1.45 x body height at the runner's distance
-    f_px = min(width, height * 1.25) * dist / (1.45 * h)
+    # the image height (or width / 1.3 for portrait frames) covers ~1.6 x body height at the runner's distance
+    # (a rear view needs no room for the stride: only the frame height limits it)
+    limit = min(height, width / 1.3) if view == "side" else min(height, width * 2.2)
+    f_px = limit * dist / (1.6 * h)
     focal = f_px * 43.27 / math.hypot(width, height)
     kw.setdefault("focal_mm", round(focal, 2))
     kw.setdefault("height_m", round(0.55 * h, 3))

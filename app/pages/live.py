@@ -147,7 +147,9 @@ def _live_panel() -> None:
     st.markdown(f'<div class="rf-live-cad" data-testid="rf-live-cadence" data-value="{_fmt(cad, 1)}">'
                 f'{_fmt(cad)}<span>steps/min</span></div>', unsafe_allow_html=True)
     if state is None:
-        st.caption("Press START under the camera view. Waiting for frames…")
+        st.caption(f"Press START under the camera view. Waiting for frames… ({ctrl.frames_received} received)")
+        if ctrl.error:
+            st.warning(f"Processing problem: {ctrl.error}")
         return
     c1, c2, c3 = st.columns(3)
     c1.metric("Processing rate", f"{_fmt(state.rate_fps, 1)} fps")
@@ -164,10 +166,15 @@ def _live_panel() -> None:
             rows.append({"Last contact": f"{label} ({unit})", "Left": _fmt(vals[0], 1), "Right": _fmt(vals[1], 1)})
     if rows:
         st.dataframe(rows, hide_index=True, use_container_width=True)
+    st.markdown(f'<span data-testid="rf-live-stats" data-received="{ctrl.frames_received}" '
+                f'data-processed="{state.n_processed}" data-dropped="{state.dropped}" '
+                f'data-rate="{_fmt(state.rate_fps, 2)}" data-latency-p50="{_fmt(state.latency_ms_p50, 1)}" '
+                f'data-landmarks="{landmarks}" data-steps="{len(ctrl.engine.steps)}"></span>',
+                unsafe_allow_html=True)
     if ctrl.error:
         st.warning(f"Processing problem: {ctrl.error}")
     if ctrl.recording:
-        st.markdown("🔴 **Recording**")
+        st.markdown(":red[:material/fiber_manual_record:] **Recording**")
 
 
 def _record_ui(ctrl, playing: bool) -> None:
@@ -175,14 +182,14 @@ def _record_ui(ctrl, playing: bool) -> None:
     analyse_after = c2.checkbox("Run the full analysis when recording stops", value=True, key="live_analyse",
                                 help="Annotated video, all metrics and the report, as for an uploaded clip.")
     if not ctrl.recording:
-        if c1.button("⏺ Record", type="primary", disabled=not playing, key="live_rec_start"):
+        if c1.button("Record", icon=":material/fiber_manual_record:", type="primary", disabled=not playing, key="live_rec_start"):
             try:
                 ctrl.start_recording(title=st.session_state.get("live_title") or "")
             except InputError as e:
                 st.error(str(e))
             st.rerun()
         return
-    if c1.button("⏹ Stop and save", type="primary", key="live_rec_stop"):
+    if c1.button("Stop and save", icon=":material/stop:", type="primary", key="live_rec_stop"):
         result = ctrl.stop_recording()
         if result is not None:
             st.session_state[_SAVED] = {"id": result.session_id, "folder": str(result.folder)}

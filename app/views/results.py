@@ -56,18 +56,43 @@ def warnings(sv: SessionView) -> None:
             st.warning(prefix + w, icon=":material/info:")
 
 
+REPLAY_LEGEND = ("<b>How to read the replay.</b> Orange: the leg nearer the camera; blue: the far leg (rear view: "
+                 "orange left, green right). The number at each knee is its flexion in degrees (0 = straight). "
+                 "A red <b>IC</b> ring marks each initial contact as it happens. Use the player's menu (⋮) for "
+                 "playback speed, or pause and step through a contact.")
+
+
+def _portrait(c: ClipView) -> bool:
+    info = c.clip_info
+    try:
+        return float(info.get("height") or 0) > float(info.get("width") or 0)
+    except (TypeError, ValueError):
+        return False
+
+
 def replay(sv: SessionView) -> None:
     clips = [c for c in sv.clips if c.path("video")]
     if not clips:
         st.info("No annotated video was written for this session.")
         return
-    cols = st.columns(len(clips)) if len(clips) > 1 else [st.container()]
-    for col, c in zip(cols, clips):
-        with col:
-            st.markdown(f"**{esc(c.name)}** · {VIEW_TEXT.get(c.view, c.view)}")
+    if len(clips) > 1 and all(_portrait(c) for c in clips):
+        cols = st.columns(len(clips) + 1, gap="medium")
+        for col, c in zip(cols, clips):
+            with col:
+                st.markdown(f"**{esc(c.name)}** · {VIEW_TEXT.get(c.view, c.view)}")
+                st.video(str(c.path("video")), format="video/mp4", muted=True)
+        cols[-1].markdown(f'<p class="rf-note">{REPLAY_LEGEND}</p>', unsafe_allow_html=True)
+        return
+    for c in clips:
+        st.markdown(f"**{esc(c.name)}** · {VIEW_TEXT.get(c.view, c.view)}")
+        if _portrait(c):  # a phone clip filmed upright: keep it to a readable height and put the legend beside it
+            left, right = st.columns([2, 3], gap="medium")
+            with left:
+                st.video(str(c.path("video")), format="video/mp4", muted=True)
+            right.markdown(f'<p class="rf-note">{REPLAY_LEGEND}</p>', unsafe_allow_html=True)
+        else:
             st.video(str(c.path("video")), format="video/mp4", muted=True)
-    st.markdown('<p class="rf-caption">Skeleton from the pose model; dots mark each initial contact (blue left, red '
-                'right). Use the player\'s speed menu for slow motion.</p>', unsafe_allow_html=True)
+            st.markdown(f'<p class="rf-caption">{REPLAY_LEGEND}</p>', unsafe_allow_html=True)
 
 
 def signals(sv: SessionView) -> None:

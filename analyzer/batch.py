@@ -1,0 +1,295 @@
+"""Batch analysis: every clip in a folder, one result folder per clip, a failure on one clip never stops the others.
+
+`analyze_folder(folder, out_dir, options)` writes out_dir/<clip name>/ (metrics.json, strides.csv, landmarks.csv,
+annotated.mp4, report.html: `analyzer.pipeline.analyze_clip`) for each clip and out_dir/batch.json listing every
+clip with its status ("ok" or "failed" + the reason) and timing.
+
+With the ONNX backend the pose stage is batched across clips first (`batched_pose_pass`): up to `streams` clips are
+decoded in lock-step and each step runs the landmark network once for all of them (and the detector once for every
+clip that has no tracked pose yet, e.g. on first frames); the landmark series go into the pipeline's pose cache, so
+`analyze_clip` then only measures, draws and reports. Clips the pre-scan finds with several people or filmed from
+behind (runner selection and the pelvis measurement need the pipeline's own pose pass) are left to the normal
+per-clip path. MediaPipe has no batch API: with it, clips run one after another.
+"""
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .errors import InputError
+from .landmarks import N_LANDMARKS, LandmarkSeries
+from .video import VIDEO_SUFFIXES
+
+ProgressFn = Callable[[object], None] | None
+
+
+@dataclass(frozen=True)
+class ClipOutcome:
+    """One clip of a batch: status "ok" | "failed"; error: one line (problem + fix) when failed; seconds: wall time
+    spent on it (the batched pose share is attributed equally to the clips of its group)."""
+
+    clip: Path
+    out_dir: Path
+    status: str
+    error: str | None
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return {"clip": str(self.clip), "dir": self.out_dir.name, "status": self.status, "error": self.error,
+                "seconds": round(self.seconds, 2)}
+
+
+@dataclass
+class BatchResult:
+    out_dir: Path
+    outcomes: list[ClipOutcome]
+    path: Path  # batch.json
+    pose_batched: list[str] = field(default_factory=list)  # clip names whose pose ran in the batched pass
+
+    @property
+    def failed(self) -> list[ClipOutcome]:
+        return [o for o in self.outcomes if o.status != "ok"]
+
+
+def find_clips(folder: str | Path) -> list[Path]:
+    """Video files directly in folder (sorted by name); InputError when there is none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder.", "Give a folder that contains the clips.")
+    clips = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES
+                   and not p.name.startswith("."))
+    if not clips:
+        raise InputError(f"{folder} contains no video clip ({', '.join(VIDEO_SUFFIXES)}).",
+                         "Put the treadmill clips in that folder, or give the clip files themselves.")
+    return clips
+
+
+def _unique_names(clips: list[Path]) -> list[str]:
+    used, names = set(), []
+    for c in clips:
+        name = c.stem
+        while name in used:
+            name += "_"
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def _emit(progress: ProgressFn, stage: str, fraction: float, message: str) -> None:
+    if progress is None:
+        return
+    from .pipeline import Progress
+
+    progress(Progress(stage, max(0.0, min(1.0, fraction)), None, message))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Batched pose pass (ONNX)
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class _Track:
+    """Per-clip state of the lock-step pose pass."""
+
+    path: Path
+    sha: str
+    reader: object
+    it: object
+    scan: object
+    t: list = field(default_factory=list)
+    fi: list = field(default_factory=list)
+    poses: list = field(default_factory=list)
+    done: bool = False
+    error: str | None = None
+
+
+def _eligible(path: Path, options) -> tuple[str, object] | None:
+    """(sha256, scan) when the clip can take the batched pose pass: not cached yet, one person, not a rear view."""
+    from . import cache
+    from .pipeline import pose_cache_key
+    from .runner import scan_clip
+    from .video import probe
+
+    sha = cache.clip_sha256(path)
+    if cache.load_cached(sha, pose_cache_key(options), options.capture_fps) is not None:
+        return None
+    info = probe(path, options.capture_fps)
+    scan = scan_clip(str(path), info.rotation_deg, info.duration_s, options.model)
+    if scan.multi_person or scan.view == "rear" or scan.max_people == 0:
+        return None
+    return sha, scan
+
+
+def _series(track: _Track, options) -> LandmarkSeries:
+    info = track.reader.info
+    n = len(track.t)
+    xy = np.full((n, N_LANDMARKS, 2), np.nan)
+    z = np.full((n, N_LANDMARKS), np.nan)
+    vis = np.full((n, N_LANDMARKS), np.nan)
+    pres = np.full((n, N_LANDMARKS), np.nan)
+    world = np.full((n, N_LANDMARKS, 3), np.nan)
+    for k, p in enumerate(track.poses):
+        if p is not None:
+            xy[k], z[k], vis[k], pres[k], world[k] = p.xy, p.z, p.visibility, p.presence, p.world
+    meta = {"clip": track.path.name, "backend": f"{options.backend}-{options.model}",
+            "capture_fps": options.capture_fps, "decode_warnings": list(track.reader.warnings),
+            "info": info.to_dict(), "num_poses": 1,
+            "scan": {"people_per_sample": list(track.scan.people_per_sample), "view": track.scan.view},
+            "rendered_in_pose_pass": False, "pose_batched": True, "sha256": track.sha}
+    return LandmarkSeries(np.asarray(track.t, float), np.asarray(track.fi, np.int64), xy, z, vis, pres, world,
+                          info.width, info.height, options.model, meta, {})
+
+
+def batched_pose_pass(clips: list[Path], options, streams: int = 4, progress: ProgressFn = None,
+                      engine=None) -> list[Path]:
+    """ONNX pose for the eligible clips, `streams` clips at a time in lock-step, stored in the pose cache.
+
+    Returns the clips whose pose was computed here. A clip that fails here (unreadable, ...) is skipped silently:
+    the per-clip pass that follows reports its error."""
+    import cv2
+
+    from . import cache
+    from .pipeline import pose_cache_key
+    from .pose_onnx import OnnxPoseStreams, PoseEngine
+    from .video import VideoReader
+
+    todo: list[tuple[Path, str, object]] = []
+    for k, c in enumerate(clips):
+        _emit(progress, "probe", k / max(len(clips), 1), f"{c.name}: looking for people in the frame")
+        try:
+            e = _eligible(c, options)
+        except Exception:  # reported by the per-clip pass
+            e = None
+        if e is not None:
+            todo.append((c, *e))
+    if not todo:
+        return []
+    engine = engine or PoseEngine(options.model)
+    total = sum(max(1, _n_frames(c, options)) for c, _, _ in todo)
+    seen = 0
+    stored: list[Path] = []
+    for g in range(0, len(todo), max(1, streams)):
+        group = todo[g:g + max(1, streams)]
+        tracks: list[_Track] = []
+        for c, sha, scan in group:
+            try:
+                reader = VideoReader(c, options.capture_fps)
+                tracks.append(_Track(c, sha, reader, iter(reader), scan))
+            except Exception:
+                continue
+        multi = OnnxPoseStreams(engine, len(tracks), num_poses=1)
+        try:
+            while not all(tr.done for tr in tracks):
+                frames, stamps = [], []
+                for tr in tracks:
+                    item = None
+                    if not tr.done:
+                        try:
+                            item = next(tr.it)
+                        except StopIteration:
+                            tr.done = True
+                        except Exception as e:  # decode failure mid-clip: drop the clip from the batch
+                            tr.done, tr.error = True, str(e)
+                    if item is None:
+                        frames.append(None)
+                        stamps.append(0)
+                        continue
+                    i, t, bgr = item
+                    tr.t.append(t)
+                    tr.fi.append(i)
+                    frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                    stamps.append(int(round(t * 1000)))
+                if all(f is None for f in frames):
+                    break
+                results = multi.step(frames, stamps)
+                for tr, fr, res in zip(tracks, frames, results):
+                    if fr is not None:
+                        tr.poses.append(res[0] if res else None)
+                seen += sum(f is not None for f in frames)
+                _emit(progress, "pose", seen / max(total, 1),
+                      f"finding joints in {len(tracks)} clips at once (batched ONNX)")
+        finally:
+            for tr in tracks:
+                tr.reader.close()
+        for tr in tracks:
+            if tr.error is None and tr.t:
+                cache.store(_series(tr, options), tr.sha, pose_cache_key(options), options.capture_fps)
+                stored.append(tr.path)
+    return stored
+
+
+def _remove_if_empty(d: Path) -> None:
+    try:
+        d.rmdir()  # only succeeds when empty
+    except OSError:
+        pass
+
+
+def _n_frames(path: Path, options) -> int:
+    from .video import probe
+
+    try:
+        return int(probe(path, options.capture_fps).n_frames)
+    except Exception:
+        return 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Folder driver
+# ---------------------------------------------------------------------------------------------------------------
+def analyze_folder(folder_or_clips: str | Path | list, out_dir: str | Path, options=None, progress: ProgressFn = None,
+                   streams: int = 4) -> BatchResult:
+    """Analyse every clip of a folder (or a list of clips): out_dir/<clip name>/ each + out_dir/batch.json.
+
+    A clip that fails (bad video, no runner, too short, or any unexpected error) is recorded with its reason and the
+    others go on. streams: clips per batched ONNX pose step."""
+    from .pipeline import AnalyzeOptions, Progress, analyze_clip
+
+    options = options or AnalyzeOptions()
+    options.validate()
+    clips = ([Path(c) for c in folder_or_clips] if isinstance(folder_or_clips, (list, tuple))
+             else find_clips(folder_or_clips))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = _unique_names(clips)
+    batched: list[Path] = []
+    t_batch = 0.0
+    if options.backend == "onnx" and len(clips) > 1:
+        t0 = time.perf_counter()
+        batched = batched_pose_pass(clips, options, streams, progress)
+        t_batch = time.perf_counter() - t0
+    share = t_batch / max(len(batched), 1)
+    outcomes: list[ClipOutcome] = []
+    for k, (clip, name) in enumerate(zip(clips, names)):
+        def sub(pr, k=k, name=name) -> None:
+            if progress is not None:
+                progress(Progress(pr.stage, (k + pr.fraction) / len(clips), None,
+                                  f"[{k + 1}/{len(clips)}] {name}: {pr.message}"))
+
+        t0 = time.perf_counter()
+        try:
+            analyze_clip(clip, out_dir / name, options, sub)
+            status, error = "ok", None
+        except InputError as e:
+            status, error = "failed", str(e)
+            _remove_if_empty(out_dir / name)
+        except Exception as e:  # noqa: BLE001 - one broken clip must not stop the batch
+            status = "failed"
+            error = f"unexpected error: {type(e).__name__}: {e}"
+            (out_dir / name).mkdir(parents=True, exist_ok=True)
+            (out_dir / name / "error.txt").write_text(traceback.format_exc())
+        dt = time.perf_counter() - t0 + (share if clip in batched else 0.0)
+        outcomes.append(ClipOutcome(clip, out_dir / name, status, error, dt))
+    path = out_dir / "batch.json"
+    doc = {"schema_version": 1, "backend": options.backend, "model": options.model,
+           "clips": [o.to_dict() for o in outcomes],
+           "ok": sum(o.status == "ok" for o in outcomes), "failed": sum(o.status != "ok" for o in outcomes),
+           "pose_batched": [c.name for c in batched], "streams": streams}
+    path.write_text(json.dumps(doc, indent=1))
+    _emit(progress, "done", 1.0, f"{doc['ok']} of {len(clips)} clips analysed")
+    return BatchResult(out_dir, outcomes, path, [c.name for c in batched])

@@ -1,0 +1,218 @@
+"""GaitStream: the live form of the kinematics core, fed one frame at a time.
+
+Per frame (cheap): store the landmarks in a ring buffer and run the fixed-lag left/right swap tracker
+(identity.LaggedSwapTracker, lag 4 frames). About once per second: re-estimate view, facing, leg length, belt line
+and stride period from the buffer (the same functions as offline). Every ~1/8 stride: run the offline event kernels
+(filters.lowpass, events.zeni_peaks / refine_ic / refine_to, metrics.ic_metrics / stance_metrics) on the buffered
+window behind the current frame; a step is emitted once its toe-off is confirmed, i.e. with a delay of about
+0.75 stride + 4 frames (about 0.5 s at 170 steps/min). Side view only for step events (rear-view metrics need the
+pelvis line from the image: offline only).
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..landmarks import N_LANDMARKS, PoseLandmark as P
+from . import events as ev
+from . import metrics as mk
+from .core import LEG_IDS, SIDES, foot_signals
+from .filters import MAX_GAP_S, fill_gaps, lowpass, reject_spikes
+from .identity import GROUPS, LaggedSwapTracker, apply_swaps, relative_positions
+from .scale import estimate_ground, leg_length_px, make_scale, to_body_frame
+from .summary import strike_pattern
+from .view import detect_view
+
+SWAP_LAG = 4
+BUFFER_S = 3.0
+WARMUP_S = 1.5
+RECALIBRATE_S = 1.0
+ROLLING_STEPS = 20
+
+
+@dataclass
+class StepUpdate:
+    """One step, emitted after its toe-off. t: initial contact time (s); NaN = not measurable."""
+
+    t: float
+    side: str
+    cadence_spm: float
+    contact_time_ms: float = math.nan
+    overstride_pct_leg: float = math.nan
+    overstride_cm: float = math.nan
+    shank_angle_ic_deg: float = math.nan
+    foot_strike_angle_deg: float = math.nan
+    foot_strike_pattern: str = "unknown"
+    knee_flexion_ic_deg: float = math.nan
+    knee_flexion_peak_deg: float = math.nan
+    trunk_lean_deg: float = math.nan
+    pelvic_drop_deg: float = math.nan
+    to_t: float = math.nan
+    extra: dict = field(default_factory=dict)
+
+
+class GaitStream:
+    """Streaming gait analysis. update(t, xy (33,2) px, visibility (33,)) -> list[StepUpdate]."""
+
+    def __init__(self, fps_hint: float, width: int, height: int, height_cm: float | None = None) -> None:
+        if not fps_hint or fps_hint <= 0:
+            raise ValueError(f"fps_hint must be positive, got {fps_hint}")
+        self.fps_hint = float(fps_hint)
+        self.width, self.height, self.height_cm = int(width), int(height), height_cm
+        self.n_buf = int(math.ceil(BUFFER_S * fps_hint)) + SWAP_LAG + 2
+        self.reset()
+
+    # ---- state ------------------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        n = self.n_buf
+        self._t = np.full(n, np.nan)
+        self._xy = np.full((n, N_LANDMARKS, 2), np.nan)
+        self._n = 0  # frames received
+        self._tracker = LaggedSwapTracker(SWAP_LAG)
+        self._leg_px = math.nan
+        self._cal: dict | None = None
+        self._next_cal = 0
+        self._next_scan = 0
+        self._done_peaks: deque = deque(maxlen=64)  # absolute frame indices of processed Zeni peaks
+        self._last_ic: dict = {"left": math.nan, "right": math.nan}
+        self._steps: deque = deque(maxlen=ROLLING_STEPS)
+        self._mid_angles: dict = {s: deque(maxlen=ROLLING_STEPS) for s in SIDES}
+
+    def _slot(self, i: int) -> int:
+        return i % self.n_buf
+
+    def _window(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        idx = np.arange(start, stop) % self.n_buf
+        return self._t[idx], self._xy[idx]
+
+    # ---- per frame ----------------------------------------------------------------------------------------------
+    def update(self, t: float, xy: np.ndarray, visibility: np.ndarray | None = None) -> list[StepUpdate]:
+        """Add one frame. xy: (33,2) pixels (NaN when no pose), t: seconds. Returns newly completed steps."""
+        i = self._n
+        s = self._slot(i)
+        self._t[s] = t
+        self._xy[s] = xy
+        self._n += 1
+        if not math.isfinite(self._leg_px):
+            self._leg_px = leg_length_px(np.asarray(xy, dtype=float)[None])
+            if not math.isfinite(self._leg_px) or self._leg_px <= 0:
+                self._leg_px = math.nan
+                return []
+        hip = 0.5 * (xy[P.LEFT_HIP] + xy[P.RIGHT_HIP])
+        dec = self._tracker.push((np.asarray(xy) - hip) / self._leg_px)
+        if dec is not None:
+            j = self._slot(i - SWAP_LAG)
+            for g, (left, right) in enumerate(GROUPS):
+                if dec[g]:
+                    apply_swaps(self._xy[j:j + 1], np.ones(1, bool), left, right)
+        ready = self._n - SWAP_LAG  # frames [.., ready) are identity-corrected
+        if ready >= self._next_cal and ready >= WARMUP_S * self.fps_hint:
+            self._calibrate(ready)
+        if self._cal is None or ready < self._next_scan:
+            return []
+        self._next_scan = ready + max(2, int(round(self._cal["period"] / 8)))
+        return self._scan(ready)
+
+    # ---- periodic work -----------------------------------------------------------------------------------------
+    def _calibrate(self, ready: int) -> None:
+        self._next_cal = ready + int(RECALIBRATE_S * self.fps_hint)
+        start = max(0, ready - (self.n_buf - SWAP_LAG - 1))
+        t, xy = self._window(start, ready)
+        view = detect_view(xy)
+        leg = leg_length_px(xy)
+        if not math.isfinite(leg) or view.view not in ("side", "oblique"):
+            self._cal = None if view.view not in ("side", "oblique") else self._cal
+            return
+        self._leg_px = leg
+        fps = 1.0 / float(np.nanmedian(np.diff(t))) if len(t) > 2 else self.fps_hint
+        ground = estimate_ground(xy, leg, self.width, self.height, True)
+        body = to_body_frame(lowpass(fill_gaps(xy, 3), fps), ground, view.facing_sign)
+        periods = [ev.stride_period(foot_signals(body, s, leg, fps).fwd_rel, fps) for s in SIDES]
+        if not np.isfinite(periods).any():
+            return
+        self._cal = {"view": view, "leg_px": leg, "ground": ground, "fps": fps,
+                     "period": float(np.nanmedian(periods)), "scale": make_scale(leg, self.height_cm)}
+
+    def _scan(self, ready: int) -> list[StepUpdate]:
+        cal = self._cal
+        per, fps, leg = cal["period"], cal["fps"], cal["leg_px"]
+        start = max(0, ready - (self.n_buf - SWAP_LAG - 1))
+        t, xy = self._window(start, ready)
+        xy = xy.copy()
+        rel = relative_positions(xy, leg)[:, LEG_IDS]
+        sub = xy[:, LEG_IDS]
+        sub[reject_spikes(rel, fps)] = np.nan
+        xy[:, LEG_IDS] = sub
+        xy_raw = fill_gaps(xy, max(1, int(round(MAX_GAP_S * fps))))
+        xy = lowpass(xy_raw, fps)
+        body = to_body_frame(xy, cal["ground"], cal["view"].facing_sign)
+        body_raw = to_body_frame(xy_raw, cal["ground"], cal["view"].facing_sign)
+        out: list[StepUpdate] = []
+        need_after = int(math.ceil(0.75 * per)) + 2
+        for side in SIDES:
+            sig = foot_signals(body, side, leg, fps, body_raw)
+            for z in ev.zeni_peaks(sig.fwd_rel, per):
+                absz = start + int(z)
+                if absz + need_after > ready or any(abs(absz - d) < 0.5 * per for d in self._done_peaks):
+                    continue
+                if z < WIN_MARGIN * per:
+                    continue
+                self._done_peaks.append(absz)
+                ic = ev.refine_ic(sig, int(z), per)
+                if not math.isfinite(ic):
+                    continue
+                to = ev.refine_to(sig, ic, math.nan, per)
+                out.append(self._make_step(side, ic, to, t, body, leg, cal))
+        out.sort(key=lambda u: u.t)
+        for u in out:
+            self._steps.append(u)
+        return out
+
+    def _make_step(self, side: str, ic: float, to: float, t: np.ndarray, body: np.ndarray, leg: float,
+                   cal: dict) -> StepUpdate:
+        idx = np.arange(len(t))
+        t_ic = float(np.interp(ic, idx, t))
+        t_to = float(np.interp(to, idx, t)) if math.isfinite(to) else math.nan
+        other = "right" if side == "left" else "left"
+        prev = self._last_ic[other]
+        step_s = t_ic - prev if math.isfinite(prev) else math.nan
+        period_s = cal["period"] / cal["fps"]
+        cadence = 60.0 / step_s if math.isfinite(step_s) and 0.25 * period_s < step_s < 0.8 * period_s else math.nan
+        self._last_ic[side] = t_ic
+        m = mk.ic_metrics(body, side, ic, leg)
+        st = mk.stance_metrics(body, side, ic, to)
+        if math.isfinite(st["foot_angle_mid_deg"]):
+            self._mid_angles[side].append(st["foot_angle_mid_deg"])
+        ref = float(np.median(self._mid_angles[side])) if self._mid_angles[side] else math.nan
+        fsa = m["foot_angle_ic_deg"] - ref
+        ppc = cal["scale"].px_per_cm
+        return StepUpdate(
+            t=t_ic, side=side, cadence_spm=cadence, contact_time_ms=(t_to - t_ic) * 1000.0,
+            overstride_pct_leg=m["overstride_pct_leg"], overstride_cm=m["overstride_px"] / ppc if ppc else math.nan,
+            shank_angle_ic_deg=m["shank_angle_ic_deg"], foot_strike_angle_deg=fsa,
+            foot_strike_pattern=strike_pattern(fsa), knee_flexion_ic_deg=m["knee_flexion_ic_deg"],
+            knee_flexion_peak_deg=st["knee_flexion_peak_deg"], trunk_lean_deg=st["trunk_lean_deg"], to_t=t_to,
+        )
+
+    # ---- rolling summary -----------------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """Rolling medians over the last 20 steps, plus view/facing and the number of steps seen."""
+        steps = list(self._steps)
+        out: dict = {"n_steps": len(steps), "view": None, "facing": None, "near_side": None}
+        if self._cal:
+            v = self._cal["view"]
+            out.update(view=v.view, facing=v.facing, near_side=v.near_side,
+                       stride_period_s=self._cal["period"] / self._cal["fps"])
+        for name in ("cadence_spm", "contact_time_ms", "overstride_pct_leg", "overstride_cm", "shank_angle_ic_deg",
+                     "foot_strike_angle_deg", "knee_flexion_ic_deg", "knee_flexion_peak_deg", "trunk_lean_deg"):
+            vals = np.array([getattr(s, name) for s in steps], dtype=float)
+            vals = vals[np.isfinite(vals)]
+            out[name] = float(np.median(vals)) if len(vals) else math.nan
+        out["foot_strike_pattern"] = strike_pattern(out["foot_strike_angle_deg"])
+        return out
+
+
+WIN_MARGIN = 0.3  # a Zeni peak needs this many strides of buffer before it (the IC window starts 0.15 stride back)

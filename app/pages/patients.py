@@ -1,0 +1,300 @@
+"""Patients page: history, trends with the measurement-noise band, before/after aligned on the gait cycle, the plan in
+two voices, the patient export bundle and deletion.
+
+Thin over analyzer.records (storage, progress, noise) and analyzer.plan (plan, rendering, bundle): this module only
+lays out widgets and draws. `render()` is called by the app's navigation (app/main.py).
+"""
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from analyzer.errors import InputError
+from analyzer.plan import NEXT_MORNING, PAIN_SITES, PlanInputs, render as render_plan
+from analyzer.plan.engine import Plan
+from analyzer.records import (add_patient, compare_metrics, delete_patient, list_patients, metric_trends,
+                              patient_detail, session_record, set_session_notes, store_app_session)
+from analyzer.records.compare import GAIT_MOMENTS, gait_cycle_frames, gait_cycle_times, pick_clip, stride_values
+
+_PICK = "patients_pick"
+_BUNDLE = "patients_bundle_path"
+BEFORE_COLOUR, AFTER_COLOUR, BAND_COLOUR = "#9aa5b1", "#0f766e", "#f59e0b"
+
+
+def render() -> None:
+    st.title("Patients")
+    patients = list_patients()
+    _add_patient_form(patients)
+    if not patients:
+        st.info("No patients yet. Add one above, or store an analysis from the command line with "
+                "`runform analyze CLIP --out DIR --patient ID`.")
+        return
+    ids = [p["id"] for p in patients]
+    names = {p["id"]: f"{p['id']}" + (f" · {p['display_name']}" if p["display_name"] else "") +
+             f" · {p['n_sessions']} session(s)" for p in patients}
+    current = st.session_state.get(_PICK)
+    pid = st.selectbox("Patient", ids, index=ids.index(current) if current in ids else 0, format_func=names.get,
+                       key="patients_select")
+    st.session_state[_PICK] = pid
+    try:
+        detail = patient_detail(pid)
+    except InputError as e:
+        st.error(str(e))
+        return
+    _link_analysis_form(pid)
+    sessions = detail["sessions"]
+    if not sessions:
+        st.info("This patient has no stored sessions yet. Use 'Add an analysis to this patient' above.")
+        _manage(pid)
+        return
+    tabs = st.tabs(["History", "Trends", "Before / after", "Plan & export", "Manage"])
+    with tabs[0]:
+        _history(sessions)
+    with tabs[1]:
+        _trends(sessions)
+    with tabs[2]:
+        _before_after(sessions)
+    with tabs[3]:
+        _plan_and_export(detail)
+    with tabs[4]:
+        _manage(pid)
+
+
+# ---- forms -------------------------------------------------------------------------------------------------------
+def _add_patient_form(patients: list[dict]) -> None:
+    with st.expander("Add a patient", expanded=not patients):
+        with st.form("patients_add", clear_on_submit=True):
+            c1, c2 = st.columns(2)
+            pid = c1.text_input("Patient ID", placeholder="e.g. P0042", help="The clinic's own code; no names needed.")
+            name = c2.text_input("Display name (optional)")
+            if st.form_submit_button("Add patient"):
+                try:
+                    st.session_state[_PICK] = add_patient(pid, name or None)
+                    st.rerun()
+                except InputError as e:
+                    st.error(str(e))
+
+
+def _finished_app_sessions() -> list:
+    try:
+        from analyzer.sessions import SessionStore
+
+        return [s for s in SessionStore().list() if s.has_result]
+    except Exception:  # noqa: BLE001 - the app's session store is optional here
+        return []
+
+
+def _link_analysis_form(pid: str) -> None:
+    done = _finished_app_sessions()
+    with st.expander("Add an analysis to this patient"):
+        if not done:
+            st.caption("No finished analyses yet: run one on the 'New analysis' page first.")
+            return
+        labels = {s.id: f"{s.title or 'Session'} · {s.created_utc[:16].replace('T', ' ')}" for s in done}
+        with st.form("patients_link"):
+            sid = st.selectbox("Analysis", [s.id for s in done], format_func=labels.get)
+            c1, c2, c3 = st.columns(3)
+            site = c1.selectbox("Pain site", PAIN_SITES, index=PAIN_SITES.index("none"),
+                                format_func=lambda s: s.replace("_", " "))
+            pain = c2.slider("Pain (0-10)", 0, 10, 0)
+            morning = c3.selectbox("Next morning", ("-",) + NEXT_MORNING)
+            c4, c5 = st.columns(2)
+            km = c4.number_input("Weekly running (km)", min_value=0.0, max_value=300.0, value=0.0, step=5.0)
+            goal = c5.text_input("Runner's goal")
+            notes = st.text_area("Clinician notes")
+            if st.form_submit_button("Store for this patient"):
+                try:
+                    inputs = PlanInputs(site, float(pain), None if morning == "-" else morning, km or None,
+                                        goal or None)
+                    sess = next(s for s in done if s.id == sid)
+                    store_app_session(pid, sess, notes or None, inputs)
+                    st.success("Stored. The plan was built from this analysis and your inputs.")
+                    st.rerun()
+                except InputError as e:
+                    st.error(str(e))
+
+
+# ---- history -----------------------------------------------------------------------------------------------------
+def _fmt(v) -> str:
+    if isinstance(v, (int, float)) and math.isfinite(v):
+        return f"{v:.1f}"
+    return "-"
+
+
+def _pain_text(s: dict) -> str:
+    site = (s.get("pain_site") or "-").replace("_", " ")
+    return site if s.get("pain_score") is None else f"{site} {s['pain_score']:g}/10"
+
+
+def _history(sessions: list[dict]) -> None:
+    rows = []
+    for s in sessions:
+        km = s["key_metrics"]
+        real = [f"{c['label']} {c['change']:+g} ({c['verdict']})" for c in s["progress_vs_previous"]
+                if c["beyond_noise"]]
+        retest = s.get("retest_of_previous_plan")
+        rows.append({
+            "Session": s["id"], "Date": s["recorded_utc"][:10], "Label": s["label"] or "",
+            "Pain": _pain_text(s),
+            "Primary target": s["primary_target"] or "-",
+            "Cadence": _fmt(km.get("cadence_spm", {}).get("value")),
+            "Overstride (% leg)": _fmt(km.get("overstride_pct_leg", {}).get("value")),
+            "Pelvic drop": _fmt(km.get("pelvic_drop_deg", {}).get("value")),
+            "Real changes vs previous": "; ".join(real) or ("-" if s is sessions[0] else "none beyond noise"),
+            "Re-test of previous plan": ("-" if not retest else "advance" if retest["advance"] else "not yet"),
+        })
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption("A change counts only when it is larger than the measurement noise of both sessions "
+               "(see the Trends tab).")
+    ids = [s["id"] for s in sessions]
+    sid = st.selectbox("Clinician notes for session", ids, index=len(ids) - 1, key="patients_notes_pick")
+    current = next(s for s in sessions if s["id"] == sid)
+    text = st.text_area("Notes", value=current["clinician_notes"] or "", key=f"patients_notes_{sid}")
+    if st.button("Save notes", key="patients_notes_save"):
+        set_session_notes(sid, text)
+        st.success("Notes saved.")
+
+
+# ---- trends ------------------------------------------------------------------------------------------------------
+def trend_figure(tr) -> go.Figure:
+    """One key metric across sessions; shaded: the first session's value +/- measurement noise."""
+    x = [p.recorded_utc[:16].replace("T", " ") for p in tr.points]
+    y = [p.value for p in tr.points]
+    fig = go.Figure()
+    fig.add_hrect(y0=tr.baseline - tr.noise, y1=tr.baseline + tr.noise, fillcolor=BAND_COLOUR, opacity=0.15,
+                  line_width=0, annotation_text=f"noise band ±{tr.noise:.2g} {tr.unit}", annotation_position="top left",
+                  annotation_font_size=11)
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=tr.label, line=dict(color=AFTER_COLOUR, width=2),
+                             marker=dict(size=10), customdata=[p.session_id for p in tr.points],
+                             hovertemplate="session %{customdata}<br>%{x}<br>%{y:.1f} " + tr.unit + "<extra></extra>"))
+    fig.update_layout(height=260, margin=dict(l=10, r=10, t=36, b=10), title=dict(text=tr.label, font_size=14),
+                      plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", showlegend=False,
+                      yaxis_title=tr.unit or None, xaxis_type="category")
+    fig.update_yaxes(gridcolor="#eef2f5")
+    return fig
+
+
+def _trends(sessions: list[dict]) -> None:
+    trends = metric_trends(sessions)
+    if not trends:
+        st.info("No key metric was measured in these sessions.")
+        return
+    st.caption("Shaded band: the first session's value ± measurement noise (max of the literature floor and "
+               "1.96·√(se₁²+se₂²), se = 0.93·IQR/√steps). Points outside the band are real changes.")
+    cols = st.columns(2)
+    for i, tr in enumerate(trends):
+        with cols[i % 2]:
+            st.plotly_chart(trend_figure(tr), width="stretch", key=f"patients_trend_{tr.metric}")
+
+
+# ---- before / after ----------------------------------------------------------------------------------------------
+def _before_after(sessions: list[dict]) -> None:
+    if len(sessions) < 2:
+        st.info("Before/after needs two sessions of this patient.")
+        return
+    ids = [s["id"] for s in sessions]
+    label = {s["id"]: f"#{s['id']} · {s['recorded_utc'][:10]}" + (f" · {s['label']}" if s["label"] else "")
+             for s in sessions}
+    c1, c2 = st.columns(2)
+    a = c1.selectbox("Before", ids, index=0, format_func=label.get, key="patients_before")
+    b = c2.selectbox("After", ids, index=len(ids) - 1, format_func=label.get, key="patients_after")
+    if a == b:
+        st.info("Pick two different sessions.")
+        return
+    ra, rb = session_record(a), session_record(b)
+    changes = compare_metrics(ra["metrics"] or {}, rb["metrics"] or {})
+    if changes:
+        st.dataframe([{"Measure": c.label, "Before": c.before, "After": c.after, "Change": c.change,
+                       "Noise ±": c.noise, "Verdict": c.verdict} for c in changes],
+                     hide_index=True, width="stretch")
+    clips = [pick_clip(r["analysis_dir"]) if r["analysis_dir"] and Path(r["analysis_dir"]).is_dir() else None
+             for r in (ra, rb)]
+    if not all(clips):
+        st.warning("The analysis files of one of these sessions are missing, so no video comparison.")
+        return
+    st.subheader("Same moments of the gait cycle")
+    st.caption("Both videos start at an initial contact of the near-side foot; the frames below show the same four "
+               "moments of one representative stride in each session.")
+    cols = st.columns(2)
+    for col, clip, r in zip(cols, clips, (ra, rb)):
+        with col:
+            st.markdown(f"**{html.escape(label[r['id']])}**")
+            times = gait_cycle_times(clip)
+            if clip.video is not None:
+                st.video(str(clip.video), start_time=float(times[0][1]) if times else 0)
+    frames = [dict(gait_cycle_frames(c)) for c in clips]
+    moments = [m for m in GAIT_MOMENTS if all(m in f for f in frames)]
+    for f, r in zip(frames, (ra, rb)):  # one row per session, one column per moment: aligned on the gait cycle
+        cols = st.columns(len(moments)) if moments else []
+        for col, moment in zip(cols, moments):
+            col.image(f[moment], caption=f"{label[r['id']].split(' · ')[0]} · {moment}", width="stretch")
+    metric_opts = [c.metric for c in changes if stride_values(clips[0], c.metric).size and
+                   stride_values(clips[1], c.metric).size]
+    if metric_opts:
+        m = st.selectbox("Per-stride values", metric_opts, key="patients_stride_metric",
+                         format_func=lambda k: next(c.label for c in changes if c.metric == k))
+        fig = go.Figure()
+        for clip, name, colour in ((clips[0], "before", BEFORE_COLOUR), (clips[1], "after", AFTER_COLOUR)):
+            fig.add_trace(go.Box(y=stride_values(clip, m), name=name, boxpoints="all", jitter=0.4,
+                                 marker_color=colour))
+        fig.update_layout(height=300, margin=dict(l=10, r=10, t=20, b=10), showlegend=False,
+                          plot_bgcolor="#ffffff", paper_bgcolor="#ffffff")
+        st.plotly_chart(fig, width="stretch", key="patients_stride_box")
+
+
+# ---- plan & export -----------------------------------------------------------------------------------------------
+def _plan_and_export(detail: dict) -> None:
+    with_plan = [s for s in detail["sessions"] if session_record(s["id"])["plan"]]
+    if not with_plan:
+        st.info("No plan stored yet for this patient.")
+        return
+    latest = with_plan[-1]
+    rec = session_record(latest["id"])
+    plan = Plan.from_dict(rec["plan"])
+    voice = st.radio("Voice", ("patient", "clinician"), horizontal=True, key="patients_voice",
+                     format_func=lambda v: "Patient (plain, printable)" if v == "patient" else
+                     "Clinician (reasons, evidence)")
+    st.caption(f"Plan from session #{latest['id']} ({latest['recorded_utc'][:10]}).")
+    st.markdown(render_plan(plan, voice, "md", name=detail.get("display_name")))
+    st.divider()
+    st.subheader("Hand-over bundle")
+    st.caption("One HTML file with the plan in plain language, the measurements, key frames and the annotated "
+               "video. Opens in any browser, prints on one or two pages.")
+    blur = st.checkbox("Blur the face in the video and pictures", value=True, key="patients_blur")
+    clip = pick_clip(rec["analysis_dir"]) if rec["analysis_dir"] and Path(rec["analysis_dir"]).is_dir() else None
+    if clip is None:
+        st.warning("The analysis files of this session are missing: the bundle cannot be made.")
+        return
+    if st.button("Prepare bundle", key="patients_bundle_make"):
+        from analyzer.config import data_dir
+        from analyzer.plan.bundle import export_bundle
+
+        dest = data_dir() / "patients" / detail["id"] / "exports" / f"session{latest['id']}_plan.html"
+        with st.spinner("Preparing the bundle…"):
+            try:
+                export_bundle(clip.path, dest, rec["plan"], blur_face=blur, patient_name=detail.get("display_name"))
+                st.session_state[_BUNDLE] = str(dest)
+            except InputError as e:
+                st.error(str(e))
+    made = st.session_state.get(_BUNDLE)
+    if made and Path(made).is_file() and f"/{detail['id']}/" in made:
+        st.download_button("Download bundle (HTML)", data=Path(made).read_bytes(), file_name=Path(made).name,
+                           mime="text/html", key="patients_bundle_dl")
+
+
+# ---- manage ------------------------------------------------------------------------------------------------------
+def _manage(pid: str) -> None:
+    st.subheader("Delete this patient")
+    st.caption("Removes every record and every file of this patient on this computer: sessions, analyses, videos, "
+               "exports and cached pose data. This cannot be undone.")
+    confirm = st.text_input(f"Type {pid} to confirm", key=f"patients_delete_confirm_{pid}")
+    if st.button("Delete patient", type="primary", disabled=confirm.strip() != pid, key="patients_delete"):
+        rep = delete_patient(pid)
+        st.session_state.pop(_PICK, None)
+        st.session_state.pop(_BUNDLE, None)
+        st.success(f"Deleted {rep.patient_id}: {rep.sessions} session(s), {len(rep.removed_paths)} folder(s)/file(s).")
+        st.rerun()

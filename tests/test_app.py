@@ -1,0 +1,212 @@
+"""Clinic app wiring with streamlit.testing.v1.AppTest (in-process, no browser).
+
+The pipeline is replaced by tests/app_fake_result.py (same signature and output layout) so these tests check the
+app, not MediaPipe; the real pipeline on the real clip runs in tests/browser/.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import app_fake_result as fake  # noqa: E402
+
+from analyzer import pipeline  # noqa: E402
+from analyzer.sessions import SessionStore  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+MAIN = str(REPO / "app" / "main.py")
+
+
+@pytest.fixture()
+def data_dir(tmp_path, monkeypatch):
+    d = tmp_path / "data"
+    monkeypatch.setenv("RUNFORM_DATA_DIR", str(d))
+    monkeypatch.delenv("RUNFORM_DEFAULT_SESSION", raising=False)
+    return d
+
+
+@pytest.fixture()
+def fake_pipeline(monkeypatch):
+    calls = []
+
+    def run(paths, out_dir, options=None, progress=None):
+        calls.append({"paths": [Path(p) for p in paths], "options": options})
+        return fake.fake_analyze_session(paths, out_dir, options, progress)
+
+    monkeypatch.setattr(pipeline, "analyze_session", run)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def clip_bytes(tmp_path_factory) -> bytes:
+    return fake.write_h264(tmp_path_factory.mktemp("clip") / "side.mp4").read_bytes()
+
+
+def app() -> AppTest:
+    return AppTest.from_file(MAIN, default_timeout=60)
+
+
+def all_text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [e.value for e in at.error] + [w.value for w in at.warning]
+    parts += [i.value for i in at.info] + [s.value for s in at.success] + [t.value for t in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+def stored_session(clip_bytes: bytes, title: str = "Baseline") -> str:
+    store = SessionStore()
+    s = store.create(title=title, options={"height_cm": 178.0})
+    s.add_clip("side.mp4", clip_bytes)
+    fake.fake_analyze_session(s.clip_paths(), s.result_dir)
+    s.status = "done"
+    s.save()
+    return s.id
+
+
+def upload_and_analyse(at: AppTest, name: str, data: bytes, height: float | None = None) -> AppTest:
+    at.switch_page("routes/analyse.py").run()
+    assert not at.exception, at.exception
+    at.file_uploader(key="uploads").upload(name, data, "video/mp4")
+    if height is not None:
+        at.number_input[0].set_value(height)
+    at.number_input[2].set_value(240.0)
+    at.text_input[0].set_value("J. Smith baseline")
+    at.button[0].click()
+    return at.run()
+
+
+def test_empty_state_points_to_new_analysis(data_dir):
+    at = app().run()
+    assert not at.exception
+    assert "No analysis yet" in all_text(at)
+
+
+def test_upload_runs_pipeline_with_options_and_shows_results(data_dir, fake_pipeline, clip_bytes):
+    at = upload_and_analyse(app().run(), "side_view.mp4", clip_bytes, height=172.0)
+    assert not at.exception, at.exception
+    assert len(fake_pipeline) == 1
+    opts = fake_pipeline[0]["options"]
+    assert opts.height_cm == 172.0 and opts.capture_fps == 240.0 and opts.model == "full"
+    assert fake_pipeline[0]["paths"][0].read_bytes() == clip_bytes
+    assert str(data_dir) in str(fake_pipeline[0]["paths"][0])  # stored under RUNFORM_DATA_DIR
+
+    sessions = SessionStore().list()
+    assert len(sessions) == 1 and sessions[0].status == "done" and sessions[0].title == "J. Smith baseline"
+    assert sessions[0].options["height_cm"] == 172.0
+    # landed on the results page: cards, replay video, plain-language warning
+    text = all_text(at)
+    assert "Cadence" in text and "168" in text
+    assert at.get("video"), "annotated video not shown"
+    assert any("too coarse for contact time" in w.value for w in at.warning)
+    assert at.query_params.get("session") == [sessions[0].id] or at.query_params.get("session") == sessions[0].id
+
+
+def test_result_survives_reload_without_recomputing(data_dir, monkeypatch, clip_bytes):
+    sid = stored_session(clip_bytes, "Stored run")
+
+    def boom(*a, **k):
+        raise AssertionError("the pipeline must not run again on reload")
+
+    monkeypatch.setattr(pipeline, "analyze_session", boom)
+    at = app()
+    at.query_params["session"] = sid
+    at.run()
+    assert not at.exception, at.exception
+    text = all_text(at)
+    assert "Stored run" in text and "Cadence" in text
+    assert at.get("video")
+    # cards carry labels and ranges from metrics_defs; cadence 168.5 lies inside its reference range
+    assert 'data-metric="cadence_spm" data-status="in"' in text
+
+
+def test_bad_upload_shows_message_and_keeps_earlier_results(data_dir, fake_pipeline, clip_bytes):
+    sid = stored_session(clip_bytes, "Earlier run")
+    at = app()
+    at.query_params["session"] = sid
+    at.run()
+    at = upload_and_analyse(at, "notes.mp4", b"these are my notes, not a video\n" * 20)
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.error]
+    assert errors and "not a video we can read" in errors[0], errors
+    assert "Traceback" not in all_text(at)
+    assert fake_pipeline == []  # rejected before the analysis started
+    # the earlier result is untouched and still shown
+    assert [s.id for s in SessionStore().list()] == [sid]
+    at.switch_page("routes/results.py").run()
+    assert "Earlier run" in all_text(at) and at.get("video")
+
+
+def test_pipeline_input_error_is_friendly(data_dir, monkeypatch, clip_bytes):
+    from analyzer.errors import InputError
+
+    def refuse(paths, out_dir, options=None, progress=None):
+        raise InputError("No runner was found in side.mp4.", "Film the whole body from the side.")
+
+    monkeypatch.setattr(pipeline, "analyze_session", refuse)
+    at = upload_and_analyse(app().run(), "side.mp4", clip_bytes)
+    assert not at.exception
+    assert any("No runner was found" in e.value and "Film the whole body" in e.value for e in at.error)
+    assert SessionStore().list() == []
+
+
+def test_results_tabs_chart_gallery_and_tables(data_dir, clip_bytes):
+    sid = stored_session(clip_bytes)
+    at = app()
+    at.query_params["session"] = sid
+    at.run()
+    assert not at.exception, at.exception
+    assert [t.label for t in at.tabs] == ["Replay", "Over time", "Contact frames", "Steps", "All measurements"]
+    charts = at.get("plotly_chart")
+    assert charts, "no chart"
+    fig = json.loads(charts[0].proto.spec)
+    names = {tr.get("name") for tr in fig["data"]}
+    assert {"left foot", "right foot"} <= names
+    assert any(s.get("type") == "rect" for s in fig["layout"].get("shapes", [])), "no reference band"
+    assert sum(1 for s in fig["layout"]["shapes"] if s.get("type") == "line") >= 4, "initial contacts not marked"
+    imgs = at.get("image")
+    assert len(imgs) >= 2, "contact-frame gallery empty"
+    assert len(at.dataframe) >= 2  # steps table + all measurements
+    cached = list((SessionStore().get(sid).dir / "exports" / "contacts").glob("*.jpg"))
+    assert len(cached) >= 2
+
+
+def test_exports_offer_video_report_and_data(data_dir, clip_bytes):
+    sid = stored_session(clip_bytes)
+    at = app()
+    at.query_params["session"] = sid
+    at.run()
+    at.switch_page("routes/exports.py").run()
+    assert not at.exception, at.exception
+    labels = [b.label for b in at.get("download_button")]
+    for want in ("Annotated video (MP4, H.264)", "Report (HTML)", "Steps (CSV)", "Landmarks (CSV)",
+                 "Measurements (JSON)"):
+        assert want in labels, labels
+    assert any(b.label == "Create PDF report" for b in at.button)
+
+
+@pytest.mark.slow
+def test_pdf_report_is_printed_offline(data_dir, clip_bytes):
+    sid = stored_session(clip_bytes)
+    at = app()
+    at.query_params["session"] = sid
+    at.run()
+    at.switch_page("routes/exports.py").run()
+    next(b for b in at.button if b.label == "Create PDF report").click()
+    at.run()
+    assert not at.exception, at.exception
+    pdfs = list((SessionStore().get(sid).dir / "exports").glob("*.pdf"))
+    assert len(pdfs) == 1 and pdfs[0].read_bytes()[:5] == b"%PDF-"
+    assert "Report (PDF)" in [b.label for b in at.get("download_button")]
+    assert not (data_dir / "tmp").exists() or not any((data_dir / "tmp").iterdir())  # chromium profile removed
+
+
+def test_about_page_states_privacy(data_dir):
+    at = app().run()
+    at.switch_page("routes/about.py").run()
+    assert not at.exception
+    text = all_text(at)
+    assert "Nothing leaves this computer" in text and str(data_dir) in text

@@ -1,0 +1,124 @@
+"""The session store (analyzer/sessions.py) and the `runform app` / `runform demo` command wiring."""
+from __future__ import annotations
+
+import json
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import app_fake_result as fake  # noqa: E402
+
+from analyzer import pipeline  # noqa: E402
+from analyzer.cli import main  # noqa: E402
+from analyzer.commands import app as app_cmd  # noqa: E402
+from analyzer.errors import InputError  # noqa: E402
+from analyzer.sessions import SessionStore, analyze, safe_filename  # noqa: E402
+
+
+@pytest.fixture()
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("RUNFORM_DATA_DIR", str(tmp_path / "data"))
+    return SessionStore()
+
+
+def test_safe_filename_keeps_files_inside_the_session():
+    assert safe_filename("../../etc/passwd") == "passwd"
+    assert safe_filename("C:\\Users\\x\\My clip (1).MOV") == "My_clip_1_.MOV"
+    assert safe_filename("...") == "clip.mp4"
+    assert "/" not in safe_filename("a/b/../c.mp4")
+
+
+def test_session_round_trip_and_listing(store, tmp_path):
+    s = store.create(title="Baseline", options={"height_cm": 170.0}, patient_id="p1", tags=["x"])
+    e1 = s.add_clip("side.mp4", b"abc")
+    e2 = s.add_clip("side.mp4", b"defg")  # same name twice: both kept
+    assert e1.file != e2.file and e2.size_bytes == 4
+    assert (s.dir / e1.file).read_bytes() == b"abc"
+    assert s.dir.parent == store.root and str(store.root).startswith(str(tmp_path / "data"))
+    again = store.get(s.id)
+    assert again.title == "Baseline" and again.options == {"height_cm": 170.0} and again.patient_id == "p1"
+    assert [c.sha256 for c in again.clips] == [e1.sha256, e2.sha256]
+    index = json.loads((s.dir / "session.json").read_text())
+    assert index["schema_version"] == 1 and index["status"] == "new"
+    s2 = store.create(title="Later")
+    assert [x.id for x in store.list()] == [s2.id, s.id]  # newest first
+    assert store.get("../etc") is None and store.get("nope") is None
+    assert store.find(tag="x")[0].id == s.id
+    assert store.delete(s.id) and store.get(s.id) is None
+
+
+def test_unreadable_index_is_skipped_not_fatal(store):
+    s = store.create(title="ok")
+    bad = store.root / "20260101-000000-abcdef"
+    bad.mkdir()
+    (bad / "session.json").write_text("{not json")
+    assert [x.id for x in store.list()] == [s.id]
+
+
+def test_analyze_records_done_and_result_dirs(store, monkeypatch, tmp_path):
+    monkeypatch.setattr(pipeline, "analyze_session", fake.fake_analyze_session)
+    s = store.create(title="run")
+    s.add_clip("side.mp4", fake.write_h264(tmp_path / "c.mp4"))
+    analyze(s, pipeline.AnalyzeOptions(height_cm=180.0))
+    again = store.get(s.id)
+    assert again.status == "done" and again.has_result and again.options["height_cm"] == 180.0
+    assert [p.name for p in again.clip_result_dirs()] == ["side"]
+    assert store.latest_done().id == s.id
+
+
+def test_analyze_records_failure_with_the_plain_message(store, monkeypatch):
+    monkeypatch.setattr(pipeline, "analyze_session", fake.fake_analyze_session)
+    s = store.create(title="junk")
+    s.add_clip("notes.mp4", b"not a video at all")
+    with pytest.raises(InputError):
+        analyze(s)
+    again = store.get(s.id)
+    assert again.status == "failed" and "not a video" in again.error and not again.has_result
+    assert store.latest_done() is None
+
+
+def test_app_command_refuses_a_busy_port(capsys):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert main(["app", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"Port {port} is already in use" in err and "--port" in err
+
+
+def test_app_command_privacy_flags_and_upload_limit(monkeypatch):
+    argv = app_cmd.streamlit_argv(8600, "localhost", 1024)
+    joined = " ".join(argv)
+    assert "--browser.gatherUsageStats false" in joined and "--server.headless true" in joined
+    assert "--server.maxUploadSize 1024" in joined and argv[-1] != "" and argv[4].endswith("app/main.py")
+    monkeypatch.setenv("RUNFORM_MAX_UPLOAD_MB", "300")
+    assert app_cmd.max_upload_mb(None) == 300
+    assert app_cmd.max_upload_mb(50) == 50
+    monkeypatch.setenv("RUNFORM_MAX_UPLOAD_MB", "lots")
+    with pytest.raises(InputError):
+        app_cmd.max_upload_mb(None)
+    monkeypatch.delenv("RUNFORM_MAX_UPLOAD_MB")
+    assert app_cmd.max_upload_mb(None) == 1024
+
+
+def test_streamlit_config_keeps_data_local():
+    import tomllib
+
+    cfg = tomllib.loads((Path(__file__).resolve().parent.parent / ".streamlit" / "config.toml").read_text())
+    assert cfg["browser"]["gatherUsageStats"] is False
+    assert cfg["server"]["maxUploadSize"] == 1024 and cfg["server"]["headless"] is True
+    assert "http" not in json.dumps(cfg.get("theme", {}))  # no web fonts
+
+
+def test_app_sources_hold_no_remote_assets():
+    root = Path(__file__).resolve().parent.parent / "app"
+    for p in list(root.rglob("*.py")) + list(root.rglob("*.svg")):
+        if p.parent.name == "pages":
+            continue  # pages owned by other parts are tested there
+        text = p.read_text()
+        for bad in ("https://", "http://", "cdn.", "googleapis"):
+            assert bad not in text or bad == "http://" and "http://www.w3.org/2000/svg" in text, (p, bad)

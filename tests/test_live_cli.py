@@ -1,0 +1,95 @@
+"""`runform live FILE --headless` on the real clip: session files, and metrics that match the offline analysis."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analyzer.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+REF_CADENCE_SPM = 168.9  # ../shared/videos/README.md
+#: Metrics compared with the offline analysis of the same clip, with the tolerance allowed (same unit as the metric).
+COMPARED = {"cadence_spm": 1.0, "step_time_ms": 5.0, "contact_time_ms": 10.0, "overstride_pct_leg": 1.0,
+            "shank_angle_ic_deg": 1.0, "foot_strike_angle_deg": 1.5, "knee_flexion_ic_deg": 1.5}
+
+
+@pytest.mark.slow
+def test_headless_every_frame_session_matches_offline(real_clip, tmp_path, capsys):
+    from analyzer.pipeline import AnalyzeOptions, analyze_clip
+
+    out = tmp_path / "live"
+    rc = main(["live", str(real_clip), "--headless", "--every-frame", "--out", str(out),
+               "--baseline-cadence", "161"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "session:" in printed and "latency p50" in printed
+    for name in ("live.mp4", "timeline.jsonl", "metrics.json", "live.json", "landmarks.npz"):
+        assert (out / name).is_file(), name
+    live = json.loads((out / "live.json").read_text())
+    assert live["performance"]["frames_processed"] == 360 and live["frames_dropped_live"] == 0
+    assert live["frames_written"] == 360 and live["duration_s"] == pytest.approx(12.0, abs=0.05)
+    assert live["feedback"]["bands"][0]["metric"] == "cadence_spm"
+    assert live["in_band"]["overall"]["steps_judged"] > 0
+    rows = [json.loads(x) for x in (out / "timeline.jsonl").read_text().splitlines()]
+    assert len(rows) >= 15
+    for r in rows:
+        assert r["side"] in ("left", "right") and 0 <= r["t"] <= 12.0 and r["shown_t"] >= r["t"]
+        assert {"cadence_spm", "overstride_pct_leg", "shank_angle_ic_deg", "foot_strike_angle_deg",
+                "in_range"} <= set(r)
+
+    live_m = json.loads((out / "metrics.json").read_text())
+    offline = analyze_clip(real_clip, tmp_path / "offline", AnalyzeOptions(render_video=False)).metrics
+    assert live_m["schema_version"] == offline["schema_version"] == 1
+    assert set(live_m["summary"]) == set(offline["summary"])
+    assert live_m["view"] == offline["view"] and live_m["facing"] == offline["facing"]
+    for name, tol in COMPARED.items():
+        a, b = live_m["summary"][name], offline["summary"][name]
+        assert a["available"] == b["available"], name
+        if b["available"]:
+            assert a["value"] == pytest.approx(b["value"], abs=tol), name
+    assert live_m["summary"]["cadence_spm"]["value"] == pytest.approx(REF_CADENCE_SPM, rel=0.03)
+
+
+@pytest.mark.slow
+def test_runform_live_console_script_paced_like_a_camera(real_clip, tmp_path):
+    """The installed `runform` command, file paced at 30 fps: frames are processed or dropped, never queued."""
+    out = tmp_path / "paced"
+    exe = Path(sys.executable).with_name("runform")
+    cmd = [str(exe), "live", "--camera", str(real_clip), "--headless", "--seconds", "5", "--out", str(out)]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=os.environ.copy())
+    assert p.returncode == 0, p.stderr[-2000:]
+    live = json.loads((out / "live.json").read_text())
+    perf = live["performance"]
+    assert live["frames_captured"] == pytest.approx(150, abs=2)  # 5 s at 30 fps
+    assert perf["frames_processed"] + live["frames_dropped_live"] == live["frames_captured"]
+    assert perf["frames_processed"] > 0 and perf["latency_ms_p50"] > 0
+    assert live["frames_written"] == live["frames_captured"]  # the raw clip keeps every frame
+    assert live["duration_s"] == pytest.approx(5.0, abs=0.1)
+    print(f"paced live run: {perf['frames_processed']} of {live['frames_captured']} frames processed, "
+          f"latency p50 {perf['latency_ms_p50']} ms p95 {perf['latency_ms_p95']} ms")
+
+
+def test_bad_sources_exit_2_with_one_line(tmp_path, capsys):
+    assert main(["live", str(tmp_path / "nope.mp4"), "--headless"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not found" in err and len(err.splitlines()) == 1
+    assert main(["live", "--headless"]) == 2
+    assert "No video source" in capsys.readouterr().err
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all")
+    assert main(["live", str(bad), "--headless", "--out", str(tmp_path / "o")]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+    assert main(["live", str(bad), "--headless", "--band", "cadence_spm:9"]) == 2
+    assert "METRIC:LOW:HIGH" in capsys.readouterr().err
+
+
+def test_window_mode_without_display_says_use_headless(real_clip, monkeypatch, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["live", str(real_clip)]) == 2
+    assert "--headless" in capsys.readouterr().err

@@ -1,0 +1,148 @@
+"""Patient records: Alembic migrations (empty and older database), progress across sessions, complete deletion."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from analyzer.cli import main
+from analyzer.errors import InputError
+from analyzer.plan import PlanInputs
+from analyzer.records import (delete_patient, list_patients, open_db, patient_detail, session_record,
+                              store_session)
+from analyzer.records.db import current_revision, head_revision
+
+
+def summary_entry(value, spread=2.0, n=30):
+    return {"value": value, "unit": "", "left": None, "right": None, "symmetry_pct": None, "spread": spread, "n": n,
+            "available": True, "reason": None}
+
+
+def analysis_folder(root: Path, name: str, sha: str, **values) -> Path:
+    """A folder as `runform analyze` writes it: metrics.json (+ a stand-in annotated video)."""
+    d = root / name
+    d.mkdir(parents=True)
+    doc = {"schema_version": 1, "view": "side", "clip": {"fps": 60.0, "name": f"{name}.mp4", "sha256": sha},
+           "summary": {k: summary_entry(v) for k, v in values.items()}}
+    (d / "metrics.json").write_text(json.dumps(doc))
+    (d / "annotated.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
+    return d
+
+
+@pytest.fixture()
+def data(tmp_path, monkeypatch) -> Path:
+    d = tmp_path / "data"
+    monkeypatch.setenv("RUNFORM_DATA_DIR", str(d))
+    monkeypatch.setenv("RUNFORM_CACHE_DIR", str(d / "cache"))
+    return d
+
+
+def test_migrations_create_schema_on_an_empty_database(tmp_path):
+    db = open_db(tmp_path / "empty.sqlite3")
+    assert current_revision(db.engine) == head_revision() == "0002"
+    insp = sa.inspect(db.engine)
+    assert {"patients", "sessions", "clips", "alembic_version"} <= set(insp.get_table_names())
+    assert {"plan_json", "pain_site", "weekly_km", "metrics_json"} <= {c["name"] for c in insp.get_columns("sessions")}
+    db.close()
+
+
+def test_migrations_upgrade_an_older_database_keeping_its_data(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    old = open_db(path, upgrade_to="0001")  # the first released schema
+    assert current_revision(old.engine) == "0001"
+    with old.engine.begin() as c:
+        c.execute(sa.text("INSERT INTO patients (id, display_name, created_utc) VALUES ('P7', 'Old Timer', 'x')"))
+        c.execute(sa.text("INSERT INTO sessions (patient_id, created_utc, recorded_utc, metrics_json, clinician_notes)"
+                          " VALUES ('P7', 'x', '2025-01-01', '{}', 'kept')"))
+    assert "plan_json" not in {c["name"] for c in sa.inspect(old.engine).get_columns("sessions")}
+    old.close()
+    db = open_db(path)
+    assert current_revision(db.engine) == "0002"
+    with db.engine.connect() as c:
+        row = c.execute(sa.text("SELECT clinician_notes, plan_json, pain_site FROM sessions")).one()
+    assert tuple(row) == ("kept", None, None)
+    db.close()
+
+
+def test_second_session_shows_progress_against_the_first(data, tmp_path, capsys):
+    outside = tmp_path / "analyses"
+    first = analysis_folder(outside, "s1", "a" * 64, cadence_spm=158.0, overstride_pct_leg=30.0,
+                            shank_angle_ic_deg=14.0, foot_strike_angle_deg=18.0, trunk_lean_deg=6.0)
+    second = analysis_folder(outside, "s2", "b" * 64, cadence_spm=168.0, overstride_pct_leg=21.0,
+                             shank_angle_ic_deg=9.0, foot_strike_angle_deg=12.0, trunk_lean_deg=6.3)
+    inputs = PlanInputs("low_back", 4, "same", 30)
+    s1 = store_session("P001", first, "baseline", inputs=inputs, recorded_utc="2026-01-05T10:00:00+00:00")
+    s2 = store_session("P001", second, "after 2 weeks", inputs=inputs, recorded_utc="2026-01-19T10:00:00+00:00")
+    assert s2 > s1
+    rec = session_record(s1)
+    assert rec["plan"]["primary_target"] == "cadence_spm" and rec["pain_site"] == "low_back"
+    assert Path(rec["analysis_dir"]).is_relative_to(data / "patients" / "P001")  # copied into the records folder
+    assert (Path(rec["analysis_dir"]) / "annotated.mp4").is_file()
+
+    d = patient_detail("P001")
+    assert [s["id"] for s in d["sessions"]] == [s1, s2]
+    prog = {c["metric"]: c for c in d["sessions"][1]["progress_vs_first"]}
+    assert prog["cadence_spm"]["change"] == pytest.approx(10.0) and prog["cadence_spm"]["beyond_noise"]
+    assert prog["cadence_spm"]["verdict"] == "better"
+    assert prog["overstride_pct_leg"]["verdict"] == "better"
+    assert not prog["trunk_lean_deg"]["beyond_noise"]  # 0.3 deg is inside the noise band
+    retest = d["sessions"][1]["retest_of_previous_plan"]
+    assert retest["phase"] == "learn" and retest["advance"]  # 168 >= 158 * 1.05 and beyond noise
+    # the re-test moves the same plan on: learn done, now in 'progress' (168 < 158 * 1.075), goals kept
+    plan2 = session_record(s2)["plan"]
+    assert plan2["status"]["current_phase"] == "progress" and "learn" in plan2["status"]["completed"]
+    assert plan2["status"]["baseline_session_id"] == s1
+    assert plan2["phases"][1]["targets"][0]["baseline"] == 158.0
+    assert d["sessions"][1]["primary_target"] == "cadence_spm"
+
+    assert main(["patients", "show", "P001", "--format", "json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert len(shown["sessions"]) == 2 and shown["sessions"][0]["clinician_notes"] == "baseline"
+    assert main(["patients", "list", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0] == {**list_patients()[0], "n_sessions": 2}
+
+
+def test_deleting_a_patient_leaves_nothing_behind(data, tmp_path, capsys):
+    from analyzer.sessions import SessionStore
+
+    outside = tmp_path / "analyses"
+    sha1, sha2 = "c" * 64, "d" * 64
+    store_session("GONE-1", analysis_folder(outside, "g1", sha1, cadence_spm=160.0), "secret-note-gone")
+    store_session("GONE-1", analysis_folder(outside, "g2", sha1, cadence_spm=166.0))
+    store_session("KEEP-2", analysis_folder(outside, "k1", sha2, cadence_spm=170.0), "kept note")
+    app = SessionStore().create("treadmill", patient_id="GONE-1")  # an app session folder tagged with the patient
+    app.add_clip("side.mp4", b"not really a video")
+    # an app result folder under data_dir stored for the patient: referenced in place, removed with them
+    inside = analysis_folder(app.dir / "result", "clip1", sha1, cadence_spm=161.0)
+    store_session("GONE-1", inside, app_session_id=app.id)
+    pose = data / "cache" / "pose"
+    pose.mkdir(parents=True)
+    (pose / f"{sha1}_full.npz").write_bytes(b"landmarks of GONE-1")
+    (pose / f"{sha2}_full.npz").write_bytes(b"landmarks of KEEP-2")
+
+    assert main(["patients", "delete", "GONE-1", "--yes"]) == 0
+    assert "3 session(s)" in capsys.readouterr().out
+    leftovers = [p for p in data.rglob("*") if "GONE-1" in str(p) or sha1 in p.name or p == app.dir]
+    assert leftovers == []
+    assert not app.dir.exists() and (pose / f"{sha2}_full.npz").is_file()
+    raw = (data / "runform.sqlite3").read_bytes()
+    assert b"GONE-1" not in raw and b"secret-note-gone" not in raw  # VACUUMed: no stale pages
+    con = sqlite3.connect(data / "runform.sqlite3")
+    assert con.execute("SELECT COUNT(*) FROM clips WHERE sha256 = ?", (sha1,)).fetchone() == (0,)
+    con.close()
+    assert [p["id"] for p in list_patients()] == ["KEEP-2"]
+    assert patient_detail("KEEP-2")["sessions"][0]["clinician_notes"] == "kept note"
+    with pytest.raises(InputError):
+        delete_patient("GONE-1")
+
+
+def test_bad_ids_and_folders_are_input_errors(data, tmp_path, capsys):
+    with pytest.raises(InputError):
+        store_session("../escape", tmp_path)
+    with pytest.raises(InputError):
+        store_session("P9", tmp_path / "missing")
+    assert main(["patients", "show", "NOBODY"]) == 2
+    assert "no patient" in capsys.readouterr().err
