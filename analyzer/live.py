@@ -338,12 +338,19 @@ class LiveEngine:
 
     # ---- lifecycle ----------------------------------------------------------------------------------------------
     def warm_up(self) -> None:
-        """Load the pose model (1-2 s) before the first frame; safe to call from another thread."""
+        """Import the kinematics core and load the pose model (seconds on a busy machine) before the first frame;
+        safe to call from another thread. `ready` tells when it is done."""
         with self._backend_lock:
+            from .kinematics import GaitStream  # noqa: F401 - the import itself is the slow part (scipy)
+
             if self._backend is None:
                 b = self._backend_factory()
                 b.__enter__()
                 self._backend = b
+
+    @property
+    def ready(self) -> bool:
+        return self._backend is not None
 
     def _ensure(self, width: int, height: int) -> None:
         if self._backend is None:
@@ -887,16 +894,20 @@ class LiveController:
         self._recorder: SessionRecorder | None = None
         self._session: Any = None
         self.frames_received = 0
+        self.frames_before_ready = 0  # shown unprocessed while the model was loading
         self.frame_size: tuple[int, int] | None = None
         self.error: str | None = None
+        self._prewarm_thread: threading.Thread | None = None
         if prewarm:  # load the pose model now, not when the first frame arrives (frames would queue for ~2 s)
-            threading.Thread(target=self._prewarm, name="live-prewarm", daemon=True).start()
+            self._prewarm_thread = threading.Thread(target=self._prewarm, name="live-prewarm", daemon=True)
+            self._prewarm_thread.start()
 
     def _prewarm(self) -> None:
         try:
             self.engine.warm_up()
-        except Exception as e:  # noqa: BLE001 - reported on the page
+        except Exception as e:  # noqa: BLE001 - reported on the page; the next frame tries again
             self.error = f"{type(e).__name__}: {e}"
+            self._prewarm_thread = None
 
     @property
     def feedback(self) -> FeedbackConfig:
@@ -935,6 +946,13 @@ class LiveController:
         if rec is not None:
             rec.add_frame(bgr, t)
         self.frame_size = (bgr.shape[1], bgr.shape[0])
+        if not self.engine.ready and self._prewarm_thread is None:
+            self.engine.warm_up()
+        if not self.engine.ready:  # still loading the model: keep the picture flowing, do not queue frames
+            self.frames_before_ready += len(frames)
+            out = bgr.copy()
+            _text(out, "loading pose model...", (20, 50), max(bgr.shape[:2]) / 1000.0)
+            return out
         self.engine.dropped += len(frames) - 1
         try:
             state = self.engine.process(bgr, t, arrived_s=t + self._min_offset)

@@ -263,7 +263,16 @@ class _Renderer:
         return self
 
     def feed(self, item) -> bool:
-        return _put(self.q, item, self.stop)
+        """Queue a frame (blocks while 4 are waiting); raises the render thread's error if it died."""
+        while not self.stop.is_set():
+            try:
+                self.q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                if not self.worker.is_alive():
+                    self.worker.join_raise()
+                    return False
+        return False
 
     def finish(self) -> None:
         _put(self.q, _END, self.stop)
@@ -362,12 +371,22 @@ def pose_cache_key(options: AnalyzeOptions) -> str:
     return options.model if options.backend == "mediapipe" else f"{options.backend}-{options.model}"
 
 
+PEOPLE_CHECK_S = 2.0  # during a one-person pose pass, look for a second person this often (IMAGE-mode detector)
+
+
 def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Meter, times: StageTimes,
                video_path: Path | None, height_cm: float | None) -> LandmarkSeries:
-    """Decode + pose every frame (+ render in the same pass when video_path is given and one person is in frame)."""
+    """Decode + pose every frame (+ render in the same pass when video_path is given and one person is in frame).
+
+    One person (pre-scan): num_poses=1, and every PEOPLE_CHECK_S the frame also goes through the multi-person
+    detector; when a second person shows up the landmarker is reopened with num_poses=2 from that frame on, the
+    in-pass video is dropped (it is drawn again from the landmarks) and the runner is chosen from the whole clip."""
+    from .pose import PeopleCounter
+
     reader = VideoReader(path, options.capture_fps)
     info = reader.info
     multi = scan.multi_person
+    multi_from = 0 if multi else None
     measure = _pelvis_measure() if scan.view == "rear" else None
     builder = _SeriesBuilder(info.n_frames)
     candidates: list[list[tuple[PoseFrame, dict]]] = []
@@ -376,34 +395,44 @@ def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Mete
     decoder = _Worker(_decoder(reader, dq, stop, times, True), "decode")
     renderer = None
     if video_path is not None and not multi:
-        near = _scan_near_side(scan)
-        renderer = _Renderer(video_path, reader, near, scan.view or "side", height_cm, times, stop)
+        renderer = _Renderer(video_path, reader, _scan_near_side(scan), scan.view or "side", height_cm, times, stop)
     stage_msg = "finding the runner's joints" + (" and drawing the video" if renderer else "")
+    check_every = max(1, int(round(PEOPLE_CHECK_S * info.fps)))
+    counter = PeopleCounter(options.model) if not multi else None
+    backend = _make_backend(options, 2 if multi else 1, measure is not None).open()
     t_wall = time.perf_counter()
     try:
-        with _make_backend(options, 2 if multi else 1, measure is not None) as backend:
-            decoder.start()
-            if renderer:
-                renderer.start()
-            n_est = max(info.n_frames, 1)
-            while True:
-                item = _get(dq, stop)
-                if item is _END:
-                    break
-                i, t, bgr, rgb = item
+        decoder.start()
+        if renderer:
+            renderer.start()
+        n_est = max(info.n_frames, 1)
+        while True:
+            item = _get(dq, stop)
+            if item is _END:
+                break
+            i, t, bgr, rgb = item
+            t0 = time.perf_counter()
+            if counter is not None and i % check_every == check_every // 2:
+                if len(counter.poses(rgb)) >= 2:  # a bystander the pre-scan missed: follow everyone from here
+                    multi, multi_from = True, i
+                    counter.close()
+                    counter = None
+                    backend.close()
+                    backend = _make_backend(options, 2, measure is not None).open()
+                    if renderer:
+                        renderer.finish()
+                        renderer = None
+                times.add("people_check", time.perf_counter() - t0)
                 t0 = time.perf_counter()
-                poses = backend.process_all(rgb, int(round(t * 1000)))
-                times.add("pose", time.perf_counter() - t0)
-                if multi:
-                    candidates.append([(_strip_mask(p), _pelvis_aux(measure, rgb, p)) for p in poses])
-                    builder.add(i, t, None)
-                else:
-                    pose = poses[0] if poses else None
-                    builder.add(i, t, pose, _pelvis_aux(measure, rgb, pose))
-                    if renderer and not renderer.feed((i, t, bgr, None if pose is None else pose.xy,
-                                                       None if pose is None else pose.visibility)):
-                        break
-                meter("pose", min((i + 1) / n_est, 0.999), stage_msg)
+            poses = backend.process_all(rgb, int(round(t * 1000)))
+            times.add("pose", time.perf_counter() - t0)
+            candidates.append([(_strip_mask(p), _pelvis_aux(measure, rgb, p)) for p in poses])
+            pose = poses[0] if poses else None
+            builder.add(i, t, None if multi else pose, candidates[-1][0][1] if (poses and not multi) else None)
+            if renderer and not renderer.feed((i, t, bgr, None if pose is None else pose.xy,
+                                               None if pose is None else pose.visibility)):
+                break
+            meter("pose", min((i + 1) / n_est, 0.999), stage_msg)
         decoder.join_raise()
         if renderer:
             renderer.finish()
@@ -412,6 +441,9 @@ def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Mete
         raise
     finally:
         stop.set()
+        backend.close()
+        if counter is not None:
+            counter.close()
         reader.close()
     times.wall_s["pose_pass"] = time.perf_counter() - t_wall
     meta = {"clip": path.name, "backend": f"{options.backend}-{options.model}", "capture_fps": options.capture_fps,
@@ -429,7 +461,7 @@ def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Mete
                 aux = next((a for p, a in candidates[k] if p is pose), {})
                 for name, v in aux.items():
                     builder.aux.setdefault(name, np.full(len(builder.t), np.nan))[k] = v
-        meta["runner_selection"] = sel
+        meta["runner_selection"] = {**sel, "from_frame": multi_from}
     return builder.build(info, options.model, meta)
 
 

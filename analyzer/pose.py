@@ -210,29 +210,54 @@ class MediaPipeBackend:
         return poses[0] if poses else None
 
 
+class PeopleCounter:
+    """Finds every person in single frames (IMAGE mode: the detector runs on each frame, no tracking), up to
+    max_people. Used to notice bystanders: before the pose pass on a few key frames and every ~2 s during it."""
+
+    def __init__(self, model: str = "full", max_people: int = 3) -> None:
+        from .models import model_path
+
+        self._path = model_path(model)
+        self.max_people = max_people
+        self._lm = None
+        self._calls = 0
+
+    def __enter__(self) -> "PeopleCounter":
+        from mediapipe.tasks.python import BaseOptions, vision
+
+        with quiet_native_stderr():
+            opts = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(self._path)),
+                                                running_mode=vision.RunningMode.IMAGE, num_poses=self.max_people)
+            self._lm = vision.PoseLandmarker.create_from_options(opts)
+        return self
+
+    def poses(self, frame_rgb: np.ndarray) -> list[PoseFrame]:
+        import mediapipe as mp
+
+        if self._lm is None:
+            self.__enter__()
+        h, w = frame_rgb.shape[:2]
+        img = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame_rgb))
+        if self._calls == 0:
+            with quiet_native_stderr():
+                res = self._lm.detect(img)
+        else:
+            res = self._lm.detect(img)
+        self._calls += 1
+        return [_to_pose_frame(l, res.pose_world_landmarks[k] if res.pose_world_landmarks else None, w, h, None)
+                for k, l in enumerate(res.pose_landmarks)]
+
+    def close(self) -> None:
+        if self._lm is not None:
+            with quiet_native_stderr():
+                self._lm.close()
+            self._lm = None
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 def count_people(frames_rgb: list[np.ndarray], model: str = "full", max_people: int = 3) -> list[list[PoseFrame]]:
     """Poses found in a few independent frames (IMAGE mode, detector on every frame): the pre-scan for bystanders."""
-    import mediapipe as mp
-    from mediapipe.tasks.python import BaseOptions, vision
-
-    from .models import model_path
-
-    with quiet_native_stderr():
-        opts = vision.PoseLandmarkerOptions(base_options=BaseOptions(model_asset_path=str(model_path(model))),
-                                            running_mode=vision.RunningMode.IMAGE, num_poses=max_people)
-        lm = vision.PoseLandmarker.create_from_options(opts)
-    try:
-        out = []
-        for i, fr in enumerate(frames_rgb):
-            h, w = fr.shape[:2]
-            if i == 0:
-                with quiet_native_stderr():
-                    res = lm.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(fr)))
-            else:
-                res = lm.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(fr)))
-            out.append([_to_pose_frame(l, res.pose_world_landmarks[k] if res.pose_world_landmarks else None, w, h,
-                                       None) for k, l in enumerate(res.pose_landmarks)])
-        return out
-    finally:
-        with quiet_native_stderr():
-            lm.close()
+    with PeopleCounter(model, max_people) as pc:
+        return [pc.poses(fr) for fr in frames_rgb]

@@ -52,26 +52,29 @@ class ClipScan:
 
 
 def sample_frames(path: str, n: int = 5, rotation_deg: int = 0, duration_s: float = 0.0) -> list[np.ndarray]:
-    """n RGB frames spread over the clip, found by seeking (cheap even for long clips)."""
+    """Up to n RGB frames spread over the clip: key frames only (the decoder skips every other frame, so this costs
+    a few frame decodes plus reading the file, even for long clips with long key-frame intervals)."""
     import av
 
     from .video import _rotate
 
     out: list[np.ndarray] = []
-    with av.open(path) as c:
-        s = c.streams.video[0]
-        dur = duration_s or ((c.duration or 0) / 1e6)
-        for k in range(n):
-            target = dur * (k + 0.5) / n
-            try:
-                if s.time_base:
-                    c.seek(int(target / s.time_base), stream=s, backward=True)
-                for f in c.decode(s):
-                    if f.time is None or f.time >= target - 0.05:
-                        out.append(_rotate(f.to_ndarray(format="rgb24"), rotation_deg))
-                        break
-            except (av.error.FFmpegError, StopIteration):
-                break
+    try:
+        with av.open(path) as c:
+            s = c.streams.video[0]
+            s.codec_context.skip_frame = "NONKEY"
+            dur = duration_s or ((c.duration or 0) / 1e6)
+            targets = [dur * (k + 0.5) / n for k in range(n)] if dur > 0 else [0.0]
+            for f in c.decode(s):
+                t = f.time if f.time is not None else 0.0
+                if targets and t >= targets[0] - 1e-6 or not out and targets:
+                    out.append(_rotate(f.to_ndarray(format="rgb24"), rotation_deg))
+                    while targets and targets[0] <= t + 1e-6:
+                        targets.pop(0)
+                if not targets:
+                    break
+    except av.error.FFmpegError:
+        pass
     return out
 
 

@@ -42,7 +42,7 @@ def card_html(name: str, entry: dict) -> str:
              f'<span class="rf-badge {badge_cls}">{"⚠ " if kind == "out" else "✓ "}{STATUS_TEXT[status]}</span>')
     range_html = esc(m.range_text()) if m.has_range else "Compare with this runner's own baseline"
     warn = entry.get("warning")
-    short = "Approximate: frame rate too low (see note above)" if warn and "fps" in str(warn) else warn
+    short = "Approximate (low frame rate)" if warn and "fps" in str(warn) else warn
     warn_html = f'<div class="rf-reason" title="{esc(warn)}">⚠ {esc(short)}</div>' if warn else ""
     return (f'<div class="rf-card {kind}" title="{title}" data-metric="{esc(name)}" data-status="{status}">'
             f'<div class="rf-label">{label}</div><div class="rf-value">{value_html}</div>{lr_html}'

@@ -146,12 +146,11 @@ class SessionView:
                 out.append((clip_name, w))
                 done.discard(key)
                 continue
-            labels = [mi.info(n).label.lower() for n in limited]
             need = max((mi.info(n).min_fps or 0) for n in limited)
-            out.append((clip_name, f"{prefix}Filmed at {fps} fps, which is too coarse for {', '.join(labels)}: "
-                                   f"each contact or toe-off is only known to about one frame "
-                                   f"({1000 / float(fps):.0f} ms). Film at {need:.0f} fps or more (slow-motion mode)"
-                                   " for these; they are shown with a ⚠."))
+            out.append((clip_name, f"{prefix}Filmed at {fps} fps: too coarse for {len(limited)} of the measurements "
+                                   f"(marked ⚠ approximate), because each foot contact is only known to about one "
+                                   f"frame ({1000 / float(fps):.0f} ms). For precise values film at {need:.0f} fps "
+                                   "or more (slow-motion mode)."))
         return out
 
     @property

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from . import metricinfo as mi
 from .data import ClipView, SessionView
 from .theme import esc
 
@@ -181,9 +180,12 @@ def contact_images(clip: ClipView, cache_dir: Path) -> dict[str, list[tuple[Path
             if p.is_file():
                 st_row = _stride_row(clip.strides, e)
                 bits = [f"{float(e.get('t', 0)):.2f} s"]
-                for k in ("overstride_cm", "overstride_pct_leg", "foot_strike_angle_deg"):
-                    if _finite(st_row.get(k)):
-                        bits.append(f"{mi.info(k).label}: {mi.fmt_value(k, st_row[k])}")
+                if _finite(st_row.get("overstride_cm")):
+                    bits.append(f"overstride {float(st_row['overstride_cm']):+.1f} cm")
+                elif _finite(st_row.get("overstride_pct_leg")):
+                    bits.append(f"overstride {float(st_row['overstride_pct_leg']):+.1f} % leg")
+                if _finite(st_row.get("foot_strike_angle_deg")):
+                    bits.append(f"foot {float(st_row['foot_strike_angle_deg']):+.0f}°")
                 items.append((p, " · ".join(bits)))
         out[side] = items
     return out

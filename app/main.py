@@ -41,6 +41,12 @@ def _optional_page(module: str, title: str, icon: str, url: str):
     return st.Page(render, title=title, icon=icon, url_path=url)
 
 
+def session_label(s) -> str:
+    title = s.title or "Session"
+    date = s.created_utc[:10]
+    return title if date[:4] in title or not date else f"{title} · {date}"
+
+
 def _sidebar() -> None:
     with st.sidebar:
         st.caption("Running-form analysis · everything stays on this computer")
@@ -49,7 +55,7 @@ def _sidebar() -> None:
             return
         current = state.current_session()
         ids = [s.id for s in done]
-        labels = {s.id: f"{s.title or 'Session'} · {s.created_utc[:10]}" for s in done}
+        labels = {s.id: session_label(s) for s in done}
         idx = ids.index(current.id) if current is not None and current.id in ids else 0
         pick = st.selectbox("Session", ids, index=idx, format_func=labels.get, key=f"session_pick_{ids[idx]}",
                             help="Every analysis is stored on this computer and can be reopened here.")

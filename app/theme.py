@@ -40,6 +40,7 @@ h1, h2, h3 { letter-spacing: -0.01em; }
 .rf-caption { font-size:.82rem; color:var(--rf-muted); margin-top:-.3rem; }
 video { border-radius:8px; background:#000; max-height:70vh; }
 @media (max-width: 900px) {
+  section[data-testid="stSidebar"] { width: 220px !important; min-width: 220px !important; }
   .block-container { padding-left:1rem; padding-right:1rem; }
   .rf-grid { grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap:.6rem; }
   .rf-card .rf-value { font-size:1.45rem; }

@@ -98,7 +98,8 @@ def report(name: str, clip: Path, model: str, repeat: int) -> dict:
           f"({info.duration_s:.1f} s), model {model}, best of {repeat}")
     st = e2e["ms_per_frame"]
     print("  per-stage busy ms/frame (end-to-end run): " + ", ".join(
-        f"{k} {st[k]:.1f}" for k in ("decode", "pose", "draw", "encode") if k in st))
+        f"{k} {st[k]:.1f}" for k in ("decode", "pose", "draw", "encode") if k in st)
+          + (f"; people check {st['people_check']:.0f} ms per check" if "people_check" in st else ""))
     print(f"  pose-only : {pose['wall_s']:6.1f} s  {pose['fps']:6.1f} fps  peak RSS {pose['peak_rss_mb']:6.0f} MB  "
           f"(pose {pose['ms_per_frame'].get('pose', float('nan')):.1f} ms/frame)")
     print(f"  end-to-end: {e2e['wall_s']:6.1f} s  {e2e['fps']:6.1f} fps  peak RSS {e2e['peak_rss_mb']:6.0f} MB  "

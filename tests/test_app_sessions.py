@@ -122,3 +122,31 @@ def test_app_sources_hold_no_remote_assets():
         text = p.read_text()
         for bad in ("https://", "http://", "cdn.", "googleapis"):
             assert bad not in text or bad == "http://" and "http://www.w3.org/2000/svg" in text, (p, bad)
+
+
+def test_demo_analyses_the_sample_once_then_reuses_it(store, monkeypatch, tmp_path):
+    from analyzer.commands import demo
+
+    calls = []
+
+    def run(paths, out_dir, options=None, progress=None):
+        calls.append(options)
+        return fake.fake_analyze_session(paths, out_dir, options, progress)
+
+    monkeypatch.setattr(pipeline, "analyze_session", run)
+    samples = tmp_path / "samples"
+    samples.mkdir()
+    fake.write_h264(samples / "sample_rear.mp4")
+    fake.write_h264(samples / "sample_side.mp4")
+    (samples / "sample_side.truth.json").write_text(json.dumps({"params": {"height_cm": 176.0,
+                                                                           "belt_speed_mps": 3.0}}))
+    (samples / "README.md").write_text("not a clip")
+    clips = demo.sample_clips(samples)
+    assert [c.name for c in clips] == ["sample_side.mp4", "sample_rear.mp4"]  # side view first
+    first = demo.ensure_demo_session(clips)
+    again = demo.ensure_demo_session(clips)
+    assert first.id == again.id and len(calls) == 1
+    assert calls[0].height_cm == 176.0 and calls[0].treadmill_speed_kmh == 10.8
+    assert "demo" in first.tags and first.has_result
+    with pytest.raises(InputError):
+        demo.sample_clips(tmp_path / "empty")

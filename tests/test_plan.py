@@ -154,6 +154,9 @@ def test_every_rule_cites_a_known_source_and_reads_named_metrics():
         if r.kind == "target":
             assert r.target_metric and r.goals and r.reads, r.id
     assert all(f.source in SOURCES for f in NOISE_FLOORS.values())
+    from analyzer.plan.__main__ import rules_markdown
+    table = rules_markdown()  # the reviewable rules table (python -m analyzer.plan)
+    assert all(f"| {r.id} |" in table for r in RULES)
     plan = build_plan(HEEL_OVERSTRIDER, PlanInputs("low_back"))
     cited = {s for p in plan.phases for s in p.sources} | {s for f in plan.findings for s in f.sources}
     assert cited <= set(plan.sources)
@@ -234,3 +237,41 @@ def test_advance_plan_moves_through_phases_only_beyond_noise():
     assert plan.status["current_phase"] == "learn"  # the input plan is not changed
     pat = render(advance_plan(plan.to_dict(), metrics("side", cadence_spm=167.0)), "patient")
     assert "Learn one change (weeks 1-2) - done" in pat and "you are here" in pat
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_VALUE = {"cadence_spm": (140, 200), "overstride_pct_leg": (-5, 45), "shank_angle_ic_deg": (-10, 25),
+          "foot_strike_angle_deg": (-20, 30), "knee_flexion_peak_deg": (20, 60), "trunk_lean_deg": (-5, 25),
+          "pelvic_drop_deg": (0, 15), "step_width_cm": (-5, 15)}
+
+
+@st.composite
+def metric_docs(draw):
+    view = draw(st.sampled_from(["side", "rear"]))
+    summary = {}
+    for name, (lo, hi) in _VALUE.items():
+        avail = draw(st.booleans())
+        summary[name] = {"value": draw(st.floats(lo, hi)), "unit": "", "spread": draw(st.floats(0, 20)),
+                         "n": draw(st.integers(0, 60)), "available": avail, "reason": None if avail else "n/a"}
+    return {"view": view, "summary": summary}
+
+
+@settings(max_examples=60, deadline=None)
+@given(doc=metric_docs(), site=st.sampled_from(["low_back", "hip", "knee", "shin", "calf", "ankle_foot", "none"]))
+def test_property_targets_only_on_measured_metrics_and_phases_in_order(doc, site):
+    from analyzer.plan.rules import view_needed
+
+    plan = build_plan(doc, PlanInputs(site))
+    ok = {m for m, e in doc["summary"].items() if e["available"] and view_needed(m) in ("any", doc["view"])}
+    for ph in plan.phases:
+        for t in ph.targets:
+            assert t.metric in ok
+            sign = 1 if t.direction == "increase" else -1
+            assert sign * (t.goal - t.baseline) > t.noise  # every goal is verifiable beyond noise
+    keys_ = [p.key for p in plan.phases]
+    assert keys_[0] == "assessment" and keys_[-1] == "retest"
+    starts = [p.weeks[0] for p in plan.phases]
+    assert starts == sorted(starts)
+    assert (plan.primary_target is None) == ("learn" not in keys_)
+    assert plan.red_flags and plan.pain_rule.text

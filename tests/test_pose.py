@@ -85,13 +85,18 @@ def test_select_runner_prefers_periodic_leg_motion():
 
 @pytest.mark.slow
 def test_two_people_in_frame_runner_is_chosen(tmp_path):
-    """Real runner beside a still copy of a person (a bystander): the pose stage follows the runner on both sides."""
+    """Real runner beside a still copy of a person (a bystander) who steps in after 0.8 s: the pre-scan sees one
+    person, the in-pass check sees two, and the pose stage follows the runner over the whole clip."""
     frames = list(real_frames(2.0, 4.5, scale=0.5))
     still = frames[0][1][:, ::-1].copy()
-    clip = write_clip(tmp_path / "two.mp4", [np.concatenate([still, img], axis=1) for _, img in frames])
-    assert [len(p) for p in count_people([np.concatenate([still, frames[5][1]], axis=1)[..., ::-1].copy()])] == [2]
+    empty = np.full_like(still, 128)
+    comp = [np.concatenate([still if t >= 2.8 else empty, img], axis=1) for t, img in frames]
+    clip = write_clip(tmp_path / "two.mp4", comp)
+    assert [len(p) for p in count_people([comp[40][..., ::-1].copy()])] == [2]
     s = load_series(clip, AnalyzeOptions())
     assert s.meta["num_poses"] == 2 and s.meta["runner_selection"]["n_tracks"] >= 2
+    assert s.meta["scan"]["people_per_sample"][0] == 1  # not seen by the pre-scan ...
+    assert s.meta["runner_selection"]["from_frame"] == 30  # ... but at the first in-pass check (1 s at 30 fps)
     hip_x = (s.xy[:, P.LEFT_HIP, 0] + s.xy[:, P.RIGHT_HIP, 0]) / 2
     assert s.detected.mean() > 0.9
     assert np.nanmin(hip_x) > still.shape[1]  # every frame on the runner's (right) half
@@ -114,3 +119,30 @@ def test_series_roundtrip(tmp_path, real_series):
     real_series.save(p)
     back = LandmarkSeries.load(p)
     assert np.array_equal(back.xy, real_series.xy, equal_nan=True) and back.meta["sha256"] == real_series.meta["sha256"]
+
+
+@pytest.mark.slow
+def test_rear_view_pass_feeds_pelvis_measure_with_mask(tmp_path, monkeypatch):
+    """Rear view: the pose pass asks MediaPipe for the person mask and stores the kinematics helper's
+    measure_pelvis_line(frame_rgb, mask, xy_px) -> (angle_deg, quality) per frame in LandmarkSeries.aux."""
+    import sys
+    import types
+
+    from analyzer import pipeline
+    from analyzer.runner import ClipScan
+
+    calls = []
+
+    def measure_pelvis_line(frame_rgb, mask, xy_px):
+        calls.append((frame_rgb.shape, mask.shape, xy_px.shape))
+        return 2.5, 0.8
+
+    fake = types.ModuleType("analyzer.kinematics.pelvis_image")
+    fake.measure_pelvis_line = measure_pelvis_line
+    monkeypatch.setitem(sys.modules, "analyzer.kinematics.pelvis_image", fake)
+    clip = write_clip(tmp_path / "rear.mp4", [img for _, img in real_frames(3.0, 3.4, scale=0.5)])
+    s = pipeline._pose_pass(clip, AnalyzeOptions(), ClipScan((1,), "rear", None), pipeline._Meter(None),
+                            pipeline.StageTimes(), None, None)
+    assert calls and calls[0] == ((640, 360, 3), (640, 360), (33, 2))
+    det = s.detected
+    assert np.all(s.aux["pelvis_band_deg"][det] == 2.5) and np.all(s.aux["pelvis_band_quality"][det] == 0.8)

@@ -173,6 +173,26 @@ def test_batched_streams_equal_single_stream(clip_frames):
 # ---------------------------------------------------------------------------------------------------------------
 # Parity with MediaPipe on the real clip
 # ---------------------------------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_heavy_model_and_segmentation_match_mediapipe_on_a_frame(clip_frames):
+    """First frame (detector path, no tracking or smoothing yet): heavy landmarks and the person mask."""
+    from analyzer.pose import MediaPipeBackend
+
+    t, fr = clip_frames[0]
+    h = fr.shape[0]
+    with MediaPipeBackend("heavy", segmentation=True) as b:
+        mp = b.process(fr, t)
+    with po.OnnxBackend("heavy", segmentation=True) as b:
+        ox = b.process(fr, t)
+    err_pct = np.linalg.norm(mp.xy - ox.xy, axis=1)[list(LEG_LANDMARKS)] / h * 100
+    assert np.median(err_pct) < 0.5, err_pct
+    assert ox.mask is not None and ox.mask.shape == fr.shape[:2]
+    a, b = mp.mask > 0.5, ox.mask > 0.5
+    iou = (a & b).sum() / max((a | b).sum(), 1)
+    assert iou > 0.9, iou
+
+
 @pytest.fixture(scope="module")
 def both_series(real_clip):
     from analyzer.pipeline import AnalyzeOptions, load_series

@@ -146,3 +146,22 @@ def test_bad_ids_and_folders_are_input_errors(data, tmp_path, capsys):
         store_session("P9", tmp_path / "missing")
     assert main(["patients", "show", "NOBODY"]) == 2
     assert "no patient" in capsys.readouterr().err
+
+
+def test_app_session_is_stored_in_place_and_tagged(data):
+    from analyzer.records import store_app_session
+    from analyzer.sessions import SessionStore
+
+    app = SessionStore().create("Treadmill 10 km/h")
+    app.add_clip("side.mp4", b"clip bytes")
+    analysis_folder(app.result_dir, "side", "e" * 64, cadence_spm=171.0)  # result/<clip>/metrics.json
+    (app.result_dir / "session.json").write_text(json.dumps(
+        {"schema_version": 1, "clips": [{"name": "side", "view": "side"}],
+         "summary": {"cadence_spm": summary_entry(171.0)}}))
+    sid = store_app_session("APP-1", app, "from the app", PlanInputs("hip"))
+    rec = session_record(sid)
+    assert Path(rec["analysis_dir"]) == app.result_dir  # referenced in place, not copied
+    assert SessionStore().get(app.id).patient_id == "APP-1"
+    assert patient_detail("APP-1")["sessions"][0]["key_metrics"]["cadence_spm"]["value"] == 171.0
+    delete_patient("APP-1")
+    assert not app.dir.exists()

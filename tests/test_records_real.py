@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -67,3 +68,19 @@ def test_real_clip_store_plan_export_delete(real_analysis, tmp_path, monkeypatch
     (data / "cache" / "pose" / f"{sha}_full.npz").write_bytes(b"x")
     delete_patient("REAL-1")
     assert not any(data.joinpath("patients").iterdir()) and not any((data / "cache" / "pose").iterdir())
+
+
+def test_analyze_with_patient_stores_the_session(real_clip, real_analysis, tmp_path, monkeypatch, capsys):
+    """`runform analyze CLIP --patient ID` (pose from the session's cache: the cache dir is left as it is)."""
+    monkeypatch.setenv("RUNFORM_DATA_DIR", str(tmp_path / "data"))
+    assert main(["analyze", str(real_clip), "--out", str(tmp_path / "bad"), "--patient", "../x", "--quiet"]) == 2
+    assert "patient id" in capsys.readouterr().err and not (tmp_path / "bad").exists()  # refused before analysing
+    assert main(["analyze", str(real_clip), "--out", str(tmp_path / "out"), "--patient", "HOOK-1", "--no-video",
+                 "--quiet"]) == 0
+    assert "stored as session" in capsys.readouterr().out
+    s = patient_detail("HOOK-1")["sessions"]
+    assert len(s) == 1 and s[0]["clips"][0]["sha256"] == real_analysis.series.meta["sha256"]
+    assert s[0]["key_metrics"]["cadence_spm"]["value"] == pytest.approx(
+        real_analysis.metrics["summary"]["cadence_spm"]["value"], abs=0.5)
+    assert session_record(s[0]["id"])["plan"]["phases"][0]["key"] == "assessment"
+    assert Path(s[0]["analysis_dir"]).is_relative_to(tmp_path / "data" / "patients" / "HOOK-1")

@@ -28,6 +28,8 @@ def register(subparsers) -> None:
     p.add_argument("--speed-kmh", type=float, default=None, metavar="V", help="treadmill belt speed in km/h")
     p.add_argument("--no-video", action="store_true", help="skip annotated.mp4")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--patient", default=None, metavar="ID",
+                   help="store this analysis in the patient's records (patient created if new; not in folder mode)")
     p.set_defaults(func=run)
 
 
@@ -73,6 +75,9 @@ def run(args) -> int:
                              treadmill_speed_kmh=args.speed_kmh, render_video=not args.no_video,
                              backend=getattr(args, "backend", "mediapipe"))
     options.validate()
+    if getattr(args, "patient", None):  # records hook (analyzer.records): check the id before the long analysis
+        from ..records import check_patient_id
+        check_patient_id(args.patient)
     if len(args.clips) == 1 and Path(args.clips[0]).is_dir():
         return _run_folder(Path(args.clips[0]), Path(args.out), options, args.quiet)
     out = Path(args.out)
@@ -97,6 +102,10 @@ def run(args) -> int:
         print(f"runform: note: ... and {len(warnings) - MAX_NOTES} more (quality.warnings in metrics.json, and "
               "report.html)", file=sys.stderr)
     print(f"runform: wrote {', '.join(str(f) for f in files)} in {time.monotonic() - t0:.0f} s")
+    if getattr(args, "patient", None):
+        from ..records import store_session
+        sid = store_session(args.patient, res if len(args.clips) == 1 else sres, clips=args.clips)
+        print(f"runform: stored as session {sid} of patient {args.patient}")
     return 0
 
 

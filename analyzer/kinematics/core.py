@@ -11,7 +11,7 @@ from ..landmarks import LandmarkSeries, PoseLandmark as P
 from ..metrics_defs import APT_REASON, METRICS, fps_warning
 from . import events as ev
 from . import metrics as mk
-from .filters import MAX_GAP_S, cutoff_hz, fill_gaps, lowpass, reject_spikes
+from .filters import MAX_GAP_S, cutoff_hz, fill_gaps, light_cutoff_hz, lowpass, reject_spikes
 from .identity import correct_swaps, relative_positions, swap_all_legs
 from .scale import Ground, Scale, estimate_ground, leg_length_px, make_scale, to_body_frame
 from .summary import entry, pattern_entry, strike_pattern
@@ -51,6 +51,8 @@ class Prepared:
     swap_fraction: float
     glitch_fraction: float
     cutoff_hz: float
+    body_light: np.ndarray | None = None  # (T,33,2) body frame low-passed at light_cutoff_hz: instant angles at events
+    body_raw: np.ndarray | None = None    # (T,33,2) body frame, unfiltered (gap-filled): foot angle at contact
 
 
 @dataclass
@@ -136,6 +138,7 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     fsign = view.facing_sign if side_view or view.view == "mixed" else 0
     body = to_body_frame(xy, ground, fsign)
     body_raw = to_body_frame(xy_raw, ground, fsign)
+    body_light = to_body_frame(lowpass(xy_raw, fps, light_cutoff_hz(fps)), ground, fsign)
     signals = {s: foot_signals(body, s, leg_px, fps, body_raw) for s in SIDES}
     if side_view or view.view == "mixed":
         periods = [ev.stride_period(signals[s].fwd_rel, fps) for s in SIDES]
@@ -143,7 +146,7 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
         periods = [ev.stride_period(signals[s].foot_h, fps) for s in SIDES]
     period = float(np.nanmedian(periods)) if np.isfinite(periods).any() else float("nan")
     return Prepared(series.t, fps, xy, body, view, make_scale(leg_px, height_cm), ground, period, signals,
-                    swap_fraction, glitch_fraction, cutoff_hz(fps))
+                    swap_fraction, glitch_fraction, cutoff_hz(fps), body_light, body_raw)
 
 
 def detect_events(prep: Prepared) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -197,11 +200,14 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
                "contact_time_ms": contact_ms, "flight_time_ms": flight_ms,
                "duty_factor_pct": 100.0 * contact_ms / stride_ms}
         if side_view:
-            m = mk.ic_metrics(prep.body, side, ic, leg)
+            bl = prep.body_light if prep.body_light is not None else prep.body
+            m = mk.ic_metrics(bl, side, ic, leg)
             st = mk.stance_metrics(prep.body, side, ic, to)
+            st["foot_angle_mid_deg"] = mk.stance_metrics(bl, side, ic, to)["foot_angle_mid_deg"]
             row.update({k2: m[k2] for k2 in ("overstride_pct_leg", "shank_angle_ic_deg", "knee_flexion_ic_deg")})
             row["overstride_cm"] = m["overstride_px"] / ppc if ppc else np.nan
-            row["foot_angle_ic_deg"] = m["foot_angle_ic_deg"]
+            row["foot_angle_ic_deg"] = (mk.foot_angle_at_contact(prep.body_raw, side, ic, prep.fps)
+                                        if prep.body_raw is not None else m["foot_angle_ic_deg"])
             row["foot_angle_mid_deg"] = st["foot_angle_mid_deg"]
             for k2 in ("knee_flexion_peak_deg", "hip_extension_to_deg", "trunk_lean_deg"):
                 row[k2] = st[k2]

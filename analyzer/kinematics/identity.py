@@ -26,6 +26,9 @@ GROUPS: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = (
     ((P.LEFT_ANKLE, P.LEFT_HEEL, P.LEFT_FOOT_INDEX), (P.RIGHT_ANKLE, P.RIGHT_HEEL, P.RIGHT_FOOT_INDEX)),
 )
 SWAP_PENALTY = 0.02  # per landmark per frame, in (leg lengths / frame^2)^2
+#: Per-landmark cap of one frame's acceleration cost (truncated quadratic): a glitch (far leg collapsed onto the near
+#: one) then costs the same under either assignment and cannot push the search into long wrong swaps.
+COST_CAP = 0.3
 _COMBOS = [(a, b, c) for a in (0, 1) for b in (0, 1) for c in (0, 1)]
 
 
@@ -38,14 +41,16 @@ def _group_positions(rel: np.ndarray, left: tuple[int, ...], right: tuple[int, .
 
 
 def _accel_costs(pos: np.ndarray) -> np.ndarray:
-    """(T, 8) squared-acceleration cost for each (s_{t-2}, s_{t-1}, s_t) combo; rows 0,1 are zero. NaN terms -> 0."""
+    """(T, 8) squared-acceleration cost for each (s_{t-2}, s_{t-1}, s_t) combo, each landmark's term capped at
+    COST_CAP; rows 0,1 are zero. NaN terms -> 0. pos: (T, state, track, k, 2)."""
     T = len(pos)
-    out = np.zeros((T, 8))
+    out = np.zeros((T, 8, pos.shape[3]))
     if T < 3:
-        return out
+        return out.sum(axis=2)
     for k, (a, b, c) in enumerate(_COMBOS):
         acc = pos[2:, c] - 2 * pos[1:-1, b] + pos[:-2, a]
-        out[2:, k] = np.nansum(acc * acc, axis=(1, 2, 3))
+        out[2:, k] = np.nansum(acc * acc, axis=(1, 3))
+    out = np.minimum(out, COST_CAP).sum(axis=2) if out.ndim == 3 else out
     return out
 
 
@@ -176,7 +181,7 @@ class LaggedSwapTracker:
         else:
             x2, x1, x0 = self._hist
             acc = x0[None, None, :] - 2.0 * x1[None, :, None] + x2[:, None, None]  # (a,b,c,track,n,2)
-            per_lm = (acc * acc).sum(axis=(3, 5))  # (a,b,c,n)
+            per_lm = np.minimum((acc * acc).sum(axis=(3, 5)), COST_CAP)  # (a,b,c,n)
             cost = (per_lm @ _GROUP_SUM).transpose(3, 0, 1, 2).reshape(len(GROUPS), 2, 4)  # (g, a, 2b+c)
             Dab = self._D.reshape(len(GROUPS), 2, 2)
             tot = np.repeat(Dab, 2, axis=2) + cost  # (g, a, 2b+c)

@@ -60,6 +60,32 @@ def foot_angle(b: np.ndarray, side: str) -> np.ndarray:
     return np.degrees(np.arctan2(v[..., 1], v[..., 0]))
 
 
+FOOT_ANGLE_FIT_S = 0.04  # foot-strike angle: line fitted to the raw foot angle over this time before contact
+
+
+def foot_angle_at_contact(b_raw: np.ndarray, side: str, ic: float, fps: float) -> float:
+    """Foot inclination at initial contact from the unfiltered body frame: a line fitted to the foot angle over the
+    last FOOT_ANGLE_FIT_S (at least 2 frames) before contact, evaluated at contact. After a heel strike the foot
+    slaps flat within ~50 ms, so any low-pass across the contact flattens the angle (-2 to -8 deg at 240 fps on
+    exact synthetic data); the approach side changes slowly. Degrees, toe up positive."""
+    if not np.isfinite(ic):
+        return float("nan")
+    k1 = int(np.floor(ic))
+    n = max(2, int(round(FOOT_ANGLE_FIT_S * fps)))
+    k0 = max(0, k1 - n + 1)
+    if k1 >= len(b_raw) or k1 < 0:
+        return float("nan")
+    idx = np.arange(k0, k1 + 1)
+    ang = foot_angle(b_raw[idx], side)
+    ok = np.isfinite(ang)
+    if ok.sum() == 0:
+        return float("nan")
+    if ok.sum() == 1:
+        return float(ang[ok][0])
+    slope, icpt = np.polyfit(idx[ok].astype(float), ang[ok], 1)
+    return float(slope * ic + icpt)
+
+
 def ic_metrics(b: np.ndarray, side: str, ic: float, leg_px: float) -> dict[str, float]:
     """Metrics at the initial contact `ic` (fractional frame) of foot `side`, side view.
 

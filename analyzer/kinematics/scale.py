@@ -11,7 +11,7 @@ report lengths in % of leg length and say so (scale.source = "leg_length").
 
 Belt line: the stance foot lies on the belt. For heel and toe points we keep the lowest band of image positions
 (iteratively: residual from a common-slope line with one intercept per landmark type, keep residual above -tol) and
-fit the common slope; camera roll = atan(slope). Every coordinate is rotated by -roll about the image centre, then
+fit the common slope (one intercept per point and foot); camera roll = atan(slope), corrected when >= 1 deg. Every coordinate is rotated by -roll about the image centre, then
 expressed in a body frame: forward (direction of travel, side view) or image-right (rear/front), and up (above the
 belt line).
 """
@@ -24,7 +24,7 @@ import numpy as np
 from ..landmarks import PoseLandmark as P
 
 LEG_TO_HEIGHT = 0.491  # Winter 2009: thigh 0.245 H + shank 0.246 H
-ROLL_APPLY_MIN_DEG = 0.5
+ROLL_APPLY_MIN_DEG = 1.0
 
 
 @dataclass(frozen=True)
@@ -95,13 +95,13 @@ def _lowest_band(points: list[np.ndarray], tol: float, iters: int = 4) -> tuple[
 
 def estimate_ground(xy: np.ndarray, leg_px: float, width: int, height: int, side_view: bool) -> Ground:
     """Belt line and camera roll from stance foot points (see module docstring)."""
-    heels = np.concatenate([xy[:, P.LEFT_HEEL], xy[:, P.RIGHT_HEEL]])
-    toes = np.concatenate([xy[:, P.LEFT_FOOT_INDEX], xy[:, P.RIGHT_FOOT_INDEX]])
-    a, bs, keep = _lowest_band([heels, toes], tol=0.04 * leg_px)
+    sets = [xy[:, P.LEFT_HEEL], xy[:, P.RIGHT_HEEL], xy[:, P.LEFT_FOOT_INDEX], xy[:, P.RIGHT_FOOT_INDEX]]
+    # one intercept per point and foot: the far foot rests higher in the image than the near one (perspective)
+    a, bs, keep = _lowest_band(sets, tol=0.04 * leg_px)
     roll = float(np.degrees(np.arctan(a))) if side_view else 0.0
     applied = abs(roll) >= ROLL_APPLY_MIN_DEG
     center = (width / 2.0, height / 2.0)
-    pts = np.concatenate([heels[keep[0]], toes[keep[1]]]) if (keep[0].any() or keep[1].any()) else heels
+    pts = np.concatenate([p[k] for p, k in zip(sets, keep)])
     rot = rotate(pts, -roll if applied else 0.0, center)
     belt = float(np.nanmedian(rot[:, 1])) if len(rot) else float(height)
     return Ground(roll, belt, center, applied)

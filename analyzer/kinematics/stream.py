@@ -20,7 +20,7 @@ from ..landmarks import N_LANDMARKS, PoseLandmark as P
 from . import events as ev
 from . import metrics as mk
 from .core import LEG_IDS, SIDES, foot_signals
-from .filters import MAX_GAP_S, fill_gaps, lowpass, reject_spikes
+from .filters import MAX_GAP_S, fill_gaps, light_cutoff_hz, lowpass, reject_spikes
 from .identity import GROUPS, LaggedSwapTracker, apply_swaps, relative_positions
 from .scale import estimate_ground, leg_length_px, make_scale, to_body_frame
 from .summary import strike_pattern
@@ -150,6 +150,7 @@ class GaitStream:
         xy = lowpass(xy_raw, fps)
         body = to_body_frame(xy, cal["ground"], cal["view"].facing_sign)
         body_raw = to_body_frame(xy_raw, cal["ground"], cal["view"].facing_sign)
+        body_light = to_body_frame(lowpass(xy_raw, fps, light_cutoff_hz(fps)), cal["ground"], cal["view"].facing_sign)
         out: list[StepUpdate] = []
         need_after = int(math.ceil(0.75 * per)) + 2
         for side in SIDES:
@@ -165,14 +166,14 @@ class GaitStream:
                 if not math.isfinite(ic):
                     continue
                 to = ev.refine_to(sig, ic, math.nan, per)
-                out.append(self._make_step(side, ic, to, t, body, leg, cal))
+                out.append(self._make_step(side, ic, to, t, body, body_light, body_raw, leg, cal))
         out.sort(key=lambda u: u.t)
         for u in out:
             self._steps.append(u)
         return out
 
-    def _make_step(self, side: str, ic: float, to: float, t: np.ndarray, body: np.ndarray, leg: float,
-                   cal: dict) -> StepUpdate:
+    def _make_step(self, side: str, ic: float, to: float, t: np.ndarray, body: np.ndarray, body_light: np.ndarray,
+                   body_raw: np.ndarray, leg: float, cal: dict) -> StepUpdate:
         idx = np.arange(len(t))
         t_ic = float(np.interp(ic, idx, t))
         t_to = float(np.interp(to, idx, t)) if math.isfinite(to) else math.nan
@@ -182,12 +183,13 @@ class GaitStream:
         period_s = cal["period"] / cal["fps"]
         cadence = 60.0 / step_s if math.isfinite(step_s) and 0.25 * period_s < step_s < 0.8 * period_s else math.nan
         self._last_ic[side] = t_ic
-        m = mk.ic_metrics(body, side, ic, leg)
+        m = mk.ic_metrics(body_light, side, ic, leg)
         st = mk.stance_metrics(body, side, ic, to)
+        st["foot_angle_mid_deg"] = mk.stance_metrics(body_light, side, ic, to)["foot_angle_mid_deg"]
         if math.isfinite(st["foot_angle_mid_deg"]):
             self._mid_angles[side].append(st["foot_angle_mid_deg"])
         ref = float(np.median(self._mid_angles[side])) if self._mid_angles[side] else math.nan
-        fsa = m["foot_angle_ic_deg"] - ref
+        fsa = mk.foot_angle_at_contact(body_raw, side, ic, cal["fps"]) - ref
         ppc = cal["scale"].px_per_cm
         return StepUpdate(
             t=t_ic, side=side, cadence_spm=cadence, contact_time_ms=(t_to - t_ic) * 1000.0,

@@ -309,10 +309,11 @@ def _target(rule: Rule, goal: Goal, ms: MetricSet) -> TargetSpec:
     value = goal.value(baseline)
     text = goal.text_clinician
     sign = 1.0 if goal.direction == "increase" else -1.0
-    if sign * (value - baseline) <= noise:  # a goal inside the noise band could never be confirmed by a re-test
-        value = baseline + sign * noise * 1.05
+    if sign * (value - baseline) <= 1.1 * noise:  # a goal inside the noise band could never be confirmed
+        value = baseline + sign * noise * 1.1
         text += f" (widened to exceed the measurement noise +/-{noise:.2g} {unit})"
-    return TargetSpec(metric, label_for(metric), unit, round(baseline, 1), round(value, 1), goal.direction,
+    value = (math.ceil(value * 10 - 1e-6) if sign > 0 else math.floor(value * 10 + 1e-6)) / 10  # away from baseline
+    return TargetSpec(metric, label_for(metric), unit, round(baseline, 1), value, goal.direction,
                       round(noise, 2), noise_basis(metric), text, goal.text_patient, rule.id)
 
 
@@ -374,9 +375,7 @@ def build_plan(metrics: MetricSet | Mapping[str, Any] | list[Mapping[str, Any]],
                 break
     transition = next((by_id[f.rule] for f in findings if f.kind == "target" and "transition" in by_id[f.rule].phases
                        and (primary is None or by_id[f.rule].target_metric != primary.target_metric)), None)
-    support = [by_id[f.rule] for f in findings if f.kind != "target"]
-    if transition is not None:
-        support.append(by_id["strength_calf_transition"])
+    support = [by_id[f.rule] for f in findings if f.kind != "target"]  # incl. calf loading for a transition phase
 
     phases: list[Phase] = [_assessment_phase(ms, inputs)]
     end = 0

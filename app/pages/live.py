@@ -147,7 +147,9 @@ def _live_panel() -> None:
     st.markdown(f'<div class="rf-live-cad" data-testid="rf-live-cadence" data-value="{_fmt(cad, 1)}">'
                 f'{_fmt(cad)}<span>steps/min</span></div>', unsafe_allow_html=True)
     if state is None:
-        st.caption(f"Press START under the camera view. Waiting for frames… ({ctrl.frames_received} received)")
+        loading = "" if ctrl.engine.ready else " Loading the pose model…"
+        st.caption(f"Press START under the camera view. Waiting for frames… ({ctrl.frames_received} received)"
+                   + loading)
         if ctrl.error:
             st.warning(f"Processing problem: {ctrl.error}")
         return
