@@ -2,19 +2,22 @@
 
 The pieces (the caller owns the loop, as in roboflow/supervision):
 
-  - `open_source(spec)`      camera index ("0"), stream URL (rtsp://, http://...) or video FILE -> `FrameSource`
-                             yielding `CapturedFrame`s. A file is paced at its own frame rate (it stands in for a
-                             camera) unless `realtime=False`.
+  - `open_source(spec)`      camera index ("0"), stream URL (rtsp://, http://...) or video FILE -> `LiveSource`
+                             (over analyzer.video.open_source) yielding `CapturedFrame`s. A file is paced at its own
+                             frame rate (it stands in for a camera) unless `realtime=False`.
   - `LatestFrameSlot`        a one-place queue: the newest frame replaces an unprocessed one (counted as dropped),
                              so processing never lags behind the camera; `lossless=True` blocks instead (files).
   - `LiveEngine`             per frame: pose (analyzer.pose backend) -> `GaitStream.update` (the same kinematics
                              kernels as the offline analysis) -> feedback cue per new step. Returns a `LiveState`.
   - `draw_overlay`           skeleton, last-contact metrics per side, big in-range / out-of-range cue, rate + latency.
   - `SessionRecorder`        live.mp4 (H.264), timeline.jsonl (one object per step, as shown live), metrics.json
-                             (offline schema, `analyzer.kinematics.analyze` on the recorded landmark series),
+                             (offline schema: `analyzer.pipeline.analyze_series` -> `analyzer.kinematics.analyze` on
+                             the recorded landmark series), landmarks.npz,
                              live.json (rate, latency, targets, in-band share) under data_dir()/sessions/<id>/,
                              registered in the app's session store so it opens in the Analyse page.
   - `run_live`               the capture/process loop used by `runform live`.
+  - `LiveController`         the same for the browser page: frames arrive in batches on streamlit-webrtc's worker
+                             thread; all are recorded, the newest is processed, the rest count as dropped.
 
 Latency (`latency_ms`) is measured from the moment a frame reached this process (capture returned, or the frame
 arrived at the WebRTC callback) to the moment its pose, kinematics and cue were ready; it includes time spent waiting
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import queue
 import threading
@@ -41,6 +45,7 @@ from .feedback import Cue, FeedbackConfig, FeedbackTracker
 from .landmarks import N_LANDMARKS, SKELETON_EDGES, LandmarkSeries, PoseLandmark
 
 L = PoseLandmark
+log = logging.getLogger("runform.live")
 #: Per-step metrics shown live and written to timeline.jsonl (StepUpdate field names, GaitStream contract).
 STEP_METRICS = ("overstride_pct_leg", "overstride_cm", "shank_angle_ic_deg", "foot_strike_angle_deg",
                 "knee_flexion_ic_deg", "pelvic_drop_deg")
@@ -270,6 +275,9 @@ class RateMeter:
     def latency_p(self, q: float, last: int | None = None) -> float:
         return self._pct(self.latencies_ms, q, last)
 
+    def processing_p(self, q: float, last: int | None = None) -> float:
+        return self._pct(self.proc_ms, q, last)
+
     def summary(self) -> dict:
         return {"frames_processed": len(self.latencies_ms),
                 "latency_ms_p50": _r(self.latency_p(50)), "latency_ms_p95": _r(self.latency_p(95)),
@@ -325,12 +333,15 @@ class LiveEngine:
         self._stream = None
         self._size: tuple[int, int] | None = None
         self._last_t_ms = -1
+        self._last_t_s: float | None = None  # last source time seen
+        self._t_offset_s = 0.0  # added to source time when the source clock went backwards
         self.tracker = FeedbackTracker()
         self.meter = RateMeter()
         self.last_step: dict[str, dict] = {}
         self.steps: list[dict] = []
         self._recent_cadence: deque = deque(maxlen=CUE_CADENCE_STEPS)
         self.dropped = 0
+        self.kinematics_errors = 0  # frames where GaitStream.update raised (logged once, frame skipped)
         self.recorder: SessionRecorder | None = None
         self.state: LiveState | None = None
         self._lock = threading.Lock()  # guards recorder hand-over and feedback changes from another thread
@@ -402,10 +413,24 @@ class LiveEngine:
         t0 = time.monotonic()
         h, w = bgr.shape[:2]
         self._ensure(w, h)
+        if self._last_t_s is not None and t_s <= self._last_t_s:
+            if t_s < self._last_t_s - 1.0:  # the source restarted its clock (camera stopped and started again)
+                self._stream.reset()
+                self.last_step.clear()
+                self._recent_cadence.clear()
+            self._t_offset_s += self._last_t_s - t_s + 1.0 / self.fps_hint
+        self._last_t_s = t_s
+        t_s = t_s + self._t_offset_s  # stream time: strictly increasing for GaitStream and MediaPipe
         t_ms = max(int(round(t_s * 1000.0)), self._last_t_ms + 1)  # MediaPipe VIDEO mode: strictly increasing ms
         self._last_t_ms = t_ms
         pose = _as_pose_arrays(self._backend.process(_bgr_to_rgb(bgr), t_ms))
-        updates = self._stream.update(t_s, pose.xy, pose.visibility)
+        try:
+            updates = self._stream.update(t_s, pose.xy, pose.visibility)
+        except (ValueError, IndexError, FloatingPointError) as e:  # one bad window must not stop a live session
+            self.kinematics_errors += 1
+            if self.kinematics_errors == 1:
+                log.warning("GaitStream.update failed at t=%.2f s (%s: %s); continuing", t_s, type(e).__name__, e)
+            updates = []
         new_steps = [_step_dict(u) for u in updates]
         cue = self.tracker.last if self.feedback.bands else None
         with self._lock:
@@ -420,10 +445,12 @@ class LiveEngine:
                 if side in ("left", "right"):
                     self.last_step[side] = s
                 self.steps.append(s)
-            if rec is not None:
-                rec.add_pose(t_s, pose)
+            if rec is not None:  # the recorder runs on source time, like the raw frames it receives
+                off = self._t_offset_s
+                rec.add_pose(t_s - off, pose)
                 for s in new_steps:
-                    rec.add_step(s, shown_t_s=t_s)
+                    src = dict(s, t=s["t"] - off) if s.get("t") is not None else s
+                    rec.add_step(src, shown_t_s=t_s - off)
         snap = dict(self._stream.snapshot() or {})
         done = time.monotonic()
         latency_ms = (done - arrived_s) * 1000.0
@@ -536,7 +563,7 @@ def draw_overlay(bgr: np.ndarray, state: LiveState | None, show_cue: bool = True
         s = state.last_step.get(side)
         if not s:
             continue
-        parts = [f"{lab} {_fmt(s.get(k))}{'%' if unit.startswith('%') else ''}"
+        parts = [f"{lab} {_fmt(s.get(k))}{'%' if unit.startswith('%') else ' deg'}"
                  for k, (lab, unit) in _SHORT.items() if s.get(k) is not None]
         _text(img, f"{side[0].upper()}: " + "  ".join(parts), (int(20 * u), y), 0.7 * u, _SIDE_BGR[side])
         y += int(32 * u)
@@ -759,6 +786,10 @@ def _whole_run_metrics(series: LandmarkSeries, height_cm: float | None) -> tuple
         _, metrics, _ = analyze_series(series, "live.mp4", AnalyzeOptions(height_cm=height_cm, render_video=False))
     except InputError as e:
         return None, str(e)
+    except Exception as e:  # noqa: BLE001 - the recording itself must never be lost to a metrics failure
+        log.exception("whole-run metrics of a live session failed")
+        return None, (f"The whole-run analysis of the live landmarks failed ({type(e).__name__}); run the full "
+                      "analysis on live.mp4 instead.")
     return metrics, None
 
 
@@ -861,7 +892,8 @@ def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = No
             th.join(timeout=5)
         engine.stop_recording()
         result = rec.finish(engine.meter, engine.tracker,
-                            extra={"frames_dropped_live": slot.dropped, "frames_captured": slot.put_count})
+                            extra={"frames_dropped_live": slot.dropped, "frames_captured": slot.put_count,
+                                   "kinematics_errors": engine.kinematics_errors})
     register_clip(session, result, options.model, options.height_cm)
     return dataclasses.replace(result, session_id=getattr(session, "id", None))
 
@@ -958,6 +990,7 @@ class LiveController:
             state = self.engine.process(bgr, t, arrived_s=t + self._min_offset)
         except Exception as e:  # noqa: BLE001 - shown on the page; the video keeps flowing
             self.error = f"{type(e).__name__}: {e}"
+            log.exception("live frame processing failed")
             return bgr
         return draw_overlay(bgr, state)
 
@@ -985,7 +1018,9 @@ class LiveController:
             return None
         result = rec.finish(self.engine.meter, self.engine.tracker,
                             extra={"frames_dropped_live": self.engine.dropped,
-                                   "frames_received": self.frames_received})
+                                   "frames_received": self.frames_received,
+                                   "frames_before_model_ready": self.frames_before_ready,
+                                   "kinematics_errors": self.engine.kinematics_errors})
         register_clip(session, result, self.model, self.height_cm)
         return dataclasses.replace(result, session_id=getattr(session, "id", None))
 

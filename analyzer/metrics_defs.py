@@ -135,9 +135,15 @@ def render_markdown() -> str:
               "- Scale: with `--height-cm`, px/cm = leg length in px / (0.491 x height) (Winter 2009: thigh 0.245 H + "
               "shank 0.246 H; BlazePose has no head-top point so height is never read directly). Without it lengths "
               "are given in % of leg length.",
-              "- Gait events: Zeni et al. 2008 heel-ahead-of-pelvis maxima anchor a window; initial contact is where "
-              "the lower of heel and toe reaches its belt level (extrapolated to the belt), toe-off where the toe "
-              "leaves it (`analyzer/kinematics/events.py`).",
+              "- Gait events: Zeni et al. 2008 heel-ahead-of-pelvis maxima anchor a search window (on their own "
+              "they fire about 47 ms early); initial contact is the kink where the heel or the toe, whichever lands "
+              "first, meets its own belt level: a two-slope hinge fitted to the unfiltered height (sub-frame, 0.1 "
+              "frame grid), with a two-sample extrapolation at low frame rates; toe-off is where a line (parabola at "
+              "high frame rates) through the toe's clear lift meets the belt (`analyzer/kinematics/events.py`). "
+              "Foot-strike angle: line fitted to the unfiltered foot angle over the 40 ms before contact.",
+              "- Camera roll vs treadmill incline: a belt that is not horizontal in the image is read as camera roll "
+              "and levelled; film with the treadmill at 0 % incline (or level the camera) so trunk lean stays "
+              "referenced to gravity.",
               "- Pelvic drop: from the pelvis line in the image (shirt/shorts waistband edge inside the person mask, "
               "or two high-contrast markers on the back of the pelvis), never from MediaPipe's hip points (those read "
               "about 40 % of the true drop plus a 2-3 degree stance-locked artefact); the hip-point value is shown "

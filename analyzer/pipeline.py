@@ -25,7 +25,7 @@ import queue
 import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -41,6 +41,18 @@ from .video import VideoInfo, VideoReader, probe
 from .video_out import H264Writer
 
 QUEUE_FRAMES = 4
+#: Frames larger than this (long side, px) are downscaled once in the decoder thread, for pose inference and for the
+#: annotated video: the landmark network sees a 256x256 crop anyway, and 720p plays well on phones. At 1080p this
+#: roughly halves drawing and H.264 encoding cost. Landmarks are stored in pixels of the full-size displayed frame.
+WORK_MAX_SIDE_PX = 1280
+
+
+def work_size(width: int, height: int, max_side: int = WORK_MAX_SIDE_PX) -> tuple[int, int]:
+    """(w, h) frames are processed and exported at: even sizes, long side at most max_side."""
+    s = min(1.0, max_side / max(width, height))
+    if s >= 1.0:
+        return width, height
+    return max(2, int(round(width * s / 2)) * 2), max(2, int(round(height * s / 2)) * 2)
 BACKENDS = ("mediapipe", "onnx")  # onnx: analyzer.pose_onnx (same landmarks, CUDA/batching)
 MODELS = ("full", "heavy")
 FIX_SHORT = "Record at least 10 seconds of steady running (about 15 strides)."
@@ -196,7 +208,11 @@ def _get(q: queue.Queue, stop: threading.Event):
 
 def _decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times: StageTimes,
              want_rgb: bool) -> Callable[[], None]:
+    """Decoder thread: (i, t, bgr, rgb|None) at work_size (downscaled once here when the clip is larger)."""
     import cv2
+
+    size = work_size(reader.info.width, reader.info.height)
+    resize = size != (reader.info.width, reader.info.height)
 
     def run() -> None:
         try:
@@ -207,6 +223,8 @@ def _decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times
                     i, t, bgr = next(it)
                 except StopIteration:
                     break
+                if resize:
+                    bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
                 rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if want_rgb else None
                 times.add("decode", time.perf_counter() - t0)
                 if not _put(out, (i, t, bgr, rgb), stop):
@@ -218,14 +236,18 @@ def _decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times
 
 
 class _Renderer:
-    """Render thread: streaming core + overlay + H.264 encoding, fed (i, t, bgr, xy|None, vis|None)."""
+    """Render thread: streaming core + overlay + H.264 encoding, fed (i, t, bgr, xy|None, vis|None).
+
+    bgr is at work_size; xy in pixels of the full-size frame (what the streaming core measures); drawn scaled."""
 
     def __init__(self, path: Path, reader: VideoReader, near_side: str | None, view: str, height_cm: float | None,
                  times: StageTimes, stop: threading.Event) -> None:
         info = reader.info
         self.q: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
         self.reader = reader
-        self.writer = H264Writer(path, info.width, info.height, info.fps)
+        w, h = work_size(info.width, info.height)
+        self.draw_scale = np.array([w / info.width, h / info.height])
+        self.writer = H264Writer(path, w, h, info.fps)
         self.overlay = OverlayBuilder(near_side, view)
         self.stream = _make_stream(info.capture_fps, info.width, info.height, height_cm)
         self.times = times
@@ -248,7 +270,9 @@ class _Renderer:
                                                  vis if vis is not None else nan_v) or []
                     except InputError:
                         ups = []
-                state = self.overlay.update(t, xy, vis, ups)
+                if ups and self.stream is not None and hasattr(self.stream, "snapshot"):
+                    self.overlay.set_rolling(self.stream.snapshot())
+                state = self.overlay.update(t, None if xy is None else xy * self.draw_scale, vis, ups)
                 annotate(bgr, state)
                 t1 = time.perf_counter()
                 self.writer.write(bgr, self.reader.container_t(t))
@@ -331,6 +355,18 @@ class _SeriesBuilder:
             self.aux[name][k] = v
         self.n += 1
 
+    def as_candidates(self) -> list[list[tuple[PoseFrame, dict]]]:
+        """Frames so far as single-candidate lists (when a second person appears mid-pass)."""
+        out = []
+        for k in range(self.n):
+            if np.isnan(self.xy[k, 0, 0]) and np.isnan(self.xy[k]).all():
+                out.append([])
+                continue
+            p = PoseFrame(self.xy[k].copy(), self.z[k].copy(), self.vis[k].copy(), self.pres[k].copy(),
+                          self.world[k].copy())
+            out.append([(p, {name: v[k] for name, v in self.aux.items()})])
+        return out
+
     def build(self, info: VideoInfo, model: str, meta: dict) -> LandmarkSeries:
         n = self.n
         return LandmarkSeries(self.t[:n].copy(), self.fi[:n].copy(), self.xy[:n].copy(), self.z[:n].copy(),
@@ -398,6 +434,9 @@ def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Mete
         renderer = _Renderer(video_path, reader, _scan_near_side(scan), scan.view or "side", height_cm, times, stop)
     stage_msg = "finding the runner's joints" + (" and drawing the video" if renderer else "")
     check_every = max(1, int(round(PEOPLE_CHECK_S * info.fps)))
+    ww, wh = work_size(info.width, info.height)
+    up = (info.width / ww, info.height / wh)
+    rescale = (ww, wh) != (info.width, info.height)
     counter = PeopleCounter(options.model) if not multi else None
     backend = _make_backend(options, 2 if multi else 1, measure is not None).open()
     t_wall = time.perf_counter()
@@ -415,6 +454,7 @@ def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Mete
             if counter is not None and i % check_every == check_every // 2:
                 if len(counter.poses(rgb)) >= 2:  # a bystander the pre-scan missed: follow everyone from here
                     multi, multi_from = True, i
+                    candidates = builder.as_candidates()
                     counter.close()
                     counter = None
                     backend.close()
@@ -426,9 +466,15 @@ def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Mete
                 t0 = time.perf_counter()
             poses = backend.process_all(rgb, int(round(t * 1000)))
             times.add("pose", time.perf_counter() - t0)
-            candidates.append([(_strip_mask(p), _pelvis_aux(measure, rgb, p)) for p in poses])
-            pose = poses[0] if poses else None
-            builder.add(i, t, None if multi else pose, candidates[-1][0][1] if (poses and not multi) else None)
+            # pelvis line measured at work size (an angle: scale-free); landmarks kept in full-size pixels
+            found = [(_strip_mask(p).scaled(*up) if rescale else _strip_mask(p), _pelvis_aux(measure, rgb, p))
+                     for p in poses]
+            pose = found[0][0] if found else None
+            if multi:  # every candidate kept until the runner is chosen (a few KB per person-frame)
+                candidates.append(found)
+                builder.add(i, t, None)
+            else:  # one person: straight into the series, nothing else kept
+                builder.add(i, t, pose, found[0][1] if found else None)
             if renderer and not renderer.feed((i, t, bgr, None if pose is None else pose.xy,
                                                None if pose is None else pose.visibility)):
                 break
@@ -454,6 +500,8 @@ def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Mete
         raise InputError(f"{path.name} contains no decodable video frame.", "Export the clip again and retry.")
     if multi:
         chosen, sel = select_runner([[p for p, _ in c] for c in candidates], info.capture_fps)
+        for arr in (builder.xy, builder.z, builder.vis, builder.pres, builder.world, *builder.aux.values()):
+            arr[:] = np.nan  # frames before a mid-pass switch held the first-found person: re-chosen here
         for k, pose in enumerate(chosen):
             if pose is not None:
                 builder.xy[k], builder.z[k], builder.vis[k], builder.pres[k], builder.world[k] = (
@@ -757,4 +805,4 @@ def analyze_session(paths: list[str | Path], out_dir: str | Path, options: Analy
 
 
 __all__ = ["AnalyzeOptions", "Progress", "ClipResult", "SessionResult", "analyze_clip", "analyze_session",
-           "load_series", "render_video", "analyze_series", "combine_clips", "asdict"]
+           "load_series", "render_video", "analyze_series", "combine_clips", "work_size", "StageTimes"]

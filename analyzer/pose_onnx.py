@@ -107,6 +107,8 @@ def _session(path: Path, providers: list[str] | None, threads: int | None):
 
     so = ort.SessionOptions()
     so.log_severity_level = 3
+    # no busy-waiting between ops: the pipeline decodes and encodes on the other threads of the same (2-core) machine
+    so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if threads:
         so.intra_op_num_threads = int(threads)
     return ort.InferenceSession(str(path), sess_options=so, providers=providers or default_providers())
@@ -305,6 +307,7 @@ class LandmarkResult:
     pose: PoseFrame
     presence_score: float
     next_rect: Rect
+    aux_xy: np.ndarray  # (2, 2) auxiliary landmarks 33 (ROI centre) and 34 (scale point), normalized to the image
 
 
 def decode_landmarks(outputs: dict[str, np.ndarray], rect: Rect, width: int, height: int,
@@ -335,7 +338,7 @@ def decode_landmarks(outputs: dict[str, np.ndarray], rect: Rect, width: int, hei
                      presence=pres[:n], world=world, mask=mask)
     next_rect = rect_from_alignment_points(img_norm[AUX_CENTER], img_norm[AUX_SCALE], width, height)
     score = float(np.asarray(outputs["presence"]).reshape(-1)[0])
-    return LandmarkResult(pose, score, next_rect)
+    return LandmarkResult(pose, score, next_rect, img_norm[[AUX_CENTER, AUX_SCALE]].copy())
 
 
 def _rect_iou(a: Rect, b: Rect) -> float:
@@ -425,6 +428,14 @@ class PoseEngine:
         return [np.concatenate([p[k] for p in parts]) for k in range(len(names))]
 
 
+@lru_cache(maxsize=4)
+def shared_engine(model: str = "full", providers: tuple[str, ...] = (), threads: int | None = None) -> PoseEngine:
+    """One PoseEngine per (model, providers, threads) for the whole process: backends opened one after another (a
+    batch of clips, the app) reuse the loaded sessions instead of reloading them. Sessions are safe to share
+    (PoseEngine serialises its calls)."""
+    return PoseEngine(model, list(providers) or None, threads)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Smoothing (MediaPipe Tasks, VIDEO mode with num_poses == 1)
 # ---------------------------------------------------------------------------------------------------------------
@@ -476,6 +487,7 @@ class PoseSmoother:
         self._img = OneEuroFilter(0.05, 80.0, 1.0)
         self._world = OneEuroFilter(0.1, 40.0, 1.0)
         self._vis: np.ndarray | None = None
+
 
     def apply(self, pose: PoseFrame, next_rect: Rect, t_ms: int, width: int, height: int) -> PoseFrame:
         t_ns = int(t_ms) * 1_000_000
@@ -550,7 +562,7 @@ class OnnxPoseStreams:
         out: list[list[LandmarkResult]] = [[] for _ in frames]
         next_rects: dict[int, list[Rect]] = {i: [] for i, fr in enumerate(frames) if fr is not None}
         for (i, _), res in zip(jobs, results):
-            if res.presence_score >= pres_conf:
+            if res.presence_score >= pres_conf:  # the tracking ROI comes from the unsmoothed auxiliary landmarks
                 out[i].append(res)
                 next_rects[i].append(res.next_rect)
         poses: list[list[PoseFrame]] = [[] for _ in frames]
@@ -601,7 +613,7 @@ class OnnxBackend:
 
     def open(self) -> "OnnxBackend":
         if self._streams is None:
-            engine = self._engine or PoseEngine(self.model, self._providers, self._threads)
+            engine = self._engine or shared_engine(self.model, tuple(self._providers or ()), self._threads)
             self._streams = OnnxPoseStreams(engine, 1, self.num_poses, self.segmentation, *self._conf)
         return self
 

@@ -33,6 +33,7 @@ _RIGHT = {P.RIGHT_SHOULDER, P.RIGHT_ELBOW, P.RIGHT_WRIST, P.RIGHT_HIP, P.RIGHT_K
           P.RIGHT_FOOT_INDEX}
 _JOINTS = sorted(_LEFT | _RIGHT)
 MIN_VIS = 0.3
+IC_SHOW_S = 1.0  # an initial-contact marker stays this long after the contact (steps arrive after toe-off)
 
 
 @dataclass
@@ -147,7 +148,7 @@ def _draw_ics(img, state: RenderState, st: Style) -> None:
     import cv2
 
     for m in state.ic_markers:
-        fade = max(0.0, 1.0 - m.age_s / 0.6)
+        fade = max(0.0, 1.0 - m.age_s / IC_SHOW_S)
         if fade <= 0:
             continue
         r = int(round(st.joint_px * (2.5 + 1.5 * (1 - fade))))
@@ -217,6 +218,7 @@ class OverlayBuilder:
     `update(t, xy, visibility, step_updates)` -> RenderState for that frame. step_updates are the
     `analyzer.kinematics.StepUpdate`s emitted by GaitStream for this frame (attributes t, side, cadence_spm,
     overstride_cm / overstride_pct_leg, foot_strike_angle_deg, knee_flexion_ic_deg; missing ones are shown as -).
+    The panel shows the rolling cadence (set_rolling) when given, else the last step's, and each side's last contact.
     """
 
     def __init__(self, near_side: str | None, view: str = "side", history_s: float = 2.0) -> None:
@@ -227,6 +229,7 @@ class OverlayBuilder:
         self._ics: deque = deque(maxlen=6)
         self._last: dict[str, object] = {}
         self.cadence_spm = float("nan")
+        self._rolling = False
         self.banner: str | None = None
 
     def _foot_at(self, t: float, side: str) -> tuple[float, float] | None:
@@ -248,20 +251,30 @@ class OverlayBuilder:
         for u in step_updates:
             side = getattr(u, "side", None)
             cad = getattr(u, "cadence_spm", float("nan"))
-            if cad is not None and np.isfinite(cad):
+            if not self._rolling and cad is not None and np.isfinite(cad):
                 self.cadence_spm = float(cad)
             if side in ("left", "right"):
                 self._last[side] = u
                 pos = self._foot_at(float(getattr(u, "t", t)), side)
                 if pos is not None:
                     self._ics.append((float(getattr(u, "t", t)), pos, side))
-        markers = [IcMarker(pos, side, t - ti) for ti, pos, side in self._ics if 0 <= t - ti < 0.6]
+        markers = [IcMarker(pos, side, t - ti) for ti, pos, side in self._ics if 0 <= t - ti < IC_SHOW_S]
         knees = {}
         if xy is not None and self.view in ("side", "oblique", ""):
             for side in ("left", "right") if self.near_side is None else (self.near_side,):
                 knees[side] = knee_flexion_deg(xy, side)
         return RenderState(xy=xy, visibility=visibility, near_side=self.near_side, knee_flexion_deg=knees,
                            ic_markers=markers, panel=self._panel(), banner=self.banner)
+
+    def set_rolling(self, snapshot: dict) -> None:
+        """Rolling values from GaitStream.snapshot() (median of the last steps): steadier cadence, and the near side
+        once the stream has calibrated its view."""
+        cad = snapshot.get("cadence_spm")
+        if cad is not None and np.isfinite(cad):
+            self.cadence_spm = float(cad)
+            self._rolling = True
+        if snapshot.get("view") in ("side", "oblique") and snapshot.get("near_side") in ("left", "right"):
+            self.near_side = snapshot["near_side"]
 
     def _panel(self) -> list[tuple[str, str]]:
         rows = [("Cadence", _fmt(self.cadence_spm, " spm"))]

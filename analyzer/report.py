@@ -151,25 +151,31 @@ def svg_lines(t: np.ndarray, series: dict[str, np.ndarray], colours: dict[str, s
 
 
 def grab_frames(path: Path, times_s: list[float]) -> list[np.ndarray | None]:
-    """BGR frames (rotation applied) at container times, by seeking (cheap for long clips)."""
+    """BGR frames (rotation applied) at container times: one seek to the key frame before the earliest time, then a
+    single forward decode (frame-threaded) through the others. Keep the times close together: cost grows with
+    their spread."""
     import av
 
     from .video import _norm_rotation, _rotate
 
-    out: list[np.ndarray | None] = []
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        for target in times_s:
-            img = None
-            try:
-                c.seek(max(int(target / s.time_base), 0), stream=s, backward=True)
-                for f in c.decode(s):
-                    if f.time is not None and f.time >= target - 1e-3:
-                        img = _rotate(f.to_ndarray(format="bgr24"), _norm_rotation(getattr(f, "rotation", 0) or 0))
-                        break
-            except av.error.FFmpegError:
-                img = None
-            out.append(img)
+    order = sorted(range(len(times_s)), key=lambda k: times_s[k])
+    out: list[np.ndarray | None] = [None] * len(times_s)
+    if not order:
+        return out
+    try:
+        with av.open(str(path)) as c:
+            s = c.streams.video[0]
+            s.thread_type = "AUTO"
+            c.seek(max(int(times_s[order[0]] / s.time_base), 0), stream=s, backward=True)
+            pending = list(order)
+            for f in c.decode(s):
+                while pending and f.time is not None and f.time >= times_s[pending[0]] - 1e-3:
+                    out[pending.pop(0)] = _rotate(f.to_ndarray(format="bgr24"),
+                                                  _norm_rotation(getattr(f, "rotation", 0) or 0))
+                if not pending:
+                    break
+    except av.error.FFmpegError:
+        pass
     return out
 
 
@@ -191,10 +197,16 @@ def _key_frames(result, clip_path: Path | None) -> str:
     analysis = result.analysis
     events = [e for e in getattr(analysis, "events", []) if e.kind == "ic"]
     picks = []
-    for side in ("left", "right"):
-        ev = [e for e in events if e.side == side]
-        if ev:
-            picks.append((ev[len(ev) // 2], side))
+    left = [e for e in events if e.side == "left"]
+    right = [e for e in events if e.side == "right"]
+    # a mid-clip contact of one foot and the other foot's next contact: close in time, so one short decode
+    first = (left or right)[len(left or right) // 2] if (left or right) else None
+    if first is not None:
+        picks.append((first, first.side))
+        other = right if first.side == "left" else left
+        after = [e for e in other if e.t > first.t] or other
+        if after:
+            picks.append((min(after, key=lambda e: abs(e.t - first.t)), after[0].side))
     if not picks:
         return ""
     slow = result.info.slowmo_factor if result.info else 1.0
@@ -212,11 +224,25 @@ def _key_frames(result, clip_path: Path | None) -> str:
                 xy = filtered[int(np.argmin(np.abs(np.asarray(part_t) - e.t)))]
         ob = OverlayBuilder(getattr(analysis, "near_side", None), getattr(analysis, "view", "side") or "side")
         state = ob.update(e.t, xy, series.visibility[k])
-        state.panel = [("Initial contact", side)]
+        state.panel, state.banner = [], None  # the caption says it; the crop would cut the panel
         annotate(img, state)
+        img = _crop_to(img, xy)
         figs.append(f'<figure><img alt="{side} initial contact" src="{_jpeg_uri(img)}"><figcaption>{side.capitalize()}'
                     f' foot initial contact at {e.t:.2f} s</figcaption></figure>')
     return '<div class="frames">' + "".join(figs) + "</div>"
+
+
+def _crop_to(img: np.ndarray, xy: np.ndarray, pad: float = 0.3) -> np.ndarray:
+    """The runner's landmark box grown by pad on each side (the whole frame when there are no landmarks)."""
+    ok = np.all(np.isfinite(xy), axis=1)
+    if ok.sum() < 5:
+        return img
+    (x0, y0), (x1, y1) = xy[ok].min(axis=0), xy[ok].max(axis=0)
+    h, w = img.shape[:2]
+    px, py = pad * (x1 - x0) + 20, pad * (y1 - y0) + 20
+    xa, xb = int(max(0, x0 - px)), int(min(w, x1 + px))
+    ya, yb = int(max(0, y0 - py)), int(min(h, y1 + py))
+    return img[ya:yb, xa:xb] if xb - xa > 40 and yb - ya > 40 else img
 
 
 def _knee_chart(result) -> str:

@@ -25,6 +25,7 @@ from .landmarks import N_LANDMARKS, LandmarkSeries
 from .landmarks import PoseLandmark as P
 from .pose import PoseFrame
 
+SCAN_MAX_SIDE_PX = 1280
 MIN_PERSON_HEIGHT_PX = 150  # head-to-feet landmark span below this: too small for the landmark model to be useful
 FIX_FRAMING = ("Film the whole runner, head to feet, filling at least half the frame height, from beside "
                "(side view) or behind (rear view) the treadmill.")
@@ -68,7 +69,13 @@ def sample_frames(path: str, n: int = 5, rotation_deg: int = 0, duration_s: floa
             for f in c.decode(s):
                 t = f.time if f.time is not None else 0.0
                 if targets and t >= targets[0] - 1e-6 or not out and targets:
-                    out.append(_rotate(f.to_ndarray(format="rgb24"), rotation_deg))
+                    img = _rotate(f.to_ndarray(format="rgb24"), rotation_deg)
+                    if max(img.shape[:2]) > SCAN_MAX_SIDE_PX:  # the detector sees 224x224: no need for 4K
+                        import cv2
+
+                        k = SCAN_MAX_SIDE_PX / max(img.shape[:2])
+                        img = cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+                    out.append(img)
                     while targets and targets[0] <= t + 1e-6:
                         targets.pop(0)
                 if not targets:

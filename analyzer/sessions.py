@@ -299,9 +299,9 @@ def analyze(session: Session, options=None, progress: Callable | None = None):
         session.finished_utc = _now_utc()
         session.save()
         raise
-    except Exception as e:  # a bug, not bad input: keep the session readable and say so
+    except BaseException as e:  # a bug or an interruption, not bad input: keep the session readable and say so
         session.status = "failed"
-        session.error = f"The analysis stopped unexpectedly ({type(e).__name__}). Try again or use another clip."
+        session.error = f"The analysis stopped before it finished ({type(e).__name__}). Run it again."
         session.finished_utc = _now_utc()
         session.save()
         raise

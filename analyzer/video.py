@@ -14,7 +14,7 @@ Truncated or corrupt files are analysed as far as they decode; where decoding st
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Iterator, Protocol

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -65,5 +66,45 @@ def stride_chart(df: pd.DataFrame, metric: str, ic_events: list[dict] | None = N
         xaxis_title="time (s)" if tcol else "step", yaxis_title=f"{m.label} ({m.unit})" if m.unit else m.label,
         hovermode="closest")
     fig.update_xaxes(gridcolor="#eef2f5")
+    fig.update_yaxes(gridcolor="#eef2f5", zeroline=False)
+    return fig
+
+
+def signal_chart(t: np.ndarray, values: dict, label: str, unit: str, metric: str,
+                 ic_events: list[dict] | None = None, height: int = 340) -> go.Figure:
+    """A continuous signal per side over time, each initial contact marked on its side's curve, and the related
+    metric's reference band when it is in the same unit (it applies at initial contact)."""
+    m = mi.info(metric)
+    fig = go.Figure()
+    if m.has_range and m.unit == unit:
+        lo = m.ref_low if m.ref_low is not None else float(np.nanmin([np.nanmin(v) for v in values.values()]))
+        hi = m.ref_high if m.ref_high is not None else float(np.nanmax([np.nanmax(v) for v in values.values()]))
+        fig.add_hrect(y0=lo, y1=hi, fillcolor="#16a34a", opacity=0.10, line_width=0,
+                      annotation_text=f"reference for {m.label.lower()}", annotation_position="top left",
+                      annotation_font_color="#15803d", annotation_font_size=11)
+    for side in ("left", "right"):
+        y = values.get(side)
+        if y is None:
+            continue
+        fig.add_trace(go.Scatter(x=t, y=y, mode="lines", name=f"{side} foot",
+                                 line=dict(color=SIDE_COLOURS[side], width=1.8),
+                                 hovertemplate=f"{side} · %{{x:.2f}} s<br>{label}: %{{y:.1f}} {unit}<extra></extra>"))
+        ics = [e for e in ic_events or [] if e.get("side") == side and isinstance(e.get("t"), (int, float))]
+        if ics:
+            ti = np.array([float(e["t"]) for e in ics])
+            yi = np.interp(ti, t, np.where(np.isfinite(y), y, np.nan))
+            fig.add_trace(go.Scatter(x=ti, y=yi, mode="markers", name=f"{side} initial contact",
+                                     marker=dict(color=SIDE_COLOURS[side], size=10, symbol="diamond",
+                                                 line=dict(color="white", width=1.5)),
+                                     hovertemplate=f"{side} contact · %{{x:.2f}} s<br>{label}: %{{y:.1f}} {unit}"
+                                                   "<extra></extra>"))
+    fig.update_layout(
+        height=height, margin=dict(l=10, r=10, t=30, b=10), plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1),
+        xaxis_title="time (s)", yaxis_title=f"{label} ({unit})", hovermode="x unified")
+    t_fin = t[np.isfinite(t)]
+    window = (float(t_fin[0]), float(min(t_fin[0] + 4.0, t_fin[-1]))) if t_fin.size else None
+    fig.update_xaxes(gridcolor="#eef2f5", range=window,  # about six strides: readable; the slider shows the rest
+                     rangeslider=dict(visible=bool(t_fin.size and t_fin[-1] - t_fin[0] > 4.5), thickness=0.07))
     fig.update_yaxes(gridcolor="#eef2f5", zeroline=False)
     return fig

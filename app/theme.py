@@ -36,7 +36,7 @@ h1, h2, h3 { letter-spacing: -0.01em; }
 .rf-badge.out { background:#fde8e8; color:#9b1c1c; }
 .rf-badge.none { background:#eef2f5; color:#3e4c59; }
 .rf-note { color:var(--rf-muted); font-size:.85rem; }
-.rf-empty { border:1px dashed var(--rf-line); border-radius:12px; padding:1.4rem; background:#fff; }
+.rf-empty { border:1px dashed var(--rf-line); border-radius:12px; padding:1.4rem; background:#fff; margin-bottom:.9rem; }
 .rf-caption { font-size:.82rem; color:var(--rf-muted); margin-top:-.3rem; }
 video { border-radius:8px; background:#000; max-height:70vh; }
 @media (max-width: 900px) {

@@ -5,6 +5,7 @@
 
 What it measures (wall clock, frames already decoded into memory, so decoding is not counted):
   mediapipe_ms_per_frame     MediaPipe Tasks PoseLandmarker, VIDEO mode (tracking), one clip
+  *_cpu_ms_per_frame         process CPU time per frame (all threads): robust to other load on a shared machine
   onnx_cpu_ms_per_frame      analyzer.pose_onnx.OnnxBackend with the CPU execution provider, one clip
   onnx_cpu_batch_fps         OnnxPoseStreams with --streams clips in lock-step (one landmark-network call per step
                              for all clips): total frames per second over all clips
@@ -44,14 +45,16 @@ def load_frames(clip: Path, n: int) -> list[tuple[int, np.ndarray]]:
     return out
 
 
-def time_backend(backend, frames) -> float:
-    """ms per frame over the frames (first frame excluded: session warm-up)."""
+def time_backend(backend, frames) -> tuple[float, float]:
+    """(wall ms, CPU ms) per frame over the frames (first frame excluded: session warm-up). CPU time is the
+    process's, all threads: the fairer number on a shared machine, where wall time includes waiting for a core."""
     with backend as b:
         b.process(frames[0][1], frames[0][0])
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for t, fr in frames[1:]:
             b.process(fr, t)
-        return (time.perf_counter() - t0) / max(len(frames) - 1, 1) * 1000
+        n = max(len(frames) - 1, 1)
+        return (time.perf_counter() - t0) / n * 1000, (time.process_time() - c0) / n * 1000
 
 
 def time_streams(engine, frames, streams: int) -> float:
@@ -81,7 +84,8 @@ def onnx_numbers(frames, model: str, streams: int, providers: list[str], tag: st
     from analyzer.pose_onnx import OnnxBackend, PoseEngine
 
     engine = PoseEngine(model, providers=providers)
-    return {f"{tag}_ms_per_frame": time_backend(OnnxBackend(model, engine=engine), frames),
+    wall, cpu = time_backend(OnnxBackend(model, engine=engine), frames)
+    return {f"{tag}_ms_per_frame": wall, f"{tag}_cpu_ms_per_frame": cpu,
             f"{tag}_batch_fps": time_streams(engine, frames, streams),
             f"{tag}_landmark_net_ms_per_crop_b1": time_landmark_net(engine, 1),
             f"{tag}_landmark_net_ms_per_crop_b8": time_landmark_net(engine, 8),
@@ -107,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
                  "streams": args.streams, "cpu_count": os.cpu_count(), "machine": platform.processor() or
                  platform.machine(), "onnxruntime": ort.__version__,
                  "available_providers": ort.get_available_providers()}
-    res["mediapipe_ms_per_frame"] = time_backend(MediaPipeBackend(args.model), frames)
+    res["mediapipe_ms_per_frame"], res["mediapipe_cpu_ms_per_frame"] = time_backend(MediaPipeBackend(args.model),
+                                                                                    frames)
+    res["load_avg_1min"] = os.getloadavg()[0]
     res.update(onnx_numbers(frames, args.model, args.streams, ["CPUExecutionProvider"], "onnx_cpu"))
     if "CUDAExecutionProvider" in ort.get_available_providers():
         res.update(onnx_numbers(frames, args.model, args.streams,
@@ -116,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         res["onnx_cuda"] = "not run: no CUDAExecutionProvider (install onnxruntime-gpu on a machine with a GPU)"
 
     print(f"{args.clip.name}: {len(frames)} frames {w}x{h}, model {args.model}, {os.cpu_count()} CPU cores, "
-          f"onnxruntime {ort.__version__}")
+          f"onnxruntime {ort.__version__}, load average {res['load_avg_1min']:.1f}")
     for k, v in res.items():
         if k.endswith(("_ms_per_frame", "_fps")) or "_ms_per_crop" in k:
             unit = "frames/s" if k.endswith("_fps") else "ms"

@@ -212,9 +212,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="6 short clips instead of the full matrix")
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "referee")
     ap.add_argument("--only", default=None, help="only cases whose name contains this text")
+    ap.add_argument("--fps", type=float, nargs="*", default=None, help="only these frame rates")
+    ap.add_argument("--runners", nargs="*", default=None, choices=sorted(RUNNERS), help="only these runners")
+    ap.add_argument("--views", nargs="*", default=None, choices=("side", "rear"), help="only these views")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    cases = [c for c in matrix(args.quick) if not args.only or args.only in c.name]
+    cases = [c for c in matrix(args.quick) if (not args.only or args.only in c.name)
+             and (args.fps is None or c.fps in args.fps) and (args.runners is None or c.runner in args.runners)
+             and (args.views is None or c.view in args.views)]
     results = []
     for i, c in enumerate(cases, 1):
         r = run_case(c, args.out)

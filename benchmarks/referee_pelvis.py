@@ -134,12 +134,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="D = 0 and 8 only, 4 s at 30 fps, 360x640")
     ap.add_argument("--out", type=Path, default=ROOT / "out" / "referee_pelvis")
+    ap.add_argument("--seconds", type=float, default=None, help="clip length (default 4 quick, 8 full)")
+    ap.add_argument("--fps", type=float, default=None, help="frame rate (default 30 quick, 60 full)")
+    ap.add_argument("--size", type=int, nargs=2, default=None, metavar=("W", "H"),
+                    help="image size (default 360 640 quick, 540 960 full)")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     if args.quick:
         drops, seconds, fps, size = (0.0, 8.0), 4.0, 30.0, (360, 640)
     else:
         drops, seconds, fps, size = (0.0, 4.0, 8.0, 12.0), 8.0, 60.0, (540, 960)
+    seconds = args.seconds or seconds
+    fps = args.fps or fps
+    size = tuple(args.size) if args.size else size
     results = run(drops, DRESSES, seconds, fps, size, args.out)
     text = "## Pelvic drop from a rear view (synthetic skinned body)\n\n" + report(results, drops)
     print(text)

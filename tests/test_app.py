@@ -159,7 +159,8 @@ def test_results_tabs_chart_gallery_and_tables(data_dir, clip_bytes):
     at.query_params["session"] = sid
     at.run()
     assert not at.exception, at.exception
-    assert [t.label for t in at.tabs] == ["Replay", "Over time", "Contact frames", "Steps", "All measurements"]
+    assert [t.label for t in at.tabs] == ["Replay", "Over time", "Contact frames", "Plan", "Steps",
+                                           "All measurements"]
     charts = at.get("plotly_chart")
     assert charts, "no chart"
     fig = json.loads(charts[0].proto.spec)
@@ -210,3 +211,32 @@ def test_about_page_states_privacy(data_dir):
     assert not at.exception
     text = all_text(at)
     assert "Nothing leaves this computer" in text and str(data_dir) in text
+
+
+def test_side_and_rear_clips_make_one_session(data_dir, fake_pipeline, clip_bytes):
+    at = app().run()
+    at.switch_page("routes/analyse.py").run()
+    up = at.file_uploader(key="uploads")
+    up.upload("run_side.mp4", clip_bytes, "video/mp4").upload("run_rear.mp4", clip_bytes, "video/mp4")
+    at.button[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [p.name for p in fake_pipeline[0]["paths"]] == ["run_side.mp4", "run_rear.mp4"]
+    (s,) = SessionStore().list()
+    assert [c.name for c in s.clips] == ["run_side.mp4", "run_rear.mp4"]
+    assert len(at.get("video")) == 2  # one annotated replay per clip
+    text = all_text(at)
+    # pelvic drop comes from the rear clip, overstride from the side clip: both available in the session summary
+    assert 'data-metric="pelvic_drop_deg"' in text and 'data-metric="overstride_cm" data-status' in text
+    assert "Needs a rear-view clip" not in text
+
+
+def test_progress_text_names_stage_and_time_left():
+    from app.views.analyse import progress_text
+
+    p = fake.FakeProgress("pose", 0.4, 12.4, "side.mp4: finding the runner's joints")
+    text = progress_text(p)
+    assert text == "side.mp4 · Finding the runner's joints · about 12 s left"
+    assert progress_text(fake.FakeProgress("pose", 0.4, None, "")) == "Finding the runner's joints"
+    assert "almost done" in progress_text(fake.FakeProgress("report", 0.99, 0.2))
+    assert progress_text(fake.FakeProgress("custom_stage", 0.1, None)) == "Custom stage"

@@ -86,6 +86,9 @@ def test_bad_sources_exit_2_with_one_line(tmp_path, capsys):
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
     assert main(["live", str(bad), "--headless", "--band", "cadence_spm:9"]) == 2
     assert "METRIC:LOW:HIGH" in capsys.readouterr().err
+    assert main(["live", "--camera", "0", "--headless", "--out", str(tmp_path / "cam")]) == 2  # no camera here
+    assert "Camera 0 cannot be opened" in capsys.readouterr().err
+    assert not (tmp_path / "cam").exists()  # nothing written for a source that never opened
 
 
 def test_window_mode_without_display_says_use_headless(real_clip, monkeypatch, capsys):

@@ -142,3 +142,18 @@ def test_recorder_keeps_real_time_across_dropped_frames(tmp_path):
         assert s.codec_context.name == "h264"
     assert len(pts) == len(times)
     assert np.allclose(pts, times, atol=1e-3)
+
+
+def test_engine_survives_a_restarted_clock_and_sparse_frames(real_series):
+    """Camera stopped and started again (media time back to 0), then only every 4th frame processed (a slow
+    machine): timestamps stay strictly increasing for MediaPipe, and the session goes on."""
+    backend = ReplayBackend(real_series)
+    img = _blank(real_series)
+    t = [float(x) for x in real_series.t]
+    with LiveEngine(fps_hint=30.0, backend_factory=lambda: backend) as eng:
+        for k in range(0, 150):
+            eng.process(img, t[k])
+        for k in range(0, len(t), 4):
+            state = eng.process(img, t[k])
+    assert np.all(np.diff(backend.calls) > 0)
+    assert state.n_processed == 150 + len(range(0, len(t), 4)) and state.pose.found

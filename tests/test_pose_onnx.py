@@ -6,7 +6,8 @@ Parity with MediaPipe on the real clip (../shared/videos/treadmill_side_left_30f
   metrics:   every summary metric available from both agrees within its measurement noise, taken as the 95 % band
              of the difference of two medians: 2 * sqrt(2) * 0.93 * IQR / sqrt(n) (standard error of a median
              ~ 1.2533 * sigma / sqrt(n), sigma ~ IQR / 1.349), plus one frame period for the time metrics
-             (contact/flight/step time are quantised to frames: +-1 frame, ../shared/videos/README.md).
+             (contact/flight/step time are quantised to frames: +-1 frame, ../shared/videos/README.md) and
+             the same frame expressed as a share of the stride for the duty factor.
 """
 from __future__ import annotations
 
@@ -56,6 +57,27 @@ def test_corrupt_model_is_a_model_error(tmp_path, monkeypatch):
         po.onnx_model_path("detector")
     with pytest.raises(ModelError, match="missing"):
         po.onnx_model_path("landmarks_full")
+
+
+def test_cuda_provider_is_preferred_when_onnxruntime_lists_it(monkeypatch):
+    import onnxruntime as ort
+
+    monkeypatch.setattr(ort, "get_available_providers",
+                        lambda: ["TensorrtExecutionProvider", "CUDAExecutionProvider", "CPUExecutionProvider"])
+    assert po.default_providers() == ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
+    assert po.default_providers() == ["CPUExecutionProvider"]
+
+
+def test_unknown_backend_name_is_an_input_error():
+    from analyzer.errors import InputError
+    from analyzer.pipeline import AnalyzeOptions
+
+    with pytest.raises(InputError, match="backend"):
+        AnalyzeOptions(backend="tensorrt").validate()
+    with pytest.raises(InputError, match="backend"):
+        po.make_backend("tensorrt")
+    assert isinstance(po.make_backend("onnx"), po.OnnxBackend)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -237,6 +259,8 @@ def test_summary_metrics_agree_within_measurement_noise(both_series):
         tol = 2 * math.sqrt(2) * 0.93 * max(a["spread"], b["spread"]) / math.sqrt(n)
         if name in TIME_METRICS:
             tol += 1000.0 / fps
+        if name == "duty_factor_pct":  # contact time / stride time: one frame of contact time in percent
+            tol += 100 * (1000.0 / fps) / (2 * summ["mediapipe"]["step_time_ms"]["value"])
         assert abs(a["value"] - b["value"]) <= tol, (name, a["value"], b["value"], tol)
         compared += 1
     assert compared >= 10

@@ -123,3 +123,13 @@ def test_open_source_dispatch(tmp_path):
         assert sum(1 for _ in src) == 3
     with pytest.raises(InputError, match="Camera"):  # no camera on CI machines: a clear error, not a hang
         open_source(97)
+
+
+def test_work_size_caps_long_side_even():
+    from analyzer.pipeline import work_size
+
+    assert work_size(720, 1280) == (720, 1280)
+    assert work_size(1080, 1920) == (720, 1280)
+    assert work_size(3840, 2160) == (1280, 720)
+    w, h = work_size(1441, 2001)
+    assert max(w, h) <= 1280 and w % 2 == 0 and h % 2 == 0

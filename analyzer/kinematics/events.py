@@ -171,33 +171,82 @@ def hinge_time(h: np.ndarray, lo: float, hi: float, fps: float, falling: bool, n
     a0 = int(np.floor((lo - act) if falling else (lo - flat))) - 1
     a1 = int(np.ceil((hi + flat) if falling else (hi + act))) + 1
     a0, a1 = max(a0, 0), min(a1, len(h) - 1)
+    rest_max = REST_MAX + 3.0 * noise
+    # the resting side ends where the point leaves the belt again (heel-off soon after a heel strike, or the toe's
+    # landing before a toe-off at low frame rates)
+    if falling:
+        k = int(np.ceil(hi))
+        while k <= a1 and not (np.isfinite(h[k]) and h[k] > rest_max):
+            k += 1
+        a1 = min(a1, k - 1)
+    else:
+        k = int(np.floor(lo))
+        while k >= a0 and not (np.isfinite(h[k]) and h[k] > rest_max):
+            k -= 1
+        a0 = max(a0, k + 1)
     i = np.arange(a0, a1 + 1, dtype=float)
     y = h[a0:a1 + 1]
     ok = np.isfinite(y) & (y <= HINGE_MAX_H)
     i, y = i[ok], y[ok]
-    if len(i) < 4:
-        return float(0.5 * (lo + hi))
-    cands = np.arange(lo, hi + 1e-9, 0.1)
-    best, best_c = np.inf, float(0.5 * (lo + hi))
-    rest_max = REST_MAX + 3.0 * noise
-    for c in cands:
-        x = (c - i) if falling else (i - c)
-        moving = x > 0
-        n_mov, n_flat = int(moving.sum()), int((~moving).sum())
-        if n_mov < 1 or n_flat < 1 or y[~moving].max() > rest_max:
-            continue
-        cols = [np.where(moving, x, 0.0), np.ones_like(x)]
-        if n_flat >= 4:  # the resting point may still creep (heel rolling onto the belt, toe bending)
-            cols.append(np.where(moving, 0.0, -x))
-        A = np.stack(cols, axis=1)
-        coef, *_ = np.linalg.lstsq(A, y, rcond=None)
-        if coef[0] <= 0:  # the moving side must move away from the belt
-            continue
-        r = y - A @ coef
-        sse = float(r @ r)
-        if sse < best:
-            best, best_c = sse, float(c)
+    if len(i) < 3:
+        return float("nan")
+    # coarse grid (1 frame), then 0.1 frame around the best coarse candidate
+    best_c, best_mov = _best_kink(np.arange(lo, hi + 1e-9, 1.0), i, y, falling, rest_max)
+    if not np.isfinite(best_c):
+        return float("nan")
+    fine = np.arange(max(lo, best_c - 1.0), min(hi, best_c + 1.0) + 1e-9, 0.1)
+    best_c, best_mov = _best_kink(fine, i, y, falling, rest_max)
+    if not np.isfinite(best_c):
+        return float("nan")
+    if np.isfinite(best_c) and best_mov < 3:  # too few moving samples (low fps): two-sample extrapolation
+        ext = _two_sample_contact(h, best_c, falling, REST_MAX + 3.0 * noise)
+        if np.isfinite(ext):
+            return ext
     return best_c
+
+
+def _best_kink(cands: np.ndarray, i: np.ndarray, y: np.ndarray, falling: bool,
+               rest_max: float) -> tuple[float, int]:
+    """Best admissible kink among `cands` (least squares of the hinge model, all candidates at once through the
+    normal equations). Returns (kink, number of moving-side samples) or (nan, 0)."""
+    x = (cands[:, None] - i[None, :]) if falling else (i[None, :] - cands[:, None])  # (m, n)
+    moving = x > 0
+    n_mov = moving.sum(axis=1)
+    n_flat = len(i) - n_mov
+    F = np.empty(x.shape + (3,))
+    F[..., 0] = np.where(moving, x, 0.0)
+    F[..., 1] = 1.0
+    F[..., 2] = np.where(moving, 0.0, -x) * (n_flat >= 4)[:, None]  # creep only with enough resting samples
+    AtA = np.einsum("mnj,mnk->mjk", F, F)
+    AtA[:, [0, 1, 2], [0, 1, 2]] += 1e-12
+    Aty = np.einsum("mnj,n->mj", F, y)
+    coef = np.linalg.solve(AtA, Aty[..., None])[..., 0]
+    resid = y[None, :] - np.einsum("mnj,mj->mn", F, coef)
+    sse = np.einsum("mn,mn->m", resid, resid)
+    flat_max = np.where(moving, -np.inf, y[None, :]).max(axis=1)
+    ok = (n_mov >= 1) & (n_flat >= 1) & (n_mov + n_flat >= 3) & (flat_max <= rest_max) & (coef[:, 0] > 0)
+    if not ok.any():
+        return float("nan"), 0
+    k = int(np.argmin(np.where(ok, sse, np.inf)))
+    return float(cands[k]), int(n_mov[k])
+
+
+def _two_sample_contact(h: np.ndarray, c: float, falling: bool, rest_max: float) -> float:
+    """Low frame rates: the belt is reached between the last moving sample and the first resting one; place the
+    contact by extending the line through the last two moving samples down to the belt (clipped to that gap)."""
+    if falling:
+        m = int(np.floor(c))  # last moving sample
+        while m >= 1 and np.isfinite(h[m]) and h[m] <= rest_max:
+            m -= 1
+        if m < 1 or not (np.isfinite(h[m]) and np.isfinite(h[m - 1])) or h[m - 1] <= h[m]:
+            return float("nan")
+        return float(m + min(1.0, h[m] / (h[m - 1] - h[m])))
+    m = int(np.ceil(c))  # first moving sample
+    while m < len(h) - 1 and np.isfinite(h[m]) and h[m] <= rest_max:
+        m += 1
+    if m >= len(h) - 1 or not (np.isfinite(h[m]) and np.isfinite(h[m + 1])) or h[m + 1] <= h[m]:
+        return float("nan")
+    return float(m - min(1.0, h[m] / (h[m + 1] - h[m])))
 
 
 def _first_below(h: np.ndarray, start: float, stop: int, thr: float) -> float:
@@ -231,6 +280,25 @@ def _contact_of(h: np.ndarray, h_fit: np.ndarray, lo: int, hi: int, period: floa
     return hinge_time(h_fit, first - 1, down + pad, fps, falling=True, noise=noise)
 
 
+IC_NOISE_SWITCH = 0.006  # leg lengths of height noise above which the hinge fit gives way to the threshold rule
+
+
+def _crossing_contact(h: np.ndarray, lo: int, hi: int, thr: float) -> float:
+    """Noisy landmarks (real MediaPipe: ~0.01 leg of jitter): where the low-passed foot height falls through `thr`,
+    extended along the local descent by at most one frame (the threshold's own lead)."""
+    lo, hi = max(lo, 1), min(hi, len(h))
+    for i in range(lo, hi):
+        a, b = h[i - 1], h[i]
+        if a > thr >= b and np.isfinite(a) and np.isfinite(b):
+            frac = (a - thr) / (a - b)
+            return float(i - 1 + frac + min(thr / (a - b), 1.0))
+    return float("nan")
+
+
+def _crossing_fallback(h: np.ndarray, lo: int, hi: int, thr: float) -> float:
+    return _down_crossing(h, lo, hi, thr)
+
+
 def refine_ic(sig: FootSignals, z: int, period: float, thr: float = CONTACT_THR) -> float:
     """Initial contact near the Zeni peak z: fractional frame index, or NaN (see module docstring).
 
@@ -238,10 +306,13 @@ def refine_ic(sig: FootSignals, z: int, period: float, thr: float = CONTACT_THR)
     """
     lo = int(np.floor(z - WIN_BEFORE * period))
     hi = int(np.ceil(z + WIN_AFTER * period)) + 1
+    if sig.noise > IC_NOISE_SWITCH:
+        return _crossing_contact(sig.foot_h, lo, hi, thr)
     heel_fit = sig.heel_h if sig.heel_h_raw is None else sig.heel_h_raw
     t_heel = _contact_of(sig.heel_h, heel_fit, lo, hi, period, sig.fps, sig.noise, thr)
     t_toe = _contact_of(sig.toe_h, sig.toe_h_fit, lo, hi, period, sig.fps, sig.noise, thr)
-    return float(np.fmin(t_heel, t_toe))
+    t = float(np.fmin(t_heel, t_toe))
+    return t if np.isfinite(t) else _crossing_fallback(sig.foot_h, lo, hi, thr)
 
 
 TO_METHOD = "lift"
@@ -264,12 +335,21 @@ def lift_line_time(h: np.ndarray, i_cross: int, fps: float, start: int) -> float
     # keep the rising run that contains the crossing
     if ok.sum() >= 2:
         jj, yy = j[ok].astype(float), y[ok]
-        slope, icpt = np.polyfit(jj, yy, 1)
-        if slope > 0:
-            t0 = -icpt / slope
-            if i_cross - 0.15 * fps <= t0 <= i_cross:
-                return float(t0)
-    return _up_crossing(h, i_cross, i_cross + 1, CONTACT_THR)
+        t0 = float("nan")
+        if ok.sum() >= 6:  # enough samples (high fps): the lift accelerates, fit a parabola
+            c2, c1, c0 = np.polyfit(jj, yy, 2)
+            roots = np.roots([c2, c1, c0])
+            roots = roots[np.isreal(roots)].real
+            roots = roots[(roots <= jj[0]) & (roots >= i_cross - 0.15 * fps)]
+            if len(roots) and 2 * c2 * roots.max() + c1 > 0:
+                t0 = float(roots.max())
+        if not np.isfinite(t0):
+            slope, icpt = np.polyfit(jj, yy, 1)
+            if slope > 0:
+                t0 = -icpt / slope
+        if np.isfinite(t0) and i_cross - 0.15 * fps <= t0 <= i_cross:
+            return float(t0)
+    return _up_crossing(h, max(start + 1, i_cross - 2), i_cross + 2, CONTACT_THR)
 
 
 def refine_to(sig: FootSignals, ic: float, next_ic: float, period: float, thr: float = CONTACT_THR) -> float:

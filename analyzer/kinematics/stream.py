@@ -76,7 +76,7 @@ class GaitStream:
         self._cal: dict | None = None
         self._next_cal = 0
         self._next_scan = 0
-        self._done_peaks: deque = deque(maxlen=64)  # absolute frame indices of processed Zeni peaks
+        self._done_peaks: dict = {s: deque(maxlen=32) for s in SIDES}  # processed Zeni peaks (abs. frames)
         self._last_ic: dict = {"left": math.nan, "right": math.nan}
         self._steps: deque = deque(maxlen=ROLLING_STEPS)
         self._mid_angles: dict = {s: deque(maxlen=ROLLING_STEPS) for s in SIDES}
@@ -157,11 +157,11 @@ class GaitStream:
             sig = foot_signals(body, side, leg, fps, body_raw)
             for z in ev.zeni_peaks(sig.fwd_rel, per):
                 absz = start + int(z)
-                if absz + need_after > ready or any(abs(absz - d) < 0.5 * per for d in self._done_peaks):
+                if absz + need_after > ready or any(abs(absz - d) < 0.5 * per for d in self._done_peaks[side]):
                     continue
                 if z < WIN_MARGIN * per:
                     continue
-                self._done_peaks.append(absz)
+                self._done_peaks[side].append(absz)
                 ic = ev.refine_ic(sig, int(z), per)
                 if not math.isfinite(ic):
                     continue

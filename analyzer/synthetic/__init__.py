@@ -1,13 +1,23 @@
 """Synthetic treadmill runner with exact ground truth: motion model, projection, renderers, truth files.
 
-See ../shared/reference/synthetic.md for what was established about this approach.
+    truth = simulate(GaitParams(overstride_pct_leg=40, strike_angle_deg=18), fps=60, seconds=10, seed=0)
+    truth.events            exact IC/TO per side (TruthEvent t, frame = first frame at/after t, side, kind)
+    truth.strides           per-step truth of every metrics.json metric (definitions: analyzer.synthetic.truth)
+    truth.summary           metrics.json-style summary of the truth
+    truth.world             (T,33,3) true landmark positions (treadmill frame, metres)
+    series = project(truth, default_camera(truth, "side", 1280, 720))   # LandmarkSeries, model="synthetic-truth"
+    render_side(truth, camera, "clip.mp4")  /  render_rear(truth, camera, "clip.mp4", dress="band")
+                            -> H.264 clip + clip.truth.json (`runform synth` is the CLI)
+
+Impossible parameter sets raise InvalidGaitError (an InputError: problem + fix). See ../shared/reference/synthetic.md
+for what was established about this approach.
 """
 from .body import BodyDims
 from .gait import GaitParams, GaitTruth, InvalidGaitError, RunnerModel, TruthEvent, simulate
-from .project import Camera, project
+from .project import Camera, default_camera, project
 from .truth import load_truth, truth_dict, truth_path_for, write_truth
 
-__all__ = ["BodyDims", "Camera", "GaitParams", "GaitTruth", "InvalidGaitError", "RunnerModel", "TruthEvent",
+__all__ = ["BodyDims", "Camera", "default_camera", "GaitParams", "GaitTruth", "InvalidGaitError", "RunnerModel", "TruthEvent",
            "load_truth", "project", "simulate", "truth_dict", "truth_path_for", "write_truth"
            ]
 

@@ -94,7 +94,7 @@ class GaitParams:
         return replace(self, **changes)
 
 
-#: (name, low, high, fix) checked before simulating.
+#: (name, low, high) checked before simulating.
 _RANGES: tuple[tuple[str, float, float], ...] = (
     ("cadence_spm", 120, 240), ("belt_speed_mps", 1.5, 7.0), ("overstride_pct_leg", -10, 70),
     ("strike_angle_deg", -25, 35), ("knee_flexion_ic_deg", 0, 45), ("vertical_oscillation_cm", 0, 20),
@@ -357,9 +357,7 @@ class RunnerModel:
         # pivot points
         heel = np.stack([heel_flat_x, np.zeros_like(u)], axis=-1)
         ball_pivot = np.stack([heel_flat_x + b.ball_m, np.zeros_like(u)], axis=-1)
-        use_ball = ph3 | (ph1 & (not self.rearfoot))
-        if not self.rearfoot:  # during heel lowering the ball is the (belt-fixed) pivot
-            pass
+        use_ball = ph3 | (ph1 & (not self.rearfoot))  # forefoot: the ball is the belt-fixed pivot while the heel lowers
         heel_from_ball = ball_pivot - _rot2(phi, (b.ball_m, 0.0))
         heel = np.where(use_ball[:, None], heel_from_ball, heel)
         return self._foot_from_heel(heel, phi, np.maximum(phi, 0.0))

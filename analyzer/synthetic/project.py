@@ -110,6 +110,8 @@ def project(truth: GaitTruth, camera: Camera) -> LandmarkSeries:
 
     xy: pixels; z: depth relative to the hip midpoint in pixel units (x scale), negative = nearer the camera, as
     MediaPipe; visibility/presence 1; world: metres about the hip midpoint in camera axes (x right, y down, z away).
+    Rear view: aux "pelvis_band_deg" / "pelvis_marker_deg" (+ "_quality" = 1) hold the exact image angle of the
+    hip-joint line (positive = image-right end higher), i.e. what a perfect pelvis-line estimator reads.
     """
     xy, depth = camera.project_points(truth.world)
     hipmid = 0.5 * (truth.world[:, L.LEFT_HIP] + truth.world[:, L.RIGHT_HIP])
@@ -119,10 +121,19 @@ def project(truth: GaitTruth, camera: Camera) -> LandmarkSeries:
     world = np.stack([cam[..., 0], -cam[..., 1], cam[..., 2]], axis=-1)
     n = truth.n_frames
     ones = np.ones((n, N_LANDMARKS))
+    aux = {}
+    if camera.view == "rear":
+        # what a perfect pelvis-line estimator reads: the image angle of the hip-joint line (the waistband and the
+        # markers are rigid with the pelvis in the renderers), positive when the image-right end is higher
+        d = xy[:, L.RIGHT_HIP] - xy[:, L.LEFT_HIP]
+        line = np.degrees(np.arctan2(-d[:, 1], d[:, 0]))
+        aux = {"pelvis_band_deg": line, "pelvis_band_quality": np.ones(n),
+               "pelvis_marker_deg": line.copy(), "pelvis_marker_quality": np.ones(n)}
     return LandmarkSeries(
         t=truth.t.copy(), frame_index=np.arange(n, dtype=np.int64), xy=xy, z=z, visibility=ones, presence=ones.copy(),
         world=world, width=camera.width, height=camera.height, model="synthetic-truth",
         meta={"source": "analyzer.synthetic", "camera": camera.to_dict(), "params": truth.params.to_dict(),
               "fps": truth.fps, "view": camera.view, "facing": camera.facing if camera.view == "side" else "away",
               "near_side": camera.near_side},
+        aux=aux,
     )

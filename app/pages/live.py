@@ -9,6 +9,7 @@ Browsers allow the camera only on localhost or HTTPS: on a clinic LAN start the 
 """
 from __future__ import annotations
 
+import gc
 import math
 
 import streamlit as st
@@ -135,11 +136,29 @@ def _cue_html(state, fb: FeedbackConfig) -> str:
             f'{cue.message if cue is not None else "WAITING"}<small>{detail or "&nbsp;"}</small></div>')
 
 
+_GC_FROZEN = False
+
+
+def _freeze_gc_once() -> None:
+    """Streamlit runs gc.collect(2) after every script run (runner.postScriptGC), i.e. after every refresh of the
+    live panel. With MediaPipe, SciPy and Plotly loaded a full collection took hundreds of ms holding the GIL and
+    starved the frame-processing thread (measured with py-spy: most GIL samples in ScriptRunner._on_script_finished).
+    gc.freeze() moves everything alive now (modules, models) out of the collector's reach, so later collections only
+    scan new objects."""
+    global _GC_FROZEN
+    if not _GC_FROZEN:
+        gc.collect()
+        gc.freeze()
+        _GC_FROZEN = True
+
+
 @st.fragment(run_every=0.5)
 def _live_panel() -> None:
     ctrl = st.session_state.get(_CTRL)
     if ctrl is None:
         return
+    if ctrl.engine.ready:
+        _freeze_gc_once()
     state = ctrl.state
     fb = ctrl.feedback
     st.markdown(_cue_html(state, fb), unsafe_allow_html=True)
@@ -154,8 +173,13 @@ def _live_panel() -> None:
             st.warning(f"Processing problem: {ctrl.error}")
         return
     c1, c2, c3 = st.columns(3)
-    c1.metric("Processing rate", f"{_fmt(state.rate_fps, 1)} fps")
-    c2.metric("Latency p50", f"{_fmt(state.latency_ms_p50)} ms")
+    c1.metric("Processing rate", f"{_fmt(state.rate_fps, 1)} fps",
+              help="Frames processed per second over the last 2 s. Frames the computer cannot keep up with are "
+                   "dropped, never queued, so the picture and the numbers stay current.")
+    proc_ms = ctrl.engine.meter.processing_p(50, last=90)
+    c2.metric("Latency p50", f"{_fmt(state.latency_ms_p50)} ms",
+              help=f"From a frame's arrival to its result, waiting included (last 3 s). Processing alone: "
+                   f"{_fmt(proc_ms)} ms per frame.")
     c3.metric("Dropped frames", f"{state.dropped}")
     landmarks = int(sum(1 for v in state.pose.visibility if v == v and v >= 0.5)) if state.pose.found else 0
     st.caption(f"Pose: {'found' if state.pose.found else 'not found'} · {landmarks} landmarks visible · "
@@ -171,6 +195,7 @@ def _live_panel() -> None:
     st.markdown(f'<span data-testid="rf-live-stats" data-received="{ctrl.frames_received}" '
                 f'data-processed="{state.n_processed}" data-dropped="{state.dropped}" '
                 f'data-rate="{_fmt(state.rate_fps, 2)}" data-latency-p50="{_fmt(state.latency_ms_p50, 1)}" '
+                f'data-processing-p50="{_fmt(proc_ms, 1)}" '
                 f'data-landmarks="{landmarks}" data-steps="{len(ctrl.engine.steps)}"></span>',
                 unsafe_allow_html=True)
     if ctrl.error:

@@ -30,10 +30,15 @@ def stage_text(stage: str) -> str:
 
 
 def progress_text(p) -> str:
-    parts = [stage_text(getattr(p, "stage", ""))]
-    msg = getattr(p, "message", "")
-    if msg:
-        parts.append(str(msg))
+    """'<clip> · <what is happening> · about N s left' from a pipeline Progress."""
+    parts = []
+    msg = str(getattr(p, "message", "") or "")
+    clip, sep, what = msg.partition(": ")
+    if not sep:
+        clip, what = "", msg
+    if clip:
+        parts.append(clip)
+    parts.append(what[:1].upper() + what[1:] if what and what != clip else stage_text(getattr(p, "stage", "")))
     eta = getattr(p, "eta_s", None)
     if eta is not None and eta == eta:
         parts.append(f"about {int(round(eta))} s left" if eta >= 1 else "almost done")
@@ -67,6 +72,7 @@ def run_upload(files, title: str, height_cm, speed_kmh, capture_fps, model: str)
             f.seek(0)
             entry = session.add_clip(f.name, f)
             check_video(session.dir / entry.file, f.name, capture_fps)
+        st.caption("Stay on this page until the analysis finishes (about a minute for a 10 s clip).")
         bar = st.progress(0.0, text="Starting the analysis…")
         t0 = time.monotonic()
 
@@ -88,6 +94,9 @@ def run_upload(files, title: str, height_cm, speed_kmh, capture_fps, model: str)
         st.error("**The analysis stopped unexpectedly.** Your earlier results are safe. Try again, or try another "
                  "clip; if it keeps happening, send the server log to your administrator.", icon=":material/error:")
         return None
+    except BaseException:  # the user left the page or reran the script: drop the half-made session
+        store.delete(session.id)
+        raise
 
 
 def render() -> None:

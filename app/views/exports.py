@@ -11,7 +11,7 @@ import streamlit as st
 from analyzer.errors import InputError
 from analyzer.pdf import html_to_pdf
 
-from .. import state
+from .. import planview, state
 from ..data import ClipView, SessionView
 from ..theme import esc
 
@@ -45,16 +45,15 @@ def _zip_all(sv: SessionView) -> bytes:
     return buf.getvalue()
 
 
-def report_block(sv: SessionView, report: Path, label: str, key: str) -> None:
-    c1, c2 = st.columns(2)
-    c1.download_button("Report (HTML)", _reader(report), file_name=f"{_slug(sv.session.title)}_{label}_report.html",
+def report_buttons(sv: SessionView, report: Path, label: str, key: str) -> None:
+    st.download_button("Report (HTML)", _reader(report), file_name=f"{_slug(sv.session.title)}_{label}_report.html",
                        mime="text/html", icon=":material/description:", key=f"html_{key}", width="stretch")
     pdf = pdf_path(sv, report)
     if pdf.is_file():
-        c2.download_button("Report (PDF)", _reader(pdf), file_name=f"{_slug(sv.session.title)}_{label}_report.pdf",
+        st.download_button("Report (PDF)", _reader(pdf), file_name=f"{_slug(sv.session.title)}_{label}_report.pdf",
                            mime="application/pdf", icon=":material/picture_as_pdf:", key=f"pdf_{key}",
                            width="stretch")
-    elif c2.button("Create PDF report", key=f"mkpdf_{key}", icon=":material/picture_as_pdf:", width="stretch"):
+    elif st.button("Create PDF report", key=f"mkpdf_{key}", icon=":material/picture_as_pdf:", width="stretch"):
         with st.spinner("Printing the report to PDF…"):
             try:
                 html_to_pdf(report, pdf)
@@ -72,27 +71,62 @@ def report_block(sv: SessionView, report: Path, label: str, key: str) -> None:
 def clip_block(sv: SessionView, c: ClipView, i: int) -> None:
     st.markdown(f"#### {esc(c.name)}")
     base = f"{_slug(sv.session.title)}_{_slug(Path(c.name).stem)}"
-    video = c.path("video")
-    cols = st.columns(2)
-    if video:
-        cols[0].download_button("Annotated video (MP4, H.264)", _reader(video), file_name=f"{base}_annotated.mp4",
-                                mime="video/mp4", icon=":material/movie:", key=f"mp4_{i}", type="primary",
-                                width="stretch")
-    report = c.path("report")
-    if report and not (sv.session.result_dir / "report.html").is_file():
-        with cols[1]:
-            report_block(sv, report, _slug(Path(c.name).stem), f"clip{i}")
-    st.markdown("**Data**")
-    d = st.columns(3)
-    for col, key, label, fname, mime in (
-            (d[0], "strides", "Steps (CSV)", "strides.csv", "text/csv"),
-            (d[1], "landmarks", "Landmarks (CSV)", "landmarks.csv", "text/csv"),
-            (d[2], "metrics", "Measurements (JSON)", "metrics.json", "application/json")):
-        p = c.path(key)
-        if p:
-            col.download_button(label, _reader(p), file_name=f"{base}_{fname}", mime=mime, key=f"{key}_{i}",
-                                icon=":material/table:" if fname.endswith("csv") else ":material/data_object:",
-                                width="stretch")
+    video, report = c.path("video"), c.path("report")
+    session_report = (sv.session.result_dir / "report.html").is_file()
+    cols = st.columns(3, gap="medium")
+    with cols[0].container(border=True, height="stretch"):
+        st.markdown("**Annotated video**")
+        st.caption("Skeleton, knee angles and foot contacts drawn on the clip. H.264: plays on any phone or PC.")
+        if video:
+            st.download_button("Annotated video (MP4, H.264)", _reader(video), file_name=f"{base}_annotated.mp4",
+                               mime="video/mp4", icon=":material/movie:", key=f"mp4_{i}", type="primary",
+                               width="stretch")
+        else:
+            st.info("No annotated video for this clip.")
+    with cols[1].container(border=True, height="stretch"):
+        st.markdown("**Patient report**")
+        st.caption("Key frames and every measurement in plain language, with reference ranges.")
+        if report and not session_report:
+            report_buttons(sv, report, _slug(Path(c.name).stem), f"clip{i}")
+        elif session_report:
+            st.caption("See the session report above.")
+    with cols[2].container(border=True, height="stretch"):
+        st.markdown("**Data**")
+        st.caption("Per step, per frame and the summary, for your records or research.")
+        for key, label, fname, mime in (("strides", "Steps (CSV)", "strides.csv", "text/csv"),
+                                        ("landmarks", "Landmarks (CSV)", "landmarks.csv", "text/csv"),
+                                        ("metrics", "Measurements (JSON)", "metrics.json", "application/json")):
+            p = c.path(key)
+            if p:
+                st.download_button(label, _reader(p), file_name=f"{base}_{fname}", mime=mime, key=f"{key}_{i}",
+                                   icon=":material/table:" if fname.endswith("csv") else ":material/data_object:",
+                                   width="stretch")
+
+
+def plan_block(sv: SessionView) -> None:
+    html = planview.patient_html(sv)
+    if html is None:
+        return
+    st.markdown("#### Running plan for the patient")
+    c1, c2 = st.columns([1, 2], gap="medium")
+    with c1:
+        st.download_button("Plan (HTML)", _reader(html), file_name=f"{_slug(sv.session.title)}_plan.html",
+                           mime="text/html", icon=":material/directions_run:", key="plan_html", width="stretch")
+        pdf = sv.session.exports_dir / "plan_patient.pdf"
+        if pdf.is_file():
+            st.download_button("Plan (PDF)", _reader(pdf), file_name=f"{_slug(sv.session.title)}_plan.pdf",
+                               mime="application/pdf", icon=":material/picture_as_pdf:", key="plan_pdf",
+                               width="stretch")
+        elif st.button("Create plan PDF", key="mk_plan_pdf", icon=":material/picture_as_pdf:", width="stretch"):
+            with st.spinner("Printing the plan to PDF…"):
+                try:
+                    html_to_pdf(html, pdf)
+                except InputError as e:
+                    st.error(f"{e.problem} {e.fix}", icon=":material/error:")
+                    return
+            st.rerun()
+    c2.caption("The phased retraining plan in plain language: what to change first, drills, and when to move on. "
+               "Pain, weekly volume and goal are set on Results → Plan.")
 
 
 def render() -> None:
@@ -106,8 +140,11 @@ def render() -> None:
                 f'uploaded anywhere.</p>', unsafe_allow_html=True)
     combined_report = session.result_dir / "report.html"
     if combined_report.is_file():
-        st.markdown("#### Patient report")
-        report_block(sv, combined_report, "session", "session")
+        st.markdown("#### Patient report (whole session)")
+        c1, _ = st.columns([1, 2])
+        with c1:
+            report_buttons(sv, combined_report, "session", "session")
+    plan_block(sv)
     for i, c in enumerate(sv.clips):
         clip_block(sv, c, i)
     st.divider()

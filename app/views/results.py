@@ -2,9 +2,12 @@
 frames, per-step table, every measurement with its definition, and quality warnings in plain language."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 
-from .. import cards, charts, gallery, state
+from .. import cards, charts, gallery, planview, state
 from .. import metricinfo as mi
 from ..data import HEADLINE_METRICS, ClipView, SessionView
 from ..theme import chip, esc
@@ -16,7 +19,8 @@ VIEW_TEXT = {"side": "side view", "rear": "rear view", "front": "front view", "o
 def empty_state() -> None:
     st.title("Results")
     st.markdown('<div class="rf-empty"><b>No analysis yet.</b><br>Upload a treadmill clip of your runner on '
-                '<i>New analysis</i>; the measurements, the annotated replay and the exports appear here.</div>',
+                '<i>New analysis</i>; the measurements, the annotated replay and the exports appear here.<br>'
+                '<span class="rf-note">To see a finished example first, run <code>runform demo</code>.</span></div>',
                 unsafe_allow_html=True)
     st.page_link(st.session_state["runform_pages"]["analyse"], label="Start a new analysis", icon=":material/upload:")
 
@@ -95,6 +99,37 @@ def replay(sv: SessionView) -> None:
             st.markdown(f'<p class="rf-caption">{REPLAY_LEGEND}</p>', unsafe_allow_html=True)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def _signals(path: str, mtime: float, height_cm: float | None):
+    from .. import signals as sg
+
+    try:
+        return sg.compute(Path(path), height_cm)
+    except Exception:  # a clip the core cannot clean (e.g. rear view): no continuous chart, the rest still shows
+        return None
+
+
+def continuous(sv: SessionView, clip: ClipView) -> None:
+    from ..signals import SIGNALS
+
+    lm = clip.path("landmarks")
+    if lm is None or clip.view not in ("side", "oblique"):
+        return
+    data = _signals(str(lm), lm.stat().st_mtime, (sv.session.options or {}).get("height_cm"))
+    if data is None:
+        return
+    labels = {s.key: s.label for s in SIGNALS}
+    key = st.segmented_control("Signal", list(labels), format_func=labels.get, default="foot_ahead",
+                               key=f"sig_kind_{clip.dir.name}") or "foot_ahead"
+    sdef = next(s for s in SIGNALS if s.key == key)
+    st.plotly_chart(charts.signal_chart(data.t, data.values[key], sdef.label, sdef.unit, sdef.metric,
+                                        clip.ic_events()), width="stretch",
+                    config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+                    key=f"sigchart_{clip.dir.name}")
+    st.markdown(f'<p class="rf-caption">{esc(sdef.help)} Diamonds mark initial contacts; drag to zoom, '
+                'double-click to reset.</p>', unsafe_allow_html=True)
+
+
 def signals(sv: SessionView) -> None:
     usable = [(c, charts.stride_metric_columns(c.strides)) for c in sv.clips if not c.strides.empty]
     usable = [(c, cols) for c, cols in usable if cols]
@@ -102,13 +137,20 @@ def signals(sv: SessionView) -> None:
         st.info("No steps were measured, so there is nothing to chart.")
         return
     clip_names = [c.name for c, _ in usable]
-    c1, c2 = st.columns([1, 2])
-    pick_clip = c1.selectbox("Clip", clip_names, key="sig_clip") if len(usable) > 1 else clip_names[0]
+    pick_clip = st.selectbox("Clip", clip_names, key="sig_clip") if len(usable) > 1 else clip_names[0]
     clip, cols = next((c, cols) for c, cols in usable if c.name == pick_clip)
-    default = next((i for i, n in enumerate(cols) if n in HEADLINE_METRICS), 0)
-    metric = c2.selectbox("Measurement", cols, index=default, format_func=lambda n: mi.info(n).label, key="sig_metric")
+    st.markdown("##### Through the run")
+    continuous(sv, clip)
+    st.markdown("##### Step by step")
+    summary = sv.summary
+    flagged = [n for n in HEADLINE_METRICS if n in cols and mi.range_status(n, (summary.get(n) or {}).get("value"))
+               in ("low", "high")]
+    first = flagged[0] if flagged else next((n for n in ("overstride_pct_leg", "cadence_spm") if n in cols), cols[0])
+    metric = st.selectbox("Measurement", cols, index=cols.index(first), format_func=lambda n: mi.info(n).label,
+                          key="sig_metric")
     st.plotly_chart(charts.stride_chart(clip.strides, metric, clip.ic_events()), width="stretch",
-                    config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]})
+                    config={"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+                    key="stride_chart")
     m = mi.info(metric)
     note = m.definition or ""
     if m.source:
@@ -117,18 +159,49 @@ def signals(sv: SessionView) -> None:
                 f'{esc(m.range_text().rstrip("."))}. {esc(note)}</p>', unsafe_allow_html=True)
 
 
+STEP_COLUMNS = {"side": ("Foot", None), "ic_t": ("Contact at (s)", "%.2f"), "ic_frame": ("Frame", "%d"),
+                "to_t": ("Toe-off at (s)", "%.2f")}
+
+
+UNIT_SUFFIXES = (("_pct_leg", "% leg length"), ("_ms", "ms"), ("_deg", "deg"), ("_cm", "cm"), ("_pct", "%"),
+                 ("_spm", "steps/min"), ("_s", "s"))
+
+
+def column_label(col: str) -> str:
+    """'stride_time_ms' -> 'Stride time (ms)' for per-step columns without a metric definition."""
+    for suffix, unit in UNIT_SUFFIXES:
+        if col.endswith(suffix):
+            return f"{col[:-len(suffix)].replace('_', ' ').capitalize()} ({unit})"
+    return col.replace("_", " ").capitalize()
+
+
 def strides_table(sv: SessionView) -> None:
+    known = set(mi.all_names())
     for c in sv.clips:
         if len(sv.clips) > 1:
             st.markdown(f"**{esc(c.name)}**")
         if c.strides.empty:
             st.info("No complete steps were found in this clip.")
             continue
-        df = c.strides.copy()
-        labels = {col: (f"{mi.info(col).label} ({mi.info(col).unit})" if mi.info(col).unit else mi.info(col).label)
-                  for col in df.columns if col in set(mi.all_names())}
-        st.dataframe(df.rename(columns=labels), width="stretch", hide_index=True,
-                     height=min(420, 38 + 35 * len(df)))
+        df = c.strides.drop(columns=[k for k in ("index",) if k in c.strides.columns])
+        cfg = {}
+        for col in df.columns:
+            if col in STEP_COLUMNS:
+                label, fmt = STEP_COLUMNS[col]
+                cfg[col] = st.column_config.NumberColumn(label, format=fmt) if fmt else st.column_config.TextColumn(label)
+            elif col in known:
+                m = mi.info(col)
+                label = f"{m.label} ({m.unit})" if m.unit else m.label
+                if pd.api.types.is_numeric_dtype(df[col]):
+                    cfg[col] = st.column_config.NumberColumn(label, format="%.1f", help=m.definition)
+                else:
+                    cfg[col] = st.column_config.TextColumn(label, help=m.definition)
+            elif pd.api.types.is_numeric_dtype(df[col]):
+                cfg[col] = st.column_config.NumberColumn(column_label(col), format="%.1f")
+            else:
+                cfg[col] = st.column_config.TextColumn(column_label(col))
+        st.dataframe(df, column_config=cfg, width="stretch", hide_index=True, height=min(460, 38 + 35 * len(df)))
+    st.caption("One row per step (initial contact). None: not measurable for that step.")
 
 
 def all_measurements(sv: SessionView) -> None:
@@ -149,7 +222,7 @@ def all_measurements(sv: SessionView) -> None:
             "Why not / notes": "" if avail else (e.get("reason") or ""),
             "Definition": m.definition, "Camera view": m.view, "Source": m.source,
         })
-    st.dataframe(rows, width="stretch", hide_index=True)
+    st.dataframe(rows, width="stretch", hide_index=True, height=38 + 35 * len(rows))
 
 
 def render() -> None:
@@ -167,7 +240,7 @@ def render() -> None:
         headline.remove("overstride_cm")
     st.subheader("Key measurements")
     cards.metric_grid(headline, summary)
-    tabs = st.tabs(["Replay", "Over time", "Contact frames", "Steps", "All measurements"])
+    tabs = st.tabs(["Replay", "Over time", "Contact frames", "Plan", "Steps", "All measurements"])
     with tabs[0]:
         replay(sv)
     with tabs[1]:
@@ -175,6 +248,8 @@ def render() -> None:
     with tabs[2]:
         gallery.render_gallery(sv)
     with tabs[3]:
-        strides_table(sv)
+        planview.render_tab(sv)
     with tabs[4]:
+        strides_table(sv)
+    with tabs[5]:
         all_measurements(sv)

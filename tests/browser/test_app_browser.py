@@ -52,6 +52,9 @@ def test_upload_real_clip_play_export_and_reject_junk(app_server, browser, real_
 
     # --- analyse the real clip ----------------------------------------------------------------------------------
     upload(page, url, real_clip, height_cm="178")
+    page.locator('[data-testid="stProgress"]').wait_for(timeout=60_000)
+    page.wait_for_timeout(4000)
+    shoot(page, artifacts, "app_progress_laptop", LAPTOP)
     page.get_by_text("Key measurements").wait_for(timeout=ANALYSIS_TIMEOUT_MS)
     cadence = page.locator('[data-metric="cadence_spm"] .rf-value').inner_text()
     value = float(re.match(r"\s*([0-9]+(?:\.[0-9]+)?)", cadence).group(1))
@@ -81,9 +84,13 @@ def test_upload_real_clip_play_export_and_reject_junk(app_server, browser, real_
     page.get_by_text("Key measurements").wait_for(timeout=30_000)
     assert page.locator('[data-metric="cadence_spm"] .rf-value').inner_text() == cadence
 
-    for tab in ("Over time", "Contact frames"):
-        page.get_by_role("tab", name=tab).click()
-        page.wait_for_timeout(2500)
+    page.get_by_role("tab", name="Over time").click()
+    page.get_by_text("Through the run").wait_for(timeout=30_000)
+    page.wait_for_timeout(2500)
+    assert page.locator(".js-plotly-plot").count() >= 2, "signal and step charts not drawn"
+    shoot(page, artifacts, "app_results_charts_laptop", LAPTOP)
+    page.get_by_role("tab", name="Contact frames").click()
+    page.wait_for_timeout(3000)
     assert page.locator('[data-testid="stImage"] img').count() >= 2, "contact-frame gallery empty"
     shoot(page, artifacts, "app_results_contacts_laptop", LAPTOP)
 
@@ -110,6 +117,16 @@ def test_upload_real_clip_play_export_and_reject_junk(app_server, browser, real_
         stream = c.streams.video[0]
         assert stream.codec_context.name == "h264"
         assert sum(1 for _ in c.decode(stream)) > 100
+
+    # --- exports: the patient report prints to PDF offline ----------------------------------------------------------
+    page.get_by_role("button", name="Create PDF report").first.click()
+    pdf_button = page.get_by_role("button", name="Report (PDF)").first
+    pdf_button.wait_for(timeout=120_000)
+    with page.expect_download(timeout=60_000) as dl:
+        pdf_button.click()
+    pdf = tmp_path / "report.pdf"
+    dl.value.save_as(pdf)
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 20_000
 
     # --- a file that is not a video: a clear message, earlier result intact ---------------------------------------
     junk = tmp_path / "notes.mp4"

@@ -1,0 +1,83 @@
+"""Continuous gait signals over time for the charts, from a stored result's landmarks.csv.
+
+Thin adapter over the kinematics core: the landmarks are cleaned exactly as the analysis cleaned them
+(`analyzer.kinematics.core.prepare`: left/right swap correction, glitch rejection, gap filling, low-pass, body frame)
+and the signals are the core's own (`foot_signals`, `joint_flexion`, `foot_angle`). Nothing here defines a measure.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analyzer.landmarks import N_LANDMARKS, LandmarkSeries, PoseLandmark
+
+
+@dataclass(frozen=True)
+class SignalDef:
+    key: str
+    label: str
+    unit: str
+    metric: str  # the metric read from this signal at initial contact (its reference band is drawn)
+    help: str
+
+
+SIGNALS = (
+    SignalDef("foot_ahead", "Heel ahead of the hip", "% leg length", "overstride_pct_leg",
+              "Horizontal distance of the heel in front of the hip midpoint, in % of leg length; its value at "
+              "initial contact is the overstride."),
+    SignalDef("knee_flexion", "Knee flexion", "deg", "knee_flexion_ic_deg",
+              "180° minus the hip-knee-ankle angle (0 = straight); read at initial contact and at its stance peak."),
+    SignalDef("foot_angle", "Foot angle to the belt", "deg", "foot_strike_angle_deg",
+              "Heel-to-toe line against the belt, toe up positive; at initial contact (minus mid-stance) it is the "
+              "foot-strike angle."),
+    SignalDef("heel_height", "Heel height above the belt", "% leg length", "contact_time_ms",
+              "Height of the heel above belt level, in % of leg length: near zero while the foot is on the belt."),
+)
+
+
+@dataclass
+class Signals:
+    t: np.ndarray                                  # (T,) seconds
+    values: dict = field(default_factory=dict)     # key -> {"left": (T,), "right": (T,)}
+
+
+def series_from_csv(path: Path) -> LandmarkSeries:
+    """landmarks.csv (LandmarkSeries.to_csv layout) back to a LandmarkSeries; presence is not stored (NaN)."""
+    df = pd.read_csv(path)
+    n = len(df)
+    names = [lm.name.lower() for lm in PoseLandmark]
+
+    def cols(suffix: str) -> np.ndarray:
+        return np.stack([df[f"{nm}_{suffix}"].to_numpy(dtype=float) for nm in names], axis=1)
+
+    xy = np.stack([cols("x_px"), cols("y_px")], axis=2)
+    world = np.stack([cols("world_x_m"), cols("world_y_m"), cols("world_z_m")], axis=2)
+    fin = xy[np.isfinite(xy)]
+    width = int(np.nanmax(xy[..., 0]) + 1) if fin.size else 1
+    height = int(np.nanmax(xy[..., 1]) + 1) if fin.size else 1
+    return LandmarkSeries(df["t_s"].to_numpy(dtype=float), df["frame"].to_numpy(dtype=np.int64), xy, cols("z_px"),
+                          cols("visibility"), np.full((n, N_LANDMARKS), np.nan), world, max(width, 1),
+                          max(height, 1), "from-csv")
+
+
+def compute(landmarks_csv: Path, height_cm: float | None = None) -> Signals:
+    from analyzer.kinematics import core
+    from analyzer.kinematics import metrics as mk
+
+    series = series_from_csv(landmarks_csv)
+    prep = core.prepare(series, height_cm)
+    out = Signals(t=np.asarray(prep.t, dtype=float))
+    vals: dict = {s.key: {} for s in SIGNALS}
+    for side in ("left", "right"):
+        sig = prep.signals[side]
+        ids = mk.side_ids(side)
+        b = prep.body
+        vals["foot_ahead"][side] = 100.0 * np.asarray(sig.fwd_rel, dtype=float)
+        vals["heel_height"][side] = 100.0 * np.asarray(sig.heel_h, dtype=float)
+        vals["knee_flexion"][side] = mk.joint_flexion(b[:, ids["hip"]], b[:, ids["knee"]], b[:, ids["ankle"]])
+        vals["foot_angle"][side] = mk.foot_angle(b, side)
+    out.values = vals
+    return out
