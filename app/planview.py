@@ -61,6 +61,17 @@ def patient_html(sv: SessionView):
     return path
 
 
+def demote_headings(md: str, by: int = 3) -> str:
+    """Markdown '# X' -> '#### X' so a document's headings sit below the page's own."""
+    out = []
+    for line in md.splitlines():
+        if line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            line = "#" * min(level + by, 6) + line[level:]
+        out.append(line)
+    return "\n".join(out)
+
+
 def render_tab(sv: SessionView) -> None:
     try:
         from analyzer.plan import NEXT_MORNING, PAIN_SITES, render
@@ -91,5 +102,5 @@ def render_tab(sv: SessionView) -> None:
     if plan is None:
         st.info("No plan could be made from this session.")
         return
-    st.markdown(render(plan, "clinician", "md"))
+    st.markdown(demote_headings(render(plan, "clinician", "md")))
     st.caption("The patient's version (plain language) is on the Exports page, as HTML or PDF.")

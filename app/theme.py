@@ -38,6 +38,7 @@ h1, h2, h3 { letter-spacing: -0.01em; }
 .rf-note { color:var(--rf-muted); font-size:.85rem; }
 .rf-empty { border:1px dashed var(--rf-line); border-radius:12px; padding:1.4rem; background:#fff; margin-bottom:.9rem; }
 .rf-caption { font-size:.82rem; color:var(--rf-muted); margin-top:-.3rem; }
+[data-testid="stMarkdownContainer"] table { display:block; max-width:100%; overflow-x:auto; font-size:.88rem; }
 video { border-radius:8px; background:#000; max-height:70vh; }
 @media (max-width: 900px) {
   section[data-testid="stSidebar"] { width: 220px !important; min-width: 220px !important; }

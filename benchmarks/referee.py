@@ -52,10 +52,12 @@ class Case:
     dress: str = "band"
     seconds: float = 10.0
     size: tuple[int, int] = (960, 540)
+    body: str = "figure"  # side view: "figure" (2D capsules) or "mesh" (skinned 3D body); rear is always mesh
 
     @property
     def name(self) -> str:
-        return f"{self.runner}_{self.view}_{self.facing}_{self.fps:g}fps_{self.dress}"
+        mesh = "_mesh" if self.view == "side" and self.body == "mesh" else ""
+        return f"{self.runner}_{self.view}_{self.facing}_{self.fps:g}fps_{self.dress}{mesh}"
 
 
 def matrix(quick: bool) -> list[Case]:
@@ -73,6 +75,7 @@ def matrix(quick: bool) -> list[Case]:
                 cases.append(Case(r, fps=fps, facing=facing, seconds=10.0 if fps <= 60 else 6.0))
     for r in ("os30", "os42", "fore"):
         cases.append(Case(r, view="rear", fps=60, size=(540, 960)))
+        cases.append(Case(r, fps=60, body="mesh"))
     return cases
 
 
@@ -96,7 +99,7 @@ def render(case: Case, out_dir: Path) -> tuple[GaitTruth, Path]:
     truth = simulate(params, case.fps, case.seconds, seed=5)
     cam = default_camera(truth, case.view, *case.size)
     clip = out_dir / f"{case.name}.mp4"
-    if case.view == "side":
+    if case.view == "side" and case.body == "figure":
         from analyzer.synthetic.render_side import render_side
 
         render_side(truth, cam, clip, dress=case.dress)

@@ -240,3 +240,40 @@ def test_progress_text_names_stage_and_time_left():
     assert progress_text(fake.FakeProgress("pose", 0.4, None, "")) == "Finding the runner's joints"
     assert "almost done" in progress_text(fake.FakeProgress("report", 0.99, 0.2))
     assert progress_text(fake.FakeProgress("custom_stage", 0.1, None)) == "Custom stage"
+
+
+def test_plan_tab_takes_clinician_inputs_and_exports_patient_version(data_dir, clip_bytes):
+    sid = stored_session(clip_bytes)
+    at = app()
+    at.query_params["session"] = sid
+    at.run()
+    assert not at.exception, at.exception
+    assert any("retraining plan" in m.value.lower() for m in at.markdown), "plan not shown"
+    site = next(s for s in at.selectbox if s.label == "Pain site")
+    site.set_value("knee")
+    next(n for n in at.number_input if n.label == "Weekly running (km)").set_value(30.0)
+    next(b for b in at.button if b.label == "Update the plan").click()
+    at.run()
+    assert not at.exception, at.exception
+    exports = SessionStore().get(sid).dir / "exports"
+    saved = json.loads((exports / "plan_inputs.json").read_text())
+    assert saved["pain_site"] == "knee" and saved["weekly_km"] == 30.0
+    assert any("Pain site: knee" in m.value for m in at.markdown)
+    at.switch_page("routes/exports.py").run()
+    assert not at.exception, at.exception
+    assert "Plan (HTML)" in [b.label for b in at.get("download_button")]
+    html = (exports / "plan_patient.html").read_text()
+    assert html.startswith("<!doctype html>") and "http://" not in html and "https://" not in html
+
+
+def test_demo_session_is_shown_first(data_dir, monkeypatch, clip_bytes):
+    """`runform demo` starts the app with RUNFORM_DEFAULT_SESSION: that result opens even when newer ones exist."""
+    demo_id = stored_session(clip_bytes, "Sample runner")
+    stored_session(clip_bytes, "A later session")
+    monkeypatch.setenv("RUNFORM_DEFAULT_SESSION", demo_id)
+    at = app().run()
+    assert not at.exception, at.exception
+    assert "Sample runner" in all_text(at) and "A later session" not in all_text(at)
+    monkeypatch.delenv("RUNFORM_DEFAULT_SESSION")
+    at = app().run()
+    assert "A later session" in all_text(at)  # otherwise the newest finished session

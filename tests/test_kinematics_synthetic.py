@@ -292,7 +292,7 @@ def test_fps_adequacy_flags():
 def test_stream_matches_offline(fps):
     tr, s = _series(fps, 8.0)
     off = analyze(s)
-    stream = GaitStream(fps, s.width, s.height)
+    stream = GaitStream(fps, s.width, s.height, model=s.model)
     steps, delays = [], []
     for i in range(s.n_frames):
         new = stream.update(float(s.t[i]), s.xy[i], s.visibility[i])

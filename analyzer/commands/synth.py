@@ -49,6 +49,9 @@ def register(subparsers) -> None:
     c.add_argument("--tilt", type=float, default=0.0, metavar="DEG", help="camera pitch, + = looking down")
     c.add_argument("--focal-mm", type=float, default=None, metavar="MM",
                    help="35 mm-equivalent focal length (default: frames the runner)")
+    p.add_argument("--body", choices=("figure", "mesh"), default=None,
+                   help="side view drawing: figure = fast 2D capsules (default), mesh = the skinned 3D body "
+                        "(always used for the rear view)")
     p.add_argument("--crf", type=int, default=23, metavar="Q", help="H.264 quality, lower = better (default 23)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
@@ -83,7 +86,7 @@ def run(args) -> int:
     progress = None if args.quiet else (lambda f: (sys.stderr.write(f"\rrendering {100 * f:5.1f}%"),
                                                    sys.stderr.flush()))
     out.parent.mkdir(parents=True, exist_ok=True)
-    if side:
+    if side and args.body != "mesh":
         from ..synthetic.render_side import render_side
 
         render_side(truth, cam, out, dress=args.dress, crf=args.crf, progress=progress)

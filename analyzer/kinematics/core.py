@@ -53,6 +53,7 @@ class Prepared:
     cutoff_hz: float
     body_light: np.ndarray | None = None  # (T,33,2) body frame low-passed at light_cutoff_hz: instant angles at events
     body_raw: np.ndarray | None = None    # (T,33,2) body frame, unfiltered (gap-filled): foot angle at contact
+    ic_lag_s: float = 0.0                  # landmark lag at contact removed from initial contacts (ev.landmark_lag_s)
 
 
 @dataclass
@@ -134,7 +135,7 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
         if near_left is not None and near_left != (view.near_side == "left"):
             swap_all_legs([xy, xy_raw])
     side_view = view.view in ("side", "oblique")
-    ground = estimate_ground(xy, leg_px, series.width, series.height, side_view)
+    ground = estimate_ground(xy, leg_px, series.width, series.height, side_view, view.facing_sign)
     fsign = view.facing_sign if side_view or view.view == "mixed" else 0
     body = to_body_frame(xy, ground, fsign)
     body_raw = to_body_frame(xy_raw, ground, fsign)
@@ -146,7 +147,8 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
         periods = [ev.stride_period(signals[s].foot_h, fps) for s in SIDES]
     period = float(np.nanmedian(periods)) if np.isfinite(periods).any() else float("nan")
     return Prepared(series.t, fps, xy, body, view, make_scale(leg_px, height_cm), ground, period, signals,
-                    swap_fraction, glitch_fraction, cutoff_hz(fps), body_light, body_raw)
+                    swap_fraction, glitch_fraction, cutoff_hz(fps), body_light, body_raw,
+                    ev.landmark_lag_s(series.model))
 
 
 def detect_events(prep: Prepared) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -158,14 +160,20 @@ def detect_events(prep: Prepared) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         if prep.view.view in ("rear", "front"):
             out[s] = ev.stance_edges(prep.signals[s].foot_h, prep.period)
         else:
-            out[s] = ev.detect_side_events(prep.signals[s], prep.period)
+            ic, to = ev.detect_side_events(prep.signals[s], prep.period)
+            out[s] = (ic - prep.ic_lag_s * prep.fps, to)
     return out
 
 
 def _time_at(t: np.ndarray, i: float) -> float:
+    """Time at fractional frame index i (linear between frames, clamped to the clip)."""
     if not np.isfinite(i):
         return float("nan")
-    return float(np.interp(i, np.arange(len(t)), t))
+    i = min(max(float(i), 0.0), len(t) - 1.0)
+    k = min(int(i), len(t) - 2) if len(t) > 1 else 0
+    if len(t) == 1:
+        return float(t[0])
+    return float(t[k] + (i - k) * (t[k + 1] - t[k]))
 
 
 def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None = None,
@@ -203,7 +211,8 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
             bl = prep.body_light if prep.body_light is not None else prep.body
             m = mk.ic_metrics(bl, side, ic, leg)
             st = mk.stance_metrics(prep.body, side, ic, to)
-            st["foot_angle_mid_deg"] = mk.stance_metrics(bl, side, ic, to)["foot_angle_mid_deg"]
+            st["foot_angle_mid_deg"] = (float(mk.foot_angle(mk.at(bl, 0.5 * (ic + to)), side))
+                                        if np.isfinite(to) and to > ic else np.nan)
             row.update({k2: m[k2] for k2 in ("overstride_pct_leg", "shank_angle_ic_deg", "knee_flexion_ic_deg")})
             row["overstride_cm"] = m["overstride_px"] / ppc if ppc else np.nan
             row["foot_angle_ic_deg"] = (mk.foot_angle_at_contact(prep.body_raw, side, ic, prep.fps)

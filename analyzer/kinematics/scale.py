@@ -11,7 +11,8 @@ report lengths in % of leg length and say so (scale.source = "leg_length").
 
 Belt line: the stance foot lies on the belt. For heel and toe points we keep the lowest band of image positions
 (iteratively: residual from a common-slope line with one intercept per landmark type, keep residual above -tol) and
-fit the common slope (one intercept per point and foot); camera roll = atan(slope), corrected when >= 1 deg. Every coordinate is rotated by -roll about the image centre, then
+fit the common slope (one intercept per point and foot); the slope is then refined from the stance
+foot's own rearward path along the belt (median over stances); camera roll = atan(slope), corrected when >= 1 deg. Every coordinate is rotated by -roll about the image centre, then
 expressed in a body frame: forward (direction of travel, side view) or image-right (rear/front), and up (above the
 belt line).
 """
@@ -93,11 +94,36 @@ def _lowest_band(points: list[np.ndarray], tol: float, iters: int = 4) -> tuple[
     return a, bs, keep
 
 
-def estimate_ground(xy: np.ndarray, leg_px: float, width: int, height: int, side_view: bool) -> Ground:
+def _stance_slope(sets: list[np.ndarray], keep: list[np.ndarray], facing_sign: int, leg_px: float) -> float:
+    """Belt slope from the stance foot's own path: in each run of >= 4 frames where a foot point rests in its lowest
+    band and travels rearward (the belt carries it), slope = dy / dx across the middle half of the run; the median
+    over runs (NaN when fewer than 3 runs). More direct than the band fit, which swing samples can tilt."""
+    slopes = []
+    for pts, k in zip(sets, keep):
+        dx = np.diff(pts[:, 0])
+        rear = np.concatenate([[False], (dx * facing_sign < -0.005 * leg_px)]) if facing_sign else np.ones(len(pts), bool)
+        on = k & rear & np.isfinite(pts).all(axis=1)
+        edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
+        for a0, b0 in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            if b0 - a0 >= 4:
+                q = (b0 - a0) // 4  # middle half of the run: foot flat (not landing, not rolling off)
+                a1, b1 = a0 + q, b0 - 1 - q
+                ddx = pts[b1, 0] - pts[a1, 0]
+                if b1 > a1 and abs(ddx) > 0.03 * leg_px:
+                    slopes.append((pts[b1, 1] - pts[a1, 1]) / ddx)
+    return float(np.median(slopes)) if len(slopes) >= 3 else float("nan")
+
+
+def estimate_ground(xy: np.ndarray, leg_px: float, width: int, height: int, side_view: bool,
+                    facing_sign: int = 0) -> Ground:
     """Belt line and camera roll from stance foot points (see module docstring)."""
     sets = [xy[:, P.LEFT_HEEL], xy[:, P.RIGHT_HEEL], xy[:, P.LEFT_FOOT_INDEX], xy[:, P.RIGHT_FOOT_INDEX]]
     # one intercept per point and foot: the far foot rests higher in the image than the near one (perspective)
     a, bs, keep = _lowest_band(sets, tol=0.04 * leg_px)
+    if side_view:
+        a_run = _stance_slope(sets, keep, facing_sign, leg_px)
+        if np.isfinite(a_run):
+            a = a_run
     roll = float(np.degrees(np.arctan(a))) if side_view else 0.0
     applied = abs(roll) >= ROLL_APPLY_MIN_DEG
     center = (width / 2.0, height / 2.0)

@@ -57,9 +57,12 @@ class StepUpdate:
 class GaitStream:
     """Streaming gait analysis. update(t, xy (33,2) px, visibility (33,)) -> list[StepUpdate]."""
 
-    def __init__(self, fps_hint: float, width: int, height: int, height_cm: float | None = None) -> None:
+    def __init__(self, fps_hint: float, width: int, height: int, height_cm: float | None = None,
+                 model: str = "full") -> None:
+        """model: landmark source (pose model name, or "synthetic-truth"): sets the calibrated contact lag."""
         if not fps_hint or fps_hint <= 0:
             raise ValueError(f"fps_hint must be positive, got {fps_hint}")
+        self.ic_lag_s = ev.landmark_lag_s(model)
         self.fps_hint = float(fps_hint)
         self.width, self.height, self.height_cm = int(width), int(height), height_cm
         self.n_buf = int(math.ceil(BUFFER_S * fps_hint)) + SWAP_LAG + 2
@@ -128,7 +131,7 @@ class GaitStream:
             return
         self._leg_px = leg
         fps = 1.0 / float(np.nanmedian(np.diff(t))) if len(t) > 2 else self.fps_hint
-        ground = estimate_ground(xy, leg, self.width, self.height, True)
+        ground = estimate_ground(xy, leg, self.width, self.height, True, view.facing_sign)
         body = to_body_frame(lowpass(fill_gaps(xy, 3), fps), ground, view.facing_sign)
         periods = [ev.stride_period(foot_signals(body, s, leg, fps).fwd_rel, fps) for s in SIDES]
         if not np.isfinite(periods).any():
@@ -165,12 +168,28 @@ class GaitStream:
                 ic = ev.refine_ic(sig, int(z), per)
                 if not math.isfinite(ic):
                     continue
-                to = ev.refine_to(sig, ic, math.nan, per)
+                to_fit = ev.refine_to(sig, ic, math.nan, per)
+                ic -= self.ic_lag_s * fps
+                to = to_fit
+                t_ic = float(np.interp(ic, np.arange(len(t)), t))
+                if not self._plausible(side, t_ic, per / fps):
+                    continue
                 out.append(self._make_step(side, ic, to, t, body, body_light, body_raw, leg, cal))
         out.sort(key=lambda u: u.t)
         for u in out:
             self._steps.append(u)
         return out
+
+    def _plausible(self, side: str, t_ic: float, period_s: float) -> bool:
+        """A new contact must come at least 0.6 stride after this foot's last one and 0.2 stride away from the
+        other foot's last one (windowed detection can otherwise double-count a glitchy contact)."""
+        other = "right" if side == "left" else "left"
+        same, opp = self._last_ic[side], self._last_ic[other]
+        if math.isfinite(same) and t_ic - same < 0.6 * period_s:
+            return False
+        if math.isfinite(opp) and abs(t_ic - opp) < 0.2 * period_s:
+            return False
+        return True
 
     def _make_step(self, side: str, ic: float, to: float, t: np.ndarray, body: np.ndarray, body_light: np.ndarray,
                    body_raw: np.ndarray, leg: float, cal: dict) -> StepUpdate:
@@ -213,6 +232,16 @@ class GaitStream:
             vals = np.array([getattr(s, name) for s in steps], dtype=float)
             vals = vals[np.isfinite(vals)]
             out[name] = float(np.median(vals)) if len(vals) else math.nan
+        # cadence from recent stride times (same foot, contact to contact): two steps per stride; robust to the
+        # alternating left/right step times a per-step median would pick from, and to a missed step
+        if self._cal:
+            period_s = self._cal["period"] / self._cal["fps"]
+            strides = []
+            for side in SIDES:
+                ts = [u.t for u in steps if u.side == side]
+                strides += [b - a for a, b in zip(ts, ts[1:]) if 0.7 * period_s < b - a < 1.3 * period_s]
+            if strides:
+                out["cadence_spm"] = 120.0 / float(np.median(strides))
         out["foot_strike_pattern"] = strike_pattern(out["foot_strike_angle_deg"])
         return out
 

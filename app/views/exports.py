@@ -42,6 +42,9 @@ def _zip_all(sv: SessionView) -> bytes:
         combined = sv.session.result_dir / "session.json"
         if combined.is_file():
             z.write(combined, "session.json")
+        plan = sv.session.exports_dir / "plan_patient.html"
+        if plan.is_file():
+            z.write(plan, "plan_patient.html")
     return buf.getvalue()
 
 

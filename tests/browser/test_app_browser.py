@@ -100,8 +100,12 @@ def test_upload_real_clip_play_export_and_reject_junk(app_server, browser, real_
     tablet.get_by_text("Key measurements").wait_for(timeout=60_000)
     tablet.wait_for_timeout(1500)
     shoot(tablet, artifacts, "app_results_tablet", TABLET)
-    overflow = tablet.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 1, f"page wider than a tablet by {overflow}px"
+    for tab in ("Replay", "Over time", "Contact frames", "Plan", "Steps", "All measurements"):
+        tablet.get_by_role("tab", name=tab).click()
+        tablet.wait_for_timeout(1500)
+        overflow = tablet.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{tab}: page wider than a tablet by {overflow}px"
+    shoot(tablet, artifacts, "app_results_plan_tablet", TABLET)
     tablet.close()
 
     # --- exports: the MP4 download is H.264 ------------------------------------------------------------------------
