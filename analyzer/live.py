@@ -172,6 +172,47 @@ class LatestFrameSlot:
             self._cv.notify_all()
 
 
+class FrameDecimator:
+    """Regular frame dropping: process every k-th camera frame, k adapted to the measured processing time.
+
+    Why not simply the newest frame: when processing takes, say, 2.4 frame intervals, "newest frame wins" processes
+    frames 2 or 3 intervals apart at random, and the gait-event kernels (filters and peak search on a regular time
+    grid) lose accuracy on such jittered sampling: on the real test clip, replayed through GaitStream, cadence came
+    out 134-213 spm with jittered 2-3 frame spacing, but 164-171 spm with a regular spacing of 1, 2 or 3 frames
+    (and unusable beyond 3: below 10 processed frames/s). So frames are kept on a regular grid (every k-th) and k is
+    raised as soon as the processing time (exponential average, +15 % headroom) exceeds k intervals, and lowered
+    again after `relax_s` of lighter load. k never exceeds `max_k`; beyond that the newest on-grid frame is taken.
+    """
+
+    def __init__(self, fps_hint: float, max_k: int = 6, headroom: float = 1.15, relax_s: float = 3.0,
+                 enabled: bool = True) -> None:
+        self.interval_ms = 1000.0 / fps_hint
+        self.max_k = max_k
+        self.headroom = headroom
+        self.relax_s = relax_s
+        self.enabled = enabled
+        self.k = 1
+        self._ema_ms: float | None = None
+        self._changed_s = -math.inf
+
+    def on_grid(self, n: int) -> bool:
+        """Should frame number n (0-based count of frames from the source) be processed?"""
+        return (not self.enabled) or n % self.k == 0
+
+    def update(self, proc_ms: float, now_s: float | None = None) -> int:
+        """Feed one processing time (ms); returns the new k."""
+        if not self.enabled:
+            return 1
+        now_s = time.monotonic() if now_s is None else now_s
+        self._ema_ms = proc_ms if self._ema_ms is None else 0.8 * self._ema_ms + 0.2 * proc_ms
+        need = max(1, min(self.max_k, math.ceil(self._ema_ms * self.headroom / self.interval_ms)))
+        if need > self.k:
+            self.k, self._changed_s = need, now_s
+        elif need < self.k and now_s - self._changed_s >= self.relax_s:
+            self.k, self._changed_s = self.k - 1, now_s
+        return self.k
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Pose: the shared backend (analyzer.pose), converted once at the edge into plain arrays
 # ---------------------------------------------------------------------------------------------------------------
@@ -850,15 +891,20 @@ class LiveRunOptions:
 def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = None,
              show: Callable[[np.ndarray, LiveState], bool] | None = None,
              on_state: Callable[[LiveState], None] | None = None) -> LiveSessionResult:
-    """Capture on a thread, process the latest frame on this thread, record everything; return the session.
+    """Capture on a thread, process frames on this thread, record every frame; return the session.
 
+    Frames the processing cannot keep up with are dropped, never queued: the capture thread hands over only frames
+    on the decimator's regular grid (every k-th), through a one-place slot (newest wins if even that lags).
     show(frame_with_overlay, state) -> False stops (e.g. the OpenCV window's q key). on_state is called per frame."""
     source = open_source(spec, realtime=not options.every_frame)
     folder, session = new_session_folder(options.title, out_dir)
-    slot = LatestFrameSlot(lossless=source.kind == "file" and not source.realtime)
+    lossless = source.kind == "file" and not source.realtime
+    slot = LatestFrameSlot(lossless=lossless)
+    decimator = FrameDecimator(source.fps_hint, enabled=not lossless)
     rec = SessionRecorder(folder, source.width, source.height, source.fps_hint, options.model, options.height_cm,
                           options.feedback, source=str(spec))
     stop = threading.Event()
+    counts = {"captured": 0, "off_grid": 0}
 
     def capture() -> None:
         try:
@@ -866,7 +912,12 @@ def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = No
                 if stop.is_set() or (options.seconds is not None and f.t_s > options.seconds):
                     break
                 rec.add_frame(f.bgr, f.t_s)
-                slot.put(f)
+                n = counts["captured"]
+                counts["captured"] = n + 1
+                if decimator.on_grid(n):
+                    slot.put(f)
+                else:
+                    counts["off_grid"] += 1
         finally:
             slot.close()
 
@@ -880,8 +931,9 @@ def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = No
                 f = slot.get()
                 if f is None:
                     break
-                engine.dropped = slot.dropped
+                engine.dropped = slot.dropped + counts["off_grid"]
                 state = engine.process(f.bgr, f.t_s, f.arrived_s)
+                decimator.update(engine.meter.proc_ms[-1])
                 if on_state is not None:
                     on_state(state)
                 if show is not None and show(draw_overlay(f.bgr, state), state) is False:
@@ -892,7 +944,8 @@ def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = No
             th.join(timeout=5)
         engine.stop_recording()
         result = rec.finish(engine.meter, engine.tracker,
-                            extra={"frames_dropped_live": slot.dropped, "frames_captured": slot.put_count,
+                            extra={"frames_dropped_live": slot.dropped + counts["off_grid"],
+                                   "frames_captured": counts["captured"], "decimation_k_last": decimator.k,
                                    "kinematics_errors": engine.kinematics_errors})
     register_clip(session, result, options.model, options.height_cm)
     return dataclasses.replace(result, session_id=getattr(session, "id", None))
@@ -921,6 +974,7 @@ class LiveController:
         self.height_cm = height_cm
         self.fps_hint = fps_hint
         self.engine = LiveEngine(model, height_cm, fps_hint, feedback)
+        self.decimator = FrameDecimator(fps_hint)
         self._min_offset: float | None = None
         self._lock = threading.Lock()
         self._recorder: SessionRecorder | None = None
@@ -961,22 +1015,26 @@ class LiveController:
 
     def on_frames(self, frames: list[tuple[Any, float]]) -> np.ndarray:
         """frames: [(image, media time in s)], oldest first; image is a (H,W,3) uint8 BGR array or anything with
-        `to_ndarray(format="bgr24")` (av.VideoFrame: converted only when needed). Returns the newest frame with the
-        overlay (BGR array)."""
+        `to_ndarray(format="bgr24")` (av.VideoFrame: converted only when needed). Processes the newest frame on the
+        decimator's grid (see FrameDecimator) and returns it with the overlay; when none is on the grid, returns the
+        newest frame with the last result drawn on it."""
         now = time.monotonic()
         with self._lock:
             rec = self._recorder
+            first_n = self.frames_received
             self.frames_received += len(frames)
             for img, t in frames:
                 off = now - t
                 self._min_offset = off if self._min_offset is None else min(self._min_offset, off)
-            if rec is not None:
-                for img, t in frames[:-1]:
-                    rec.add_frame(_to_bgr(img), t)
-        img, t = frames[-1]
-        bgr = _to_bgr(img)
+        grid = [i for i in range(len(frames)) if self.decimator.on_grid(first_n + i)]
+        pick = grid[-1] if grid else len(frames) - 1
+        bgrs: dict[int, np.ndarray] = {}
         if rec is not None:
-            rec.add_frame(bgr, t)
+            for i, (img, t) in enumerate(frames):
+                bgrs[i] = _to_bgr(img)
+                rec.add_frame(bgrs[i], t)
+        img, t = frames[pick]
+        bgr = bgrs[pick] if pick in bgrs else _to_bgr(img)
         self.frame_size = (bgr.shape[1], bgr.shape[0])
         if not self.engine.ready and self._prewarm_thread is None:
             self.engine.warm_up()
@@ -985,6 +1043,9 @@ class LiveController:
             out = bgr.copy()
             _text(out, "loading pose model...", (20, 50), max(bgr.shape[:2]) / 1000.0)
             return out
+        if not grid:  # between grid frames: show the newest picture with the last result
+            self.engine.dropped += len(frames)
+            return draw_overlay(bgr, self.engine.state)
         self.engine.dropped += len(frames) - 1
         try:
             state = self.engine.process(bgr, t, arrived_s=t + self._min_offset)
@@ -992,6 +1053,7 @@ class LiveController:
             self.error = f"{type(e).__name__}: {e}"
             log.exception("live frame processing failed")
             return bgr
+        self.decimator.update(self.engine.meter.proc_ms[-1])
         return draw_overlay(bgr, state)
 
     def start_recording(self, title: str = "", out_dir: Path | None = None) -> Path:

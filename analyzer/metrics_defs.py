@@ -51,8 +51,8 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in [
        "positive = ankle ahead of the knee (tibia inclined forward)", "side", 60,
        "Souza 2016 Phys Med Rehabil Clin N Am (near-vertical tibia favoured)", (-2, 8), True),
     _D("foot_strike_angle_deg", "Foot-strike angle", "deg", "Heel->toe line against the belt line at initial contact "
-       "minus the same angle at mid-stance (foot flat; stands in for the standing calibration, cancels shoe drop and "
-       "landmark offset).", "positive = toe up (heel first)", "side", 120,
+       "minus the same angle while the foot is flat (its plateau in 15-70 % of stance; stands in for the standing "
+       "calibration, cancels shoe drop and the landmark offset: MediaPipe reads a flat foot about 10 deg toe-down).", "positive = toe up (heel first)", "side", 120,
        "Altman & Davis 2012 Gait Posture (RFS > 8, midfoot -1.6..8, FFS < -1.6 deg)", None),
     _D("foot_strike_pattern", "Foot-strike pattern", "", "rearfoot (> 8 deg), midfoot (-1.6..8 deg), forefoot "
        "(< -1.6 deg) from the median foot-strike angle; 'uncertain' within 3 deg of a cut-off.", "", "side", 120,
@@ -140,7 +140,12 @@ def render_markdown() -> str:
               "first, meets its own belt level: a two-slope hinge fitted to the unfiltered height (sub-frame, 0.1 "
               "frame grid), with a two-sample extrapolation at low frame rates; toe-off is where a line (parabola at "
               "high frame rates) through the toe's clear lift meets the belt (`analyzer/kinematics/events.py`). "
-              "Foot-strike angle: line fitted to the unfiltered foot angle over the 40 ms before contact.",
+              "Foot-strike angle: line fitted to the unfiltered foot angle over the 40 ms before contact. "
+              "Contacts from a pose model are moved 30 ms earlier (MediaPipe's foot points reach the belt late; "
+              "calibrated on hand labels and rendered clips). Angles at contact (knee, shank, foot, overstride) are "
+              "read at a phase-locked contact: the swing heel passing under the pelvis plus the foot's median "
+              "offset to contact, because every one of them sits near an extremum at contact and per-step timing "
+              "jitter would bias it.",
               "- Camera roll vs treadmill incline: a belt that is not horizontal in the image is read as camera roll "
               "and levelled; film with the treadmill at 0 % incline (or level the camera) so trunk lean stays "
               "referenced to gravity.",

@@ -14,7 +14,7 @@ import pytest
 
 from analyzer.feedback import FeedbackConfig, cadence_band
 from analyzer.landmarks import LandmarkSeries
-from analyzer.live import LiveController, LiveEngine, SessionRecorder, draw_overlay
+from analyzer.live import FrameDecimator, LiveController, LiveEngine, SessionRecorder, draw_overlay
 from analyzer.pose import PoseFrame
 
 pytestmark = pytest.mark.slow
@@ -87,6 +87,7 @@ def test_controller_drops_old_frames_records_all_and_saves_a_session(real_series
     backend = ReplayBackend(real_series, scale=0.5)  # a 360x640 camera: small frames keep the test quick
     ctrl = LiveController(feedback=FeedbackConfig((cadence_band(160.0),)), prewarm=False, record_queue=400)
     ctrl.engine._backend_factory = lambda: backend
+    ctrl.decimator.enabled = False  # newest frame of each batch (decimation: test_controller_keeps_a_regular_grid)
     img = _blank(real_series, 0.5)
     t = [float(x) for x in real_series.t]
     batches, i, k = [], 0, 0
@@ -157,3 +158,42 @@ def test_engine_survives_a_restarted_clock_and_sparse_frames(real_series):
             state = eng.process(img, t[k])
     assert np.all(np.diff(backend.calls) > 0)
     assert state.n_processed == 150 + len(range(0, len(t), 4)) and state.pose.found
+
+
+def test_decimator_raises_k_with_processing_time_and_relaxes_later():
+    d = FrameDecimator(fps_hint=30.0, relax_s=3.0)
+    assert d.k == 1 and all(d.on_grid(n) for n in range(5))
+    for i in range(10):
+        d.update(70.0, now_s=i * 0.1)  # 70 ms per frame at 30 fps -> every 3rd frame (70 * 1.15 / 33.3 = 2.4)
+    assert d.k == 3 and [n for n in range(10) if d.on_grid(n)] == [0, 3, 6, 9]
+    for i in range(30):
+        d.update(20.0, now_s=1.0 + i * 0.05)  # lighter, but not yet for relax_s
+    assert d.k == 3
+    for i in range(200):
+        d.update(20.0, now_s=3.0 + i * 0.05)
+    assert d.k == 1
+    d.update(10_000.0, now_s=20.0)
+    assert d.k == d.max_k
+    assert FrameDecimator(30.0, enabled=False).on_grid(7)
+
+
+def test_controller_keeps_a_regular_grid(real_series):
+    """With k = 2 only every second camera frame reaches the pose stage, at regular spacing, even when frames
+    arrive in irregular batches; the frames in between still come back with the last overlay."""
+    backend = ReplayBackend(real_series, scale=0.5)
+    ctrl = LiveController(prewarm=False)
+    ctrl.engine._backend_factory = lambda: backend
+    ctrl.decimator.update = lambda proc_ms, now_s=None: 2  # processing measured at ~2 frame intervals
+    ctrl.decimator.k = 2
+    img = _blank(real_series, 0.5)
+    t = [float(x) for x in real_series.t[:120]]
+    i, k = 0, 0
+    while i < len(t):
+        n = (1, 1, 3, 1, 2)[k % 5]
+        out = ctrl.on_frames([(img, t[j]) for j in range(i, min(i + n, len(t)))])
+        assert out.shape == img.shape
+        i, k = i + n, k + 1
+    got = np.round(np.asarray(backend.calls) / (1000 / 30)).astype(int)
+    assert np.all(got % 2 == 0) and np.all(np.diff(got) == 2), got  # frames 0, 2, 4, ... none skipped
+    assert ctrl.engine.dropped == len(t) - len(got)
+    ctrl.close()

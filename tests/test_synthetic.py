@@ -173,3 +173,30 @@ def test_invalid_simulation_inputs():
         simulate(GaitParams(), 0, 2.0)
     with pytest.raises(InvalidGaitError, match="facing"):
         simulate(GaitParams(facing="up"), 60, 2.0)
+
+
+# ---- property test: every parameter set is either rejected with a clear error or realised exactly --------------
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cadence=st.floats(150, 200), speed=st.floats(2.5, 4.5), overstride=st.floats(5, 45),
+       strike=st.floats(-12, 25), knee_ic=st.floats(5, 25), vo=st.floats(4, 10), drop=st.floats(0, 12),
+       width=st.floats(-4, 15), facing=st.sampled_from(["left", "right"]))
+def test_any_parameter_set_is_rejected_or_exact(cadence, speed, overstride, strike, knee_ic, vo, drop, width, facing):
+    p = GaitParams(cadence_spm=cadence, belt_speed_mps=speed, overstride_pct_leg=overstride, strike_angle_deg=strike,
+                   knee_flexion_ic_deg=knee_ic, vertical_oscillation_cm=vo, pelvic_drop_deg=drop, step_width_cm=width,
+                   facing=facing)
+    try:
+        tr = simulate(p, fps=100, seconds=1.5)
+    except InvalidGaitError as e:
+        assert e.problem and e.fix
+        return
+    assert np.array_equal(tr.on_belt, tr.foot_height_m < 1e-9) and tr.foot_height_m.min() >= 0
+    s = tr.summary
+    assert s["cadence_spm"]["value"] == pytest.approx(cadence)
+    assert s["overstride_pct_leg"]["value"] == pytest.approx(overstride, abs=1e-6)
+    assert s["foot_strike_angle_deg"]["value"] == pytest.approx(strike, abs=1e-6)
+    assert s["pelvic_drop_deg"]["value"] == pytest.approx(drop, abs=0.15)
+    assert s["step_width_cm"]["value"] == pytest.approx(abs(width), abs=1e-6)
+    assert 0 < s["flight_time_ms"]["value"] and s["knee_flexion_peak_deg"]["value"] > 3

@@ -21,6 +21,7 @@ SCHEMA_VERSION = 1
 LEG_IDS = [P.LEFT_KNEE, P.RIGHT_KNEE, P.LEFT_ANKLE, P.RIGHT_ANKLE, P.LEFT_HEEL, P.RIGHT_HEEL,
            P.LEFT_FOOT_INDEX, P.RIGHT_FOOT_INDEX]
 SIDES = ("left", "right")
+IC_ANGLES_FROM = "light"  # instant angles at contact from the light (25 Hz) low-pass; "body" = 12 Hz
 MIN_FRAMES = 10
 
 
@@ -54,6 +55,7 @@ class Prepared:
     body_light: np.ndarray | None = None  # (T,33,2) body frame low-passed at light_cutoff_hz: instant angles at events
     body_raw: np.ndarray | None = None    # (T,33,2) body frame, unfiltered (gap-filled): foot angle at contact
     ic_lag_s: float = 0.0                  # landmark lag at contact removed from initial contacts (ev.landmark_lag_s)
+    metric_ic: dict | None = None          # side -> phase-locked contact instants for the angle metrics (detect_events)
 
 
 @dataclass
@@ -161,7 +163,11 @@ def detect_events(prep: Prepared) -> dict[str, tuple[np.ndarray, np.ndarray]]:
             out[s] = ev.stance_edges(prep.signals[s].foot_h, prep.period)
         else:
             ic, to = ev.detect_side_events(prep.signals[s], prep.period)
-            out[s] = (ic - prep.ic_lag_s * prep.fps, to)
+            ic = ic - prep.ic_lag_s * prep.fps
+            out[s] = (ic, to)
+            if prep.metric_ic is None:
+                prep.metric_ic = {}
+            prep.metric_ic[s] = ev.phase_locked_contacts(ic, prep.signals[s].fwd_rel, prep.period)
     return out
 
 
@@ -209,13 +215,14 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
                "duty_factor_pct": 100.0 * contact_ms / stride_ms}
         if side_view:
             bl = prep.body_light if prep.body_light is not None else prep.body
-            m = mk.ic_metrics(bl, side, ic, leg)
+            icm = prep.metric_ic[side][k] if prep.metric_ic and side in prep.metric_ic else ic
+            icm = icm if np.isfinite(icm) else ic
+            m = mk.ic_metrics(prep.body if IC_ANGLES_FROM == "body" else bl, side, icm, leg)
             st = mk.stance_metrics(prep.body, side, ic, to)
-            st["foot_angle_mid_deg"] = (float(mk.foot_angle(mk.at(bl, 0.5 * (ic + to)), side))
-                                        if np.isfinite(to) and to > ic else np.nan)
+            st["foot_angle_mid_deg"] = mk.foot_flat_angle(bl, side, ic, to)
             row.update({k2: m[k2] for k2 in ("overstride_pct_leg", "shank_angle_ic_deg", "knee_flexion_ic_deg")})
             row["overstride_cm"] = m["overstride_px"] / ppc if ppc else np.nan
-            row["foot_angle_ic_deg"] = (mk.foot_angle_at_contact(prep.body_raw, side, ic, prep.fps)
+            row["foot_angle_ic_deg"] = (mk.foot_angle_at_contact(prep.body_raw, side, icm, prep.fps)
                                         if prep.body_raw is not None else m["foot_angle_ic_deg"])
             row["foot_angle_mid_deg"] = st["foot_angle_mid_deg"]
             for k2 in ("knee_flexion_peak_deg", "hip_extension_to_deg", "trunk_lean_deg"):

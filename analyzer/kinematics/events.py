@@ -400,6 +400,37 @@ def detect_side_events(sig: FootSignals, period: float) -> tuple[np.ndarray, np.
     return ics, tos
 
 
+def phase_locked_contacts(ics: np.ndarray, fwd_rel: np.ndarray, period: float) -> np.ndarray:
+    """Contact instants for the angle metrics, locked to each stride's phase: the swing heel passing under the
+    pelvis (heel-ahead signal rising through its mid-level: the steepest, least noise-sensitive point of the
+    stride) plus this foot's median contact-minus-crossing offset.
+
+    Knee flexion, shank angle, overstride and foot angle all sit near an extremum at contact, so per-step timing
+    jitter biases them (any error raises knee flexion); the median offset keeps the calibrated contact timing.
+    Steps without a crossing in the preceding half stride keep their own contact."""
+    out = np.array(ics, dtype=float, copy=True)
+    x = fwd_rel
+    if len(ics) == 0 or not np.isfinite(x).any():
+        return out
+    mid = 0.5 * (np.nanpercentile(x, 90) + np.nanpercentile(x, 10))
+    a, b = x[:-1] - mid, x[1:] - mid
+    k = np.flatnonzero((a < 0) & (b >= 0) & np.isfinite(a) & np.isfinite(b))
+    if len(k) == 0:
+        return out
+    cross = k + a[k] / (a[k] - b[k])  # sub-frame upward crossings
+    near = np.full(len(ics), np.nan)
+    for j, c in enumerate(ics):
+        before = cross[(cross < c) & (cross > c - 0.6 * period)]
+        if np.isfinite(c) and len(before):
+            near[j] = before[-1]
+    off = ics - near
+    ok = np.isfinite(off)
+    if ok.sum() < 3:
+        return out
+    out[ok] = near[ok] + float(np.median(off[ok]))
+    return out
+
+
 def stance_edges(h: np.ndarray, period: float, thr: float = 2 * CONTACT_THR) -> tuple[np.ndarray, np.ndarray]:
     """Rear/front view: (starts, ends) fractional indices of runs where the foot height h stays within `thr` of its
     belt level for at least 15 % of a stride."""

@@ -86,6 +86,29 @@ def foot_angle_at_contact(b_raw: np.ndarray, side: str, ic: float, fps: float) -
     return float(slope * ic + icpt)
 
 
+FLAT_WINDOW = (0.15, 0.7)  # fraction of stance searched for the foot-flat plateau
+FLAT_PERCENTILE = 75.0
+
+
+def foot_flat_angle(b: np.ndarray, side: str, ic: float, to: float) -> float:
+    """The foot's inclination while flat on the belt (the reference of the foot-strike angle), degrees.
+
+    MediaPipe's heel point sits above its toe point, so a flat foot reads about -10 deg (toe down); the standing
+    calibration of biomechanics.md 1.4 is replaced by this in-run reference. In stance the angle goes from the strike
+    angle to a plateau (foot flat) and then falls at heel-off; the 75th percentile over 15-70 % of stance sits on
+    the plateau for rearfoot (coming down to it) and forefoot strikes (heel dropping up to it) alike, where the
+    mid-stance instant can already be in heel-off."""
+    if not (np.isfinite(ic) and np.isfinite(to)) or to <= ic:
+        return float("nan")
+    a = int(np.ceil(ic + FLAT_WINDOW[0] * (to - ic)))
+    z = int(np.floor(ic + FLAT_WINDOW[1] * (to - ic)))
+    if z < a:
+        z = a
+    ang = foot_angle(b[a:z + 1], side)
+    ang = ang[np.isfinite(ang)]
+    return float(np.percentile(ang, FLAT_PERCENTILE)) if len(ang) else float("nan")
+
+
 def ic_metrics(b: np.ndarray, side: str, ic: float, leg_px: float) -> dict[str, float]:
     """Metrics at the initial contact `ic` (fractional frame) of foot `side`, side view.
 
@@ -131,7 +154,7 @@ def stance_metrics(b: np.ndarray, side: str, ic: float, to: float) -> dict[str, 
     trunk_down = hip_mid(ft) - shoulder_mid(ft)
     thigh = ft[ids["knee"]] - ft[ids["hip"]]
     out["hip_extension_to_deg"] = float(_angle_from_down(trunk_down) - _angle_from_down(thigh))
-    out["foot_angle_mid_deg"] = float(foot_angle(at(b, 0.5 * (ic + to)), side))
+    out["foot_angle_mid_deg"] = foot_flat_angle(b, side, ic, to)
     return out
 
 

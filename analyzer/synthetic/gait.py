@@ -558,7 +558,7 @@ class RunnerModel:
             slip_mm = (st["reach"].max() - 1.0) * b.leg_m * 1000
             where = u[np.argmax(st["reach"])] / self.tc * 100
             raise InvalidGaitError(
-                f"The stance foot would slip by {slip_mm:.0f} mm on the belt: at {where:.0f} % of stance the foot is "
+                f"The stance foot would slip by {slip_mm:.1f} mm on the belt: at {where:.0f} % of stance the foot is "
                 f"out of reach of the leg (belt speed {p.belt_speed_mps:g} m/s x contact {self.tc * 1000:.0f} ms).",
                 "Shorten contact_time_ms, lower the belt speed or vertical oscillation, or increase knee flexion.")
         s = np.arange(0.0, self.t_sw, 1.0 / _DENSE_HZ)[1:]

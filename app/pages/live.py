@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import math
+import sys
 
 import streamlit as st
 
@@ -137,6 +138,19 @@ def _cue_html(state, fb: FeedbackConfig) -> str:
 
 
 _GC_FROZEN = False
+#: How often the numbers beside the video refresh. The cue on the video itself changes with every processed frame;
+#: each refresh is a script run on the server, competing with frame processing for the GIL.
+PANEL_REFRESH_S = 1.0
+#: GIL switch interval while the live page is in use (Python's default is 5 ms).
+LIVE_SWITCH_INTERVAL_S = 0.001
+
+
+def _shorten_gil_switch_interval() -> None:
+    """The frame-processing thread hands work to MediaPipe's dispatcher thread and back several times per frame,
+    while the server's event loop (WebSocket, aiortc RTP in pure Python) holds the GIL most of the time. With the
+    default 5 ms switch interval each hand-over can wait up to 5 ms; 1 ms lets the processing thread in sooner."""
+    if sys.getswitchinterval() > LIVE_SWITCH_INTERVAL_S:
+        sys.setswitchinterval(LIVE_SWITCH_INTERVAL_S)
 
 
 def _freeze_gc_once() -> None:
@@ -152,7 +166,7 @@ def _freeze_gc_once() -> None:
         _GC_FROZEN = True
 
 
-@st.fragment(run_every=0.5)
+@st.fragment(run_every=PANEL_REFRESH_S)
 def _live_panel() -> None:
     ctrl = st.session_state.get(_CTRL)
     if ctrl is None:
@@ -189,9 +203,9 @@ def _live_panel() -> None:
     for key, label, unit in _SIDE_ROWS:
         vals = [state.last_step.get(side, {}).get(key) for side in ("left", "right")]
         if any(v is not None for v in vals):
-            rows.append({"Last contact": f"{label} ({unit})", "Left": _fmt(vals[0], 1), "Right": _fmt(vals[1], 1)})
-    if rows:
-        st.dataframe(rows, hide_index=True, use_container_width=True)
+            rows.append(f"| {label} ({unit}) | {_fmt(vals[0], 1)} | {_fmt(vals[1], 1)} |")
+    if rows:  # a markdown table: a few bytes per refresh (a dataframe is an Arrow payload each time)
+        st.markdown("| Last contact | Left | Right |\n|---|---:|---:|\n" + "\n".join(rows))
     st.markdown(f'<span data-testid="rf-live-stats" data-received="{ctrl.frames_received}" '
                 f'data-processed="{state.n_processed}" data-dropped="{state.dropped}" '
                 f'data-rate="{_fmt(state.rate_fps, 2)}" data-latency-p50="{_fmt(state.latency_ms_p50, 1)}" '
@@ -265,6 +279,7 @@ def _saved_ui() -> None:
 def render() -> None:
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
+    _shorten_gil_switch_interval()
     st.markdown(_CUE_CSS, unsafe_allow_html=True)
     st.title("Live camera")
     st.caption("Side view: cadence, overstride, shank and foot-strike angle of the last contact per side. "
