@@ -793,6 +793,7 @@ class SessionRecorder:
             "frames_dropped_by_recorder": self.frames_dropped, "frames_with_pose": len(self._pose_t),
             "steps": self.n_steps, "feedback": self.feedback.to_dict(),
             "in_band": tracker.summary() if tracker else {}, "performance": meter.summary() if meter else {},
+            "metrics_source": "live landmarks" if metrics is not None else None,
             "metrics_error": error, **(extra or {}),
         }
         (self.folder / "live.json").write_text(json.dumps(live, indent=2, default=_json_default))
@@ -856,6 +857,24 @@ def new_session_folder(title: str = "", out_dir: Path | None = None) -> tuple[Pa
 
     s = SessionStore().create(title=title or time.strftime("Live session %Y-%m-%d %H:%M"), tags=["live"])
     return s.dir, s
+
+
+def adopt_offline_metrics(folder: Path) -> dict | None:
+    """After the full offline analysis of live.mp4 ran into `folder/result/<clip>/` (analyzer.sessions.analyze),
+    make its metrics.json the session's metrics.json: it used every recorded frame, where the live landmarks hold only
+    the frames processed live. live.json records which one metrics.json is. Returns the metrics, or None."""
+    folder = Path(folder)
+    found = sorted(folder.glob("result/*/metrics.json"))
+    if not found:
+        return None
+    text = found[0].read_text()
+    (folder / "metrics.json").write_text(text)
+    live_path = folder / "live.json"
+    if live_path.is_file():
+        live = json.loads(live_path.read_text())
+        live["metrics_source"] = f"offline analysis of live.mp4 ({found[0].parent.relative_to(folder)})"
+        live_path.write_text(json.dumps(live, indent=2))
+    return json.loads(text)
 
 
 def register_clip(session: Any, result: LiveSessionResult, model: str, height_cm: float | None) -> None:

@@ -209,7 +209,10 @@ def _fmt(v, unit: str = "", digits: int = 0) -> str:
             return "-"
     except TypeError:
         return str(v)
-    return f"{v:.{digits}f}{unit}"
+    txt = f"{v:.{digits}f}"
+    if txt.startswith("-") and float(txt) == 0:  # "-0" reads as a sign error
+        txt = txt[1:]
+    return f"{txt}{unit}"
 
 
 class OverlayBuilder:

@@ -189,11 +189,15 @@ def test_controller_keeps_a_regular_grid(real_series):
     t = [float(x) for x in real_series.t[:120]]
     i, k = 0, 0
     while i < len(t):
-        n = (1, 1, 3, 1, 2)[k % 5]
+        n = (1, 2, 1, 1, 2)[k % 5]  # the worker was busy for 1 or 2 frame intervals
         out = ctrl.on_frames([(img, t[j]) for j in range(i, min(i + n, len(t)))])
         assert out.shape == img.shape
         i, k = i + n, k + 1
     got = np.round(np.asarray(backend.calls) / (1000 / 30)).astype(int)
     assert np.all(got % 2 == 0) and np.all(np.diff(got) == 2), got  # frames 0, 2, 4, ... none skipped
     assert ctrl.engine.dropped == len(t) - len(got)
+    # busy for longer than k intervals: two grid frames in one batch -> the newer one (never queue up)
+    t2 = [float(x) for x in real_series.t[120:123]]  # frames 120 (grid), 121, 122 (grid)
+    ctrl.on_frames([(img, x) for x in t2])
+    assert round(backend.calls[-1] / (1000 / 30)) == 122
     ctrl.close()

@@ -35,7 +35,8 @@ def register(subparsers) -> None:
     p.add_argument("--band", action="append", default=[], metavar="METRIC:LOW:HIGH",
                    help="a target band, e.g. overstride_pct_leg::10 or cadence_spm:170:178 (empty = open side)")
     p.add_argument("--analyze", action="store_true",
-                   help="afterwards run the full offline analysis on live.mp4 into the session (annotated video...)")
+                   help="afterwards run the full offline analysis on live.mp4 into the session (annotated video, "
+                        "report; its metrics.json replaces the one from the live landmarks); not with --out")
     p.add_argument("--title", default="", help="session title")
     p.set_defaults(func=run)
 
@@ -78,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
     spec = args.camera if args.camera is not None else args.source
     if spec is None:
         raise InputError("No video source given.", "Use --camera 0 (a camera), a stream URL, or a video FILE.")
+    if args.analyze and args.out is not None:
+        raise InputError("--analyze works on a session of the app's store, not with --out.",
+                         "Leave out --out (the session goes to the app's data folder), or run `runform analyze "
+                         "DIR/live.mp4` afterwards.")
     if args.seconds is not None and not (args.seconds > 0):
         raise InputError(f"--seconds {args.seconds} must be positive.", "Example: --seconds 60.")
     if not args.headless and sys.platform.startswith("linux") and not (
@@ -106,7 +111,10 @@ def run(args: argparse.Namespace) -> int:
     if args.analyze and result.session_id:
         from ..sessions import SessionStore, analyze
 
+        from ..live import adopt_offline_metrics
+
         s = SessionStore().get(result.session_id)
         analyze(s)
-        print(f"full analysis: {s.result_dir}")
+        adopt_offline_metrics(result.folder)
+        print(f"full analysis: {s.result_dir} (its metrics.json is now the session's metrics.json)")
     return 0

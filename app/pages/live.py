@@ -240,6 +240,7 @@ def _record_ui(ctrl, playing: bool) -> None:
 
 
 def _analyse(session_id: str) -> None:
+    from analyzer.live import adopt_offline_metrics
     from analyzer.sessions import SessionStore, analyze
 
     s = SessionStore().get(session_id)
@@ -248,6 +249,7 @@ def _analyse(session_id: str) -> None:
     with st.spinner("Running the full analysis of the recorded clip…"):
         try:
             analyze(s)
+            adopt_offline_metrics(s.dir)
         except InputError as e:
             st.session_state[_SAVED]["error"] = str(e)
         except Exception as e:  # noqa: BLE001 - keep the live page usable

@@ -120,9 +120,12 @@ def test_live_page_fake_camera_cadence_skeleton_and_record(app_server, fake_came
                   f"cadence {cadence} spm, {int(s1['steps'])} steps")
             page.screenshot(path=str(artifacts / "live_page.png"), full_page=True)
 
-            # frames reach the server at about the camera rate, and most of them are processed (the rest dropped)
+            # frames reach the server at about the camera rate and are processed on a regular grid of every k-th
+            # frame (k adapts to the processing time; the rest are dropped, never queued). On 2 free cores k is 1-2;
+            # on a shared, loaded machine it rises to 3. The gait kernels need k <= 4 (>= 7.5 frames/s; see
+            # analyzer.live.FrameDecimator), which is what this checks, without asserting a timing.
             assert received / dt > 15, s1
-            assert processed >= 0.3 * received, s1
+            assert processed >= 0.25 * received, s1
             # metrics appear and the live cadence matches the clip's reference
             assert s1["steps"] >= 10
             assert cadence == pytest.approx(REF_CADENCE_SPM, rel=0.03)
@@ -147,9 +150,14 @@ def test_live_page_fake_camera_cadence_skeleton_and_record(app_server, fake_came
     rows = [json.loads(x) for x in (folder / "timeline.jsonl").read_text().splitlines()]
     assert len(rows) >= 10 and all(r["side"] in ("left", "right") for r in rows)
     live = json.loads((folder / "live.json").read_text())
-    assert live["duration_s"] > 8 and live["frames_written"] > 150
+    assert live["duration_s"] > 8 and live["frames_written"] > 150  # every received frame is in live.mp4
     index = json.loads((folder / "session.json").read_text())
     assert [c["file"] for c in index["clips"]] == ["live.mp4"] and "live" in index["tags"]
-    # the full offline analysis ran on the recorded clip: the session opens in the Results page
+    # the full offline analysis ran on the recorded clip (every recorded frame, not only those processed live):
+    # the session opens in the Results page, and its metrics.json is that analysis
     assert index["status"] == "done", index.get("error")
     assert list((folder / "result").glob("*/metrics.json"))
+    assert live["metrics_source"].startswith("offline analysis of live.mp4")
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["schema_version"] == 1 and metrics["view"] == "side"
+    assert metrics["summary"]["cadence_spm"]["value"] == pytest.approx(REF_CADENCE_SPM, rel=0.03)
