@@ -973,6 +973,14 @@ def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = No
 # ---------------------------------------------------------------------------------------------------------------
 # Browser (WebRTC) glue: frames arrive in batches on streamlit-webrtc's worker thread
 # ---------------------------------------------------------------------------------------------------------------
+def _scaled_state(state: LiveState | None, scale: float) -> LiveState | None:
+    """The state with its landmarks scaled for drawing on a resized frame."""
+    if state is None or scale == 1.0:
+        return state
+    p = state.pose
+    return dataclasses.replace(state, pose=PoseArrays(p.xy * scale, p.z * scale, p.visibility, p.presence, p.world))
+
+
 def _to_bgr(img: Any) -> np.ndarray:
     return img.to_ndarray(format="bgr24") if hasattr(img, "to_ndarray") else img
 
@@ -987,13 +995,14 @@ class LiveController:
 
     def __init__(self, model: str = "full", height_cm: float | None = None,
                  feedback: FeedbackConfig | None = None, fps_hint: float = 30.0, prewarm: bool = True,
-                 record_queue: int = 90) -> None:
+                 record_queue: int = 90, display_max_side_px: int = 720) -> None:
         self.model = model
         self.record_queue = record_queue
         self.height_cm = height_cm
         self.fps_hint = fps_hint
         self.engine = LiveEngine(model, height_cm, fps_hint, feedback)
         self.decimator = FrameDecimator(fps_hint)
+        self.display_max_side_px = display_max_side_px
         self._min_offset: float | None = None
         self._lock = threading.Lock()
         self._recorder: SessionRecorder | None = None
@@ -1064,7 +1073,7 @@ class LiveController:
             return out
         if not grid:  # between grid frames: show the newest picture with the last result
             self.engine.dropped += len(frames)
-            return draw_overlay(bgr, self.engine.state)
+            return draw_overlay(self._display(bgr), _scaled_state(self.engine.state, self._display_scale(bgr)))
         self.engine.dropped += len(frames) - 1
         try:
             state = self.engine.process(bgr, t, arrived_s=t + self._min_offset)
@@ -1073,7 +1082,21 @@ class LiveController:
             log.exception("live frame processing failed")
             return bgr
         self.decimator.update(self.engine.meter.proc_ms[-1])
-        return draw_overlay(bgr, state)
+        return draw_overlay(self._display(bgr), _scaled_state(state, self._display_scale(bgr)))
+
+    def _display_scale(self, bgr: np.ndarray) -> float:
+        return min(1.0, self.display_max_side_px / max(bgr.shape[:2]))
+
+    def _display(self, bgr: np.ndarray) -> np.ndarray:
+        """The frame sent back to the browser, at most display_max_side_px on its longer side: the WebRTC video
+        encoder (aiortc, VP8 in Python's process) and the browser's decoder then cost far less on HD cameras, while
+        pose still runs on the full frame."""
+        s = self._display_scale(bgr)
+        if s >= 1.0:
+            return bgr
+        import cv2
+
+        return cv2.resize(bgr, (round(bgr.shape[1] * s), round(bgr.shape[0] * s)), interpolation=cv2.INTER_AREA)
 
     def start_recording(self, title: str = "", out_dir: Path | None = None) -> Path:
         """Start a session: frames from now on go to live.mp4, steps to timeline.jsonl."""

@@ -21,7 +21,6 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from analyzer.kinematics import GaitStream, analyze
 from analyzer.kinematics import metrics as mk
 from analyzer.kinematics.identity import GROUPS, apply_swaps
-from analyzer.landmarks import LandmarkSeries
 from analyzer.synthetic import GaitParams, project, simulate
 from analyzer.synthetic.project import default_camera
 

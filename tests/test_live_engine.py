@@ -201,3 +201,16 @@ def test_controller_keeps_a_regular_grid(real_series):
     ctrl.on_frames([(img, x) for x in t2])
     assert round(backend.calls[-1] / (1000 / 30)) == 122
     ctrl.close()
+
+
+def test_controller_sends_back_a_smaller_picture_for_hd_cameras(real_series):
+    """720x1280 camera: pose runs on the full frame, the browser gets at most 720 px with the skeleton scaled."""
+    backend = ReplayBackend(real_series)
+    ctrl = LiveController(prewarm=False)
+    ctrl.engine._backend_factory = lambda: backend
+    img = _blank(real_series)
+    out = ctrl.on_frames([(img, float(real_series.t[0]))])
+    assert out.shape == (720, 405, 3)
+    assert ctrl.engine.state.pose.found and np.nanmax(ctrl.engine.state.pose.xy[:, 1]) > 720  # full-frame pose
+    assert np.all(np.abs(out.astype(int) - (255, 160, 40)) < 30, axis=2).sum() > 20  # left bones drawn
+    ctrl.close()

@@ -218,7 +218,7 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
             icm = prep.metric_ic[side][k] if prep.metric_ic and side in prep.metric_ic else ic
             icm = icm if np.isfinite(icm) else ic
             m = mk.ic_metrics(prep.body if IC_ANGLES_FROM == "body" else bl, side, icm, leg)
-            st = mk.stance_metrics(prep.body, side, ic, to)
+            st = mk.stance_metrics(prep.body, side, ic, to, with_foot_flat=False)
             st["foot_angle_mid_deg"] = mk.foot_flat_angle(bl, side, ic, to)
             row.update({k2: m[k2] for k2 in ("overstride_pct_leg", "shank_angle_ic_deg", "knee_flexion_ic_deg")})
             row["overstride_cm"] = m["overstride_px"] / ppc if ppc else np.nan

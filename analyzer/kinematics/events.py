@@ -213,16 +213,19 @@ def _best_kink(cands: np.ndarray, i: np.ndarray, y: np.ndarray, falling: bool,
     moving = x > 0
     n_mov = moving.sum(axis=1)
     n_flat = len(i) - n_mov
-    F = np.empty(x.shape + (3,))
-    F[..., 0] = np.where(moving, x, 0.0)
-    F[..., 1] = 1.0
-    F[..., 2] = np.where(moving, 0.0, -x) * (n_flat >= 4)[:, None]  # creep only with enough resting samples
-    AtA = np.einsum("mnj,mnk->mjk", F, F)
-    AtA[:, [0, 1, 2], [0, 1, 2]] += 1e-12
-    Aty = np.einsum("mnj,n->mj", F, y)
-    coef = np.linalg.solve(AtA, Aty[..., None])[..., 0]
-    resid = y[None, :] - np.einsum("mnj,mj->mn", F, coef)
-    sse = np.einsum("mn,mn->m", resid, resid)
+    f1 = np.where(moving, x, 0.0)                                   # moving-side slope column
+    f3 = np.where(moving, 0.0, -x) * (n_flat >= 4)[:, None]         # creep (only with enough resting samples)
+    # normal equations of [f1, 1, f3]; f1 * f3 == 0 everywhere (disjoint sides)
+    M = np.zeros((len(cands), 3, 3))
+    M[:, 0, 0] = (f1 * f1).sum(axis=1)
+    M[:, 0, 1] = M[:, 1, 0] = f1.sum(axis=1)
+    M[:, 1, 1] = len(i)
+    M[:, 1, 2] = M[:, 2, 1] = f3.sum(axis=1)
+    M[:, 2, 2] = (f3 * f3).sum(axis=1) + 1e-12
+    M[:, 0, 0] += 1e-12
+    rhs = np.stack([f1 @ y, np.full(len(cands), y.sum()), f3 @ y], axis=1)
+    coef = np.linalg.solve(M, rhs[..., None])[..., 0]
+    sse = float(y @ y) - (coef * rhs).sum(axis=1)  # least-squares residual sum of squares
     flat_max = np.where(moving, -np.inf, y[None, :]).max(axis=1)
     ok = (n_mov >= 1) & (n_flat >= 1) & (n_mov + n_flat >= 3) & (flat_max <= rest_max) & (coef[:, 0] > 0)
     if not ok.any():

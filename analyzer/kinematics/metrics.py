@@ -105,8 +105,12 @@ def foot_flat_angle(b: np.ndarray, side: str, ic: float, to: float) -> float:
     if z < a:
         z = a
     ang = foot_angle(b[a:z + 1], side)
-    ang = ang[np.isfinite(ang)]
-    return float(np.percentile(ang, FLAT_PERCENTILE)) if len(ang) else float("nan")
+    ang = np.sort(ang[np.isfinite(ang)])
+    if not len(ang):
+        return float("nan")
+    q = (len(ang) - 1) * FLAT_PERCENTILE / 100.0  # linear-interpolated percentile (np.percentile, without overhead)
+    k = int(q)
+    return float(ang[k] + (q - k) * (ang[min(k + 1, len(ang) - 1)] - ang[k]))
 
 
 def ic_metrics(b: np.ndarray, side: str, ic: float, leg_px: float) -> dict[str, float]:
@@ -130,7 +134,7 @@ def ic_metrics(b: np.ndarray, side: str, ic: float, leg_px: float) -> dict[str, 
     }
 
 
-def stance_metrics(b: np.ndarray, side: str, ic: float, to: float) -> dict[str, float]:
+def stance_metrics(b: np.ndarray, side: str, ic: float, to: float, with_foot_flat: bool = True) -> dict[str, float]:
     """Metrics over the stance [ic, to] (frames) of foot `side`, side view.
 
     knee_flexion_peak_deg: max knee flexion in stance. trunk_lean_deg: mean over stance of hip-mid->shoulder-mid from
@@ -154,7 +158,7 @@ def stance_metrics(b: np.ndarray, side: str, ic: float, to: float) -> dict[str, 
     trunk_down = hip_mid(ft) - shoulder_mid(ft)
     thigh = ft[ids["knee"]] - ft[ids["hip"]]
     out["hip_extension_to_deg"] = float(_angle_from_down(trunk_down) - _angle_from_down(thigh))
-    out["foot_angle_mid_deg"] = foot_flat_angle(b, side, ic, to)
+    out["foot_angle_mid_deg"] = foot_flat_angle(b, side, ic, to) if with_foot_flat else np.nan
     return out
 
 

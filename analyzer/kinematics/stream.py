@@ -203,8 +203,8 @@ class GaitStream:
         cadence = 60.0 / step_s if math.isfinite(step_s) and 0.25 * period_s < step_s < 0.8 * period_s else math.nan
         self._last_ic[side] = t_ic
         m = mk.ic_metrics(body_light, side, ic, leg)
-        st = mk.stance_metrics(body, side, ic, to)
-        st["foot_angle_mid_deg"] = mk.stance_metrics(body_light, side, ic, to)["foot_angle_mid_deg"]
+        st = mk.stance_metrics(body, side, ic, to, with_foot_flat=False)
+        st["foot_angle_mid_deg"] = mk.foot_flat_angle(body_light, side, ic, to)
         if math.isfinite(st["foot_angle_mid_deg"]):
             self._mid_angles[side].append(st["foot_angle_mid_deg"])
         ref = float(np.median(self._mid_angles[side])) if self._mid_angles[side] else math.nan

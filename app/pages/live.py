@@ -284,8 +284,9 @@ def render() -> None:
     _shorten_gil_switch_interval()
     st.markdown(_CUE_CSS, unsafe_allow_html=True)
     st.title("Live camera")
-    st.caption("Side view: cadence, overstride, shank and foot-strike angle of the last contact per side. "
-               "Rear view: pelvic drop. The camera image stays on this computer.")
+    st.caption("Film from the side: cadence, overstride, shank and foot-strike angle of the last contact per side, "
+               "updated every step. Rear view: live step detection is not available yet; record, and pelvic drop "
+               "comes from the full analysis of the recording. The camera image stays on this computer.")
     with st.expander("Camera and runner", expanded=False):
         a, b, c = st.columns(3)
         model = a.selectbox("Pose model", ("full", "heavy"), key="live_model",
