@@ -6,10 +6,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED_VIDEOS = REPO.parent / "shared" / "videos"
-REAL_CLIP = SHARED_VIDEOS / "treadmill_side_left_30fps.mp4"
-REAL_CLIP_CADENCE_SPM = 168.9  # reference from ../shared/videos/README.md (raw pixels, no pose model)
+from support import REAL_CLIP
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -45,32 +42,3 @@ def real_series(real_clip, real_analysis):
     from analyzer.pipeline import AnalyzeOptions, load_series
 
     return load_series(real_clip, AnalyzeOptions())
-
-
-def write_clip(path, frames, fps: float = 30.0, times_s=None):
-    """Write BGR frames as an H.264 clip with the project's writer (helper for tests that need a small video)."""
-    from analyzer.video_out import H264Writer
-
-    frames = list(frames)
-    h, w = frames[0].shape[:2]
-    with H264Writer(path, w, h, fps) as wr:
-        for k, f in enumerate(frames):
-            wr.write(f, None if times_s is None else times_s[k])
-    return path
-
-
-def real_frames(start_s: float = 0.0, stop_s: float = 1e9, scale: float = 1.0):
-    """Yield (t, bgr) frames of the real clip between start_s and stop_s, optionally resized."""
-    import cv2
-
-    from analyzer.video import open_video
-
-    with open_video(REAL_CLIP) as v:
-        for _, t, img in v:
-            if t < start_s:
-                continue
-            if t >= stop_s:
-                break
-            if scale != 1.0:
-                img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-            yield t, img

@@ -8,7 +8,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from conftest import real_frames, write_clip
+from support import real_frames, write_clip
 
 from analyzer.cli import main
 

@@ -11,7 +11,7 @@ import pytest
 
 from analyzer.kinematics import GaitStream, analyze
 
-from conftest import REAL_CLIP_CADENCE_SPM
+from support import REAL_CLIP_CADENCE_SPM
 
 LABELS = Path(__file__).parent / "data" / "labels" / "treadmill_side_left_30fps.json"
 

@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import REAL_CLIP_CADENCE_SPM
+from support import REAL_CLIP_CADENCE_SPM
 
 from analyzer.pipeline import AnalyzeOptions, analyze_clip, analyze_session, combine_clips
 from analyzer.pose import MediaPipeBackend

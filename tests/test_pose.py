@@ -6,7 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from conftest import real_frames, write_clip
+from support import real_frames, write_clip
 
 from analyzer import cache
 from analyzer.landmarks import LandmarkSeries

@@ -7,7 +7,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import write_clip
+from support import write_clip
 
 from analyzer.errors import InputError
 from analyzer.video import open_source, open_video, probe
