@@ -375,7 +375,13 @@ class _SeriesBuilder:
 
 
 def _pelvis_measure():
-    """analyzer.kinematics.pelvis_image.measure_pelvis_line when the kinematics package provides it."""
+    """analyzer.kinematics.pelvis_image.measure_pelvis (waistband line and two-marker estimators -> aux dict) when the
+    kinematics package provides it, else its measure_pelvis_line (waistband only, (angle, quality))."""
+    try:
+        from .kinematics.pelvis_image import measure_pelvis
+        return measure_pelvis
+    except ImportError:
+        pass
     try:
         from .kinematics.pelvis_image import measure_pelvis_line
     except ImportError:
@@ -383,15 +389,26 @@ def _pelvis_measure():
     return measure_pelvis_line
 
 
+_BAND_KEYS = ("pelvis_band_deg", "pelvis_band_quality")
+_PELVIS_KEYS = _BAND_KEYS + ("pelvis_marker_deg", "pelvis_marker_quality")
+
+
 def _pelvis_aux(measure, rgb: np.ndarray, pose: PoseFrame | None) -> dict:
-    if measure is None or pose is None or pose.mask is None:
-        return {"pelvis_band_deg": np.nan, "pelvis_band_quality": np.nan} if measure is not None else {}
+    """Per-frame pelvis-line aux values (NaN when not measurable); {} when no measure runs (not a rear view)."""
+    if measure is None:
+        return {}
+    keys = _PELVIS_KEYS if getattr(measure, "__name__", "") == "measure_pelvis" else _BAND_KEYS
+    out = dict.fromkeys(keys, np.nan)
+    if pose is None or pose.mask is None:
+        return out
     try:
-        angle, quality = measure(rgb, pose.mask, pose.xy)
+        res = measure(rgb, pose.mask, pose.xy)
     except (ValueError, IndexError, FloatingPointError):
-        angle, quality = np.nan, np.nan
-    return {"pelvis_band_deg": float(angle) if angle is not None else np.nan,
-            "pelvis_band_quality": float(quality) if quality is not None else np.nan}
+        return out
+    if not isinstance(res, dict):
+        res = dict(zip(_BAND_KEYS, res))
+    out.update({k: float(v) if v is not None else np.nan for k, v in res.items()})
+    return out
 
 
 def _make_backend(options: AnalyzeOptions, num_poses: int, segmentation: bool) -> MediaPipeBackend:

@@ -1,7 +1,7 @@
 """runform clinic app: entry point (`runform app`, or `streamlit run app/main.py`).
 
 Navigation is built with st.navigation. Pages owned by other parts of the product plug in when their module exists:
-app/pages/patients.py and app/pages/live.py, each exposing render().
+app/screens/patients.py and app/screens/live.py, each exposing render().
 """
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ st.logo(str(LOGO), size="large")
 def _optional_page(module: str, title: str, icon: str, url: str):
     """A page from another part of the product, if it exists and imports cleanly."""
     try:
-        mod = importlib.import_module(f"app.pages.{module}")
+        mod = importlib.import_module(f"app.screens.{module}")
     except ModuleNotFoundError as e:
-        if e.name == f"app.pages.{module}":
+        if e.name == f"app.screens.{module}":
             return None
         log.exception("page %s failed to import", module)
         return None

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 SCRIPT = '''
 import streamlit as st
-from app.pages import live as page
+from app.screens import live as page
 
 ctrl = page._controller("full", None)
 fb = page._targets_ui(ctrl)
@@ -46,7 +46,7 @@ def test_baseline_sets_cadence_band_and_metronome_plays_at_target():
 
 
 def test_metronome_track_is_a_wav_at_the_target_tempo():
-    from app.pages.live import _click_track
+    from app.screens.live import _click_track
 
     data = _click_track(168.0)
     with wave.open(io.BytesIO(data)) as w:

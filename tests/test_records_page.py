@@ -65,7 +65,7 @@ def test_gait_cycle_moments_come_from_one_near_side_stride(tmp_path):
 
 
 def _page():
-    from app.pages.patients import render
+    from app.screens.patients import render
 
     render()
 

@@ -67,7 +67,7 @@ def streamlit_argv(port: int, address: str, upload_mb: int) -> list[str]:
         "--browser.gatherUsageStats", "false", "--server.maxUploadSize", str(upload_mb),
         "--server.maxMessageSize", str(max(upload_mb, 200)), "--server.fileWatcherType", "none",
         "--client.showErrorDetails", "none", "--client.toolbarMode", "minimal",
-        "--global.developmentMode", "false",
+        "--global.developmentMode", "false", "--runner.postScriptGC", "false",
     ]
 
 
