@@ -192,6 +192,12 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
     step_times = np.diff([_time_at(t, a[0]) for a in allic]) if len(allic) > 1 else np.zeros(0)
     med_step = float(np.median(step_times)) if len(step_times) else float("nan")
     side_view = prep.view.view == "side"
+    pre: dict = {}
+    if side_view:  # per-frame series computed once (identical values to per-step slices, without the overhead)
+        bl0 = prep.body_light if prep.body_light is not None else prep.body
+        for s_ in SIDES:
+            pre[s_] = {**mk.stance_series(prep.body, s_), "flat": mk.foot_angle(bl0, s_),
+                       "raw": mk.foot_angle(prep.body_raw, s_) if prep.body_raw is not None else None}
     for j, (ic, side, k) in enumerate(allic):
         other = "right" if side == "left" else "left"
         ics_same, tos_same = evs[side]
@@ -218,11 +224,11 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
             icm = prep.metric_ic[side][k] if prep.metric_ic and side in prep.metric_ic else ic
             icm = icm if np.isfinite(icm) else ic
             m = mk.ic_metrics(prep.body if IC_ANGLES_FROM == "body" else bl, side, icm, leg)
-            st = mk.stance_metrics(prep.body, side, ic, to, with_foot_flat=False)
-            st["foot_angle_mid_deg"] = mk.foot_flat_angle(bl, side, ic, to)
+            st = mk.stance_metrics(prep.body, side, ic, to, with_foot_flat=False, pre=pre[side])
+            st["foot_angle_mid_deg"] = mk.foot_flat_angle(bl, side, ic, to, angles=pre[side]["flat"])
             row.update({k2: m[k2] for k2 in ("overstride_pct_leg", "shank_angle_ic_deg", "knee_flexion_ic_deg")})
             row["overstride_cm"] = m["overstride_px"] / ppc if ppc else np.nan
-            row["foot_angle_ic_deg"] = (mk.foot_angle_at_contact(prep.body_raw, side, icm, prep.fps)
+            row["foot_angle_ic_deg"] = (mk.foot_angle_at_contact(prep.body_raw, side, icm, prep.fps, pre[side]["raw"])
                                         if prep.body_raw is not None else m["foot_angle_ic_deg"])
             row["foot_angle_mid_deg"] = st["foot_angle_mid_deg"]
             for k2 in ("knee_flexion_peak_deg", "hip_extension_to_deg", "trunk_lean_deg"):

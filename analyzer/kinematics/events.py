@@ -163,10 +163,16 @@ def hinge_time(h: np.ndarray, lo: float, hi: float, fps: float, falling: bool, n
     kink: a slow creep, e.g. the heel point rolling down as the foot rotates onto the belt), on a 0.1-frame grid.
     Filtering would round the corner and shift a threshold crossing; the fit uses the corner's shape instead.
     A kink is admissible only if every resting-side point lies within REST_MAX + 3 noise of the belt (otherwise a
-    slow forefoot approach could pass for "creep"). Returns the midpoint of [lo, hi] when the data cannot support a fit.
+    slow forefoot approach could pass for "creep"). NaN when the data cannot support a fit.
     """
+    return hinge_times([(h, lo, hi, noise)], fps, falling)[0]
+
+
+def _hinge_data(h: np.ndarray, lo: float, hi: float, fps: float, falling: bool,
+                noise: float) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """The samples one hinge fit uses: (frame indices, heights, resting-side limit), or None (too few samples)."""
     if not (np.isfinite(lo) and np.isfinite(hi)):
-        return float("nan")
+        return None
     act, flat = HINGE_ACTIVE_S * fps, HINGE_FLAT_S * fps
     a0 = int(np.floor((lo - act) if falling else (lo - flat))) - 1
     a1 = int(np.ceil((hi + flat) if falling else (hi + act))) + 1
@@ -189,49 +195,95 @@ def hinge_time(h: np.ndarray, lo: float, hi: float, fps: float, falling: bool, n
     ok = np.isfinite(y) & (y <= HINGE_MAX_H)
     i, y = i[ok], y[ok]
     if len(i) < 3:
-        return float("nan")
-    # coarse grid (1 frame), then 0.1 frame around the best coarse candidate
-    best_c, best_mov = _best_kink(np.arange(lo, hi + 1e-9, 1.0), i, y, falling, rest_max)
-    if not np.isfinite(best_c):
-        return float("nan")
-    fine = np.arange(max(lo, best_c - 1.0), min(hi, best_c + 1.0) + 1e-9, 0.1)
-    best_c, best_mov = _best_kink(fine, i, y, falling, rest_max)
-    if not np.isfinite(best_c):
-        return float("nan")
-    if np.isfinite(best_c) and best_mov < 3:  # too few moving samples (low fps): two-sample extrapolation
-        ext = _two_sample_contact(h, best_c, falling, REST_MAX + 3.0 * noise)
-        if np.isfinite(ext):
-            return ext
-    return best_c
+        return None
+    return i, y, rest_max
+
+
+def hinge_times(jobs: list[tuple[np.ndarray, float, float, float]], fps: float, falling: bool) -> list[float]:
+    """hinge_time for many (h, lo, hi, noise) at once: the least-squares kink search of all of them runs as one
+    batch of array operations (coarse 1-frame grid, then a 0.1-frame grid around each best coarse kink), which
+    removes the per-contact numpy overhead that dominated analyze() on long clips."""
+    data = [_hinge_data(h, lo, hi, fps, falling, noise) for h, lo, hi, noise in jobs]
+    live = [j for j, d in enumerate(data) if d is not None]
+    out = [float("nan")] * len(jobs)
+    if not live:
+        return out
+    coarse = _best_kinks([np.arange(jobs[j][1], jobs[j][2] + 1e-9, 1.0) for j in live],
+                         [data[j] for j in live], falling)
+    live2 = [(j, c) for j, (c, _n) in zip(live, coarse) if np.isfinite(c)]
+    if not live2:
+        return out
+    fine = _best_kinks([np.arange(max(jobs[j][1], c - 1.0), min(jobs[j][2], c + 1.0) + 1e-9, 0.1) for j, c in live2],
+                       [data[j] for j, _c in live2], falling)
+    for (j, _c), (best_c, best_mov) in zip(live2, fine):
+        if not np.isfinite(best_c):
+            continue
+        out[j] = best_c
+        if best_mov < 3:  # too few moving samples (low fps): two-sample extrapolation
+            h, _lo, _hi, noise = jobs[j]
+            ext = _two_sample_contact(h, best_c, falling, REST_MAX + 3.0 * noise)
+            if np.isfinite(ext):
+                out[j] = ext
+    return out
 
 
 def _best_kink(cands: np.ndarray, i: np.ndarray, y: np.ndarray, falling: bool,
                rest_max: float) -> tuple[float, int]:
-    """Best admissible kink among `cands` (least squares of the hinge model, all candidates at once through the
-    normal equations). Returns (kink, number of moving-side samples) or (nan, 0)."""
-    x = (cands[:, None] - i[None, :]) if falling else (i[None, :] - cands[:, None])  # (m, n)
-    moving = x > 0
-    n_mov = moving.sum(axis=1)
-    n_flat = len(i) - n_mov
+    """Best admissible kink among `cands` for one point (see _best_kinks)."""
+    return _best_kinks([np.asarray(cands, dtype=float)], [(i, y, rest_max)], falling)[0]
+
+
+def _best_kinks(cands: list[np.ndarray], data: list[tuple[np.ndarray, np.ndarray, float]],
+                falling: bool) -> list[tuple[float, int]]:
+    """Best admissible kink among each job's candidates (least squares of the hinge model, all candidates of all
+    jobs at once through the normal equations, zero-padded to a (jobs, candidates, samples) block).
+    Returns (kink, number of moving-side samples) or (nan, 0) per job."""
+    J = len(cands)
+    M = max(len(c) for c in cands)
+    N = max(len(d[0]) for d in data)
+    C = np.zeros((J, M))
+    cm = np.zeros((J, M), dtype=bool)
+    I = np.zeros((J, N))
+    Y = np.zeros((J, N))
+    sm = np.zeros((J, N), dtype=bool)
+    rest = np.empty(J)
+    for j, (c, (i, y, r)) in enumerate(zip(cands, data)):
+        C[j, :len(c)], cm[j, :len(c)] = c, True
+        I[j, :len(i)], Y[j, :len(y)], sm[j, :len(i)] = i, y, True
+        rest[j] = r
+    x = (C[:, :, None] - I[:, None, :]) if falling else (I[:, None, :] - C[:, :, None])  # (J, M, N)
+    valid = sm[:, None, :]
+    moving = (x > 0) & valid
+    resting = ~(x > 0) & valid
+    n_mov = moving.sum(axis=2)
+    n_all = sm.sum(axis=1)[:, None]
+    n_flat = n_all - n_mov
     f1 = np.where(moving, x, 0.0)                                   # moving-side slope column
-    f3 = np.where(moving, 0.0, -x) * (n_flat >= 4)[:, None]         # creep (only with enough resting samples)
-    # normal equations of [f1, 1, f3]; f1 * f3 == 0 everywhere (disjoint sides)
-    M = np.zeros((len(cands), 3, 3))
-    M[:, 0, 0] = (f1 * f1).sum(axis=1)
-    M[:, 0, 1] = M[:, 1, 0] = f1.sum(axis=1)
-    M[:, 1, 1] = len(i)
-    M[:, 1, 2] = M[:, 2, 1] = f3.sum(axis=1)
-    M[:, 2, 2] = (f3 * f3).sum(axis=1) + 1e-12
-    M[:, 0, 0] += 1e-12
-    rhs = np.stack([f1 @ y, np.full(len(cands), y.sum()), f3 @ y], axis=1)
-    coef = np.linalg.solve(M, rhs[..., None])[..., 0]
-    sse = float(y @ y) - (coef * rhs).sum(axis=1)  # least-squares residual sum of squares
-    flat_max = np.where(moving, -np.inf, y[None, :]).max(axis=1)
-    ok = (n_mov >= 1) & (n_flat >= 1) & (n_mov + n_flat >= 3) & (flat_max <= rest_max) & (coef[:, 0] > 0)
-    if not ok.any():
-        return float("nan"), 0
-    k = int(np.argmin(np.where(ok, sse, np.inf)))
-    return float(cands[k]), int(n_mov[k])
+    f3 = np.where(resting, -x, 0.0) * (n_flat >= 4)[:, :, None]     # creep (only with enough resting samples)
+    # normal equations of [f1, 1, f3]; f1 * f3 == 0 everywhere (disjoint sides):
+    # M = [[A, B, 0], [B, n, C], [0, C, D]], solved in closed form (adjugate / determinant)
+    Yb = Y[:, None, :]
+    A = (f1 * f1).sum(axis=2) + 1e-12
+    B = f1.sum(axis=2)
+    n = n_all.astype(float)
+    Cs = f3.sum(axis=2)
+    D = (f3 * f3).sum(axis=2) + 1e-12
+    r0, r1, r2 = (f1 * Yb).sum(axis=2), Y.sum(axis=1)[:, None], (f3 * Yb).sum(axis=2)
+    c00, c01, c02 = n * D - Cs * Cs, -B * D, B * Cs
+    c11, c12, c22 = A * D, -A * Cs, A * n - B * B
+    with np.errstate(divide="ignore", invalid="ignore"):
+        det = A * c00 + B * c01
+        k0 = (c00 * r0 + c01 * r1 + c02 * r2) / det
+        k1 = (c01 * r0 + c11 * r1 + c12 * r2) / det
+        k2 = (c02 * r0 + c12 * r1 + c22 * r2) / det
+        sse = (Y * Y).sum(axis=1)[:, None] - (k0 * r0 + k1 * r1 + k2 * r2)  # residual sum of squares
+    flat_max = np.where(resting, Yb, -np.inf).max(axis=2)
+    ok = (cm & (n_mov >= 1) & (n_flat >= 1) & (n_mov + n_flat >= 3) & (flat_max <= rest[:, None]) & (k0 > 0))
+    k = np.argmin(np.where(ok, sse, np.inf), axis=1)
+    any_ok = ok.any(axis=1)
+    rows = np.arange(J)
+    best, nm = C[rows, k], n_mov[rows, k]
+    return [(float(best[j]), int(nm[j])) if any_ok[j] else (float("nan"), 0) for j in range(J)]
 
 
 def _two_sample_contact(h: np.ndarray, c: float, falling: bool, rest_max: float) -> float:
@@ -255,8 +307,8 @@ def _two_sample_contact(h: np.ndarray, c: float, falling: bool, rest_max: float)
 def _first_below(h: np.ndarray, start: float, stop: int, thr: float) -> float:
     """First index >= start (and < stop) where h <= thr, else NaN."""
     a = max(int(np.ceil(start)), 0)
-    seg = np.nan_to_num(h[a:max(a, min(stop, len(h)))], nan=np.inf)
-    k = np.flatnonzero(seg <= thr)
+    seg = h[a:max(a, min(stop, len(h)))]
+    k = np.flatnonzero(seg <= thr)  # NaN compares False: a missing sample is never "below"
     return float(a + k[0]) if len(k) else float("nan")
 
 
@@ -264,23 +316,31 @@ def _last_below(h: np.ndarray, stop: float, start: int, thr: float) -> float:
     """Last index <= stop (and >= start) where h <= thr, else NaN."""
     b = min(int(np.floor(stop)), len(h) - 1)
     a = max(start, 0)
-    seg = np.nan_to_num(h[a:b + 1], nan=np.inf)
-    k = np.flatnonzero(seg <= thr)
+    seg = h[a:b + 1]
+    k = np.flatnonzero(seg <= thr)  # NaN compares False
     return float(a + k[-1]) if len(k) else float("nan")
+
+
+def _contact_job(h: np.ndarray, h_fit: np.ndarray, lo: int, hi: int, period: float, fps: float, noise: float,
+                 thr: float) -> tuple[np.ndarray, float, float, float] | None:
+    """Hinge-fit job (h_fit, lo, hi, noise) of one foot point's contact (heel or toe): the threshold crossing
+    brackets the search, the hinge fit decides. None when the point never comes down to the belt."""
+    first = _down_crossing(h, lo, hi, thr)  # point within `thr` of the belt
+    if not np.isfinite(first):
+        return None
+    first = float(np.floor(first - MAX_EXTRAPOLATE_FRAMES))
+    down = _first_below(h, first, hi + int(0.2 * period), LOW_THR)  # point on the belt
+    if not np.isfinite(down):
+        return None
+    pad = max(1.5, 0.03 * fps)
+    return (h_fit, first - 1, down + pad, noise)
 
 
 def _contact_of(h: np.ndarray, h_fit: np.ndarray, lo: int, hi: int, period: float, fps: float, noise: float,
                 thr: float) -> float:
     """Contact time of one foot point (heel or toe): threshold crossing brackets the search, hinge fit decides."""
-    first = _down_crossing(h, lo, hi, thr)  # point within `thr` of the belt
-    if not np.isfinite(first):
-        return first
-    first = float(np.floor(first - MAX_EXTRAPOLATE_FRAMES))
-    down = _first_below(h, first, hi + int(0.2 * period), LOW_THR)  # point on the belt
-    if not np.isfinite(down):
-        return float("nan")
-    pad = max(1.5, 0.03 * fps)
-    return hinge_time(h_fit, first - 1, down + pad, fps, falling=True, noise=noise)
+    job = _contact_job(h, h_fit, lo, hi, period, fps, noise, thr)
+    return float("nan") if job is None else hinge_times([job], fps, True)[0]
 
 
 def _crossing_fallback(h: np.ndarray, lo: int, hi: int, thr: float) -> float:
@@ -292,25 +352,53 @@ def refine_ic(sig: FootSignals, z: int, period: float, thr: float = CONTACT_THR)
 
     Heel and toe are timed separately; the contact is whichever lands first (rearfoot: heel, forefoot: toe).
     """
-    lo = int(np.floor(z - WIN_BEFORE * period))
-    hi = int(np.ceil(z + WIN_AFTER * period)) + 1
+    return float(refine_ics(sig, [z], period, thr)[0])
+
+
+def refine_ics(sig: FootSignals, zs, period: float, thr: float = CONTACT_THR) -> np.ndarray:
+    """refine_ic for every Zeni peak in `zs` (the hinge fits of all of them in one batch)."""
     heel_fit = sig.heel_h if sig.heel_h_raw is None else sig.heel_h_raw
-    # fit only a point that can land first: its belt arrival (filtered) within 3 frames of the other's
-    d_heel = _first_below(sig.heel_h, lo, hi + int(0.2 * period), LOW_THR)
-    d_toe = _first_below(sig.toe_h, lo, hi + int(0.2 * period), LOW_THR)
-    first_down = np.fmin(d_heel, d_toe)
-    t_heel = t_toe = float("nan")
-    if not np.isfinite(d_heel) or not np.isfinite(first_down) or d_heel <= first_down + 3:
-        t_heel = _contact_of(sig.heel_h, heel_fit, lo, hi, period, sig.fps, sig.noise, thr)
-    if not np.isfinite(d_toe) or not np.isfinite(first_down) or d_toe <= first_down + 3:
-        t_toe = _contact_of(sig.toe_h, sig.toe_h_fit, lo, hi, period, sig.fps, sig.noise, thr)
-    t = float(np.fmin(t_heel, t_toe))
-    return t if np.isfinite(t) else _crossing_fallback(sig.foot_h, lo, hi, thr)
+    jobs, owner, windows = [], [], []
+    for n, z in enumerate(zs):
+        z = int(z)
+        lo = int(np.floor(z - WIN_BEFORE * period))
+        hi = int(np.ceil(z + WIN_AFTER * period)) + 1
+        windows.append((lo, hi))
+        # fit only a point that can land first: its belt arrival (filtered) within 3 frames of the other's
+        d_heel = _first_below(sig.heel_h, lo, hi + int(0.2 * period), LOW_THR)
+        d_toe = _first_below(sig.toe_h, lo, hi + int(0.2 * period), LOW_THR)
+        first_down = np.fmin(d_heel, d_toe)
+        if not np.isfinite(d_heel) or not np.isfinite(first_down) or d_heel <= first_down + 3:
+            job = _contact_job(sig.heel_h, heel_fit, lo, hi, period, sig.fps, sig.noise, thr)
+            if job is not None:
+                jobs.append(job)
+                owner.append(n)
+        if not np.isfinite(d_toe) or not np.isfinite(first_down) or d_toe <= first_down + 3:
+            job = _contact_job(sig.toe_h, sig.toe_h_fit, lo, hi, period, sig.fps, sig.noise, thr)
+            if job is not None:
+                jobs.append(job)
+                owner.append(n)
+    out = np.full(len(windows), np.nan)
+    for n, t in zip(owner, hinge_times(jobs, sig.fps, True) if jobs else []):
+        out[n] = np.fmin(out[n], t)
+    for n, (lo, hi) in enumerate(windows):
+        if not np.isfinite(out[n]):
+            out[n] = _crossing_fallback(sig.foot_h, lo, hi, thr)
+    return out
 
 
 TO_METHOD = "lift"
 LIFT_BAND = (0.012, 0.06)  # leg lengths: the toe's clear lift, fitted by a line and extended down to the belt
 LIFT_RAW_MAX_NOISE = 0.004  # leg lengths: noisier raw heights are fitted after the low-pass
+
+
+def line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Least-squares line y = slope x + icpt (closed form; np.polyfit(x, y, 1) without its per-call overhead)."""
+    xm, ym = float(x.mean()), float(y.mean())
+    dx = x - xm
+    sxx = float(dx @ dx)
+    slope = float(dx @ (y - ym)) / sxx if sxx > 0 else 0.0
+    return slope, ym - slope * xm
 
 
 def lift_line_time(h: np.ndarray, i_cross: int, fps: float, start: int) -> float:
@@ -337,7 +425,7 @@ def lift_line_time(h: np.ndarray, i_cross: int, fps: float, start: int) -> float
             if len(roots) and 2 * c2 * roots.max() + c1 > 0:
                 t0 = float(roots.max())
         if not np.isfinite(t0):
-            slope, icpt = np.polyfit(jj, yy, 1)
+            slope, icpt = line_fit(jj, yy)
             if slope > 0:
                 t0 = -icpt / slope
         if np.isfinite(t0) and i_cross - 0.15 * fps <= t0 <= i_cross:
@@ -358,7 +446,7 @@ def refine_to(sig: FootSignals, ic: float, next_ic: float, period: float, thr: f
     seg = toe[lo:hi]
     if len(seg) == 0 or not np.isfinite(seg).any():
         return float("nan")
-    first_low = lo + int(np.argmax(np.nan_to_num(seg, nan=np.inf) <= thr)) if np.nanmin(seg) <= thr else None
+    first_low = lo + int(np.argmax(seg <= thr)) if np.nanmin(seg) <= thr else None  # NaN compares False
     if first_low is None:
         return float("nan")
     # first rise after the stance
@@ -367,7 +455,7 @@ def refine_to(sig: FootSignals, ic: float, next_ic: float, period: float, thr: f
             # must stay up for the next 10 % of stride (no flicker)
             k = max(1, int(0.1 * period))
             after = toe[i:i + k]
-            if np.all(np.nan_to_num(after, nan=np.inf) > thr):
+            if not np.any(after <= thr):  # a missing sample counts as up, as before
                 if TO_METHOD == "hinge":
                     last = _last_below(toe, float(i), first_low, LOW_THR)  # toe still on the belt
                     if not np.isfinite(last):
@@ -394,8 +482,8 @@ def landmark_lag_s(model: str) -> float:
 def detect_side_events(sig: FootSignals, period: float) -> tuple[np.ndarray, np.ndarray]:
     """All (IC, TO) fractional frame indices of one foot over a series. TO[k] belongs to IC[k] (NaN if not found)."""
     peaks = zeni_peaks(sig.fwd_rel, period)
-    ics = [refine_ic(sig, int(z), period) for z in peaks]
-    ics = np.array([v for v in ics if np.isfinite(v)])
+    ics = refine_ics(sig, peaks, period)
+    ics = ics[np.isfinite(ics)]
     if len(ics) > 1:  # drop duplicates closer than half a stride
         keep = np.concatenate([[True], np.diff(ics) > 0.5 * period])
         ics = ics[keep]

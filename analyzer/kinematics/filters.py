@@ -75,7 +75,8 @@ def lowpass(x: np.ndarray, fps: float, fc_hz: float | None = None) -> np.ndarray
     cols = np.flatnonzero(all_finite)
     pad = 3 * (2 * len(sos) + 1)
     if len(cols) and len(x) > pad:
-        flat[:, cols] = sosfiltfilt(sos, flat_in[:, cols], axis=0)
+        # filtered along the contiguous last axis (same result; avoids scipy's strided copies along axis 0)
+        flat[:, cols] = sosfiltfilt(sos, np.ascontiguousarray(flat_in[:, cols].T), axis=-1).T
     for j in np.flatnonzero(~all_finite):
         f = finite[:, j]
         edges = np.diff(np.concatenate([[0], f.astype(np.int8), [0]]))

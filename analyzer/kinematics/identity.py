@@ -69,24 +69,40 @@ def viterbi_swaps(costs: np.ndarray, penalty: float) -> np.ndarray:
     if T < 3:
         return np.zeros(T, dtype=bool)
     pen = float(penalty)
-    # D[2*s_prev + s_cur] at t=1
-    D = [0.0, pen, pen, 2 * pen]
+    # D[2*s_prev + s_cur] at t=1; the four (s_prev, s_cur) updates are written out (same arithmetic as a loop over
+    # them, about 2x faster in CPython)
+    d0, d1, d2, d3 = 0.0, pen, pen, 2 * pen
     back = bytearray(4 * T)
     rows = costs.tolist()
     for t in range(2, T):
-        c = rows[t]
-        nd = [0.0, 0.0, 0.0, 0.0]
-        for b in (0, 1):
-            for cc in (0, 1):
-                k = 2 * b + cc
-                v0 = D[b] + c[k]
-                v1 = D[2 + b] + c[4 + k]
-                if v0 <= v1:
-                    nd[k] = v0 + pen * cc
-                else:
-                    nd[k] = v1 + pen * cc
-                    back[4 * t + k] = 1
-        D = nd
+        c0, c1, c2, c3, c4, c5, c6, c7 = rows[t]
+        j = 4 * t
+        v0, v1 = d0 + c0, d2 + c4
+        if v0 <= v1:
+            n0 = v0
+        else:
+            n0 = v1
+            back[j] = 1
+        v0, v1 = d0 + c1, d2 + c5
+        if v0 <= v1:
+            n1 = v0 + pen
+        else:
+            n1 = v1 + pen
+            back[j + 1] = 1
+        v0, v1 = d1 + c2, d3 + c6
+        if v0 <= v1:
+            n2 = v0
+        else:
+            n2 = v1
+            back[j + 2] = 1
+        v0, v1 = d1 + c3, d3 + c7
+        if v0 <= v1:
+            n3 = v0 + pen
+        else:
+            n3 = v1 + pen
+            back[j + 3] = 1
+        d0, d1, d2, d3 = n0, n1, n2, n3
+    D = [d0, d1, d2, d3]
     s = np.zeros(T, dtype=bool)
     state = int(np.argmin(D))
     s[T - 1], s[T - 2] = state & 1, state >> 1

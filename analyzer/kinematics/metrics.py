@@ -6,9 +6,12 @@ analyzer/metrics_defs.py (the single source of truth rendered into docs/metrics.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..landmarks import PoseLandmark as P
+from .events import line_fit
 
 
 def at(x: np.ndarray, i: float) -> np.ndarray:
@@ -35,11 +38,13 @@ def _angle_from_down(v: np.ndarray) -> np.ndarray:
 def joint_flexion(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     """180 - angle(a, b, c) in degrees: 0 = straight. a, b, c: (..., 2)."""
     u, w = a - b, c - b
-    cosang = np.sum(u * w, axis=-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(w, axis=-1))
+    cosang = np.sum(u * w, axis=-1) / (np.sqrt(np.sum(u * u, axis=-1)) * np.sqrt(np.sum(w * w, axis=-1)))
     return 180.0 - np.degrees(np.arccos(np.clip(cosang, -1.0, 1.0)))
 
 
+@lru_cache(maxsize=4)
 def side_ids(side: str) -> dict[str, int]:
+    """Landmark indices of one side's hip, knee, ankle, heel, toe and shoulder (cached: treat as read-only)."""
     s = side.upper()
     return {k: int(P[f"{s}_{v}"]) for k, v in (("hip", "HIP"), ("knee", "KNEE"), ("ankle", "ANKLE"),
                                                   ("heel", "HEEL"), ("toe", "FOOT_INDEX"), ("shoulder", "SHOULDER"))}
@@ -63,7 +68,8 @@ def foot_angle(b: np.ndarray, side: str) -> np.ndarray:
 FOOT_ANGLE_FIT_S = 0.04  # foot-strike angle: line fitted to the raw foot angle over this time before contact
 
 
-def foot_angle_at_contact(b_raw: np.ndarray, side: str, ic: float, fps: float) -> float:
+def foot_angle_at_contact(b_raw: np.ndarray, side: str, ic: float, fps: float,
+                          angles: np.ndarray | None = None) -> float:
     """Foot inclination at initial contact from the unfiltered body frame: a line fitted to the foot angle over the
     last FOOT_ANGLE_FIT_S (at least 2 frames) before contact, evaluated at contact. After a heel strike the foot
     slaps flat within ~50 ms, so any low-pass across the contact flattens the angle (-2 to -8 deg at 240 fps on
@@ -76,13 +82,13 @@ def foot_angle_at_contact(b_raw: np.ndarray, side: str, ic: float, fps: float) -
     if k1 >= len(b_raw) or k1 < 0:
         return float("nan")
     idx = np.arange(k0, k1 + 1)
-    ang = foot_angle(b_raw[idx], side)
+    ang = foot_angle(b_raw[idx], side) if angles is None else angles[k0:k1 + 1]
     ok = np.isfinite(ang)
     if ok.sum() == 0:
         return float("nan")
     if ok.sum() == 1:
         return float(ang[ok][0])
-    slope, icpt = np.polyfit(idx[ok].astype(float), ang[ok], 1)
+    slope, icpt = line_fit(idx[ok].astype(float), ang[ok])
     return float(slope * ic + icpt)
 
 
@@ -90,7 +96,7 @@ FLAT_WINDOW = (0.15, 0.7)  # fraction of stance searched for the foot-flat plate
 FLAT_PERCENTILE = 75.0
 
 
-def foot_flat_angle(b: np.ndarray, side: str, ic: float, to: float) -> float:
+def foot_flat_angle(b: np.ndarray, side: str, ic: float, to: float, angles: np.ndarray | None = None) -> float:
     """The foot's inclination while flat on the belt (the reference of the foot-strike angle), degrees.
 
     MediaPipe's heel point sits above its toe point, so a flat foot reads about -10 deg (toe down); the standing
@@ -104,7 +110,7 @@ def foot_flat_angle(b: np.ndarray, side: str, ic: float, to: float) -> float:
     z = int(np.floor(ic + FLAT_WINDOW[1] * (to - ic)))
     if z < a:
         z = a
-    ang = foot_angle(b[a:z + 1], side)
+    ang = foot_angle(b[a:z + 1], side) if angles is None else angles[a:z + 1]
     ang = np.sort(ang[np.isfinite(ang)])
     if not len(ang):
         return float("nan")
@@ -134,7 +140,15 @@ def ic_metrics(b: np.ndarray, side: str, ic: float, leg_px: float) -> dict[str, 
     }
 
 
-def stance_metrics(b: np.ndarray, side: str, ic: float, to: float, with_foot_flat: bool = True) -> dict[str, float]:
+def stance_series(b: np.ndarray, side: str) -> dict[str, np.ndarray]:
+    """Per-frame knee flexion and trunk lean (T,) of a whole series, for stance_metrics(pre=...) on many steps."""
+    ids = side_ids(side)
+    return {"kf": joint_flexion(b[:, ids["hip"]], b[:, ids["knee"]], b[:, ids["ankle"]]),
+            "lean": _angle_from_vertical(shoulder_mid(b) - hip_mid(b))}
+
+
+def stance_metrics(b: np.ndarray, side: str, ic: float, to: float, with_foot_flat: bool = True,
+                   pre: dict | None = None) -> dict[str, float]:
     """Metrics over the stance [ic, to] (frames) of foot `side`, side view.
 
     knee_flexion_peak_deg: max knee flexion in stance. trunk_lean_deg: mean over stance of hip-mid->shoulder-mid from
@@ -149,10 +163,13 @@ def stance_metrics(b: np.ndarray, side: str, ic: float, to: float, with_foot_fla
     ids = side_ids(side)
     a, z = int(np.ceil(ic)), int(np.floor(to))
     if z >= a:
-        seg = b[a:z + 1]
-        kf = joint_flexion(seg[:, ids["hip"]], seg[:, ids["knee"]], seg[:, ids["ankle"]])
+        if pre is None:
+            seg = b[a:z + 1]
+            kf = joint_flexion(seg[:, ids["hip"]], seg[:, ids["knee"]], seg[:, ids["ankle"]])
+            lean = _angle_from_vertical(shoulder_mid(seg) - hip_mid(seg))
+        else:  # the same per-frame values, computed once for the whole series
+            kf, lean = pre["kf"][a:z + 1], pre["lean"][a:z + 1]
         out["knee_flexion_peak_deg"] = float(np.nanmax(kf)) if np.isfinite(kf).any() else np.nan
-        lean = _angle_from_vertical(shoulder_mid(seg) - hip_mid(seg))
         out["trunk_lean_deg"] = float(np.nanmean(lean)) if np.isfinite(lean).any() else np.nan
     ft = at(b, to)
     trunk_down = hip_mid(ft) - shoulder_mid(ft)

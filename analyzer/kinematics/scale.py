@@ -98,6 +98,19 @@ def _stance_slope(sets: list[np.ndarray], keep: list[np.ndarray], facing_sign: i
     """Belt slope from the stance foot's own path: in each run of >= 4 frames where a foot point rests in its lowest
     band and travels rearward (the belt carries it), slope = dy / dx across the middle half of the run; the median
     over runs (NaN when fewer than 3 runs). More direct than the band fit, which swing samples can tilt."""
+    slopes = _stance_slopes(sets, keep, facing_sign, leg_px)
+    return float(np.median(slopes)) if len(slopes) >= 3 else float("nan")
+
+
+def stance_slopes(xy: np.ndarray, leg_px: float, facing_sign: int) -> list[float]:
+    """The per-stance-run belt slopes (dy/dx, image y down) that estimate_ground takes the median of; the stream
+    pools them over its windows so its camera roll converges to the whole-clip estimate."""
+    sets = [xy[:, P.LEFT_HEEL], xy[:, P.RIGHT_HEEL], xy[:, P.LEFT_FOOT_INDEX], xy[:, P.RIGHT_FOOT_INDEX]]
+    _a, _bs, keep = _lowest_band(sets, tol=0.04 * leg_px)
+    return _stance_slopes(sets, keep, facing_sign, leg_px)
+
+
+def _stance_slopes(sets: list[np.ndarray], keep: list[np.ndarray], facing_sign: int, leg_px: float) -> list[float]:
     slopes = []
     for pts, k in zip(sets, keep):
         dx = np.diff(pts[:, 0])
@@ -111,19 +124,22 @@ def _stance_slope(sets: list[np.ndarray], keep: list[np.ndarray], facing_sign: i
                 ddx = pts[b1, 0] - pts[a1, 0]
                 if b1 > a1 and abs(ddx) > 0.03 * leg_px:
                     slopes.append((pts[b1, 1] - pts[a1, 1]) / ddx)
-    return float(np.median(slopes)) if len(slopes) >= 3 else float("nan")
+    return slopes
 
 
 def estimate_ground(xy: np.ndarray, leg_px: float, width: int, height: int, side_view: bool,
-                    facing_sign: int = 0) -> Ground:
-    """Belt line and camera roll from stance foot points (see module docstring)."""
+                    facing_sign: int = 0, roll_deg: float | None = None) -> Ground:
+    """Belt line and camera roll from stance foot points (see module docstring). roll_deg: a known camera roll
+    (e.g. the stream's running median over earlier windows): only the belt height is estimated."""
     sets = [xy[:, P.LEFT_HEEL], xy[:, P.RIGHT_HEEL], xy[:, P.LEFT_FOOT_INDEX], xy[:, P.RIGHT_FOOT_INDEX]]
     # one intercept per point and foot: the far foot rests higher in the image than the near one (perspective)
     a, bs, keep = _lowest_band(sets, tol=0.04 * leg_px)
-    if side_view:
+    if side_view and roll_deg is None:
         a_run = _stance_slope(sets, keep, facing_sign, leg_px)
         if np.isfinite(a_run):
             a = a_run
+    if roll_deg is not None and np.isfinite(roll_deg):
+        a = float(np.tan(np.radians(roll_deg)))
     roll = float(np.degrees(np.arctan(a))) if side_view else 0.0
     applied = abs(roll) >= ROLL_APPLY_MIN_DEG
     center = (width / 2.0, height / 2.0)

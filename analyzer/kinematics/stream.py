@@ -7,6 +7,22 @@ and stride period from the buffer (the same functions as offline). Every ~1/8 st
 window behind the current frame; a step is emitted once its toe-off is confirmed, i.e. with a delay of about
 0.75 stride + 4 frames (about 0.5 s at 170 steps/min). Side view only for step events (rear-view metrics need the
 pelvis line from the image: offline only).
+
+Per-step values are made robust for live reading (a clinician reads them one by one):
+
+- cadence_spm: rolling median over the last CADENCE_STEPS (8) steps of the stride-period cadence,
+  120 x fps / P, where P is the autocorrelation stride period of the foot signals over the last 3 s (events.
+  stride_period, the same kernel as the offline summary's cadence; recomputed every second). Cadence from a single
+  step time (60 / IC-to-IC) swings by +-25 % at 30 fps (each contact carries up to a frame of error and the legs
+  alternate long/short steps); it is kept in ``extra["step_cadence_spm"]``.
+- angles at contact (overstride, shank, knee at IC, foot angle) are read at the stride-locked contact instant
+  (events.phase_locked_contacts, as offline): the swing heel's mid-level crossing plus this foot's rolling median
+  contact-minus-crossing offset (last 20 steps, at least 3).
+- a value one step at this frame rate cannot support is NaN in the StepUpdate: metrics whose min_fps
+  (metrics_defs) is more than twice the frame rate (contact time and foot-strike angle at 30 fps: +-1 frame =
+  +-33 ms, 8 deg), and values further than OUTLIER_MAD robust std (and an absolute floor) from this foot's rolling
+  median (e.g. a step where the live identity tracker still has the legs swapped). The unsupported-but-measured
+  value stays in ``extra["raw"]`` so snapshot() medians over 20 steps still use it (the offline summary does the same).
 """
 from __future__ import annotations
 
@@ -19,10 +35,11 @@ import numpy as np
 from ..landmarks import N_LANDMARKS, PoseLandmark as P
 from . import events as ev
 from . import metrics as mk
+from ..metrics_defs import METRICS
 from .core import LEG_IDS, SIDES, foot_signals
 from .filters import MAX_GAP_S, fill_gaps, light_cutoff_hz, lowpass, reject_spikes
 from .identity import GROUPS, LaggedSwapTracker, apply_swaps, relative_positions
-from .scale import estimate_ground, leg_length_px, make_scale, to_body_frame
+from .scale import estimate_ground, leg_length_px, make_scale, stance_slopes, to_body_frame
 from .summary import strike_pattern
 from .view import detect_view
 
@@ -31,6 +48,19 @@ BUFFER_S = 3.0
 WARMUP_S = 1.5
 RECALIBRATE_S = 1.0
 ROLLING_STEPS = 20
+NEW_RUNS_S = 1.5  # camera roll: stance runs of the newest 1.5 s of each calibration window are pooled (windows 1 s apart)
+CADENCE_STEPS = 8     # StepUpdate.cadence_spm: rolling median over this many steps
+OUTLIER_MAD = 4.0     # per-step gate: robust std (1.4826 MAD) of this foot's last ROLLING_STEPS values
+OUTLIER_MIN_STEPS = 5  # the gate needs this many earlier values of the same foot
+#: absolute floor of the gate per metric (units of the metric): never reject within this distance of the median
+OUTLIER_FLOOR = {"overstride_pct_leg": 8.0, "overstride_cm": 8.0, "shank_angle_ic_deg": 6.0,
+                 "foot_strike_angle_deg": 8.0, "knee_flexion_ic_deg": 6.0, "knee_flexion_peak_deg": 8.0,
+                 "contact_time_ms": 60.0, "trunk_lean_deg": 4.0}
+#: StepUpdate field -> metrics_defs name whose min_fps decides whether one step can support it
+STEP_FPS_METRIC = {"contact_time_ms": "contact_time_ms", "overstride_pct_leg": "overstride_pct_leg",
+                   "overstride_cm": "overstride_cm", "shank_angle_ic_deg": "shank_angle_ic_deg",
+                   "foot_strike_angle_deg": "foot_strike_angle_deg", "knee_flexion_ic_deg": "knee_flexion_ic_deg",
+                   "knee_flexion_peak_deg": "knee_flexion_peak_deg", "trunk_lean_deg": "trunk_lean_deg"}
 
 
 @dataclass
@@ -83,6 +113,10 @@ class GaitStream:
         self._last_ic: dict = {"left": math.nan, "right": math.nan}
         self._steps: deque = deque(maxlen=ROLLING_STEPS)
         self._mid_angles: dict = {s: deque(maxlen=ROLLING_STEPS) for s in SIDES}
+        self._ic_offsets: dict = {s: deque(maxlen=ROLLING_STEPS) for s in SIDES}  # contact - heel crossing, frames
+        self._cadences: deque = deque(maxlen=CADENCE_STEPS)
+        self._slopes: deque = deque(maxlen=400)  # belt slopes of recent stance runs (scale.stance_slopes)
+        self._hist: dict = {s: {k: deque(maxlen=ROLLING_STEPS) for k in OUTLIER_FLOOR} for s in SIDES}
 
     def _slot(self, i: int) -> int:
         return i % self.n_buf
@@ -131,8 +165,14 @@ class GaitStream:
             return
         self._leg_px = leg
         fps = 1.0 / float(np.nanmedian(np.diff(t))) if len(t) > 2 else self.fps_hint
-        ground = estimate_ground(xy, leg, self.width, self.height, True, view.facing_sign)
-        body = to_body_frame(lowpass(fill_gaps(xy, 3), fps), ground, view.facing_sign)
+        # the camera does not move: its roll is the median belt slope of all stance runs seen so far (pooled over
+        # windows, as offline pools the clip); one 3 s window's slope scatters by +-2 deg on real video and would
+        # tilt every angle with it
+        xy_f = lowpass(fill_gaps(xy, 3), fps)
+        self._slopes.extend(stance_slopes(xy_f[-int(NEW_RUNS_S * fps):], leg, view.facing_sign))
+        roll = float(np.degrees(np.arctan(np.median(self._slopes)))) if len(self._slopes) >= 3 else None
+        ground = estimate_ground(xy_f, leg, self.width, self.height, True, view.facing_sign, roll_deg=roll)
+        body = to_body_frame(xy_f, ground, view.facing_sign)
         periods = [ev.stride_period(foot_signals(body, s, leg, fps).fwd_rel, fps) for s in SIDES]
         if not np.isfinite(periods).any():
             return
@@ -174,7 +214,8 @@ class GaitStream:
                 t_ic = float(np.interp(ic, np.arange(len(t)), t))
                 if not self._plausible(side, t_ic, per / fps):
                     continue
-                out.append(self._make_step(side, ic, to, t, body, body_light, body_raw, leg, cal))
+                icm = self._locked_contact(side, ic, sig.fwd_rel, per)
+                out.append(self._make_step(side, ic, icm, to, t, body, body_light, body_raw, leg, cal))
         out.sort(key=lambda u: u.t)
         for u in out:
             self._steps.append(u)
@@ -191,8 +232,46 @@ class GaitStream:
             return False
         return True
 
-    def _make_step(self, side: str, ic: float, to: float, t: np.ndarray, body: np.ndarray, body_light: np.ndarray,
-                   body_raw: np.ndarray, leg: float, cal: dict) -> StepUpdate:
+    def _locked_contact(self, side: str, ic: float, fwd_rel: np.ndarray, per: float) -> float:
+        """Stride-locked contact instant for the angle metrics (events.phase_locked_contacts, streaming form): the
+        last upward mid-level crossing of heel-ahead-of-pelvis within 0.6 stride before `ic`, plus this foot's
+        rolling median (contact - crossing) offset; `ic` itself until 3 offsets are known or without a crossing."""
+        x = fwd_rel
+        if not np.isfinite(x).any():
+            return ic
+        mid = 0.5 * (np.nanpercentile(x, 90) + np.nanpercentile(x, 10))
+        a, b = x[:-1] - mid, x[1:] - mid
+        k = np.flatnonzero((a < 0) & (b >= 0) & np.isfinite(a) & np.isfinite(b))
+        cross = k + a[k] / (a[k] - b[k])
+        before = cross[(cross < ic) & (cross > ic - 0.6 * per)]
+        if not len(before):
+            return ic
+        offs = self._ic_offsets[side]
+        offs.append(float(ic - before[-1]))
+        return float(before[-1] + np.median(offs)) if len(offs) >= 3 else ic
+
+    def _supported(self, side: str, name: str, value: float, fps: float) -> bool:
+        """Can one step carry this value? False below half the metric's min_fps, or when it is an outlier against
+        this foot's rolling history (recorded either way, so the history follows a genuine change within a few
+        steps)."""
+        if not math.isfinite(value):
+            return False
+        hist = self._hist[side].get(name)
+        ok = True
+        if hist is not None:
+            if len(hist) >= OUTLIER_MIN_STEPS:
+                h = np.asarray(hist)
+                med = float(np.median(h))
+                sd = 1.4826 * float(np.median(np.abs(h - med)))
+                ok = abs(value - med) <= max(OUTLIER_MAD * sd, OUTLIER_FLOOR[name])
+            hist.append(value)
+        metric = STEP_FPS_METRIC.get(name)
+        if metric is not None and fps + 0.5 < 0.5 * METRICS[metric].min_fps:
+            ok = False
+        return ok
+
+    def _make_step(self, side: str, ic: float, icm: float, to: float, t: np.ndarray, body: np.ndarray,
+                   body_light: np.ndarray, body_raw: np.ndarray, leg: float, cal: dict) -> StepUpdate:
         idx = np.arange(len(t))
         t_ic = float(np.interp(ic, idx, t))
         t_to = float(np.interp(to, idx, t)) if math.isfinite(to) else math.nan
@@ -200,22 +279,27 @@ class GaitStream:
         prev = self._last_ic[other]
         step_s = t_ic - prev if math.isfinite(prev) else math.nan
         period_s = cal["period"] / cal["fps"]
-        cadence = 60.0 / step_s if math.isfinite(step_s) and 0.25 * period_s < step_s < 0.8 * period_s else math.nan
+        step_cad = 60.0 / step_s if math.isfinite(step_s) and 0.25 * period_s < step_s < 0.8 * period_s else math.nan
+        self._cadences.append(120.0 / period_s)
+        cadence = float(np.median(self._cadences))
         self._last_ic[side] = t_ic
-        m = mk.ic_metrics(body_light, side, ic, leg)
+        m = mk.ic_metrics(body_light, side, icm, leg)
         st = mk.stance_metrics(body, side, ic, to, with_foot_flat=False)
         st["foot_angle_mid_deg"] = mk.foot_flat_angle(body_light, side, ic, to)
         if math.isfinite(st["foot_angle_mid_deg"]):
             self._mid_angles[side].append(st["foot_angle_mid_deg"])
         ref = float(np.median(self._mid_angles[side])) if self._mid_angles[side] else math.nan
-        fsa = mk.foot_angle_at_contact(body_raw, side, ic, cal["fps"]) - ref
+        fsa = mk.foot_angle_at_contact(body_raw, side, icm, cal["fps"]) - ref
         ppc = cal["scale"].px_per_cm
+        raw = {"contact_time_ms": (t_to - t_ic) * 1000.0, "overstride_pct_leg": m["overstride_pct_leg"],
+               "overstride_cm": m["overstride_px"] / ppc if ppc else math.nan,
+               "shank_angle_ic_deg": m["shank_angle_ic_deg"], "foot_strike_angle_deg": fsa,
+               "knee_flexion_ic_deg": m["knee_flexion_ic_deg"], "knee_flexion_peak_deg": st["knee_flexion_peak_deg"],
+               "trunk_lean_deg": st["trunk_lean_deg"]}
+        shown = {k: (v if self._supported(side, k, v, cal["fps"]) else math.nan) for k, v in raw.items()}
         return StepUpdate(
-            t=t_ic, side=side, cadence_spm=cadence, contact_time_ms=(t_to - t_ic) * 1000.0,
-            overstride_pct_leg=m["overstride_pct_leg"], overstride_cm=m["overstride_px"] / ppc if ppc else math.nan,
-            shank_angle_ic_deg=m["shank_angle_ic_deg"], foot_strike_angle_deg=fsa,
-            foot_strike_pattern=strike_pattern(fsa), knee_flexion_ic_deg=m["knee_flexion_ic_deg"],
-            knee_flexion_peak_deg=st["knee_flexion_peak_deg"], trunk_lean_deg=st["trunk_lean_deg"], to_t=t_to,
+            t=t_ic, side=side, cadence_spm=cadence, foot_strike_pattern=strike_pattern(shown["foot_strike_angle_deg"]),
+            to_t=t_to, extra={"raw": raw, "step_cadence_spm": step_cad}, **shown,
         )
 
     # ---- rolling summary -----------------------------------------------------------------------------------------
@@ -229,7 +313,8 @@ class GaitStream:
                        stride_period_s=self._cal["period"] / self._cal["fps"])
         for name in ("cadence_spm", "contact_time_ms", "overstride_pct_leg", "overstride_cm", "shank_angle_ic_deg",
                      "foot_strike_angle_deg", "knee_flexion_ic_deg", "knee_flexion_peak_deg", "trunk_lean_deg"):
-            vals = np.array([getattr(s, name) for s in steps], dtype=float)
+            # medians over 20 steps use the measured values, also those one step alone cannot support
+            vals = np.array([s.extra.get("raw", {}).get(name, getattr(s, name)) for s in steps], dtype=float)
             vals = vals[np.isfinite(vals)]
             out[name] = float(np.median(vals)) if len(vals) else math.nan
         # cadence from recent stride times (same foot, contact to contact): two steps per stride; robust to the
