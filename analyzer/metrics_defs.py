@@ -50,9 +50,11 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in [
     _D("shank_angle_ic_deg", "Shank angle at contact", "deg", "Knee->ankle segment from vertical at initial contact.",
        "positive = ankle ahead of the knee (tibia inclined forward)", "side", 60,
        "Souza 2016 Phys Med Rehabil Clin N Am (near-vertical tibia favoured)", (-2, 8), True),
-    _D("foot_strike_angle_deg", "Foot-strike angle", "deg", "Heel->toe line against the belt line at initial contact "
-       "minus the same angle while the foot is flat (its plateau in 15-70 % of stance; stands in for the standing "
-       "calibration, cancels shoe drop and the landmark offset: MediaPipe reads a flat foot about 10 deg toe-down).", "positive = toe up (heel first)", "side", 120,
+    _D("foot_strike_angle_deg", "Foot-strike angle", "deg", "Heel->toe line (MediaPipe heel and foot-index points) "
+       "against the belt line at initial contact, with no standing calibration subtracted: a foot inclination angle "
+       "(Souza 2016), descriptive, so shoe drop and landmark offset are not cancelled. The in-run flat-foot angle is "
+       "not a usable stand-in (MediaPipe reads the flat stance foot 4-26 deg toe-down, varying by foot and facing).",
+       "positive = toe up (heel first)", "side", 120,
        "Altman & Davis 2012 Gait Posture (RFS > 8, midfoot -1.6..8, FFS < -1.6 deg)", None),
     _D("foot_strike_pattern", "Foot-strike pattern", "", "rearfoot (> 8 deg), midfoot (-1.6..8 deg), forefoot "
        "(< -1.6 deg) from the median foot-strike angle; 'uncertain' within 3 deg of a cut-off.", "", "side", 120,

@@ -18,33 +18,28 @@ LABELS = Path(__file__).parent / "data" / "labels" / "treadmill_side_left_30fps.
 pytestmark = pytest.mark.slow
 
 
+# real_series (tests/conftest.py) is the pipeline's cached pose stage, loaded after the pipeline's own single pass
+# (pose + render): loading it here first would fill the pose cache before that pass and change what it does.
 @pytest.fixture(scope="module")
-def real_series(real_clip):
-    from analyzer.pipeline import load_series
-
-    return load_series(real_clip)
-
-
-@pytest.fixture(scope="module")
-def real_analysis(real_series):
+def kin_analysis(real_series):
     return analyze(real_series)
 
 
-def test_view_and_facing(real_analysis):
-    a = real_analysis
+def test_view_and_facing(kin_analysis):
+    a = kin_analysis
     assert (a.view, a.facing, a.near_side) == ("side", "left", "left")
 
 
-def test_cadence_within_one_percent(real_analysis):
-    cad = real_analysis.metrics["summary"]["cadence_spm"]["value"]
+def test_cadence_within_one_percent(kin_analysis):
+    cad = kin_analysis.metrics["summary"]["cadence_spm"]["value"]
     assert cad == pytest.approx(REAL_CLIP_CADENCE_SPM, rel=0.01)
 
 
-def test_contact_time_and_duty_factor_physiological(real_analysis):
-    sm = real_analysis.metrics["summary"]
+def test_contact_time_and_duty_factor_physiological(kin_analysis):
+    sm = kin_analysis.metrics["summary"]
     assert 180 <= sm["contact_time_ms"]["value"] <= 320
     assert 25 <= sm["duty_factor_pct"]["value"] <= 48
-    assert "30 fps is too coarse for ground contact time" in " ".join(real_analysis.metrics["quality"]["warnings"])
+    assert "30 fps is too coarse for ground contact time" in " ".join(kin_analysis.metrics["quality"]["warnings"])
 
 
 def _errors(events, labels: dict, kind: str, side: str, fps: float, offset: float) -> np.ndarray:
@@ -56,7 +51,7 @@ def _errors(events, labels: dict, kind: str, side: str, fps: float, offset: floa
     return np.array(out)
 
 
-def test_events_match_hand_labels(real_analysis):
+def test_events_match_hand_labels(kin_analysis):
     """Hand labels mark frames (IC: first frame on the belt, TO: last frame on the belt); the event instant lies
     within the frame interval, so detections are compared with the label frame itself. Median |error| <= 1 frame;
     at most 2 of 33 contacts missed, 4 of 34 toe-offs (a toe-off needs its contact: the one at frame 3 belongs to a
@@ -64,13 +59,13 @@ def test_events_match_hand_labels(real_analysis):
     lab = json.loads(LABELS.read_text())
     fps = float(lab["fps"])
     for kind in ("ic", "to"):
-        errs = np.concatenate([_errors(real_analysis.events, lab, kind, side, fps, 0.0) for side in ("left", "right")])
+        errs = np.concatenate([_errors(kin_analysis.events, lab, kind, side, fps, 0.0) for side in ("left", "right")])
         assert np.isnan(errs).sum() <= (2 if kind == "ic" else 4), (kind, errs)
         assert np.nanmedian(np.abs(errs)) <= 1.0, (kind, errs)
 
 
-def test_metrics_json_schema(real_analysis):
-    m = real_analysis.metrics
+def test_metrics_json_schema(kin_analysis):
+    m = kin_analysis.metrics
     for key in ("schema_version", "clip", "view", "facing", "near_side", "quality", "scale", "summary", "strides",
                 "events"):
         assert key in m
@@ -82,7 +77,7 @@ def test_metrics_json_schema(real_analysis):
     assert m["summary"]["anterior_pelvic_tilt_deg"]["available"] is False
     assert len(m["strides"]) >= 25 and len(m["events"]) >= 50
     json.dumps(m, allow_nan=False)  # strictly valid JSON (NaN written as null)
-    assert real_analysis.filtered_xy.shape == (360, 33, 2)
+    assert kin_analysis.filtered_xy.shape == (360, 33, 2)
 
 
 def test_stream_on_real_clip(real_series):
@@ -101,7 +96,7 @@ def _robust_sd(x: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(x - np.median(x))))
 
 
-def test_stream_step_values_are_robust(real_series, real_analysis):
+def test_stream_step_values_are_robust(real_series, kin_analysis):
     """Per-step StepUpdate values a clinician reads live: cadence (rolling median of the windowed stride-period
     cadence) within 3 % of the reference for every step after warm-up; per-side medians of the per-step angles agree
     with the offline per-stride values within twice the standard error of a median (1.25 x robust sd / sqrt(n));
@@ -120,7 +115,7 @@ def test_stream_step_values_are_robust(real_series, real_analysis):
         for side in ("left", "right"):
             live = np.array([getattr(u, name) for u in steps if u.side == side], dtype=float)
             assert np.isfinite(live).mean() >= 0.8, (name, side, live)
-            off = np.array([r[name] for r in real_analysis.strides if r["side"] == side], dtype=float)
+            off = np.array([r[name] for r in kin_analysis.strides if r["side"] == side], dtype=float)
             off = off[np.isfinite(off)]
             tol = 2 * 1.2533 * _robust_sd(off) / np.sqrt(len(off))
             assert abs(np.nanmedian(live) - np.median(off)) <= tol, (name, side, np.nanmedian(live), np.median(off),

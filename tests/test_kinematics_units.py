@@ -169,3 +169,33 @@ def test_pelvis_line_without_landmarks_is_nan():
     img, mask, _xy = _rear_frame(0.0)
     angle, quality = measure_pelvis_line(img, mask, np.full((33, 2), np.nan))
     assert math.isnan(angle) and quality == 0.0
+
+
+def test_pipeline_pelvis_aux_uses_marker_and_waistband_estimators():
+    """The pose pass stores both pelvis-line estimators (waistband edge and two markers) per rear-view frame: the
+    four aux keys pelvis_signal reads, NaN when the frame has no pose/mask."""
+    from types import SimpleNamespace
+
+    from analyzer import pipeline
+
+    measure = pipeline._pelvis_measure()
+    assert measure is measure_pelvis
+    keys = {"pelvis_band_deg", "pelvis_band_quality", "pelvis_marker_deg", "pelvis_marker_quality"}
+    empty = pipeline._pelvis_aux(measure, np.zeros((360, 640, 3), np.uint8), None)
+    assert set(empty) == keys and all(np.isnan(v) for v in empty.values())
+    # a grey runner's back with two red stickers 6 px apart in height across the pelvis (about 4.5 deg)
+    rgb = np.full((360, 640, 3), 40, np.uint8)
+    cv2.rectangle(rgb, (270, 80), (370, 300), (120, 120, 120), -1)
+    cv2.circle(rgb, (295, 203), 6, (230, 20, 20), -1)
+    cv2.circle(rgb, (345, 197), 6, (230, 20, 20), -1)
+    xy = np.full((33, 2), np.nan)
+    xy[P.LEFT_SHOULDER], xy[P.RIGHT_SHOULDER] = (290, 100), (350, 100)
+    xy[P.LEFT_HIP], xy[P.RIGHT_HIP] = (295, 200), (345, 200)
+    xy[P.LEFT_KNEE], xy[P.RIGHT_KNEE] = (295, 250), (345, 250)
+    xy[P.LEFT_ANKLE], xy[P.RIGHT_ANKLE] = (295, 300), (345, 300)
+    mask = np.zeros((360, 640), np.float32)
+    mask[80:300, 270:370] = 1.0
+    aux = pipeline._pelvis_aux(measure, rgb, SimpleNamespace(mask=mask, xy=xy))
+    assert set(aux) == keys
+    assert aux["pelvis_marker_quality"] == 1.0
+    assert aux["pelvis_marker_deg"] == pytest.approx(np.degrees(np.arctan2(6, 50)), abs=0.5)

@@ -243,6 +243,7 @@ def test_landmark_parity_with_mediapipe(both_series):
 @pytest.mark.slow
 def test_summary_metrics_agree_within_measurement_noise(both_series):
     from analyzer.pipeline import AnalyzeOptions, analyze_series
+    from analyzer.plan.noise import change_noise
 
     summ = {be: analyze_series(s, "clip", AnalyzeOptions(backend=be))[1]["summary"] for be, s in both_series.items()}
     fps = both_series["mediapipe"].fps
@@ -256,7 +257,10 @@ def test_summary_metrics_agree_within_measurement_noise(both_series):
             assert a["value"] == b["value"] or "uncertain" in (a["value"], b["value"]), (name, a, b)
             continue
         n = min(a["n"], b["n"])
+        # the product's own measurement noise for a change of this metric (statistical bound from the spread and
+        # step count, with the literature floor: analyzer.plan.noise), widened to two-sided 95 % for a difference
         tol = 2 * math.sqrt(2) * 0.93 * max(a["spread"], b["spread"]) / math.sqrt(n)
+        tol = max(tol, change_noise(name, a, b))
         if name in TIME_METRICS:
             tol += 1000.0 / fps
         if name == "duty_factor_pct":  # contact time / stride time: one frame of contact time in percent

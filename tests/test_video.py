@@ -101,7 +101,7 @@ def test_not_a_video_empty_and_missing(tmp_path):
 
 @pytest.mark.slow
 def test_truncated_clip_reports_where_it_stopped(tmp_path, real_clip):
-    frames = [img for _, img in __import__("conftest").real_frames(0, 2.0, scale=0.25)]
+    frames = [img for _, img in __import__("support").real_frames(0, 2.0, scale=0.25)]
     full = write_clip(tmp_path / "full.mp4", frames)  # our writer puts moov first (+faststart)
     data = full.read_bytes()
     cut = tmp_path / "cut.mp4"

@@ -84,6 +84,18 @@ def _near_track_is_left(z: np.ndarray, vis: np.ndarray) -> bool | None:
     return None if score == 0 else bool(score > 0)
 
 
+#: landmarks the instant-at-contact kernels read from the light low-pass (metrics.ic_metrics, foot_flat_angle)
+LIGHT_IDS = [P.LEFT_HIP, P.RIGHT_HIP, *LEG_IDS]
+
+
+def light_lowpass(xy: np.ndarray, xy_raw: np.ndarray, fps: float) -> np.ndarray:
+    """(T,33,2): hips and legs of xy_raw low-passed at light_cutoff_hz (25 Hz at 60 fps), the other landmarks as in
+    the 12 Hz `xy` (not read at that cut-off; filtering only the 10 used points saves two thirds of the work)."""
+    out = xy.copy()
+    out[:, LIGHT_IDS] = lowpass(xy_raw[:, LIGHT_IDS], fps, light_cutoff_hz(fps))
+    return out
+
+
 def foot_signals(body: np.ndarray, side: str, leg_px: float, fps: float,
                  body_raw: np.ndarray | None = None) -> ev.FootSignals:
     """Per-foot event signals in leg lengths from body-frame px (filtered, and optionally unfiltered for the fit)."""
@@ -141,7 +153,7 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     fsign = view.facing_sign if side_view or view.view == "mixed" else 0
     body = to_body_frame(xy, ground, fsign)
     body_raw = to_body_frame(xy_raw, ground, fsign)
-    body_light = to_body_frame(lowpass(xy_raw, fps, light_cutoff_hz(fps)), ground, fsign)
+    body_light = to_body_frame(light_lowpass(xy, xy_raw, fps), ground, fsign)
     signals = {s: foot_signals(body, s, leg_px, fps, body_raw) for s in SIDES}
     if side_view or view.view == "mixed":
         periods = [ev.stride_period(signals[s].fwd_rel, fps) for s in SIDES]
@@ -189,7 +201,15 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
     ppc = prep.scale.px_per_cm
     rows = []
     allic = sorted([(ic, s, k) for s in SIDES for k, ic in enumerate(evs[s][0])])
-    step_times = np.diff([_time_at(t, a[0]) for a in allic]) if len(allic) > 1 else np.zeros(0)
+    cache: dict = {}
+
+    def time_at(i: float) -> float:  # _time_at, each event converted once (it is asked for up to 4 times)
+        v = cache.get(i)
+        if v is None:
+            v = cache[i] = _time_at(t, i)
+        return v
+
+    step_times = np.diff([time_at(a[0]) for a in allic]) if len(allic) > 1 else np.zeros(0)
     med_step = float(np.median(step_times)) if len(step_times) else float("nan")
     side_view = prep.view.view == "side"
     pre: dict = {}
@@ -197,22 +217,23 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
         bl0 = prep.body_light if prep.body_light is not None else prep.body
         for s_ in SIDES:
             pre[s_] = {**mk.stance_series(prep.body, s_), "flat": mk.foot_angle(bl0, s_),
-                       "raw": mk.foot_angle(prep.body_raw, s_) if prep.body_raw is not None else None}
+                       "raw": mk.foot_angle(prep.body_raw, s_) if prep.body_raw is not None else None,
+                       "hip_h": mk.hip_mid(prep.body)[:, 1]}
     for j, (ic, side, k) in enumerate(allic):
         other = "right" if side == "left" else "left"
         ics_same, tos_same = evs[side]
         to = tos_same[k] if k < len(tos_same) else np.nan
-        t_ic, t_to = _time_at(t, ic), _time_at(t, to)
+        t_ic, t_to = time_at(ic), time_at(to)
         prev = allic[j - 1] if j > 0 else None
         nxt = allic[j + 1] if j + 1 < len(allic) else None
-        step_ms = (t_ic - _time_at(t, prev[0])) * 1000 if prev and prev[1] == other else np.nan
+        step_ms = (t_ic - time_at(prev[0])) * 1000 if prev and prev[1] == other else np.nan
         if np.isfinite(step_ms) and not (0.6 * med_step * 1000 <= step_ms <= 1.5 * med_step * 1000):
             step_ms = np.nan
-        stride_ms = (_time_at(t, ics_same[k + 1]) - t_ic) * 1000 if k + 1 < len(ics_same) else np.nan
+        stride_ms = (time_at(ics_same[k + 1]) - t_ic) * 1000 if k + 1 < len(ics_same) else np.nan
         if np.isfinite(stride_ms) and not (1.2 * med_step * 1000 <= stride_ms <= 3.0 * med_step * 1000):
             stride_ms = np.nan
         contact_ms = (t_to - t_ic) * 1000
-        flight_ms = (_time_at(t, nxt[0]) - t_to) * 1000 if nxt and nxt[1] == other else np.nan
+        flight_ms = (time_at(nxt[0]) - t_to) * 1000 if nxt and nxt[1] == other else np.nan
         if np.isfinite(flight_ms) and flight_ms < -0.5 * 1000 * med_step:
             flight_ms = np.nan
         row = {"index": j, "side": side, "ic_t": t_ic, "ic_frame": int(round(ic)), "to_t": t_to,
@@ -233,7 +254,7 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
             row["foot_angle_mid_deg"] = st["foot_angle_mid_deg"]
             for k2 in ("knee_flexion_peak_deg", "hip_extension_to_deg", "trunk_lean_deg"):
                 row[k2] = st[k2]
-            vo = mk.vertical_oscillation_px(prep.body, ic, nxt[0]) if nxt else np.nan
+            vo = mk.vertical_oscillation_px(prep.body, ic, nxt[0], pre[side]["hip_h"]) if nxt else np.nan
             row["vertical_oscillation_pct_leg"] = 100.0 * vo / leg
             row["vertical_oscillation_cm"] = vo / ppc if ppc else np.nan
         if prep.view.view in ("rear", "front"):
@@ -252,15 +273,15 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
             if pelvis_right_up is not None:
                 row["pelvic_drop_deg"] = mk.contralateral_drop_deg(pelvis_right_up, side, ic, end, pelvis_zero)
         rows.append(row)
-    # foot-strike angle: foot inclination at IC minus the median foot-flat (mid-stance) inclination of that foot
+    # foot-strike angle: the raw heel->toe inclination at IC against the belt line (a "foot inclination angle",
+    # biomechanics.md 1.4: no standing calibration exists). The mid-stance foot angle is NOT subtracted: MediaPipe
+    # reads the flat stance foot 4-26 deg toe-down (not a constant offset: far foot and right-facing worse), while at
+    # contact it is within about -1 (near foot) / -6 (far foot) deg of the exact landmarks (rendered clips, 2026-11-25).
+    # foot_angle_mid_deg stays in the stride rows as a diagnostic only.
     if side_view:
-        for side in SIDES:
-            mids = [r["foot_angle_mid_deg"] for r in rows if r["side"] == side]
-            ref = float(np.nanmedian(mids)) if np.isfinite(mids).any() else np.nan
-            for r in rows:
-                if r["side"] == side:
-                    r["foot_strike_angle_deg"] = r["foot_angle_ic_deg"] - ref
-                    r["foot_strike_pattern"] = strike_pattern(r["foot_strike_angle_deg"])
+        for r in rows:
+            r["foot_strike_angle_deg"] = r["foot_angle_ic_deg"]
+            r["foot_strike_pattern"] = strike_pattern(r["foot_strike_angle_deg"])
     return rows
 
 

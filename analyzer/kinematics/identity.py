@@ -73,10 +73,10 @@ def viterbi_swaps(costs: np.ndarray, penalty: float) -> np.ndarray:
     # them, about 2x faster in CPython)
     d0, d1, d2, d3 = 0.0, pen, pen, 2 * pen
     back = bytearray(4 * T)
-    rows = costs.tolist()
-    for t in range(2, T):
-        c0, c1, c2, c3, c4, c5, c6, c7 = rows[t]
-        j = 4 * t
+    cols = costs[2:].T.tolist()  # 8 lists (cheaper to build than T small rows)
+    j = 4
+    for c0, c1, c2, c3, c4, c5, c6, c7 in zip(*cols):
+        j += 4
         v0, v1 = d0 + c0, d2 + c4
         if v0 <= v1:
             n0 = v0
@@ -131,7 +131,11 @@ def correct_swaps(xy: np.ndarray, leg_px: float, extra: list[np.ndarray] | None 
     `extra`: other per-landmark arrays (T,33[,k]) swapped the same way in place (visibility, z...).
     """
     out = np.array(xy, dtype=float, copy=True)
-    rel = relative_positions(out, leg_px)
+    # positions relative to the hip midpoint for the tracked landmarks only (the others are not read)
+    ids = [i for left, right in GROUPS for i in (*left, *right)]
+    rel = np.empty_like(out)
+    hip = 0.5 * (out[:, P.LEFT_HIP] + out[:, P.RIGHT_HIP])
+    rel[:, ids] = (out[:, ids] - hip[:, None, :]) / leg_px
     masks = np.zeros((len(xy), len(GROUPS)), dtype=bool)
     for g, (left, right) in enumerate(GROUPS):
         pos = _group_positions(rel, left, right)

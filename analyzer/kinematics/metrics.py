@@ -6,6 +6,7 @@ analyzer/metrics_defs.py (the single source of truth rendered into docs/metrics.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -97,10 +98,12 @@ FLAT_PERCENTILE = 75.0
 
 
 def foot_flat_angle(b: np.ndarray, side: str, ic: float, to: float, angles: np.ndarray | None = None) -> float:
-    """The foot's inclination while flat on the belt (the reference of the foot-strike angle), degrees.
+    """The foot's inclination while flat on the belt, degrees: a diagnostic only, NOT the foot-strike reference.
 
-    MediaPipe's heel point sits above its toe point, so a flat foot reads about -10 deg (toe down); the standing
-    calibration of biomechanics.md 1.4 is replaced by this in-run reference. In stance the angle goes from the strike
+    MediaPipe reads the flat stance foot 4-26 deg toe-down against the exact landmarks of rendered runners (far foot
+    and right-facing worse, so not a constant offset that a subtraction could cancel), while the foot angle at
+    contact is within a few degrees; subtracting this made the foot-strike angle read +4 to +9 deg too toe-up
+    (2026-11-25). In stance the angle goes from the strike
     angle to a plateau (foot flat) and then falls at heel-off; the 75th percentile over 15-70 % of stance sits on
     the plateau for rearfoot (coming down to it) and forefoot strikes (heel dropping up to it) alike, where the
     mid-stance instant can already be in heel-off."""
@@ -124,20 +127,36 @@ def ic_metrics(b: np.ndarray, side: str, ic: float, leg_px: float) -> dict[str, 
 
     overstride_pct_leg: heel ahead of the hip midpoint (COM proxy), % leg length (positive = foot ahead).
     shank_angle_ic_deg: knee->ankle from vertical, positive = ankle ahead of the knee.
-    foot_angle_ic_deg: raw heel->toe inclination, toe up positive (FSA before the foot-flat reference).
+    foot_angle_ic_deg: raw heel->toe inclination, toe up positive (the foot-strike angle; no reference subtracted).
     knee_flexion_ic_deg: 180 - angle(hip, knee, ankle).
     """
     f = at(b, ic)
     ids = side_ids(side)
-    hip = hip_mid(f)
-    knee, ankle = f[ids["knee"]], f[ids["ankle"]]
+    # scalar arithmetic on the 7 points used (same formulas as the array helpers; numpy's per-call overhead on
+    # 2-vectors dominated long clips)
+    (lhx, lhy), (rhx, rhy) = f[P.LEFT_HIP].tolist(), f[P.RIGHT_HIP].tolist()
+    hx, hy = 0.5 * (lhx + rhx), 0.5 * (lhy + rhy)
+    kx, ky = f[ids["knee"]].tolist()
+    ax, ay = f[ids["ankle"]].tolist()
+    heel_x, heel_y = f[ids["heel"]].tolist()
+    toe_x, toe_y = f[ids["toe"]].tolist()
+    sx, sy = f[ids["hip"]].tolist()
     return {
-        "overstride_px": float(f[ids["heel"], 0] - hip[0]),
-        "overstride_pct_leg": float(100.0 * (f[ids["heel"], 0] - hip[0]) / leg_px),
-        "shank_angle_ic_deg": float(_angle_from_down(ankle - knee)),
-        "foot_angle_ic_deg": float(foot_angle(f, side)),
-        "knee_flexion_ic_deg": float(joint_flexion(f[ids["hip"]], knee, ankle)),
+        "overstride_px": float(heel_x - hx),
+        "overstride_pct_leg": float(100.0 * (heel_x - hx) / leg_px),
+        "shank_angle_ic_deg": math.degrees(math.atan2(ax - kx, -(ay - ky))),
+        "foot_angle_ic_deg": math.degrees(math.atan2(toe_y - heel_y, toe_x - heel_x)),
+        "knee_flexion_ic_deg": _flexion_scalar(sx - kx, sy - ky, ax - kx, ay - ky),
     }
+
+
+def _flexion_scalar(ux: float, uy: float, wx: float, wy: float) -> float:
+    """joint_flexion for one joint from its two limb vectors u, w (NaN when a point is missing)."""
+    den = math.sqrt(ux * ux + uy * uy) * math.sqrt(wx * wx + wy * wy)
+    if not den > 0:  # zero length or NaN
+        return float(joint_flexion(np.array([ux, uy]), np.zeros(2), np.array([wx, wy])))
+    c = (ux * wx + uy * wy) / den
+    return 180.0 - math.degrees(math.acos(min(1.0, max(-1.0, c))))
 
 
 def stance_series(b: np.ndarray, side: str) -> dict[str, np.ndarray]:
@@ -153,8 +172,8 @@ def stance_metrics(b: np.ndarray, side: str, ic: float, to: float, with_foot_fla
 
     knee_flexion_peak_deg: max knee flexion in stance. trunk_lean_deg: mean over stance of hip-mid->shoulder-mid from
     vertical, positive forward. hip_extension_to_deg: at TO, thigh (hip->knee) behind the trunk line (shoulder-mid ->
-    hip-mid, extended downward), positive = extension. foot_angle_mid_deg: foot inclination at mid-stance (the
-    foot-flat reference for the foot-strike angle).
+    hip-mid, extended downward), positive = extension. foot_angle_mid_deg: foot inclination at mid-stance (a
+    diagnostic; not subtracted from the foot-strike angle).
     """
     out = {"knee_flexion_peak_deg": np.nan, "trunk_lean_deg": np.nan, "hip_extension_to_deg": np.nan,
            "foot_angle_mid_deg": np.nan}
@@ -179,12 +198,13 @@ def stance_metrics(b: np.ndarray, side: str, ic: float, to: float, with_foot_fla
     return out
 
 
-def vertical_oscillation_px(b: np.ndarray, start: float, stop: float) -> float:
-    """Peak-to-peak of the hip midpoint's height between two successive contacts (one step), px."""
+def vertical_oscillation_px(b: np.ndarray, start: float, stop: float, hip_h: np.ndarray | None = None) -> float:
+    """Peak-to-peak of the hip midpoint's height between two successive contacts (one step), px.
+    hip_h: (T,) hip-midpoint height of the whole series when already computed (same values)."""
     a, z = int(np.ceil(start)), int(np.floor(stop))
     if not (np.isfinite(start) and np.isfinite(stop)) or z <= a:
         return float("nan")
-    h = hip_mid(b[a:z + 1])[:, 1]
+    h = hip_mid(b[a:z + 1])[:, 1] if hip_h is None else hip_h[a:z + 1]
     return float(np.nanmax(h) - np.nanmin(h)) if np.isfinite(h).any() else float("nan")
 
 

@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..landmarks import N_LANDMARKS, PoseLandmark as P
+from ..metrics_defs import METRICS
 from . import events as ev
 from . import metrics as mk
-from ..metrics_defs import METRICS
-from .core import LEG_IDS, SIDES, foot_signals
-from .filters import MAX_GAP_S, fill_gaps, light_cutoff_hz, lowpass, reject_spikes
+from .core import LEG_IDS, SIDES, foot_signals, light_lowpass
+from .filters import MAX_GAP_S, fill_gaps, lowpass, reject_spikes
 from .identity import GROUPS, LaggedSwapTracker, apply_swaps, relative_positions
 from .scale import estimate_ground, leg_length_px, make_scale, stance_slopes, to_body_frame
 from .summary import strike_pattern
@@ -112,7 +112,6 @@ class GaitStream:
         self._done_peaks: dict = {s: deque(maxlen=32) for s in SIDES}  # processed Zeni peaks (abs. frames)
         self._last_ic: dict = {"left": math.nan, "right": math.nan}
         self._steps: deque = deque(maxlen=ROLLING_STEPS)
-        self._mid_angles: dict = {s: deque(maxlen=ROLLING_STEPS) for s in SIDES}
         self._ic_offsets: dict = {s: deque(maxlen=ROLLING_STEPS) for s in SIDES}  # contact - heel crossing, frames
         self._cadences: deque = deque(maxlen=CADENCE_STEPS)
         self._slopes: deque = deque(maxlen=400)  # belt slopes of recent stance runs (scale.stance_slopes)
@@ -193,7 +192,7 @@ class GaitStream:
         xy = lowpass(xy_raw, fps)
         body = to_body_frame(xy, cal["ground"], cal["view"].facing_sign)
         body_raw = to_body_frame(xy_raw, cal["ground"], cal["view"].facing_sign)
-        body_light = to_body_frame(lowpass(xy_raw, fps, light_cutoff_hz(fps)), cal["ground"], cal["view"].facing_sign)
+        body_light = to_body_frame(light_lowpass(xy, xy_raw, fps), cal["ground"], cal["view"].facing_sign)
         out: list[StepUpdate] = []
         need_after = int(math.ceil(0.75 * per)) + 2
         for side in SIDES:
@@ -285,11 +284,7 @@ class GaitStream:
         self._last_ic[side] = t_ic
         m = mk.ic_metrics(body_light, side, icm, leg)
         st = mk.stance_metrics(body, side, ic, to, with_foot_flat=False)
-        st["foot_angle_mid_deg"] = mk.foot_flat_angle(body_light, side, ic, to)
-        if math.isfinite(st["foot_angle_mid_deg"]):
-            self._mid_angles[side].append(st["foot_angle_mid_deg"])
-        ref = float(np.median(self._mid_angles[side])) if self._mid_angles[side] else math.nan
-        fsa = mk.foot_angle_at_contact(body_raw, side, icm, cal["fps"]) - ref
+        fsa = mk.foot_angle_at_contact(body_raw, side, icm, cal["fps"])  # raw inclination at IC, as core.stride_table
         ppc = cal["scale"].px_per_cm
         raw = {"contact_time_ms": (t_to - t_ic) * 1000.0, "overstride_pct_leg": m["overstride_pct_leg"],
                "overstride_cm": m["overstride_px"] / ppc if ppc else math.nan,
@@ -304,7 +299,8 @@ class GaitStream:
 
     # ---- rolling summary -----------------------------------------------------------------------------------------
     def snapshot(self) -> dict:
-        """Rolling medians over the last 20 steps, plus view/facing and the number of steps seen."""
+        """Rolling medians over the last 20 steps, plus view/facing and the number of steps seen. cadence_spm: the
+        latest step's rolling stride-period cadence (module docstring); stride times when no step carries one."""
         steps = list(self._steps)
         out: dict = {"n_steps": len(steps), "view": None, "facing": None, "near_side": None}
         if self._cal:
@@ -327,6 +323,8 @@ class GaitStream:
                 strides += [b - a for a, b in zip(ts, ts[1:]) if 0.7 * period_s < b - a < 1.3 * period_s]
             if strides:
                 out["cadence_spm"] = 120.0 / float(np.median(strides))
+        if self._cadences:  # the same rolling stride-period cadence the latest StepUpdate carries
+            out["cadence_spm"] = float(np.median(self._cadences))
         out["foot_strike_pattern"] = strike_pattern(out["foot_strike_angle_deg"])
         return out
 
