@@ -330,6 +330,51 @@ def _r(v: float, nd: int = 1) -> float | None:
     return round(float(v), nd) if v is not None and math.isfinite(v) else None
 
 
+
+
+class GridFeeder:
+    """Feeds GaitStream on the camera's regular time grid when only some frames are processed.
+
+    The streaming kernels work on uniformly sampled signals (filters, autocorrelation stride period, event search in
+    frame units). Live, frames are dropped when processing falls behind and the drop pattern changes as the load
+    does, so processed frames are unevenly spaced. Between two processed frames this feeds the grid instants
+    (spacing 1 / fps_hint) with landmarks linearly interpolated in time (NaN where either end is missing). This
+    adds no delay: every grid instant up to the newest processed frame is fed at once. Same update/snapshot/reset
+    interface as GaitStream.
+    """
+
+    def __init__(self, stream: Any, fps_hint: float, max_gap_s: float = 0.5) -> None:
+        self.stream = stream
+        self.dt_s = 1.0 / float(fps_hint)
+        self.max_gap_s = max_gap_s
+        self.reset_grid()
+
+    def reset_grid(self) -> None:
+        self._prev: tuple[float, np.ndarray, np.ndarray] | None = None
+
+    def reset(self) -> None:
+        self.stream.reset()
+        self.reset_grid()
+
+    def snapshot(self) -> dict:
+        return self.stream.snapshot()
+
+    def update(self, t: float, xy: np.ndarray, visibility: np.ndarray) -> list:
+        xy = np.asarray(xy, dtype=float)
+        vis = np.asarray(visibility, dtype=float)
+        prev, self._prev = self._prev, (t, xy, vis)
+        if prev is None or t - prev[0] > self.max_gap_s or t - prev[0] < 1.5 * self.dt_s:
+            return list(self.stream.update(t, xy, vis))
+        t0, xy0, vis0 = prev
+        n = int(round((t - t0) / self.dt_s))
+        out: list = []
+        for k in range(1, n + 1):
+            g = t0 + (t - t0) * k / n  # k == n lands exactly on the processed frame
+            w = k / n
+            out.extend(self.stream.update(g, (1 - w) * xy0 + w * xy, np.minimum(vis0, vis)))
+        return out
+
+
 @dataclass(frozen=True)
 class LiveState:
     """What the display shows after one processed frame.
@@ -410,7 +455,8 @@ class LiveEngine:
         if self._size != (width, height):
             from .kinematics import GaitStream
 
-            self._stream = GaitStream(fps_hint=self.fps_hint, width=width, height=height, height_cm=self.height_cm)
+            self._stream = GridFeeder(GaitStream(fps_hint=self.fps_hint, width=width, height=height,
+                                                 height_cm=self.height_cm), self.fps_hint)
             self._size = (width, height)
             self.last_step.clear()
 

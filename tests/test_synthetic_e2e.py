@@ -66,11 +66,9 @@ def test_foot_strike_pattern_rearfoot(analysed):
     assert analysed["os30"][1]["summary"]["foot_strike_pattern"]["value"] == "rearfoot"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "kinematics core: foot-strike angle reads about +6 deg too toe-up (referee --quick, 2026-11-25): it subtracts "
-    "the mid-stance foot angle as the 'flat' reference, which MediaPipe reads at -9 to -24 deg; a -9 deg forefoot "
-    "strike then reads about 0 (midfoot). Remove this mark when the referee's forefoot clip reads forefoot."))
 def test_foot_strike_pattern_forefoot(analysed):
+    """A -9 deg forefoot strike reads forefoot (it read about 0 = midfoot while the core subtracted MediaPipe's
+    mid-stance foot angle as the flat reference; the raw heel->toe angle at contact is used now)."""
     assert analysed["forefoot"][1]["summary"]["foot_strike_pattern"]["value"] == "forefoot"
 
 
