@@ -14,7 +14,7 @@ from pathlib import Path
 from .config import cache_dir
 from .landmarks import LandmarkSeries
 
-CACHE_VERSION = 1  # bump when the pose stage changes what it stores
+CACHE_VERSION = 2  # bump when the pose stage changes what it stores (2: pelvis marker signals in aux)
 
 
 @lru_cache(maxsize=64)
