@@ -9,7 +9,7 @@ Output: H.264 via analyzer.video_out.H264Writer + CLIP.truth.json.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 
@@ -19,7 +19,7 @@ from .gait import GaitTruth
 from .mesh import REGIONS, SEGMENTS, BodyMesh, load_body
 from .project import Camera
 from .scene import background, draw_belt
-from .render_side import write_rendered_clip
+from .render_side import FrameRenderer, write_rendered_clip
 
 _SHIFT = 3
 _S = 1 << _SHIFT
@@ -108,7 +108,7 @@ class Skinner:
         return out
 
 
-class MeshRenderer:
+class MeshRenderer(FrameRenderer):
     """Frames of one synthetic clip drawn with the skinned body. `frame(i)` -> BGR uint8."""
 
     def __init__(self, truth: GaitTruth, camera: Camera, dress: str | Dress = "band", supersample: int = 2) -> None:
@@ -186,13 +186,7 @@ class MeshRenderer:
         items.sort(key=lambda it: -it[0])
         for _, poly, colour in items:
             cv2.fillConvexPoly(img, poly, colour, cv2.LINE_AA, _SHIFT)
-        if self.ss == 1:
-            return img
-        return cv2.resize(img, (self.cam.width, self.cam.height), interpolation=cv2.INTER_AREA)
-
-    def frames(self) -> Iterator[np.ndarray]:
-        for i in range(self.truth.n_frames):
-            yield self.frame(i)
+        return self._to_output_size(img)
 
 
 def render_rear(truth: GaitTruth, camera: Camera, out_path: str | Path, dress: str = "band", supersample: int = 2,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
+import cv2
 import numpy as np
 
 from ..landmarks import PoseLandmark as L
@@ -56,7 +57,28 @@ def _capsule_poly(p1: np.ndarray, p2: np.ndarray, r1: float, r2: float, n_arc: i
     return np.concatenate([cap2, cap1])
 
 
-class SideRenderer:
+class FrameRenderer:
+    """What both synthetic renderers share: `frame(i)` draws at `ss` x the camera size; this brings it back down
+    and iterates over the truth's frames."""
+
+    truth: GaitTruth
+    cam: Camera
+    ss: int
+
+    def frame(self, i: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _to_output_size(self, img: np.ndarray) -> np.ndarray:
+        if self.ss == 1:
+            return img
+        return cv2.resize(img, (self.cam.width, self.cam.height), interpolation=cv2.INTER_AREA)
+
+    def frames(self) -> Iterator[np.ndarray]:
+        for i in range(self.truth.n_frames):
+            yield self.frame(i)
+
+
+class SideRenderer(FrameRenderer):
     """Frames of one synthetic clip through one camera. `frame(i)` -> BGR uint8 (camera.height, camera.width, 3)."""
 
     def __init__(self, truth: GaitTruth, camera: Camera, dress: str | Dress = "band", supersample: int = 2) -> None:
@@ -167,19 +189,11 @@ class SideRenderer:
                      cv2.LINE_AA, _SHIFT)
 
     def frame(self, i: int) -> np.ndarray:
-        import cv2
-
         img = self.bg.copy()
         draw_belt(img, self.cam, float(self.truth.t[i]), self.truth.params.belt_speed_mps, self.ss)
         for part in sorted(self._parts(i), key=lambda p: -p.depth):
             self._draw(img, part)
-        if self.ss == 1:
-            return img
-        return cv2.resize(img, (self.cam.width, self.cam.height), interpolation=cv2.INTER_AREA)
-
-    def frames(self) -> Iterator[np.ndarray]:
-        for i in range(self.truth.n_frames):
-            yield self.frame(i)
+        return self._to_output_size(img)
 
 
 def render_side(truth: GaitTruth, camera: Camera, out_path: str | Path, dress: str = "band", supersample: int = 2,
