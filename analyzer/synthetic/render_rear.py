@@ -33,6 +33,13 @@ def _frame(d: np.ndarray, r: np.ndarray) -> np.ndarray:
     return np.stack([e1, e2, np.cross(e1, e2)], axis=1)
 
 
+_X, _Y, _Z = np.eye(3)
+#: limb segments posed per side: (segment, joint at its origin, joint it points to, reference axis of its frame)
+_LIMB_SEGMENTS = (("thigh", "hip", "knee", _X), ("shank", "knee", "ankle", _X), ("foot", "heel", "ball", _Z),
+                  ("toes", "ball", "toe", _Z), ("uarm", "shoulder", "elbow", _X), ("farm", "elbow", "wrist", _Z),
+                  ("hand", "wrist", "index", _Z))
+
+
 class Skinner:
     """Poses the rest mesh from one frame of the runner model (linear-blend skinning over SEGMENTS)."""
 
@@ -51,20 +58,9 @@ class Skinner:
                          np.linalg.norm(j["shoulder_mid"] - j["hip_mid"])),
                "head": (j["shoulder_mid"], _frame(j["head"] - j["shoulder_mid"], Z), 0.0)}
         for s in ("l", "r"):
-            out[f"thigh_{s}"] = (j[f"hip_{s}"], _frame(j[f"knee_{s}"] - j[f"hip_{s}"], X),
-                                 np.linalg.norm(j[f"knee_{s}"] - j[f"hip_{s}"]))
-            out[f"shank_{s}"] = (j[f"knee_{s}"], _frame(j[f"ankle_{s}"] - j[f"knee_{s}"], X),
-                                 np.linalg.norm(j[f"ankle_{s}"] - j[f"knee_{s}"]))
-            out[f"foot_{s}"] = (j[f"heel_{s}"], _frame(j[f"ball_{s}"] - j[f"heel_{s}"], Z),
-                                np.linalg.norm(j[f"ball_{s}"] - j[f"heel_{s}"]))
-            out[f"toes_{s}"] = (j[f"ball_{s}"], _frame(j[f"toe_{s}"] - j[f"ball_{s}"], Z),
-                                np.linalg.norm(j[f"toe_{s}"] - j[f"ball_{s}"]))
-            out[f"uarm_{s}"] = (j[f"shoulder_{s}"], _frame(j[f"elbow_{s}"] - j[f"shoulder_{s}"], X),
-                                np.linalg.norm(j[f"elbow_{s}"] - j[f"shoulder_{s}"]))
-            out[f"farm_{s}"] = (j[f"elbow_{s}"], _frame(j[f"wrist_{s}"] - j[f"elbow_{s}"], Z),
-                                np.linalg.norm(j[f"wrist_{s}"] - j[f"elbow_{s}"]))
-            out[f"hand_{s}"] = (j[f"wrist_{s}"], _frame(j[f"index_{s}"] - j[f"wrist_{s}"], Z),
-                                np.linalg.norm(j[f"index_{s}"] - j[f"wrist_{s}"]))
+            for seg, start, end, up in _LIMB_SEGMENTS:
+                p0, p1 = j[f"{start}_{s}"], j[f"{end}_{s}"]
+                out[f"{seg}_{s}"] = (p0, _frame(p1 - p0, up), np.linalg.norm(p1 - p0))
         return out
 
     def posed_joints(self, i: int) -> dict:
