@@ -180,19 +180,21 @@ class FrameDecimator:
     grid) lose accuracy on such jittered sampling: on the real test clip, replayed through GaitStream, cadence came
     out 134-213 spm with jittered 2-3 frame spacing, but 164-171 spm with a regular spacing of 1, 2 or 3 frames
     (and unusable beyond 3: below 10 processed frames/s). So frames are kept on a regular grid (every k-th) and k is
-    raised as soon as the processing time (exponential average, +15 % headroom) exceeds k intervals, and lowered
-    again after `relax_s` of lighter load. k never exceeds `max_k`; beyond that the newest on-grid frame is taken.
+    raised as soon as the processing time (median of the last `window` frames, +5 % headroom) exceeds k intervals,
+    and lowered again after `relax_s` of lighter load. The median, not a mean: a single slow frame (a burst of
+    other work on the machine) costs one dropped frame in the newest-wins slot, whereas a mean would halve the rate
+    for `relax_s`. k never exceeds `max_k`; beyond that the newest on-grid frame is taken.
     """
 
-    def __init__(self, fps_hint: float, max_k: int = 6, headroom: float = 1.15, relax_s: float = 3.0,
-                 enabled: bool = True) -> None:
+    def __init__(self, fps_hint: float, max_k: int = 6, headroom: float = 1.05, relax_s: float = 3.0,
+                 enabled: bool = True, window: int = 9) -> None:
         self.interval_ms = 1000.0 / fps_hint
         self.max_k = max_k
         self.headroom = headroom
         self.relax_s = relax_s
         self.enabled = enabled
         self.k = 1
-        self._ema_ms: float | None = None
+        self._recent_ms: deque = deque(maxlen=window)
         self._changed_s = -math.inf
 
     def on_grid(self, n: int) -> bool:
@@ -204,8 +206,9 @@ class FrameDecimator:
         if not self.enabled:
             return 1
         now_s = time.monotonic() if now_s is None else now_s
-        self._ema_ms = proc_ms if self._ema_ms is None else 0.8 * self._ema_ms + 0.2 * proc_ms
-        need = max(1, min(self.max_k, math.ceil(self._ema_ms * self.headroom / self.interval_ms)))
+        self._recent_ms.append(proc_ms)
+        typical_ms = float(np.median(self._recent_ms))
+        need = max(1, min(self.max_k, math.ceil(typical_ms * self.headroom / self.interval_ms)))
         if need > self.k:
             self.k, self._changed_s = need, now_s
         elif need < self.k and now_s - self._changed_s >= self.relax_s:
@@ -260,7 +263,10 @@ def open_pose_backend(model: str = "full") -> Any:
 
 
 def _bgr_to_rgb(bgr: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(bgr[:, :, ::-1])
+    """BGR -> RGB with OpenCV: 0.2 ms for a 720x1280 frame, against 6-7 ms for numpy's reversed-axis copy."""
+    import cv2
+
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -294,11 +300,15 @@ class RateMeter:
     _done: deque = field(default_factory=lambda: deque(maxlen=2000))
     latencies_ms: list = field(default_factory=list)
     proc_ms: list = field(default_factory=list)
+    stage_ms: list = field(default_factory=list)
 
-    def add(self, done_s: float, latency_ms: float, proc_ms: float) -> None:
+    def add(self, done_s: float, latency_ms: float, proc_ms: float, stage_ms: float | None = None) -> None:
+        """proc_ms: the frame's processing time, pose + kinematics; stage_ms: its longer stage (what limits the
+        frame rate when the two stages run on separate threads; = proc_ms when they do not)."""
         self._done.append(done_s)
         self.latencies_ms.append(latency_ms)
         self.proc_ms.append(proc_ms)
+        self.stage_ms.append(proc_ms if stage_ms is None else stage_ms)
 
     def rate_fps(self, now_s: float | None = None) -> float:
         now_s = time.monotonic() if now_s is None else now_s
@@ -319,11 +329,15 @@ class RateMeter:
     def processing_p(self, q: float, last: int | None = None) -> float:
         return self._pct(self.proc_ms, q, last)
 
+    def stage_p(self, q: float, last: int | None = None) -> float:
+        return self._pct(self.stage_ms, q, last)
+
     def summary(self) -> dict:
         return {"frames_processed": len(self.latencies_ms),
                 "latency_ms_p50": _r(self.latency_p(50)), "latency_ms_p95": _r(self.latency_p(95)),
                 "processing_ms_p50": _r(self._pct(self.proc_ms, 50)),
-                "processing_ms_p95": _r(self._pct(self.proc_ms, 95))}
+                "processing_ms_p95": _r(self._pct(self.proc_ms, 95)),
+                "stage_ms_p50": _r(self._pct(self.stage_ms, 50)), "stage_ms_p95": _r(self._pct(self.stage_ms, 95))}
 
 
 def _r(v: float, nd: int = 1) -> float | None:
@@ -402,6 +416,24 @@ class LiveState:
     recording: bool = False
 
 
+@dataclass(frozen=True)
+class Detection:
+    """The pose stage's result for one frame (LiveEngine.detect), handed to the kinematics stage (consume).
+
+    bgr: the frame; t_s: stream time (source time + offset_s, strictly increasing); restarted: the source clock
+    jumped back (the kinematics stage starts over); arrived_s / started_s: monotonic clock when the frame arrived and
+    when its pose stage began; pose_ms: pose stage duration."""
+
+    bgr: np.ndarray
+    t_s: float
+    offset_s: float
+    restarted: bool
+    pose: PoseArrays
+    arrived_s: float
+    started_s: float
+    pose_ms: float
+
+
 class LiveEngine:
     """Pose -> GaitStream -> feedback, one frame at a time. Not thread-safe: one consumer thread calls process().
 
@@ -449,9 +481,7 @@ class LiveEngine:
     def ready(self) -> bool:
         return self._backend is not None
 
-    def _ensure(self, width: int, height: int) -> None:
-        if self._backend is None:
-            self.warm_up()
+    def _ensure_stream(self, width: int, height: int) -> None:
         if self._size != (width, height):
             from .kinematics import GaitStream
 
@@ -496,21 +526,38 @@ class LiveEngine:
 
     # ---- per frame ----------------------------------------------------------------------------------------------
     def process(self, bgr: np.ndarray, t_s: float, arrived_s: float | None = None) -> LiveState:
+        """Both stages on the calling thread: consume(detect(...)). LivePipeline runs them on two threads."""
+        return self.consume(self.detect(bgr, t_s, arrived_s))
+
+    def detect(self, bgr: np.ndarray, t_s: float, arrived_s: float | None = None) -> Detection:
+        """Pose stage: the stream clock (strictly increasing, also across a restarted source clock) and the pose.
+        Touches only the backend and the clock, so it may run on another thread than consume()."""
         arrived_s = time.monotonic() if arrived_s is None else arrived_s
         t0 = time.monotonic()
-        h, w = bgr.shape[:2]
-        self._ensure(w, h)
+        if self._backend is None:
+            self.warm_up()
+        restarted = False
         if self._last_t_s is not None and t_s <= self._last_t_s:
-            if t_s < self._last_t_s - 1.0:  # the source restarted its clock (camera stopped and started again)
-                self._stream.reset()
-                self.last_step.clear()
-                self._recent_cadence.clear()
+            restarted = t_s < self._last_t_s - 1.0  # the source restarted its clock (camera stopped and started)
             self._t_offset_s += self._last_t_s - t_s + 1.0 / self.fps_hint
         self._last_t_s = t_s
-        t_s = t_s + self._t_offset_s  # stream time: strictly increasing for GaitStream and MediaPipe
-        t_ms = max(int(round(t_s * 1000.0)), self._last_t_ms + 1)  # MediaPipe VIDEO mode: strictly increasing ms
+        stream_t = t_s + self._t_offset_s  # stream time: strictly increasing for GaitStream and MediaPipe
+        t_ms = max(int(round(stream_t * 1000.0)), self._last_t_ms + 1)  # MediaPipe VIDEO mode: increasing ms
         self._last_t_ms = t_ms
         pose = _as_pose_arrays(self._backend.process(_bgr_to_rgb(bgr), t_ms))
+        return Detection(bgr=bgr, t_s=stream_t, offset_s=self._t_offset_s, restarted=restarted, pose=pose,
+                         arrived_s=arrived_s, started_s=t0, pose_ms=(time.monotonic() - t0) * 1000.0)
+
+    def consume(self, det: Detection) -> LiveState:
+        """Kinematics stage: GaitStream, feedback cue, recording of poses and steps, rate and latency."""
+        t0 = time.monotonic()
+        h, w = det.bgr.shape[:2]
+        self._ensure_stream(w, h)
+        if det.restarted:
+            self._stream.reset()
+            self.last_step.clear()
+            self._recent_cadence.clear()
+        t_s, pose = det.t_s, det.pose
         try:
             updates = self._stream.update(t_s, pose.xy, pose.visibility)
         except (ValueError, IndexError, FloatingPointError) as e:  # one bad window must not stop a live session
@@ -533,15 +580,16 @@ class LiveEngine:
                     self.last_step[side] = s
                 self.steps.append(s)
             if rec is not None:  # the recorder runs on source time, like the raw frames it receives
-                off = self._t_offset_s
+                off = det.offset_s
                 rec.add_pose(t_s - off, pose)
                 for s in new_steps:
                     src = dict(s, t=s["t"] - off) if s.get("t") is not None else s
                     rec.add_step(src, shown_t_s=t_s - off)
         snap = dict(self._stream.snapshot() or {})
         done = time.monotonic()
-        latency_ms = (done - arrived_s) * 1000.0
-        self.meter.add(done, latency_ms, (done - t0) * 1000.0)
+        latency_ms = (done - det.arrived_s) * 1000.0
+        consume_ms = (done - t0) * 1000.0
+        self.meter.add(done, latency_ms, det.pose_ms + consume_ms, stage_ms=max(det.pose_ms, consume_ms))
         self.state = LiveState(
             t_s=t_s, pose=pose, new_steps=new_steps, last_step=dict(self.last_step),
             cadence_spm=_cadence_of(snap, self.steps), snapshot=snap, cue=cue,
@@ -560,6 +608,78 @@ class LiveEngine:
         with self._lock:
             rec, self.recorder = self.recorder, None
         return rec
+
+
+#: GIL switch interval for live processing (Python's default is 5 ms).
+LIVE_SWITCH_INTERVAL_S = 0.001
+
+
+def shorten_gil_switch_interval() -> None:
+    """The pose thread hands each frame to MediaPipe's dispatcher thread and back, while the kinematics, capture,
+    recording (and, in the app, the server's event loop and WebRTC) threads run Python. With the default 5 ms
+    switch interval each hand-over can wait up to 5 ms for the GIL; 1 ms lets the pose thread in sooner (measured
+    on the paced real clip: pose stage p50 32.6 -> 26.8 ms)."""
+    import sys
+
+    if sys.getswitchinterval() > LIVE_SWITCH_INTERVAL_S:
+        sys.setswitchinterval(LIVE_SWITCH_INTERVAL_S)
+
+
+class LivePipeline:
+    """The engine's two stages on two threads, so a frame's kinematics overlap the next frame's pose.
+
+    Pose inference (MediaPipe, native code, releases the GIL) is nearly all of a frame's cost: about 26 ms of
+    about 30 ms per 720x1280 frame with the full model on this project's 2-core reference machine. Run one after
+    the other, pose + kinematics + overlay leave no headroom at 30 fps (33.3 ms); pipelined, the frame rate is set
+    by the longer stage alone (`RateMeter.stage_ms`), and the second core does the kinematics, overlay, video
+    coding and recording.
+
+        submit(bgr, t_s, arrived_s)  --slot (newest wins, or lossless)-->  pose thread: engine.detect
+            --> results(): Detection, in order, for the caller's engine.consume (or on_result on a thread)
+
+    submit() never blocks unless lossless (every frame of a file). A pose-stage error ends results() and is kept in
+    `error`."""
+
+    def __init__(self, engine: LiveEngine, lossless: bool = False) -> None:
+        self.engine = engine
+        self.inbox = LatestFrameSlot(lossless=lossless)
+        self._outbox = LatestFrameSlot(lossless=True)
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._pose_loop, name="live-pose", daemon=True)
+        self._thread.start()
+
+    def _pose_loop(self) -> None:
+        try:
+            while (item := self.inbox.get()) is not None:
+                self._outbox.put(self.engine.detect(*item))
+        except BaseException as e:  # noqa: BLE001 - handed to the consumer, which reports it
+            self.error = e
+            log.exception("live pose stage failed")
+        finally:
+            self._outbox.close()
+
+    def submit(self, bgr: np.ndarray, t_s: float, arrived_s: float | None = None) -> None:
+        self.inbox.put((bgr, t_s, time.monotonic() if arrived_s is None else arrived_s))
+
+    @property
+    def dropped(self) -> int:
+        """Frames replaced in the inbox before the pose stage took them."""
+        return self.inbox.dropped
+
+    def results(self) -> Iterator[Detection]:
+        """Pose results in order until close() (or a pose-stage error)."""
+        while (det := self._outbox.get()) is not None:
+            yield det
+
+    def close(self, discard: bool = False) -> None:
+        """Stop taking frames. Frames already submitted are still processed and delivered by results(), unless
+        discard (the consumer has stopped reading)."""
+        self.inbox.close()
+        if discard:
+            self._outbox.close()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
 
 
 def _cadence_of(snapshot: dict, steps: list[dict]) -> float:
@@ -595,27 +715,32 @@ def _fmt(v: Any, nd: int = 0) -> str:
     return f"{v:.{nd}f}" if math.isfinite(v) else "--"
 
 
+def _edge_colour(a: PoseLandmark, b: PoseLandmark) -> tuple[int, int, int]:
+    side = "left" if (a in _LEFT_LMS and b in _LEFT_LMS) else "right" if (
+        a not in _LEFT_LMS and b not in _LEFT_LMS and a.name.startswith("RIGHT")) else None
+    return _SIDE_BGR.get(side, (235, 235, 235))
+
+
+#: (landmark a, landmark b, BGR colour) per bone, decided once
+_BONES = [(int(a), int(b), _edge_colour(a, b)) for a, b in SKELETON_EDGES]
+
+
 def draw_skeleton(img: np.ndarray, pose: PoseArrays, min_visibility: float = 0.3) -> None:
-    """Bones of SKELETON_EDGES coloured by body side (left blue, right orange), in place."""
+    """Bones of SKELETON_EDGES coloured by body side (left blue, right orange), in place. Which points are drawable
+    is decided once per frame with array operations (this runs on every live frame)."""
     import cv2
 
     if not pose.found:
         return
     th = max(2, img.shape[0] // 240)
-    for a, b in SKELETON_EDGES:
-        pa, pb = pose.xy[a], pose.xy[b]
-        if not (np.all(np.isfinite(pa)) and np.all(np.isfinite(pb))):
-            continue
-        if min(np.nan_to_num(pose.visibility[a]), np.nan_to_num(pose.visibility[b])) < min_visibility:
-            continue
-        side = "left" if (a in _LEFT_LMS and b in _LEFT_LMS) else "right" if (
-            a not in _LEFT_LMS and b not in _LEFT_LMS and a.name.startswith("RIGHT")) else None
-        col = _SIDE_BGR.get(side, (235, 235, 235))
-        cv2.line(img, tuple(int(x) for x in pa), tuple(int(x) for x in pb), col, th, cv2.LINE_AA)
-    for lm in PoseLandmark:
-        p = pose.xy[lm]
-        if np.all(np.isfinite(p)) and np.nan_to_num(pose.visibility[lm]) >= min_visibility:
-            cv2.circle(img, (int(p[0]), int(p[1])), th + 1, (255, 255, 255), -1, cv2.LINE_AA)
+    xy = np.asarray(pose.xy, dtype=float)
+    ok = np.isfinite(xy).all(axis=1) & (np.nan_to_num(np.asarray(pose.visibility, dtype=float)) >= min_visibility)
+    pts = np.where(ok[:, None], xy, 0.0).astype(int).tolist()
+    for a, b, col in _BONES:
+        if ok[a] and ok[b]:
+            cv2.line(img, tuple(pts[a]), tuple(pts[b]), col, th, cv2.LINE_AA)
+    for i in np.flatnonzero(ok).tolist():
+        cv2.circle(img, tuple(pts[i]), th + 1, (255, 255, 255), -1, cv2.LINE_AA)
 
 
 def _text(img: np.ndarray, s: str, org: tuple[int, int], scale: float, col=(255, 255, 255), th: int = 2) -> None:
@@ -666,11 +791,16 @@ def draw_overlay(bgr: np.ndarray, state: LiveState | None, show_cue: bool = True
 # ---------------------------------------------------------------------------------------------------------------
 # Session recording
 # ---------------------------------------------------------------------------------------------------------------
+#: x264 preset of the live recording: it encodes beside pose inference on the same cores. "superfast" costs 8.3 ms
+#: per 720x1280 frame against 11.3 ms for the offline exports' "veryfast" (files about twice as large at crf 23).
+LIVE_X264_PRESET = "superfast"
+
+
 def _open_h264(path: Path, width: int, height: int, fps: float) -> Any:
-    """The pipeline's H264Writer (libx264, yuv420p, +faststart)."""
+    """The pipeline's H264Writer (libx264, yuv420p, +faststart), with the live preset."""
     from .video_out import H264Writer
 
-    return H264Writer(path, width, height, fps)
+    return H264Writer(path, width, height, fps, preset=LIVE_X264_PRESET)
 
 
 class SessionRecorder:
@@ -956,60 +1086,63 @@ class LiveRunOptions:
 def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = None,
              show: Callable[[np.ndarray, LiveState], bool] | None = None,
              on_state: Callable[[LiveState], None] | None = None) -> LiveSessionResult:
-    """Capture on a thread, process frames on this thread, record every frame; return the session.
+    """Capture on a thread, pose on a second (LivePipeline), kinematics and display on this one; record every frame;
+    return the session.
 
     Frames the processing cannot keep up with are dropped, never queued: the capture thread hands over only frames
     on the decimator's regular grid (every k-th), through a one-place slot (newest wins if even that lags).
     show(frame_with_overlay, state) -> False stops (e.g. the OpenCV window's q key). on_state is called per frame."""
     source = open_source(spec, realtime=not options.every_frame)
+    shorten_gil_switch_interval()
     folder, session = new_session_folder(options.title, out_dir)
     lossless = source.kind == "file" and not source.realtime
-    slot = LatestFrameSlot(lossless=lossless)
     decimator = FrameDecimator(source.fps_hint, enabled=not lossless)
     rec = SessionRecorder(folder, source.width, source.height, source.fps_hint, options.model, options.height_cm,
                           options.feedback, source=str(spec))
     stop = threading.Event()
     counts = {"captured": 0, "off_grid": 0}
 
-    def capture() -> None:
-        try:
-            for f in source:
-                if stop.is_set() or (options.seconds is not None and f.t_s > options.seconds):
-                    break
-                rec.add_frame(f.bgr, f.t_s)
-                n = counts["captured"]
-                counts["captured"] = n + 1
-                if decimator.on_grid(n):
-                    slot.put(f)
-                else:
-                    counts["off_grid"] += 1
-        finally:
-            slot.close()
-
     with source, LiveEngine(options.model, options.height_cm, source.fps_hint, options.feedback) as engine:
         engine.warm_up()  # load the model before the first frame arrives
         engine.start_recording(rec)
+        pipe = LivePipeline(engine, lossless=lossless)
+
+        def capture() -> None:
+            try:
+                for f in source:
+                    if stop.is_set() or (options.seconds is not None and f.t_s > options.seconds):
+                        break
+                    rec.add_frame(f.bgr, f.t_s)
+                    n = counts["captured"]
+                    counts["captured"] = n + 1
+                    if decimator.on_grid(n):
+                        pipe.submit(f.bgr, f.t_s, f.arrived_s)
+                    else:
+                        counts["off_grid"] += 1
+            finally:
+                pipe.close()
+
         th = threading.Thread(target=capture, name="live-capture", daemon=True)
         th.start()
         try:
-            while True:
-                f = slot.get()
-                if f is None:
-                    break
-                engine.dropped = slot.dropped + counts["off_grid"]
-                state = engine.process(f.bgr, f.t_s, f.arrived_s)
-                decimator.update(engine.meter.proc_ms[-1])
+            for det in pipe.results():
+                engine.dropped = pipe.dropped + counts["off_grid"]
+                state = engine.consume(det)
+                decimator.update(engine.meter.stage_ms[-1])
                 if on_state is not None:
                     on_state(state)
-                if show is not None and show(draw_overlay(f.bgr, state), state) is False:
+                if show is not None and show(draw_overlay(det.bgr, state), state) is False:
                     break
         finally:
             stop.set()
-            slot.close()
+            pipe.close(discard=True)
             th.join(timeout=5)
+            pipe.join(timeout=5)
+        if pipe.error is not None:
+            raise pipe.error
         engine.stop_recording()
         result = rec.finish(engine.meter, engine.tracker,
-                            extra={"frames_dropped_live": slot.dropped + counts["off_grid"],
+                            extra={"frames_dropped_live": pipe.dropped + counts["off_grid"],
                                    "frames_captured": counts["captured"], "decimation_k_last": decimator.k,
                                    "kinematics_errors": engine.kinematics_errors})
     register_clip(session, result, options.model, options.height_cm)
@@ -1033,8 +1166,10 @@ def _to_bgr(img: Any) -> np.ndarray:
 
 class LiveController:
     """Owns a LiveEngine for the browser page: `on_frames` is called on the WebRTC worker thread with every frame
-    that arrived since the last call; all are recorded (when recording), only the newest is processed (the others
-    count as dropped), and the newest frame with the overlay is returned for display.
+    that arrived since the last call; all are recorded (when recording), the newest on the decimator's grid is handed
+    to a LivePipeline (pose thread, then kinematics + overlay on a consumer thread; the others count as dropped), and
+    the latest processed frame with its own overlay is returned at once for display: the callback never waits for
+    pose, so the skeleton always sits on the picture it was computed from and the video keeps the processing rate.
 
     Arrival time of a browser frame is estimated from its media timestamp: arrived = frame_t + min over the session
     of (wall clock at hand-over - frame_t); so latency includes queueing and processing here, not the network."""
@@ -1057,6 +1192,12 @@ class LiveController:
         self.frames_before_ready = 0  # shown unprocessed while the model was loading
         self.frame_size: tuple[int, int] | None = None
         self.error: str | None = None
+        self._pipe: LivePipeline | None = None  # started with the first frame after the model is loaded
+        self._consumer: threading.Thread | None = None
+        self._shown: np.ndarray | None = None  # latest processed frame with its overlay, display size
+        self._skipped = 0  # frames not handed to the pose stage (off the grid, or older in their batch)
+        self._submitted = 0
+        self._consumed = 0
         self._prewarm_thread: threading.Thread | None = None
         if prewarm:  # load the pose model now, not when the first frame arrives (frames would queue for ~2 s)
             self._prewarm_thread = threading.Thread(target=self._prewarm, name="live-prewarm", daemon=True)
@@ -1089,9 +1230,9 @@ class LiveController:
 
     def on_frames(self, frames: list[tuple[Any, float]]) -> np.ndarray:
         """frames: [(image, media time in s)], oldest first; image is a (H,W,3) uint8 BGR array or anything with
-        `to_ndarray(format="bgr24")` (av.VideoFrame: converted only when needed). Processes the newest frame on the
-        decimator's grid (see FrameDecimator) and returns it with the overlay; when none is on the grid, returns the
-        newest frame with the last result drawn on it."""
+        `to_ndarray(format="bgr24")` (av.VideoFrame: converted only when needed). Hands the newest frame on the
+        decimator's grid (see FrameDecimator) to the pipeline and returns at once the latest processed frame with
+        its overlay (the newest frame itself until the first one is processed)."""
         now = time.monotonic()
         with self._lock:
             rec = self._recorder
@@ -1108,6 +1249,10 @@ class LiveController:
                 bgrs[i] = _to_bgr(img)
                 rec.add_frame(bgrs[i], t)
         img, t = frames[pick]
+        if not grid and self._shown is not None and self.engine.ready:  # nothing to process: no conversion needed
+            self._skipped += len(frames)
+            self.engine.dropped = self._skipped + (self._pipe.dropped if self._pipe is not None else 0)
+            return self._shown
         bgr = bgrs[pick] if pick in bgrs else _to_bgr(img)
         self.frame_size = (bgr.shape[1], bgr.shape[0])
         if not self.engine.ready and self._prewarm_thread is None:
@@ -1117,18 +1262,43 @@ class LiveController:
             out = bgr.copy()
             _text(out, "loading pose model...", (20, 50), max(bgr.shape[:2]) / 1000.0)
             return out
-        if not grid:  # between grid frames: show the newest picture with the last result
-            self.engine.dropped += len(frames)
-            return draw_overlay(self._display(bgr), _scaled_state(self.engine.state, self._display_scale(bgr)))
-        self.engine.dropped += len(frames) - 1
-        try:
-            state = self.engine.process(bgr, t, arrived_s=t + self._min_offset)
-        except Exception as e:  # noqa: BLE001 - shown on the page; the video keeps flowing
-            self.error = f"{type(e).__name__}: {e}"
-            log.exception("live frame processing failed")
-            return bgr
-        self.decimator.update(self.engine.meter.proc_ms[-1])
-        return draw_overlay(self._display(bgr), _scaled_state(state, self._display_scale(bgr)))
+        if self._pipe is None:
+            self._pipe = LivePipeline(self.engine)
+            self._consumer = threading.Thread(target=self._consume_loop, args=(self._pipe,), name="live-kinematics",
+                                              daemon=True)
+            self._consumer.start()
+        self._skipped += len(frames) - (1 if grid else 0)
+        if grid:
+            self._submitted += 1
+            self._pipe.submit(bgr, t, arrived_s=t + self._min_offset)
+        self.engine.dropped = self._skipped + self._pipe.dropped
+        return self._shown if self._shown is not None else self._display(bgr)
+
+    def _consume_loop(self, pipe: LivePipeline) -> None:
+        """Kinematics stage (consumer thread): GaitStream + cue + overlay for each pose result, in order."""
+        for det in pipe.results():
+            try:
+                self.engine.dropped = self._skipped + pipe.dropped
+                state = self.engine.consume(det)
+                self.decimator.update(self.engine.meter.stage_ms[-1])
+                self._shown = draw_overlay(self._display(det.bgr), _scaled_state(state, self._display_scale(det.bgr)))
+            except Exception as e:  # noqa: BLE001 - shown on the page; the video keeps flowing
+                self.error = f"{type(e).__name__}: {e}"
+                log.exception("live frame processing failed")
+            finally:
+                self._consumed += 1
+        if pipe.error is not None:
+            self.error = f"{type(pipe.error).__name__}: {pipe.error}"
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until every frame handed to the pose stage has been processed or dropped (tests; True when idle)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            pipe = self._pipe
+            if pipe is None or self._consumed + pipe.dropped >= self._submitted or pipe.error is not None:
+                return True
+            time.sleep(0.002)
+        return False
 
     def _display_scale(self, bgr: np.ndarray) -> float:
         return min(1.0, self.display_max_side_px / max(bgr.shape[:2]))
@@ -1175,6 +1345,11 @@ class LiveController:
         return dataclasses.replace(result, session_id=getattr(session, "id", None))
 
     def close(self) -> None:
+        if self._pipe is not None:
+            self._pipe.close()
+            self._pipe.join(timeout=5)
+            if self._consumer is not None:
+                self._consumer.join(timeout=5)
         if self.recording:
             self.stop_recording()
         self.engine.close()

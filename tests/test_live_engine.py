@@ -103,6 +103,7 @@ def test_controller_drops_old_frames_records_all_and_saves_a_session(real_series
         if b == rec_to:
             saved = ctrl.stop_recording()
         out = ctrl.on_frames([(img, t[j]) for j in idx])
+        assert ctrl.wait_idle()  # the pose and kinematics threads have taken this batch's frame
         assert out.shape == img.shape
     n_recorded = sum(len(x) for x in batches[rec_from:rec_to])
     assert ctrl.engine.dropped == sum(len(x) - 1 for x in batches)
@@ -164,7 +165,7 @@ def test_decimator_raises_k_with_processing_time_and_relaxes_later():
     d = FrameDecimator(fps_hint=30.0, relax_s=3.0)
     assert d.k == 1 and all(d.on_grid(n) for n in range(5))
     for i in range(10):
-        d.update(70.0, now_s=i * 0.1)  # 70 ms per frame at 30 fps -> every 3rd frame (70 * 1.15 / 33.3 = 2.4)
+        d.update(70.0, now_s=i * 0.1)  # 70 ms per frame at 30 fps -> every 3rd frame (70 * 1.05 / 33.3 = 2.2)
     assert d.k == 3 and [n for n in range(10) if d.on_grid(n)] == [0, 3, 6, 9]
     for i in range(30):
         d.update(20.0, now_s=1.0 + i * 0.05)  # lighter, but not yet for relax_s
@@ -172,7 +173,10 @@ def test_decimator_raises_k_with_processing_time_and_relaxes_later():
     for i in range(200):
         d.update(20.0, now_s=3.0 + i * 0.05)
     assert d.k == 1
-    d.update(10_000.0, now_s=20.0)
+    d.update(10_000.0, now_s=20.0)  # one slow frame (a burst of other work): ignored
+    assert d.k == 1
+    for i in range(5):  # slow for half the window: every max_k-th frame
+        d.update(10_000.0, now_s=20.1 + i * 0.1)
     assert d.k == d.max_k
     assert FrameDecimator(30.0, enabled=False).on_grid(7)
 
@@ -191,6 +195,7 @@ def test_controller_keeps_a_regular_grid(real_series):
     while i < len(t):
         n = (1, 2, 1, 1, 2)[k % 5]  # the worker was busy for 1 or 2 frame intervals
         out = ctrl.on_frames([(img, t[j]) for j in range(i, min(i + n, len(t)))])
+        assert ctrl.wait_idle()
         assert out.shape == img.shape
         i, k = i + n, k + 1
     got = np.round(np.asarray(backend.calls) / (1000 / 30)).astype(int)
@@ -199,6 +204,7 @@ def test_controller_keeps_a_regular_grid(real_series):
     # busy for longer than k intervals: two grid frames in one batch -> the newer one (never queue up)
     t2 = [float(x) for x in real_series.t[120:123]]  # frames 120 (grid), 121, 122 (grid)
     ctrl.on_frames([(img, x) for x in t2])
+    assert ctrl.wait_idle()
     assert round(backend.calls[-1] / (1000 / 30)) == 122
     ctrl.close()
 
@@ -209,7 +215,10 @@ def test_controller_sends_back_a_smaller_picture_for_hd_cameras(real_series):
     ctrl = LiveController(prewarm=False)
     ctrl.engine._backend_factory = lambda: backend
     img = _blank(real_series)
-    out = ctrl.on_frames([(img, float(real_series.t[0]))])
+    first = ctrl.on_frames([(img, float(real_series.t[0]))])
+    assert first.shape == (720, 405, 3)  # nothing processed yet: the picture itself
+    assert ctrl.wait_idle()
+    out = ctrl.on_frames([(img, float(real_series.t[1]))])  # now the processed frame with its overlay
     assert out.shape == (720, 405, 3)
     assert ctrl.engine.state.pose.found and np.nanmax(ctrl.engine.state.pose.xy[:, 1]) > 720  # full-frame pose
     assert np.all(np.abs(out.astype(int) - (255, 160, 40)) < 30, axis=2).sum() > 20  # left bones drawn

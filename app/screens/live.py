@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import math
-import sys
 
 import streamlit as st
 
@@ -141,16 +140,6 @@ _GC_FROZEN = False
 #: How often the numbers beside the video refresh. The cue on the video itself changes with every processed frame;
 #: each refresh is a script run on the server, competing with frame processing for the GIL.
 PANEL_REFRESH_S = 1.0
-#: GIL switch interval while the live page is in use (Python's default is 5 ms).
-LIVE_SWITCH_INTERVAL_S = 0.001
-
-
-def _shorten_gil_switch_interval() -> None:
-    """The frame-processing thread hands work to MediaPipe's dispatcher thread and back several times per frame,
-    while the server's event loop (WebSocket, aiortc RTP in pure Python) holds the GIL most of the time. With the
-    default 5 ms switch interval each hand-over can wait up to 5 ms; 1 ms lets the processing thread in sooner."""
-    if sys.getswitchinterval() > LIVE_SWITCH_INTERVAL_S:
-        sys.setswitchinterval(LIVE_SWITCH_INTERVAL_S)
 
 
 def _freeze_gc_once() -> None:
@@ -190,10 +179,13 @@ def _live_panel() -> None:
     c1.metric("Processing rate", f"{_fmt(state.rate_fps, 1)} fps",
               help="Frames processed per second over the last 2 s. Frames the computer cannot keep up with are "
                    "dropped, never queued, so the picture and the numbers stay current.")
-    proc_ms = ctrl.engine.meter.processing_p(50, last=90)
+    meter = ctrl.engine.meter
+    proc_ms = meter.processing_p(50, last=90)
+    stage_ms = meter.stage_p(50, last=90)
     c2.metric("Latency p50", f"{_fmt(state.latency_ms_p50)} ms",
               help=f"From a frame's arrival to its result, waiting included (last 3 s). Processing alone: "
-                   f"{_fmt(proc_ms)} ms per frame.")
+                   f"{_fmt(proc_ms)} ms per frame, of which the longer stage (pose, or kinematics + overlay; they "
+                   f"run side by side) takes {_fmt(stage_ms)} ms: that sets the frame rate.")
     c3.metric("Dropped frames", f"{state.dropped}")
     landmarks = int(sum(1 for v in state.pose.visibility if v == v and v >= 0.5)) if state.pose.found else 0
     st.caption(f"Pose: {'found' if state.pose.found else 'not found'} · {landmarks} landmarks visible · "
@@ -209,7 +201,7 @@ def _live_panel() -> None:
     st.markdown(f'<span data-testid="rf-live-stats" data-received="{ctrl.frames_received}" '
                 f'data-processed="{state.n_processed}" data-dropped="{state.dropped}" '
                 f'data-rate="{_fmt(state.rate_fps, 2)}" data-latency-p50="{_fmt(state.latency_ms_p50, 1)}" '
-                f'data-processing-p50="{_fmt(proc_ms, 1)}" '
+                f'data-processing-p50="{_fmt(proc_ms, 1)}" data-stage-p50="{_fmt(stage_ms, 1)}" '
                 f'data-landmarks="{landmarks}" data-steps="{len(ctrl.engine.steps)}"></span>',
                 unsafe_allow_html=True)
     if ctrl.error:
@@ -281,7 +273,9 @@ def _saved_ui() -> None:
 def render() -> None:
     from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-    _shorten_gil_switch_interval()
+    from analyzer.live import shorten_gil_switch_interval
+
+    shorten_gil_switch_interval()
     st.markdown(_CUE_CSS, unsafe_allow_html=True)
     st.title("Live camera")
     st.caption("Film from the side: cadence, overstride, shank and foot-strike angle of the last contact per side, "

@@ -34,7 +34,8 @@ def _stats(page) -> dict | None:
     el = page.locator("[data-testid=rf-live-stats]")
     if el.count() == 0:
         return None
-    keys = ("received", "processed", "dropped", "rate", "latency-p50", "processing-p50", "landmarks", "steps")
+    keys = ("received", "processed", "dropped", "rate", "latency-p50", "processing-p50", "stage-p50", "landmarks",
+            "steps")
     out = {}
     for k in keys:
         v = el.first.get_attribute(f"data-{k}")
@@ -116,7 +117,7 @@ def test_live_page_fake_camera_cadence_skeleton_and_record(app_server, fake_came
             processed = s1["processed"] - s0["processed"]
             print(f"\nlive page over {dt:.1f} s: camera {received / dt:.1f} frames/s, processed "
                   f"{processed / dt:.1f} frames/s (page rate {s1['rate']}), latency p50 {s1['latency-p50']} ms, "
-                  f"processing p50 {s1['processing-p50']} ms, "
+                  f"processing p50 {s1['processing-p50']} ms (longer stage {s1['stage-p50']} ms), "
                   f"cadence {cadence} spm, {int(s1['steps'])} steps")
             page.screenshot(path=str(artifacts / "live_page.png"), full_page=True)
 
