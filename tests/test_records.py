@@ -21,12 +21,26 @@ def summary_entry(value, spread=2.0, n=30):
             "available": True, "reason": None}
 
 
+def stride_rows(n: int = 30, **values) -> list[dict]:
+    """Per-step rows as metrics.json `strides` has them: each value scattered -1/0/+1 (IQR 2, as the summary spread);
+    cadence also as stride time (the hold check takes cadence per stride)."""
+    rows = []
+    for k in range(n):
+        off = (k % 3) - 1.0
+        row = {"index": k, "side": "right" if k % 2 == 0 else "left", **{m: v + off for m, v in values.items()}}
+        if "cadence_spm" in values:
+            row["stride_time_ms"] = 120000.0 / row["cadence_spm"]
+        rows.append(row)
+    return rows
+
+
 def analysis_folder(root: Path, name: str, sha: str, **values) -> Path:
-    """A folder as `runform analyze` writes it: metrics.json (+ a stand-in annotated video)."""
+    """A folder as `runform analyze` writes it: metrics.json with summary and per-step rows (+ a stand-in annotated
+    video)."""
     d = root / name
     d.mkdir(parents=True)
     doc = {"schema_version": 1, "view": "side", "clip": {"fps": 60.0, "name": f"{name}.mp4", "sha256": sha},
-           "summary": {k: summary_entry(v) for k, v in values.items()}}
+           "summary": {k: summary_entry(v) for k, v in values.items()}, "strides": stride_rows(**values)}
     (d / "metrics.json").write_text(json.dumps(doc))
     (d / "annotated.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)
     return d
@@ -91,6 +105,9 @@ def test_second_session_shows_progress_against_the_first(data, tmp_path, capsys)
     assert not prog["trunk_lean_deg"]["beyond_noise"]  # 0.3 deg is inside the noise band
     retest = d["sessions"][1]["retest_of_previous_plan"]
     assert retest["phase"] == "learn" and retest["advance"]  # 168 >= 158 * 1.05 and beyond noise
+    check = retest["checks"][0]  # and held: all 30 steps of the re-test past 161.95, halfway to the goal
+    assert check["held"] and check["hold_pct"] == 100.0 and check["hold_steps"] == 30
+    assert check["reason"] == "met (held on 100 % of 30 steps)"
     # the re-test moves the same plan on: learn done, now in 'progress' (168 < 158 * 1.075), goals kept
     plan2 = session_record(s2)["plan"]
     assert plan2["status"]["current_phase"] == "progress" and "learn" in plan2["status"]["completed"]
@@ -103,6 +120,42 @@ def test_second_session_shows_progress_against_the_first(data, tmp_path, capsys)
     assert len(shown["sessions"]) == 2 and shown["sessions"][0]["clinician_notes"] == "baseline"
     assert main(["patients", "list", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)[0] == {**list_patients()[0], "n_sessions": 2}
+
+
+def session_folder(root: Path, name: str, steps: list[float]) -> Path:
+    """A multi-clip analysis as `analyze_session` writes it: DIR/session.json (summaries only, `source` naming the
+    clip each metric came from) and DIR/<clip>/metrics.json with that clip's per-step rows."""
+    d = root / name
+    side = analysis_folder(d, "side", name[0] * 64, cadence_spm=float(sorted(steps)[len(steps) // 2]))
+    doc = json.loads((side / "metrics.json").read_text())
+    doc["strides"] = [{"index": k, "side": "right" if k % 2 == 0 else "left", "cadence_spm": c,
+                       "stride_time_ms": 120000.0 / c} for k, c in enumerate(steps)]
+    (side / "metrics.json").write_text(json.dumps(doc))
+    (d / "session.json").write_text(json.dumps(
+        {"schema_version": 1, "clips": [{"name": "side", "clip": "side.mp4", "view": "side", "dir": "side"}],
+         "summary": doc["summary"], "source": {"cadence_spm": "side"}, "quality": {"warnings": []}}))
+    return d
+
+
+def test_session_json_retest_holds_from_the_clip_steps(data, tmp_path):
+    """session.json keeps only summaries: the records attach each clip's per-step rows so the re-test's hold is
+    computed; a re-test whose median meets the goal but whose strides alternate old/new rhythm does not advance."""
+    src = tmp_path / "analyses"
+    inputs = PlanInputs("low_back", 3, "same", 20)
+    store_session("MC-1", session_folder(src, "base", [158.0 + (k % 3) - 1 for k in range(30)]), inputs=inputs,
+                  recorded_utc="2026-03-01T09:00:00+00:00")
+    s2 = store_session("MC-1", session_folder(src, "alt", [172.0, 158.0] * 15 + [172.0]), inputs=inputs,
+                       recorded_utc="2026-03-15T09:00:00+00:00")
+    retest = patient_detail("MC-1")["sessions"][1]["retest_of_previous_plan"]
+    c = retest["checks"][0]
+    assert c["reached_goal"] and c["beyond_noise"] and not retest["advance"]
+    assert c["held"] is False and c["hold_steps"] == 31 and "held on only 52 % of 31 steps" in c["reason"]
+    assert session_record(s2)["plan"]["status"]["current_phase"] == "learn"  # the stored plan did not move on
+    s3 = store_session("MC-1", session_folder(src, "held", [168.0 + (k % 3) - 1 for k in range(30)]), inputs=inputs,
+                       recorded_utc="2026-03-29T09:00:00+00:00")
+    retest = patient_detail("MC-1")["sessions"][2]["retest_of_previous_plan"]
+    assert retest["advance"] and retest["checks"][0]["hold_pct"] == 100.0
+    assert "learn" in session_record(s3)["plan"]["status"]["completed"]
 
 
 def test_deleting_a_patient_leaves_nothing_behind(data, tmp_path, capsys):

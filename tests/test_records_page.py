@@ -34,8 +34,14 @@ def make_analysis(root: Path, name: str, cadence: float, overstride: float, shad
                "overstride_pct_leg": {"value": overstride, "unit": "% leg", "spread": 2.0, "n": 20,
                                       "available": True},
                "shank_angle_ic_deg": {"value": 12.0, "unit": "deg", "spread": 2.0, "n": 20, "available": True}}
+    # per-step rows for the plan's hold check: 30 strides scattered -1/0/+1 around the summary values (the short
+    # stand-in video above only has room for a few of them in strides.csv)
+    steps = [{"index": k, "side": "right" if k % 2 == 0 else "left", "cadence_spm": cadence + (k % 3) - 1,
+              "stride_time_ms": 120000.0 / (cadence + (k % 3) - 1), "overstride_pct_leg": overstride + (k % 3) - 1}
+             for k in range(30)]
     (d / "metrics.json").write_text(json.dumps({"schema_version": 1, "view": "side", "near_side": "right",
-                                                "summary": summary, "clip": {"width": W, "height": H}}))
+                                                "summary": summary, "strides": steps,
+                                                "clip": {"width": W, "height": H}}))
     return d
 
 
@@ -85,6 +91,9 @@ def test_patients_page_shows_history_trends_and_before_after(patient):
     assert len(at.get("video")) == 2
     md = " ".join(m.value for m in at.markdown)
     assert "Your running plan" in md and "See your clinician" in md
+    history = at.dataframe[0].value  # the re-test of the first plan: goal met beyond noise and held on every step
+    assert list(history["Re-test of previous plan"]) == ["-", "advance (cadence_spm held on 100 % of 30 steps)"]
+    assert "learn: cadence_spm 170 (baseline 160), goal 168: met - held on 100 % of 30 steps" in md
 
 
 def test_patients_page_deletes_after_typed_confirmation(patient):

@@ -8,7 +8,8 @@ Steps (the clinic's method, reference section 4 'Phases'):
      overstriding/hard heel strike).
   3. Build phases: assessment; learn the primary change (weeks 1-2); progress and fade feedback (weeks 3-6); a second
      target only once the first holds; a foot-strike transition only when indicated; re-test at 1 and 3 months. A phase
-     advances only when a re-test meets its targets by more than measurement noise (`noise.py`, `check_retest`).
+     advances only when a re-test meets its targets by more than measurement noise (`noise.py`, `check_retest`) and
+     holds the change on >= 80 % of its steps (`hold.py`, from the re-test's per-step rows).
 """
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..errors import InputError
+from .hold import (HOLD_DEFINITION, MIN_STEPS, check_hold, fmt_value, hold_line, robust_sd, step_values,
+                   summary_step_noise)
 from .noise import NOISE_FLOORS, change_noise, noise_basis
 from .rules import (NEXT_MORNING, PAIN_SITES, RED_FLAGS_CLINICIAN, RED_FLAGS_PATIENT, RULES, Goal, Rule,
                     view_needed)
@@ -69,29 +72,47 @@ class PlanInputs:
 # ---- metrics -----------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class MetricSet:
-    """Merged summary of one or more clips: metric -> summary entry (available ones only) and what is missing."""
+    """Merged summary of one or more clips: metric -> summary entry (available ones only) and what is missing.
+
+    `steps`: metric -> per-step values (`hold.step_values`) from the stride rows of the clip whose summary entry was
+    kept; absent where that clip carried no stride rows."""
 
     summary: dict[str, dict[str, Any]]
     missing: dict[str, str]  # metric -> reason
     views: tuple[str, ...]
+    steps: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     def value(self, metric: str) -> float | str | None:
         e = self.summary.get(metric)
         return None if e is None else e.get("value")
 
 
-def _summaries(doc: Any, view: str | None = None) -> Iterable[tuple[dict, str | None]]:
-    """Every metrics.json-like block (a dict with a 'summary' mapping) inside `doc`, with its view."""
+def _summaries(doc: Any, view: str | None = None) -> Iterable[tuple[dict, str | None, Mapping[str, Any]]]:
+    """Every metrics.json-like block (a dict with a 'summary' mapping) inside `doc`, with its view and the block."""
     if isinstance(doc, Mapping):
         v = doc.get("view") if isinstance(doc.get("view"), str) else view
         if isinstance(doc.get("summary"), Mapping):
-            yield doc["summary"], v
+            yield doc["summary"], v, doc
         for k, sub in doc.items():
-            if k != "summary" and isinstance(sub, (Mapping, list)):
+            if k not in ("summary", "strides", "events") and isinstance(sub, (Mapping, list)):
                 yield from _summaries(sub, v)
     elif isinstance(doc, list):
         for sub in doc:
             yield from _summaries(sub, view)
+
+
+def _block_rows(block: Mapping[str, Any], metric: str) -> list | None:
+    """The stride rows behind `block`'s summary entry of `metric`: the block's own `strides` (metrics.json), or, for a
+    session.json, those of the clip named in its `source` map (records.store attaches each clip's rows)."""
+    rows = block.get("strides")
+    if isinstance(rows, list):
+        return rows
+    src = (block.get("source") or {}).get(metric) if isinstance(block.get("source"), Mapping) else None
+    for c in block.get("clips") or []:
+        if isinstance(c, Mapping) and src is not None and src in (c.get("name"), c.get("dir")) \
+                and isinstance(c.get("strides"), list):
+            return c["strides"]
+    return None
 
 
 def _usable(entry: Any) -> bool:
@@ -113,11 +134,12 @@ def merge_metrics(docs: Iterable[Mapping[str, Any]]) -> MetricSet:
     is treated as missing: wrong-view numbers never drive a target.
     """
     best: dict[str, dict] = {}
+    steps: dict[str, tuple[float, ...]] = {}
     missing: dict[str, str] = {}
     views: list[str] = []
     found = False
     for doc in docs:
-        for summary, view in _summaries(doc):
+        for summary, view, block in _summaries(doc):
             found = True
             if view:
                 views.append(view)
@@ -128,6 +150,11 @@ def merge_metrics(docs: Iterable[Mapping[str, Any]]) -> MetricSet:
                     cur = best.get(name)
                     if cur is None or (entry.get("n") or 0) > (cur.get("n") or 0):
                         best[name] = dict(entry)
+                        rows = _block_rows(block, name)
+                        if rows is None:
+                            steps.pop(name, None)
+                        else:
+                            steps[name] = step_values(rows, name)
                 elif name not in best:
                     given = entry.get("reason") if isinstance(entry, Mapping) else None
                     reason = f"needs a {need} view; this clip is {view}" if wrong_view else (given or "not measured")
@@ -137,7 +164,7 @@ def merge_metrics(docs: Iterable[Mapping[str, Any]]) -> MetricSet:
                          "Pass the metrics.json (or session.json) written by `runform analyze`.")
     for name in best:
         missing.pop(name, None)
-    return MetricSet(best, missing, tuple(dict.fromkeys(views)))
+    return MetricSet(best, missing, tuple(dict.fromkeys(views)), steps)
 
 
 def load_metrics(paths: Iterable[str | Path]) -> MetricSet:
@@ -182,6 +209,14 @@ class TargetSpec:
     goal_text: str
     goal_text_patient: str
     rule: str
+    #: per-step scatter of the baseline clip (SD = IQR/1.349 of its steps, metric units): the old pattern's spread
+    #: that decides whether one re-test step can tell baseline from goal (hold.py); None when unknown (old plans)
+    step_noise: float | None = None
+
+    @property
+    def hold_line(self) -> float:
+        """A re-test step holds the change on the goal's side of this value: halfway between baseline and goal."""
+        return hold_line(self.baseline, self.goal)
 
 
 @dataclass
@@ -246,6 +281,7 @@ class Plan:
     pain_rule: Advice
     sources: dict[str, str]
     noise_definition: str = NOISE_DEFINITION
+    hold_definition: str = HOLD_DEFINITION
     schema_version: int = PLAN_SCHEMA_VERSION
     #: where the runner is: {"current_phase": key, "completed": [keys], "checks": [RetestResult dicts],
     #: "baseline_session_id": int|None (records)}; set by build_plan / advance_plan
@@ -313,8 +349,12 @@ def _target(rule: Rule, goal: Goal, ms: MetricSet) -> TargetSpec:
         value = baseline + sign * noise * 1.1
         text += f" (widened to exceed the measurement noise +/-{noise:.2g} {unit})"
     value = (math.ceil(value * 10 - 1e-6) if sign > 0 else math.floor(value * 10 + 1e-6)) / 10  # away from baseline
+    sd = robust_sd(ms.steps.get(metric, ())) if len(ms.steps.get(metric, ())) >= MIN_STEPS else None
+    if sd is None:
+        sd = summary_step_noise(metric, entry)
     return TargetSpec(metric, label_for(metric), unit, round(baseline, 1), value, goal.direction,
-                      round(noise, 2), noise_basis(metric), text, goal.text_patient, rule.id)
+                      round(noise, 2), noise_basis(metric), text, goal.text_patient, rule.id,
+                      None if sd is None else round(sd, 3))
 
 
 def _add_support(phase: Phase, support: list[Rule]) -> None:
@@ -341,13 +381,22 @@ def _target_phase(key: str, rule: Rule, ms: MetricSet, weeks: tuple[int, int]) -
                                                                  f"{rule.cue_clinician}"],
                cues_patient=[rule.cue_patient],
                drills=list(rule.drills), rules=[rule.id], sources=list(rule.sources))
-    sym = ">=" if t.direction == "increase" else "<="
-    ph.advance_when = (f"Re-test clip without feedback (same speed, camera and shoes): {t.metric} {sym} {t.goal:g} "
-                       f"{t.unit} and the change from baseline {t.baseline:g} exceeds measurement noise "
-                       f"(+/-{t.noise:g} {t.unit}); held on >= 80 % of steps; pain within the monitoring rule.")
+    ph.advance_when = advance_text(t)
     ph.advance_when_patient = "We move on when your next video shows the change has stuck, without reminders, " \
                               "and your pain is within the pain rule."
     return ph
+
+
+def advance_text(t: TargetSpec) -> str:
+    """The advance rule of a target phase, saying exactly what `check_retest` computes."""
+    sym = ">=" if t.direction == "increase" else "<="
+    per_step = " (cadence per stride: 2 steps / stride time)" if t.metric in ("cadence_spm", "step_time_ms") else ""
+    return (f"Re-test clip without feedback (same speed, camera and shoes): {t.metric} {sym} {t.goal:g} {t.unit} and "
+            f"the change from baseline {t.baseline:g} exceeds measurement noise (+/-{t.noise:g} {t.unit}); held on "
+            f">= 80 % of steps: at least 80 % of the re-test's measured steps{per_step} {sym} "
+            f"{fmt_value(t.hold_line)} {t.unit}, halfway between baseline and goal (not measurable - no advance - with "
+            f"fewer than {MIN_STEPS} steps or when one step's scatter cannot tell baseline from goal); pain within the "
+            "monitoring rule.")
 
 
 def build_plan(metrics: MetricSet | Mapping[str, Any] | list[Mapping[str, Any]],
@@ -509,6 +558,11 @@ def _safety(inputs: PlanInputs, primary: Rule | None, transition: Rule | None, m
 # ---- re-test -----------------------------------------------------------------------------------------------------
 @dataclass
 class TargetCheck:
+    """One target of a phase against one re-test clip (`check_retest`).
+
+    met = reached_goal AND beyond_noise AND held. The hold fields (hold.py) default to "not checked" so checks stored
+    by older versions (plan status, records) still load through `from_dict`."""
+
     metric: str
     baseline: float
     goal: float
@@ -519,6 +573,40 @@ class TargetCheck:
     beyond_noise: bool
     met: bool
     reason: str
+    #: True: >= 80 % of the measured steps on the goal side of `hold_line`; False: fewer; None: not measurable / not
+    #: checked (old record)
+    held: bool | None = None
+    hold_pct: float | None = None  # share of measured re-test steps that hold the change, %
+    hold_steps: int = 0  # measured re-test steps of this metric
+    hold_line: float | None = None  # halfway between baseline and goal
+    step_noise: float | None = None  # per-step scatter (SD) the resolvability test used
+
+    @property
+    def hold_text(self) -> str:
+        return hold_summary(asdict(self))
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TargetCheck":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+def hold_summary(check: Mapping[str, Any]) -> str:
+    """'held on 87 % of 42 steps' / 'held on 50 % of 40 steps (needs 80 %)' / 'hold not measurable (...)' for a
+    TargetCheck dict; '' for a check stored before the hold was computed or a metric the re-test did not measure."""
+    pct, n = check.get("hold_pct"), check.get("hold_steps") or 0
+    if check.get("value") is None:
+        return ""
+    if check.get("held") is True:
+        return f"held on {pct:.0f} % of {n} steps"
+    if check.get("held") is False:
+        return f"held on {pct:.0f} % of {n} steps (needs 80 %)" if pct < 79.5 else \
+            f"held on {pct:.1f} % of {n} steps (needs 80 %)"
+    if "held" not in check:
+        return ""
+    why = check.get("reason") or ""
+    why = why.split("not measurable: ", 1)[1].split("; ")[0] if "not measurable: " in why else why
+    return f"hold not measurable ({why})" if why else "hold not measurable"
 
 
 @dataclass
@@ -527,13 +615,22 @@ class RetestResult:
     advance: bool
     checks: list[TargetCheck]
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "RetestResult":
+        return cls(str(d.get("phase", "")), bool(d.get("advance")),
+                   [TargetCheck.from_dict(c) for c in d.get("checks", [])])
+
 
 def check_retest(phase: Phase | Mapping[str, Any], retest: MetricSet | Mapping[str, Any],
                  baseline: MetricSet | Mapping[str, Any] | None = None) -> RetestResult:
-    """Does a re-test clip meet `phase`'s targets by more than measurement noise?
+    """Does a re-test clip meet `phase`'s targets by more than measurement noise, held on >= 80 % of its steps?
 
-    `retest` / `baseline`: MetricSet or metrics.json dict. Noise uses both clips' spread/n when the baseline is given,
-    else the noise stored in the plan.
+    `retest` / `baseline`: MetricSet or metrics.json dict (with its `strides` rows: the hold needs them). Noise uses
+    both clips' spread/n when the baseline is given, else the noise stored in the plan. The hold (hold.py, reference
+    section 4 Phase 2): share of the re-test's measured steps on the goal side of the line halfway between baseline
+    and goal, >= 80 % required; the old pattern's per-step scatter comes from the baseline's steps when given, else
+    from the plan (`TargetSpec.step_noise`). A hold that is not measurable (< 10 steps, or one step too noisy to tell
+    baseline from goal) does not advance the phase, and `reason` says so.
     """
     pd = asdict(phase) if isinstance(phase, Phase) else dict(phase)
     rs = retest if isinstance(retest, MetricSet) else merge_metrics([retest])
@@ -552,11 +649,26 @@ def check_retest(phase: Phase | Mapping[str, Any], retest: MetricSet | Mapping[s
         change = v - float(t["baseline"])
         reached = sign * (v - float(t["goal"])) >= 0
         beyond = sign * change > noise
-        reason = ("met" if reached and beyond else
-                  "goal not reached" if not reached else f"change {change:+.2f} within noise +/-{noise:.2f}")
+        hold = check_hold(m, float(t["baseline"]), float(t["goal"]), t["direction"], rs.steps.get(m), v,
+                          _step_noise(m, t, bs), str(t.get("unit") or entry.get("unit") or ""))
+        parts = ([] if reached else ["goal not reached"]) + \
+            ([] if beyond else [f"change {change:+.2f} within noise +/-{noise:.2f}"]) + [hold.reason]
+        met = reached and beyond and hold.held is True
+        reason = f"met ({hold.reason})" if met else "; ".join(parts)
         checks.append(TargetCheck(m, t["baseline"], t["goal"], round(v, 2), round(change, 2), round(noise, 2),
-                                  reached, beyond, reached and beyond, reason))
+                                  reached, beyond, met, reason, hold.held, hold.share_pct, hold.steps,
+                                  round(hold.line, 2), hold.step_noise))
     return RetestResult(pd["key"], bool(checks) and all(c.met for c in checks), checks)
+
+
+def _step_noise(metric: str, target: Mapping[str, Any], bs: MetricSet | None) -> float | None:
+    """The old pattern's per-step scatter: the baseline clip's steps, else the plan's stored value, else the baseline
+    summary's per-step spread; None: the re-test's own steps are used (hold.py)."""
+    if bs is not None and len(bs.steps.get(metric, ())) >= MIN_STEPS:
+        return robust_sd(bs.steps[metric])
+    if target.get("step_noise") is not None:
+        return float(target["step_noise"])
+    return summary_step_noise(metric, bs.summary.get(metric)) if bs is not None else None
 
 
 def advance_plan(plan: Plan | Mapping[str, Any], retest: MetricSet | Mapping[str, Any],

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from .engine import Phase, Plan, TargetSpec
+from .engine import Phase, Plan, TargetSpec, hold_summary
 
 Voice = Literal["clinician", "patient"]
 
@@ -70,6 +70,10 @@ def clinician_blocks(plan: Plan) -> list[Block]:
     if st.get("current_phase"):
         b.append(Block("p", f"Status: current phase **{st['current_phase']}**; completed: "
                             f"{', '.join(st.get('completed', [])) or '-'}."))
+    if st.get("checks"):
+        b.append(Block("p", "Last re-test, phase by phase (goal, noise and steps held):"))
+        b.append(Block("ul", items=tuple(check_line(r.get("phase", ""), c) for r in st["checks"]
+                                         for c in r.get("checks", []))))
     for i, ph in enumerate(plan.phases):
         b.extend(_clinician_phase(i, ph, _mark(plan, ph)))
     b.append(Block("h2", "Safety"))
@@ -79,9 +83,20 @@ def clinician_blocks(plan: Plan) -> list[Block]:
     b.append(Block("ul", items=tuple(plan.red_flags)))
     b.append(Block("h2", "Measurement noise"))
     b.append(Block("p", plan.noise_definition))
+    if plan.hold_definition:
+        b.append(Block("p", plan.hold_definition))
     b.append(Block("h2", "References"))
     b.append(Block("ul", items=tuple(f"[{k}] {v}" for k, v in plan.sources.items())))
     return b
+
+
+def check_line(phase: str, c: dict) -> str:
+    """One re-test check (a TargetCheck dict; old ones without the hold fields too) as one line: the verdict, and the
+    steps held when met, else every reason it is not."""
+    value = "not measured" if c.get("value") is None else f"{_fmt(c['value'])} (baseline {_fmt(c['baseline'])})"
+    extra = hold_summary(c) if c.get("met") else (c.get("reason") or "")
+    return (f"{phase}: {c.get('metric')} {value}, goal {_fmt(c['goal'])}: {'met' if c.get('met') else 'not met'}"
+            + (f" - {extra}" if extra else ""))
 
 
 def _mark(plan: Plan, ph: Phase) -> str:

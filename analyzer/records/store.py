@@ -101,13 +101,37 @@ def _read_metrics(result: Any, folder: Path) -> dict[str, Any]:
         f = folder / name
         if f.is_file():
             try:
-                return json.loads(f.read_text())
+                return with_clip_strides(json.loads(f.read_text()), folder)
             except json.JSONDecodeError as e:
                 raise InputError(f"{f} is not valid JSON ({e.msg}).", "Re-run `runform analyze`.") from None
     m = getattr(result, "metrics", None)
     if isinstance(m, Mapping):
         return dict(m)
     raise InputError(f"no metrics.json or session.json in {folder}.", "Pass the folder written by `runform analyze`.")
+
+
+def with_clip_strides(doc: dict[str, Any], folder: Path | None) -> dict[str, Any]:
+    """A session.json document with each clip's per-step rows attached (`clips[i]["strides"]`, read from the clip's
+    metrics.json under `folder`): the plan's re-test check needs them for "held on >= 80 % of steps" (analyzer.plan
+    .hold), and session.json keeps only the summaries. Clips already carrying rows, or whose folder is missing, are
+    left as they are; a single-clip metrics.json already has its `strides`."""
+    clips = doc.get("clips") if isinstance(doc, dict) else None
+    if folder is None or not isinstance(clips, list) or isinstance(doc.get("strides"), list):
+        return doc
+    for c in clips:
+        if not isinstance(c, dict) or isinstance(c.get("strides"), list):
+            continue
+        sub = c.get("dir") or c.get("name")
+        f = folder / str(sub) / "metrics.json" if isinstance(sub, str) and sub else None
+        if f is None or not _inside(f, folder) or not f.is_file():
+            continue
+        try:
+            rows = json.loads(f.read_text()).get("strides")
+        except (OSError, json.JSONDecodeError, AttributeError):
+            continue
+        if isinstance(rows, list):
+            c["strides"] = rows
+    return doc
 
 
 def _clip_entries(doc: Any, view: str | None = None) -> Iterable[dict[str, Any]]:
@@ -161,8 +185,8 @@ def store_session(patient_id: str, result: Any, notes: str | None = None, *, inp
     self-contained and deletable. `inputs`: analyzer.plan.PlanInputs (pain etc.). Plan (with `make_plan`, unless
     `plan` is given): the patient's first session gets a new plan built from its metrics; a later session is a
     re-test that moves the existing plan on (same baseline and goals; a phase completes only when its targets are
-    met beyond measurement noise); `replan=True` builds a fresh plan from this session instead. `clips`: source clip
-    paths (their sha256 is recorded to find pose-cache files on deletion).
+    met beyond measurement noise and held on >= 80 % of the re-test's steps); `replan=True` builds a fresh plan from
+    this session instead. `clips`: source clip paths (their sha256 is recorded to find pose-cache files on deletion).
     """
     pid = add_patient(patient_id, db=db)
     folder = _result_dir(result)
@@ -249,7 +273,8 @@ def _continued_plan(pid: str, doc: Mapping[str, Any], dbx: Database) -> dict[str
         plan = json.loads(prev.plan_json)
         base_id = (plan.get("status") or {}).get("baseline_session_id") or prev.id
         base = s.get(SessionRecord, base_id) or prev
-        baseline = json.loads(base.metrics_json) if base.metrics_json else None
+        baseline = with_clip_strides(json.loads(base.metrics_json), _abs(base.analysis_dir)) \
+            if base.metrics_json else None
     try:
         return advance_plan(plan, doc, baseline).to_dict()
     except (InputError, KeyError, TypeError):
@@ -312,7 +337,9 @@ def _load_json(s: str | None) -> Any:
 
 def patient_detail(patient_id: str, db: Database | None = None) -> dict[str, Any]:
     """The patient with every session (oldest first), each with key metrics and progress against the first and the
-    previous session (changes beyond measurement noise), and the re-test check of the previous session's plan."""
+    previous session (changes beyond measurement noise), and the re-test check of the previous session's plan
+    (`retest_of_previous_plan`: a RetestResult dict; each check has the goal, noise and hold fields, e.g.
+    held / hold_pct / hold_steps for "held on 87 % of 42 steps")."""
     pid = check_patient_id(patient_id)
     from ..plan import check_retest
 
@@ -325,7 +352,7 @@ def patient_detail(patient_id: str, db: Database | None = None) -> dict[str, Any
         plans: list[dict | None] = []
         by_id: dict[int, dict] = {}
         for r in p.sessions:
-            doc = _load_json(r.metrics_json) or {}
+            doc = with_clip_strides(_load_json(r.metrics_json) or {}, _abs(r.analysis_dir))
             plan = _load_json(r.plan_json)
             v = SessionView(r.id, r.recorded_utc, r.label, str(_abs(r.analysis_dir)) if r.analysis_dir else None,
                             r.clinician_notes, r.pain_site, r.pain_score, r.pain_next_morning, r.weekly_km, r.goal,

@@ -14,8 +14,9 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analyzer.errors import InputError
-from analyzer.plan import NEXT_MORNING, PAIN_SITES, PlanInputs, render as render_plan
+from analyzer.plan import NEXT_MORNING, PAIN_SITES, PlanInputs, hold_summary, render as render_plan
 from analyzer.plan.engine import Plan
+from analyzer.plan.render import check_line
 from analyzer.records import (add_patient, compare_metrics, delete_patient, list_patients, metric_trends,
                               patient_detail, session_record, set_session_notes, store_app_session)
 from analyzer.records.compare import GAIT_MOMENTS, gait_cycle_frames, gait_cycle_times, pick_clip, stride_values
@@ -130,6 +131,15 @@ def _pain_text(s: dict) -> str:
     return site if s.get("pain_score") is None else f"{site} {s['pain_score']:g}/10"
 
 
+def retest_text(retest: dict | None) -> str:
+    """History cell: the verdict and, per target, how many re-test steps held the change ('held on 87 % of 42
+    steps', or why that could not be measured)."""
+    if not retest:
+        return "-"
+    held = [f"{c['metric']} {h}" for c in retest.get("checks", []) if (h := hold_summary(c))]
+    return ("advance" if retest["advance"] else "not yet") + (f" ({'; '.join(held)})" if held else "")
+
+
 def _history(sessions: list[dict]) -> None:
     rows = []
     for s in sessions:
@@ -145,11 +155,19 @@ def _history(sessions: list[dict]) -> None:
             "Overstride (% leg)": _fmt(km.get("overstride_pct_leg", {}).get("value")),
             "Pelvic drop": _fmt(km.get("pelvic_drop_deg", {}).get("value")),
             "Real changes vs previous": "; ".join(real) or ("-" if s is sessions[0] else "none beyond noise"),
-            "Re-test of previous plan": ("-" if not retest else "advance" if retest["advance"] else "not yet"),
+            "Re-test of previous plan": retest_text(retest),
         })
     st.dataframe(rows, hide_index=True, width="stretch")
     st.caption("A change counts only when it is larger than the measurement noise of both sessions "
-               "(see the Trends tab).")
+               "(see the Trends tab). A plan phase advances only when its target is also held on at least 80 % "
+               "of the re-test's steps (each step on the goal side of the line halfway between baseline and goal).")
+    checked = [s for s in sessions if s.get("retest_of_previous_plan")]
+    if checked:
+        with st.expander("Re-test checks of the previous plan"):
+            for s in checked:
+                r = s["retest_of_previous_plan"]
+                st.markdown(f"**Session #{s['id']}** · {s['recorded_utc'][:10]}")
+                st.markdown("\n".join(f"- {check_line(r['phase'], c)}" for c in r.get("checks", [])))
     ids = [s["id"] for s in sessions]
     sid = st.selectbox("Clinician notes for session", ids, index=len(ids) - 1, key="patients_notes_pick")
     current = next(s for s in sessions if s["id"] == sid)
