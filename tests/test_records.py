@@ -118,6 +118,10 @@ def test_second_session_shows_progress_against_the_first(data, tmp_path, capsys)
     assert main(["patients", "show", "P001", "--format", "json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert len(shown["sessions"]) == 2 and shown["sessions"][0]["clinician_notes"] == "baseline"
+    assert main(["patients", "show", "P001"]) == 0
+    text = capsys.readouterr().out
+    assert "re-test of previous plan phase 'learn': advance" in text
+    assert "cadence_spm: met (held on 100 % of 30 steps)" in text
     assert main(["patients", "list", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)[0] == {**list_patients()[0], "n_sessions": 2}
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..plan.engine import hold_summary
 from ..records import add_patient, delete_patient, list_patients, patient_detail
 
 
@@ -100,5 +101,9 @@ def _print_patient(d: dict) -> None:
         if s.get("retest_of_previous_plan"):
             r = s["retest_of_previous_plan"]
             print(f"    re-test of previous plan phase '{r['phase']}': {'advance' if r['advance'] else 'not yet'}")
+            for c in r.get("checks", []):
+                held = hold_summary(c)
+                print(f"      {c['metric']}: {c.get('reason', '')}" + (f"; {held}" if held and held not in
+                                                                       c.get("reason", "") else ""))
         if s.get("clinician_notes"):
             print(f"    notes: {s['clinician_notes']}")
