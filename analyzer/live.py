@@ -222,13 +222,15 @@ class FrameDecimator:
 @dataclass(frozen=True)
 class PoseArrays:
     """One frame's pose. xy (33,2) px of the displayed image; z (33,) px; visibility, presence (33,) in [0,1];
-    world (33,3) m. All NaN when no pose was found."""
+    world (33,3) m. All NaN when no pose was found. aux: per-frame image measurements in LandmarkSeries.aux form
+    (rear/front view: the pelvis line, analyzer.kinematics.pelvis_image.measure_pelvis), empty otherwise."""
 
     xy: np.ndarray
     z: np.ndarray
     visibility: np.ndarray
     presence: np.ndarray
     world: np.ndarray
+    aux: dict = field(default_factory=dict)
 
     @classmethod
     def missing(cls) -> "PoseArrays":
@@ -255,11 +257,12 @@ def _as_pose_arrays(pf: Any) -> PoseArrays:
                       arr("presence", miss.presence), arr("world", miss.world))
 
 
-def open_pose_backend(model: str = "full") -> Any:
-    """The shared MediaPipe backend (analyzer.pose.MediaPipeBackend), VIDEO mode, one person; context manager."""
+def open_pose_backend(model: str = "full", segmentation: bool = False) -> Any:
+    """The shared MediaPipe backend (analyzer.pose.MediaPipeBackend), VIDEO mode, one person; context manager.
+    segmentation: also return the person mask (rear/front view: the waistband line is searched inside it)."""
     from .pose import MediaPipeBackend
 
-    return MediaPipeBackend(model=model)
+    return MediaPipeBackend(model=model, segmentation=segmentation)
 
 
 def _bgr_to_rgb(bgr: np.ndarray) -> np.ndarray:
@@ -289,6 +292,13 @@ def _step_dict(step: Any) -> dict:
             out[k] = int(v)
         elif isinstance(v, (str, int, bool)) or v is None:
             out[k] = v
+    extra = d.get("extra") or {}
+    for k in ("knee_fppa_deg", "pelvis_source"):  # rear/front view per-stance extras
+        v = extra.get(k)
+        if isinstance(v, str):
+            out[k] = v
+        elif v is not None and math.isfinite(float(v)):
+            out[k] = float(v)
     return out
 
 
@@ -373,19 +383,24 @@ class GridFeeder:
     def snapshot(self) -> dict:
         return self.stream.snapshot()
 
-    def update(self, t: float, xy: np.ndarray, visibility: np.ndarray) -> list:
+    def update(self, t: float, xy: np.ndarray, visibility: np.ndarray, aux: dict | None = None) -> list:
+        """aux: the frame's image measurements (pelvis line angles and qualities); interpolated like the landmarks
+        (qualities: the lower of the two ends)."""
         xy = np.asarray(xy, dtype=float)
         vis = np.asarray(visibility, dtype=float)
-        prev, self._prev = self._prev, (t, xy, vis)
+        aux = dict(aux or {})
+        prev, self._prev = self._prev, (t, xy, vis, aux)
         if prev is None or t - prev[0] > self.max_gap_s or t - prev[0] < 1.5 * self.dt_s:
-            return list(self.stream.update(t, xy, vis))
-        t0, xy0, vis0 = prev
+            return list(self.stream.update(t, xy, vis, aux or None))
+        t0, xy0, vis0, aux0 = prev
         n = int(round((t - t0) / self.dt_s))
         out: list = []
         for k in range(1, n + 1):
             g = t0 + (t - t0) * k / n  # k == n lands exactly on the processed frame
             w = k / n
-            out.extend(self.stream.update(g, (1 - w) * xy0 + w * xy, np.minimum(vis0, vis)))
+            a = {key: (min(aux0.get(key, np.nan), v) if key.endswith("_quality")
+                       else (1 - w) * aux0.get(key, np.nan) + w * v) for key, v in aux.items()} if k < n else aux
+            out.extend(self.stream.update(g, (1 - w) * xy0 + w * xy, np.minimum(vis0, vis), a or None))
         return out
 
 
@@ -438,16 +453,24 @@ class LiveEngine:
     """Pose -> GaitStream -> feedback, one frame at a time. Not thread-safe: one consumer thread calls process().
 
     The pose backend is created on first use (frame size known then) and the GaitStream is recreated when the frame
-    size changes (a browser may renegotiate resolution)."""
+    size changes (a browser may renegotiate resolution).
+
+    Rear or front view (as the GaitStream's calibration finds it): the backend is reopened with segmentation masks
+    and each frame's pelvis line is measured from the image (waistband edge inside the person mask, or two markers;
+    `analyzer.kinematics.pelvis_image`, as offline), so GaitStream can report pelvic drop per stance. The mask costs
+    about 6 ms per 720x1280 frame, so it is only asked for in those views; back in a side view it is dropped again.
+    backend_factory(segmentation: bool) -> backend (context manager with process(rgb, t_ms))."""
 
     def __init__(self, model: str = "full", height_cm: float | None = None, fps_hint: float = 30.0,
-                 feedback: FeedbackConfig | None = None, backend_factory: Callable[[], Any] | None = None) -> None:
+                 feedback: FeedbackConfig | None = None, backend_factory: Callable[..., Any] | None = None) -> None:
         self.model = model
         self.height_cm = height_cm
         self.fps_hint = fps_hint
         self.feedback = feedback or FeedbackConfig()
-        self._backend_factory = backend_factory or (lambda: open_pose_backend(model))
+        self._backend_factory = backend_factory or (lambda segmentation=False: open_pose_backend(model, segmentation))
         self._backend = None
+        self._backend_seg = False  # the open backend returns person masks
+        self.frontal = False  # the stream sees a rear/front view: measure the pelvis line (set by consume)
         self._stream = None
         self._size: tuple[int, int] | None = None
         self._last_t_ms = -1
@@ -473,9 +496,18 @@ class LiveEngine:
             from .kinematics import GaitStream  # noqa: F401 - the import itself is the slow part (scipy)
 
             if self._backend is None:
-                b = self._backend_factory()
+                b = self._backend_factory(segmentation=self.frontal)
                 b.__enter__()
-                self._backend = b
+                self._backend, self._backend_seg = b, self.frontal
+
+    def _reopen_backend(self) -> None:
+        """Reopen the backend with or without segmentation masks to match the view (pose thread only)."""
+        with self._backend_lock:
+            old, self._backend = self._backend, None
+            if old is not None:
+                old.__exit__(None, None, None)
+        self._last_t_ms = -1  # a new VIDEO-mode graph
+        self.warm_up()
 
     @property
     def ready(self) -> bool:
@@ -536,6 +568,8 @@ class LiveEngine:
         t0 = time.monotonic()
         if self._backend is None:
             self.warm_up()
+        elif self.frontal != self._backend_seg:
+            self._reopen_backend()
         restarted = False
         if self._last_t_s is not None and t_s <= self._last_t_s:
             restarted = t_s < self._last_t_s - 1.0  # the source restarted its clock (camera stopped and started)
@@ -544,7 +578,13 @@ class LiveEngine:
         stream_t = t_s + self._t_offset_s  # stream time: strictly increasing for GaitStream and MediaPipe
         t_ms = max(int(round(stream_t * 1000.0)), self._last_t_ms + 1)  # MediaPipe VIDEO mode: increasing ms
         self._last_t_ms = t_ms
-        pose = _as_pose_arrays(self._backend.process(_bgr_to_rgb(bgr), t_ms))
+        rgb = _bgr_to_rgb(bgr)
+        pf = self._backend.process(rgb, t_ms)
+        pose = _as_pose_arrays(pf)
+        if self._backend_seg and pose.found:
+            from .kinematics.pelvis_image import measure_pelvis
+
+            pose = dataclasses.replace(pose, aux=measure_pelvis(rgb, getattr(pf, "mask", None), pose.xy))
         return Detection(bgr=bgr, t_s=stream_t, offset_s=self._t_offset_s, restarted=restarted, pose=pose,
                          arrived_s=arrived_s, started_s=t0, pose_ms=(time.monotonic() - t0) * 1000.0)
 
@@ -559,7 +599,7 @@ class LiveEngine:
             self._recent_cadence.clear()
         t_s, pose = det.t_s, det.pose
         try:
-            updates = self._stream.update(t_s, pose.xy, pose.visibility)
+            updates = self._stream.update(t_s, pose.xy, pose.visibility, pose.aux or None)
         except (ValueError, IndexError, FloatingPointError) as e:  # one bad window must not stop a live session
             self.kinematics_errors += 1
             if self.kinematics_errors == 1:
@@ -586,6 +626,7 @@ class LiveEngine:
                     src = dict(s, t=s["t"] - off) if s.get("t") is not None else s
                     rec.add_step(src, shown_t_s=t_s - off)
         snap = dict(self._stream.snapshot() or {})
+        self.frontal = snap.get("view") in ("rear", "front")
         done = time.monotonic()
         latency_ms = (done - det.arrived_s) * 1000.0
         consume_ms = (done - t0) * 1000.0
@@ -944,6 +985,8 @@ class SessionRecorder:
             s.visibility[:] = np.stack([p.visibility for p in self._pose])
             s.presence[:] = np.stack([p.presence for p in self._pose])
             s.world[:] = np.stack([p.world for p in self._pose])
+            for key in sorted({k for p in self._pose for k in p.aux}):  # rear view: the pelvis line per frame
+                s.aux[key] = np.array([p.aux.get(key, np.nan) for p in self._pose], dtype=float)
         return s
 
     def finish(self, meter: RateMeter | None = None, tracker: FeedbackTracker | None = None,
@@ -995,7 +1038,8 @@ def _whole_run_metrics(series: LandmarkSeries, height_cm: float | None) -> tuple
 
     Goes through the offline path after the pose stage (`analyzer.pipeline.analyze_series`: visibility checks,
     steady-part trimming, then `analyzer.kinematics.analyze`), so live and offline numbers come from the same code.
-    Not available live: the rear-view waistband measurement (needs segmentation masks) and the bystander pre-scan."""
+    The pelvis line measured live (rear/front view) is part of the series, so pelvic drop is reported as offline.
+    Not available live: the bystander pre-scan."""
     if series.n_frames < 2 or not series.detected.any():
         return None, "No runner was detected while recording."
     from .pipeline import AnalyzeOptions, analyze_series

@@ -60,7 +60,7 @@ def test_engine_emits_steps_with_cadence_and_cue(real_series):
     fb = FeedbackConfig((cadence_band(160.0),))  # target 168 +- 3.4 spm; the clip runs at 168.9
     backend = ReplayBackend(real_series)
     img = _blank(real_series)
-    with LiveEngine(fps_hint=30.0, feedback=fb, backend_factory=lambda: backend) as eng:
+    with LiveEngine(fps_hint=30.0, feedback=fb, backend_factory=lambda segmentation=False: backend) as eng:
         states = [eng.process(img, float(t)) for t in real_series.t]
     last = states[-1]
     assert len(backend.calls) == real_series.n_frames and len(set(backend.calls)) == real_series.n_frames
@@ -86,7 +86,7 @@ def test_controller_drops_old_frames_records_all_and_saves_a_session(real_series
 
     backend = ReplayBackend(real_series, scale=0.5)  # a 360x640 camera: small frames keep the test quick
     ctrl = LiveController(feedback=FeedbackConfig((cadence_band(160.0),)), prewarm=False, record_queue=400)
-    ctrl.engine._backend_factory = lambda: backend
+    ctrl.engine._backend_factory = lambda segmentation=False: backend
     ctrl.decimator.enabled = False  # newest frame of each batch (decimation: test_controller_keeps_a_regular_grid)
     img = _blank(real_series, 0.5)
     t = [float(x) for x in real_series.t]
@@ -152,7 +152,7 @@ def test_engine_survives_a_restarted_clock_and_sparse_frames(real_series):
     backend = ReplayBackend(real_series)
     img = _blank(real_series)
     t = [float(x) for x in real_series.t]
-    with LiveEngine(fps_hint=30.0, backend_factory=lambda: backend) as eng:
+    with LiveEngine(fps_hint=30.0, backend_factory=lambda segmentation=False: backend) as eng:
         for k in range(0, 150):
             eng.process(img, t[k])
         for k in range(0, len(t), 4):
@@ -186,7 +186,7 @@ def test_controller_keeps_a_regular_grid(real_series):
     arrive in irregular batches; the frames in between still come back with the last overlay."""
     backend = ReplayBackend(real_series, scale=0.5)
     ctrl = LiveController(prewarm=False)
-    ctrl.engine._backend_factory = lambda: backend
+    ctrl.engine._backend_factory = lambda segmentation=False: backend
     ctrl.decimator.update = lambda proc_ms, now_s=None: 2  # processing measured at ~2 frame intervals
     ctrl.decimator.k = 2
     img = _blank(real_series, 0.5)
@@ -213,7 +213,7 @@ def test_controller_sends_back_a_smaller_picture_for_hd_cameras(real_series):
     """720x1280 camera: pose runs on the full frame, the browser gets at most 720 px with the skeleton scaled."""
     backend = ReplayBackend(real_series)
     ctrl = LiveController(prewarm=False)
-    ctrl.engine._backend_factory = lambda: backend
+    ctrl.engine._backend_factory = lambda segmentation=False: backend
     img = _blank(real_series)
     first = ctrl.on_frames([(img, float(real_series.t[0]))])
     assert first.shape == (720, 405, 3)  # nothing processed yet: the picture itself

@@ -2,6 +2,7 @@
 metrics.json summary. The kernels are the ones the stream uses (events.py, metrics.py)."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,7 +13,7 @@ from ..metrics_defs import APT_REASON, METRICS, fps_warning
 from . import events as ev
 from . import metrics as mk
 from .filters import MAX_GAP_S, cutoff_hz, fill_gaps, light_cutoff_hz, lowpass, reject_spikes
-from .identity import correct_swaps, relative_positions, swap_all_legs
+from .identity import correct_swaps, swap_all_legs
 from .scale import Ground, Scale, estimate_ground, leg_length_px, make_scale, to_body_frame
 from .summary import entry, pattern_entry, strike_pattern
 from .view import ViewInfo, detect_view
@@ -136,7 +137,8 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     if view.view in ("side", "oblique", "mixed"):
         xy, swapped = correct_swaps(xy, leg_px, extra=[z, vis])
         swap_fraction = float(swapped.any(axis=1).mean())
-    rel = relative_positions(xy, leg_px)[:, LEG_IDS]
+    hip = 0.5 * (xy[:, P.LEFT_HIP] + xy[:, P.RIGHT_HIP])
+    rel = (xy[:, LEG_IDS] - hip[:, None, :]) / leg_px  # relative_positions(xy, leg_px)[:, LEG_IDS]
     bad = reject_spikes(rel, fps)
     glitch_fraction = float(bad.any(axis=1).mean())
     sub = xy[:, LEG_IDS]
@@ -153,7 +155,8 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     fsign = view.facing_sign if side_view or view.view == "mixed" else 0
     body = to_body_frame(xy, ground, fsign)
     body_raw = to_body_frame(xy_raw, ground, fsign)
-    body_light = to_body_frame(light_lowpass(xy, xy_raw, fps), ground, fsign)
+    body_light = body.copy()  # light_lowpass(xy, xy_raw, fps) in the body frame (the frame is per point)
+    body_light[:, LIGHT_IDS] = to_body_frame(lowpass(xy_raw[:, LIGHT_IDS], fps, light_cutoff_hz(fps)), ground, fsign)
     signals = {s: foot_signals(body, s, leg_px, fps, body_raw) for s in SIDES}
     if side_view or view.view == "mixed":
         periods = [ev.stride_period(signals[s].fwd_rel, fps) for s in SIDES]
@@ -183,15 +186,46 @@ def detect_events(prep: Prepared) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
+def _times_at(t: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Times at fractional frame indices (linear between frames, clamped to the clip; NaN stays NaN)."""
+    idx = np.asarray(idx, dtype=float)
+    out = np.full(len(idx), np.nan)
+    ok = np.isfinite(idx)
+    if len(t) == 1:
+        out[ok] = t[0]
+        return out
+    i = np.minimum(np.maximum(idx[ok], 0.0), len(t) - 1.0)
+    k = np.minimum(i.astype(int), len(t) - 2)
+    out[ok] = t[k] + (i - k) * (t[k + 1] - t[k])
+    return out
+
+
 def _time_at(t: np.ndarray, i: float) -> float:
     """Time at fractional frame index i (linear between frames, clamped to the clip)."""
-    if not np.isfinite(i):
-        return float("nan")
-    i = min(max(float(i), 0.0), len(t) - 1.0)
-    k = min(int(i), len(t) - 2) if len(t) > 1 else 0
-    if len(t) == 1:
-        return float(t[0])
-    return float(t[k] + (i - k) * (t[k + 1] - t[k]))
+    return float(_times_at(t, np.array([i], dtype=float))[0])
+
+
+def _side_view_steps(prep: Prepared, side: str, ics: np.ndarray, tos: np.ndarray) -> list[dict]:
+    """The side-view metrics of every contact of one foot (one dict per contact, stride_table's keys), each kernel
+    run over all contacts at once (metrics.py *_many: same values as the per-step kernels)."""
+    leg, ppc = prep.scale.leg_px, prep.scale.px_per_cm
+    bl = prep.body_light if prep.body_light is not None else prep.body
+    icm = prep.metric_ic[side] if prep.metric_ic and side in prep.metric_ic else ics
+    icm = np.where(np.isfinite(icm), icm, ics)
+    m = mk.ic_metrics_many(prep.body if IC_ANGLES_FROM == "body" else bl, side, icm, leg)
+    st = mk.stance_metrics_many(prep.body, side, ics, tos, mk.stance_series(prep.body, side))
+    flat = mk.foot_flat_angles(mk.foot_angle(bl, side), ics, tos).tolist()
+    fsa = (mk.foot_angles_at_contact(mk.foot_angle(prep.body_raw, side), icm, prep.fps).tolist()
+           if prep.body_raw is not None else [r["foot_angle_ic_deg"] for r in m])
+    kf, hip_ext, lean = (st[k].tolist() for k in ("knee_flexion_peak_deg", "hip_extension_to_deg", "trunk_lean_deg"))
+    out = []
+    for j, r in enumerate(m):
+        out.append({"overstride_pct_leg": r["overstride_pct_leg"], "shank_angle_ic_deg": r["shank_angle_ic_deg"],
+                    "knee_flexion_ic_deg": r["knee_flexion_ic_deg"],
+                    "overstride_cm": r["overstride_px"] / ppc if ppc else np.nan,
+                    "foot_angle_ic_deg": fsa[j], "foot_angle_mid_deg": flat[j], "knee_flexion_peak_deg": kf[j],
+                    "hip_extension_to_deg": hip_ext[j], "trunk_lean_deg": lean[j]})
+    return out
 
 
 def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None = None,
@@ -201,39 +235,38 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
     ppc = prep.scale.px_per_cm
     rows = []
     allic = sorted([(ic, s, k) for s in SIDES for k, ic in enumerate(evs[s][0])])
-    cache: dict = {}
-
-    def time_at(i: float) -> float:  # _time_at, each event converted once (it is asked for up to 4 times)
-        v = cache.get(i)
-        if v is None:
-            v = cache[i] = _time_at(t, i)
-        return v
-
-    step_times = np.diff([time_at(a[0]) for a in allic]) if len(allic) > 1 else np.zeros(0)
+    # each event converted to a time once (it is asked for up to 4 times)
+    ic_t = {s: _times_at(t, evs[s][0]).tolist() for s in SIDES}
+    to_t = {s: _times_at(t, evs[s][1]).tolist() for s in SIDES}
+    step_times = np.diff([ic_t[s][k] for _ic, s, k in allic]) if len(allic) > 1 else np.zeros(0)
     med_step = float(np.median(step_times)) if len(step_times) else float("nan")
     side_view = prep.view.view == "side"
-    pre: dict = {}
-    if side_view:  # per-frame series computed once (identical values to per-step slices, without the overhead)
-        bl0 = prep.body_light if prep.body_light is not None else prep.body
+    per_side: dict = {}
+    vo_px: list = []
+    if side_view:  # the per-step kernels over all steps of a foot at once
         for s_ in SIDES:
-            pre[s_] = {**mk.stance_series(prep.body, s_), "flat": mk.foot_angle(bl0, s_),
-                       "raw": mk.foot_angle(prep.body_raw, s_) if prep.body_raw is not None else None,
-                       "hip_h": mk.hip_mid(prep.body)[:, 1]}
+            ics_s, tos_s = np.asarray(evs[s_][0], dtype=float), np.asarray(evs[s_][1], dtype=float)
+            if len(tos_s) < len(ics_s):
+                tos_s = np.concatenate([tos_s, np.full(len(ics_s) - len(tos_s), np.nan)])
+            per_side[s_] = _side_view_steps(prep, s_, ics_s, tos_s[:len(ics_s)])
+        starts = np.array([a[0] for a in allic], dtype=float)
+        vo_px = mk.vertical_oscillations_px(mk.hip_mid(prep.body)[:, 1], starts,
+                                            np.append(starts[1:], np.nan)).tolist()
     for j, (ic, side, k) in enumerate(allic):
         other = "right" if side == "left" else "left"
         ics_same, tos_same = evs[side]
         to = tos_same[k] if k < len(tos_same) else np.nan
-        t_ic, t_to = time_at(ic), time_at(to)
+        t_ic, t_to = ic_t[side][k], (to_t[side][k] if k < len(tos_same) else float("nan"))
         prev = allic[j - 1] if j > 0 else None
         nxt = allic[j + 1] if j + 1 < len(allic) else None
-        step_ms = (t_ic - time_at(prev[0])) * 1000 if prev and prev[1] == other else np.nan
+        step_ms = (t_ic - ic_t[prev[1]][prev[2]]) * 1000 if prev and prev[1] == other else np.nan
         if np.isfinite(step_ms) and not (0.6 * med_step * 1000 <= step_ms <= 1.5 * med_step * 1000):
             step_ms = np.nan
-        stride_ms = (time_at(ics_same[k + 1]) - t_ic) * 1000 if k + 1 < len(ics_same) else np.nan
+        stride_ms = (ic_t[side][k + 1] - t_ic) * 1000 if k + 1 < len(ics_same) else np.nan
         if np.isfinite(stride_ms) and not (1.2 * med_step * 1000 <= stride_ms <= 3.0 * med_step * 1000):
             stride_ms = np.nan
         contact_ms = (t_to - t_ic) * 1000
-        flight_ms = (time_at(nxt[0]) - t_to) * 1000 if nxt and nxt[1] == other else np.nan
+        flight_ms = (ic_t[nxt[1]][nxt[2]] - t_to) * 1000 if nxt and nxt[1] == other else np.nan
         if np.isfinite(flight_ms) and flight_ms < -0.5 * 1000 * med_step:
             flight_ms = np.nan
         row = {"index": j, "side": side, "ic_t": t_ic, "ic_frame": int(round(ic)), "to_t": t_to,
@@ -241,20 +274,8 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
                "contact_time_ms": contact_ms, "flight_time_ms": flight_ms,
                "duty_factor_pct": 100.0 * contact_ms / stride_ms}
         if side_view:
-            bl = prep.body_light if prep.body_light is not None else prep.body
-            icm = prep.metric_ic[side][k] if prep.metric_ic and side in prep.metric_ic else ic
-            icm = icm if np.isfinite(icm) else ic
-            m = mk.ic_metrics(prep.body if IC_ANGLES_FROM == "body" else bl, side, icm, leg)
-            st = mk.stance_metrics(prep.body, side, ic, to, with_foot_flat=False, pre=pre[side])
-            st["foot_angle_mid_deg"] = mk.foot_flat_angle(bl, side, ic, to, angles=pre[side]["flat"])
-            row.update({k2: m[k2] for k2 in ("overstride_pct_leg", "shank_angle_ic_deg", "knee_flexion_ic_deg")})
-            row["overstride_cm"] = m["overstride_px"] / ppc if ppc else np.nan
-            row["foot_angle_ic_deg"] = (mk.foot_angle_at_contact(prep.body_raw, side, icm, prep.fps, pre[side]["raw"])
-                                        if prep.body_raw is not None else m["foot_angle_ic_deg"])
-            row["foot_angle_mid_deg"] = st["foot_angle_mid_deg"]
-            for k2 in ("knee_flexion_peak_deg", "hip_extension_to_deg", "trunk_lean_deg"):
-                row[k2] = st[k2]
-            vo = mk.vertical_oscillation_px(prep.body, ic, nxt[0], pre[side]["hip_h"]) if nxt else np.nan
+            row.update(per_side[side][k])
+            vo = vo_px[j] if nxt else np.nan
             row["vertical_oscillation_pct_leg"] = 100.0 * vo / leg
             row["vertical_oscillation_cm"] = vo / ppc if ppc else np.nan
         if prep.view.view in ("rear", "front"):
@@ -367,23 +388,33 @@ PELVIS_MIN_FRAME_SHARE = 0.6
 PELVIS_MIN_STANCES = 6
 
 
+#: LandmarkSeries.aux keys of the pelvis line measured in the image (pelvis_image.measure_pelvis)
+PELVIS_AUX_KEYS = ("pelvis_marker_deg", "pelvis_marker_quality", "pelvis_band_deg", "pelvis_band_quality")
+
+
 def pelvis_signal(series: LandmarkSeries, view: str) -> tuple[np.ndarray | None, str | None, str | None]:
-    """(per-frame obliquity, body right side up in degrees; source name; reason if unusable).
+    """(per-frame obliquity, body right side up in degrees; source name; reason if unusable) of a clip."""
+    return pelvis_source(series.aux, view, series.fps)
+
+
+def pelvis_source(aux: dict, view: str, fps: float) -> tuple[np.ndarray | None, str | None, str | None]:
+    """(per-frame obliquity, body right side up in degrees; source name; reason if unusable) from per-frame aux.
 
     Prefers two markers (aux "pelvis_marker_deg"), else the waistband edge (aux "pelvis_band_deg"); a frame counts
-    when its quality (aux "..._quality") is >= 0.5; the source is usable when >= 60 % of frames pass.
+    when its quality (aux "..._quality") is >= 0.5; the source is usable when >= 60 % of frames pass. Used on the
+    whole clip offline and on the buffered window by the streaming core.
     """
     reasons = []
     for key, label in (("pelvis_marker_deg", "markers"), ("pelvis_band_deg", "waistband")):
-        if key not in series.aux:
+        if key not in aux:
             continue
-        ang = np.array(series.aux[key], dtype=float)
-        q = np.array(series.aux.get(key.replace("_deg", "_quality"), np.isfinite(ang).astype(float)), dtype=float)
+        ang = np.array(aux[key], dtype=float)
+        q = np.array(aux.get(key.replace("_deg", "_quality"), np.isfinite(ang).astype(float)), dtype=float)
         ok = np.isfinite(ang) & (np.nan_to_num(q) >= PELVIS_MIN_QUALITY)
         share = float(ok.mean()) if len(ok) else 0.0
         if share >= PELVIS_MIN_FRAME_SHARE:
             ang[~ok] = np.nan
-            ang = fill_gaps(ang, max(1, int(round(MAX_GAP_S * series.fps))))
+            ang = fill_gaps(ang, max(1, int(round(MAX_GAP_S * fps))))
             return mk.pelvis_right_up_deg(ang, view), label, None
         reasons.append(f"the {label} line was found in only {100 * share:.0f} % of frames")
     if not reasons:
@@ -396,19 +427,17 @@ def pelvis_signal(series: LandmarkSeries, view: str) -> tuple[np.ndarray | None,
 
 # ---- analyze ------------------------------------------------------------------------------------------------------
 
+def _json_value(v):
+    """A stride-table value for metrics.json: floats rounded to 3 decimals (None when not finite)."""
+    if isinstance(v, (float, np.floating)):
+        return round(float(v), 3) if math.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
 def _stride_rows_for_json(rows: list[dict]) -> list[dict]:
-    out = []
-    for r in rows:
-        d = {}
-        for k, v in r.items():
-            if isinstance(v, (float, np.floating)):
-                d[k] = None if not np.isfinite(v) else round(float(v), 3)
-            elif isinstance(v, np.integer):
-                d[k] = int(v)
-            else:
-                d[k] = v
-        out.append(d)
-    return out
+    return [{k: _json_value(v) for k, v in r.items()} for r in rows]
 
 
 def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, pelvis_source: str | None,
@@ -486,8 +515,9 @@ def analyze(series: LandmarkSeries, height_cm: float | None = None,
             r["step_length_cm"] = treadmill_speed_kmh / 3.6 * r["step_time_ms"] / 10.0
     quality = quality_flags(series, prep)
     summary = build_summary(prep, rows, pelvis_reason, pelvis_source, hip_hint, quality)
-    events = sorted([GaitEvent(_time_at(prep.t, i), int(round(i)), s, kind)
-                     for s in SIDES for kind, arr in zip(("ic", "to"), evs[s]) for i in arr if np.isfinite(i)],
+    events = sorted([GaitEvent(t, int(round(i)), s, kind)
+                     for s in SIDES for kind, arr in zip(("ic", "to"), evs[s])
+                     for i, t in zip(arr.tolist(), _times_at(prep.t, arr).tolist()) if math.isfinite(i)],
                     key=lambda e: e.t)
     capture = series.meta.get("capture_fps")
     metrics = {

@@ -115,17 +115,38 @@ def zeni_peaks(fwd_rel: np.ndarray, period: float) -> np.ndarray:
 MAX_EXTRAPOLATE_FRAMES = 3.0
 
 
-def _down_crossing(h: np.ndarray, lo: int, hi: int, thr: float) -> float:
-    """First fractional index in [lo, hi) where h goes from > thr to <= thr, extrapolated to h = 0."""
-    lo, hi = max(lo, 1), min(hi, len(h))
-    for i in range(lo, hi):
-        a, b = h[i - 1], h[i]
-        if a > thr >= b and np.isfinite(a) and np.isfinite(b):
-            frac = (a - thr) / (a - b)
-            slope = b - a  # per frame, negative
-            ext = thr / -slope if slope < 0 else 0.0
-            return float(i - 1 + frac + min(ext, MAX_EXTRAPOLATE_FRAMES))
-    return float("nan")
+def _next_true(mask: np.ndarray) -> np.ndarray:
+    """(T+1,) int: for each i in 0..T the first index j >= i where mask[j] holds (T when none). With it, "first
+    index in [start, stop) where ..." is one lookup per query instead of a scan (see :func:`_first_in`)."""
+    T = len(mask)
+    nxt = np.where(mask, np.arange(T), T)
+    return np.append(np.minimum.accumulate(nxt[::-1])[::-1], T)
+
+
+def _first_in(nxt: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+    """Per query, the first index in [start, stop) where the mask behind `nxt` (:func:`_next_true`) holds, as
+    float (NaN when none). start, stop: int arrays (clipped to the series)."""
+    T = len(nxt) - 1
+    k = nxt[np.clip(start, 0, T)]
+    return np.where(k < np.minimum(stop, T), k, np.nan)
+
+
+def _down_crossings(h: np.ndarray, lo: np.ndarray, hi: np.ndarray, thr: float) -> np.ndarray:
+    """Per window [lo[j], hi[j]): the first fractional index where h goes from > thr to <= thr, extrapolated to
+    h = 0 along the local descent (at most MAX_EXTRAPOLATE_FRAMES); NaN where h does not cross."""
+    lo, hi = np.asarray(lo, dtype=int), np.asarray(hi, dtype=int)
+    a, b = h[:-1], h[1:]
+    cross = np.concatenate([[False], (a > thr) & (thr >= b) & np.isfinite(a) & np.isfinite(b)])
+    i = _first_in(_next_true(cross), np.maximum(lo, 1), hi)
+    out = np.full(len(i), np.nan)
+    ok = np.isfinite(i)
+    k = i[ok].astype(int)
+    a, b = h[k - 1], h[k]
+    frac = (a - thr) / (a - b)
+    slope = b - a  # per frame, negative
+    ext = thr / -slope  # slope < 0 at a crossing (a > thr >= b)
+    out[ok] = (k - 1) + frac + np.minimum(ext, MAX_EXTRAPOLATE_FRAMES)
+    return out
 
 
 def _up_crossing(h: np.ndarray, lo: int, hi: int, thr: float) -> float:
@@ -168,89 +189,106 @@ def hinge_time(h: np.ndarray, lo: float, hi: float, fps: float, falling: bool, n
     return hinge_times([(h, lo, hi, noise)], fps, falling)[0]
 
 
-def _hinge_data(h: np.ndarray, lo: float, hi: float, fps: float, falling: bool,
-                noise: float) -> tuple[np.ndarray, np.ndarray, float] | None:
-    """The samples one hinge fit uses: (frame indices, heights, resting-side limit), or None (too few samples)."""
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return None
-    act, flat = HINGE_ACTIVE_S * fps, HINGE_FLAT_S * fps
-    a0 = int(np.floor((lo - act) if falling else (lo - flat))) - 1
-    a1 = int(np.ceil((hi + flat) if falling else (hi + act))) + 1
-    a0, a1 = max(a0, 0), min(a1, len(h) - 1)
-    rest_max = REST_MAX + 3.0 * noise
-    # the resting side ends where the point leaves the belt again (heel-off soon after a heel strike, or the toe's
-    # landing before a toe-off at low frame rates)
-    if falling:
-        k = int(np.ceil(hi))
-        while k <= a1 and not (np.isfinite(h[k]) and h[k] > rest_max):
-            k += 1
-        a1 = min(a1, k - 1)
-    else:
-        k = int(np.floor(lo))
-        while k >= a0 and not (np.isfinite(h[k]) and h[k] > rest_max):
-            k -= 1
-        a0 = max(a0, k + 1)
-    i = np.arange(a0, a1 + 1, dtype=float)
-    y = h[a0:a1 + 1]
-    ok = np.isfinite(y) & (y <= HINGE_MAX_H)
-    i, y = i[ok], y[ok]
-    if len(i) < 3:
-        return None
-    return i, y, rest_max
-
-
 def hinge_times(jobs: list[tuple[np.ndarray, float, float, float]], fps: float, falling: bool) -> list[float]:
-    """hinge_time for many (h, lo, hi, noise) at once: the least-squares kink search of all of them runs as one
-    batch of array operations (coarse 1-frame grid, then a 0.1-frame grid around each best coarse kink), which
-    removes the per-contact numpy overhead that dominated analyze() on long clips."""
-    data = [_hinge_data(h, lo, hi, fps, falling, noise) for h, lo, hi, noise in jobs]
-    live = [j for j, d in enumerate(data) if d is not None]
-    out = [float("nan")] * len(jobs)
-    if not live:
+    """hinge_time for many (h, lo, hi, noise) at once (see :func:`_hinge_fits`)."""
+    if not jobs:
+        return []
+    arrays: dict[int, int] = {}
+    hs = []
+    for h, *_ in jobs:
+        if id(h) not in arrays:
+            arrays[id(h)] = len(hs)
+            hs.append(h)
+    src = np.array([arrays[id(h)] for h, *_ in jobs])
+    lo, hi, noise = (np.array([j[k] for j in jobs], dtype=float) for k in (1, 2, 3))
+    return _hinge_fits(np.stack(hs), src, lo, hi, noise, fps, falling).tolist()
+
+
+def _hinge_fits(H: np.ndarray, src: np.ndarray, lo: np.ndarray, hi: np.ndarray, noise: np.ndarray, fps: float,
+                falling: bool) -> np.ndarray:
+    """Hinge kink times (:func:`hinge_time`) of many jobs in one batch of array operations: job j fits heights
+    H[src[j]] over [lo[j], hi[j]] with noise[j]. The least-squares search runs on a coarse 1-frame grid, then on a
+    0.1-frame grid around each best coarse kink (:func:`_kink_block`); this removes the per-contact numpy overhead
+    that dominated analyze() on long clips. NaN where the data cannot support a fit."""
+    J, T = len(src), H.shape[1]
+    out = np.full(J, np.nan)
+    if J == 0:
         return out
-    coarse = _best_kinks([np.arange(jobs[j][1], jobs[j][2] + 1e-9, 1.0) for j in live],
-                         [data[j] for j in live], falling)
-    live2 = [(j, c) for j, (c, _n) in zip(live, coarse) if np.isfinite(c)]
-    if not live2:
+    # the samples of each fit: the window around [lo, hi], cut where the point leaves the belt again on the resting
+    # side (heel-off soon after a heel strike, or the toe's landing before a toe-off at low frame rates), then the
+    # finite heights <= HINGE_MAX_H, packed to the left of a (jobs, samples) block
+    fin = np.isfinite(lo) & np.isfinite(hi)
+    lo_, hi_ = np.where(fin, lo, 0.0), np.where(fin, hi, 0.0)
+    act, flat = HINGE_ACTIVE_S * fps, HINGE_FLAT_S * fps
+    a0 = np.maximum(np.floor((lo_ - act) if falling else (lo_ - flat)).astype(int) - 1, 0)
+    a1 = np.minimum(np.ceil((hi_ + flat) if falling else (hi_ + act)).astype(int) + 1, T - 1)
+    rest_max = REST_MAX + 3.0 * np.asarray(noise, dtype=float)
+    width = max(int((a1 - a0).max()) + 1, 1)
+    idx = a0[:, None] + np.arange(width)[None, :]
+    inwin = idx <= a1[:, None]
+    y = H[src[:, None], np.minimum(idx, T - 1)]
+    off_belt = inwin & np.isfinite(y) & (y > rest_max[:, None])
+    if falling:  # first point off the belt from ceil(hi) on ends the window
+        off = off_belt & (idx >= np.ceil(hi_).astype(int)[:, None])
+        a1 = np.where(off.any(axis=1), np.minimum(a1, a0 + np.argmax(off, axis=1) - 1), a1)
+    else:  # last point off the belt at or before floor(lo) starts it
+        off = off_belt & (idx <= np.floor(lo_).astype(int)[:, None])
+        last = width - 1 - np.argmax(off[:, ::-1], axis=1)
+        a0 = np.where(off.any(axis=1), np.maximum(a0, a0 + last + 1), a0)
+    ok = (idx >= a0[:, None]) & (idx <= a1[:, None]) & np.isfinite(y) & (y <= HINGE_MAX_H)
+    n = ok.sum(axis=1)
+    live = np.flatnonzero(fin & (n >= 3))
+    if not len(live):
         return out
-    fine = _best_kinks([np.arange(max(jobs[j][1], c - 1.0), min(jobs[j][2], c + 1.0) + 1e-9, 0.1) for j, c in live2],
-                       [data[j] for j, _c in live2], falling)
-    for (j, _c), (best_c, best_mov) in zip(live2, fine):
-        if not np.isfinite(best_c):
+    ok, idx, y = ok[live], idx[live], y[live]
+    N = int(n[live].max())
+    r, c = np.nonzero(ok)
+    rank = (np.cumsum(ok, axis=1) - 1)[r, c]
+    I, Y, sm = np.zeros((len(live), N)), np.zeros((len(live), N)), np.zeros((len(live), N), dtype=bool)
+    I[r, rank], Y[r, rank], sm[r, rank] = idx[r, c], y[r, c], True
+    rest = rest_max[live]
+    # coarse grid, then 0.1 frame around each admissible coarse kink
+    C, cm = _aranges(lo[live], hi[live] + 1e-9, 1.0)
+    coarse, _n, found = _kink_block(C, cm, I, Y, sm, rest, falling)
+    sel = np.flatnonzero(found)
+    if not len(sel):
+        return out
+    c0 = coarse[sel]
+    C, cm = _aranges(np.maximum(lo[live][sel], c0 - 1.0), np.minimum(hi[live][sel], c0 + 1.0) + 1e-9, 0.1)
+    N2 = int(n[live][sel].max())
+    best, n_mov, found = _kink_block(C, cm, I[sel, :N2], Y[sel, :N2], sm[sel, :N2], rest[sel], falling)
+    for j, b, nm, f in zip(live[sel].tolist(), best.tolist(), n_mov.tolist(), found.tolist()):
+        if not f:
             continue
-        out[j] = best_c
-        if best_mov < 3:  # too few moving samples (low fps): two-sample extrapolation
-            h, _lo, _hi, noise = jobs[j]
-            ext = _two_sample_contact(h, best_c, falling, REST_MAX + 3.0 * noise)
+        out[j] = b
+        if nm < 3:  # too few moving samples (low fps): two-sample extrapolation
+            ext = _two_sample_contact(H[src[j]], b, falling, float(rest_max[j]))
             if np.isfinite(ext):
                 out[j] = ext
     return out
 
 
-def _best_kink(cands: np.ndarray, i: np.ndarray, y: np.ndarray, falling: bool,
-               rest_max: float) -> tuple[float, int]:
-    """Best admissible kink among `cands` for one point (see _best_kinks)."""
-    return _best_kinks([np.asarray(cands, dtype=float)], [(i, y, rest_max)], falling)[0]
+def _aranges(start: np.ndarray, stop: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise np.arange(start[j], stop[j], step) as a zero-padded (rows, M) block and its mask, with np.arange's
+    own arithmetic (length ceil((stop - start) / step); values start, start + step, then start + k * ((start + step)
+    - start)), so each row equals the np.arange call bit for bit."""
+    n = np.maximum(np.ceil((stop - start) / step), 0).astype(int)
+    M = max(int(n.max()), 2)
+    k = np.arange(M)
+    C = start[:, None] + k[None, :] * ((start + step) - start)[:, None]
+    C[:, 0], C[:, 1] = start, start + step
+    mask = k[None, :] < n[:, None]
+    return np.where(mask, C, 0.0), mask
 
 
-def _best_kinks(cands: list[np.ndarray], data: list[tuple[np.ndarray, np.ndarray, float]],
-                falling: bool) -> list[tuple[float, int]]:
-    """Best admissible kink among each job's candidates (least squares of the hinge model, all candidates of all
-    jobs at once through the normal equations, zero-padded to a (jobs, candidates, samples) block).
-    Returns (kink, number of moving-side samples) or (nan, 0) per job."""
-    J = len(cands)
-    M = max(len(c) for c in cands)
-    N = max(len(d[0]) for d in data)
-    C = np.zeros((J, M))
-    cm = np.zeros((J, M), dtype=bool)
-    I = np.zeros((J, N))
-    Y = np.zeros((J, N))
-    sm = np.zeros((J, N), dtype=bool)
-    rest = np.empty(J)
-    for j, (c, (i, y, r)) in enumerate(zip(cands, data)):
-        C[j, :len(c)], cm[j, :len(c)] = c, True
-        I[j, :len(i)], Y[j, :len(y)], sm[j, :len(i)] = i, y, True
-        rest[j] = r
+def _kink_block(C: np.ndarray, cm: np.ndarray, I: np.ndarray, Y: np.ndarray, sm: np.ndarray, rest: np.ndarray,
+                falling: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best admissible kink among each job's candidates: least squares of the hinge model for all candidates of all
+    jobs at once through the normal equations, on a (jobs, candidates, samples) block.
+
+    C, cm: (J, M) candidate kinks and their mask; I, Y, sm: (J, N) sample frame indices, heights and mask (samples
+    packed to the left, zero-padded); rest: (J,) resting-side limits. Returns (kink, number of moving-side samples,
+    found) per job."""
     x = (C[:, :, None] - I[:, None, :]) if falling else (I[:, None, :] - C[:, :, None])  # (J, M, N)
     valid = sm[:, None, :]
     moving = (x > 0) & valid
@@ -280,10 +318,8 @@ def _best_kinks(cands: list[np.ndarray], data: list[tuple[np.ndarray, np.ndarray
     flat_max = np.where(resting, Yb, -np.inf).max(axis=2)
     ok = (cm & (n_mov >= 1) & (n_flat >= 1) & (n_mov + n_flat >= 3) & (flat_max <= rest[:, None]) & (k0 > 0))
     k = np.argmin(np.where(ok, sse, np.inf), axis=1)
-    any_ok = ok.any(axis=1)
-    rows = np.arange(J)
-    best, nm = C[rows, k], n_mov[rows, k]
-    return [(float(best[j]), int(nm[j])) if any_ok[j] else (float("nan"), 0) for j in range(J)]
+    rows = np.arange(len(C))
+    return C[rows, k], n_mov[rows, k], ok.any(axis=1)
 
 
 def _two_sample_contact(h: np.ndarray, c: float, falling: bool, rest_max: float) -> float:
@@ -304,14 +340,6 @@ def _two_sample_contact(h: np.ndarray, c: float, falling: bool, rest_max: float)
     return float(m - min(1.0, h[m] / (h[m + 1] - h[m])))
 
 
-def _first_below(h: np.ndarray, start: float, stop: int, thr: float) -> float:
-    """First index >= start (and < stop) where h <= thr, else NaN."""
-    a = max(int(np.ceil(start)), 0)
-    seg = h[a:max(a, min(stop, len(h)))]
-    k = np.flatnonzero(seg <= thr)  # NaN compares False: a missing sample is never "below"
-    return float(a + k[0]) if len(k) else float("nan")
-
-
 def _last_below(h: np.ndarray, stop: float, start: int, thr: float) -> float:
     """Last index <= stop (and >= start) where h <= thr, else NaN."""
     b = min(int(np.floor(stop)), len(h) - 1)
@@ -321,30 +349,18 @@ def _last_below(h: np.ndarray, stop: float, start: int, thr: float) -> float:
     return float(a + k[-1]) if len(k) else float("nan")
 
 
-def _contact_job(h: np.ndarray, h_fit: np.ndarray, lo: int, hi: int, period: float, fps: float, noise: float,
-                 thr: float) -> tuple[np.ndarray, float, float, float] | None:
-    """Hinge-fit job (h_fit, lo, hi, noise) of one foot point's contact (heel or toe): the threshold crossing
-    brackets the search, the hinge fit decides. None when the point never comes down to the belt."""
-    first = _down_crossing(h, lo, hi, thr)  # point within `thr` of the belt
-    if not np.isfinite(first):
-        return None
-    first = float(np.floor(first - MAX_EXTRAPOLATE_FRAMES))
-    down = _first_below(h, first, hi + int(0.2 * period), LOW_THR)  # point on the belt
-    if not np.isfinite(down):
-        return None
+def _contact_jobs(h: np.ndarray, below: np.ndarray, lo: np.ndarray, hi: np.ndarray, period: float, fps: float,
+                  thr: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hinge-fit windows (lo, hi; NaN = no job) of one foot point's contacts (heel or toe) in the [lo, hi) search
+    windows: the threshold crossing brackets the search, the hinge fit decides. No job when the point never comes
+    down to the belt. below: :func:`_next_true` of h <= LOW_THR."""
+    first = _down_crossings(h, lo, hi, thr)  # point within `thr` of the belt
+    first = np.floor(first - MAX_EXTRAPOLATE_FRAMES)
+    ok = np.isfinite(first)
+    down = np.full(len(first), np.nan)  # point on the belt
+    down[ok] = _first_in(below, first[ok].astype(int), (hi + int(0.2 * period))[ok])
     pad = max(1.5, 0.03 * fps)
-    return (h_fit, first - 1, down + pad, noise)
-
-
-def _contact_of(h: np.ndarray, h_fit: np.ndarray, lo: int, hi: int, period: float, fps: float, noise: float,
-                thr: float) -> float:
-    """Contact time of one foot point (heel or toe): threshold crossing brackets the search, hinge fit decides."""
-    job = _contact_job(h, h_fit, lo, hi, period, fps, noise, thr)
-    return float("nan") if job is None else hinge_times([job], fps, True)[0]
-
-
-def _crossing_fallback(h: np.ndarray, lo: int, hi: int, thr: float) -> float:
-    return _down_crossing(h, lo, hi, thr)
+    return np.where(np.isfinite(down), first - 1, np.nan), down + pad
 
 
 def refine_ic(sig: FootSignals, z: int, period: float, thr: float = CONTACT_THR) -> float:
@@ -356,34 +372,38 @@ def refine_ic(sig: FootSignals, z: int, period: float, thr: float = CONTACT_THR)
 
 
 def refine_ics(sig: FootSignals, zs, period: float, thr: float = CONTACT_THR) -> np.ndarray:
-    """refine_ic for every Zeni peak in `zs` (the hinge fits of all of them in one batch)."""
+    """refine_ic for every Zeni peak in `zs`: the windows of all of them as array operations, the hinge fits in one
+    batch (:func:`_hinge_fits`)."""
+    zs = np.asarray(zs, dtype=int).reshape(-1)
+    lo = np.floor(zs - WIN_BEFORE * period).astype(int)
+    hi = np.ceil(zs + WIN_AFTER * period).astype(int) + 1
+    reach = hi + int(0.2 * period)
     heel_fit = sig.heel_h if sig.heel_h_raw is None else sig.heel_h_raw
-    jobs, owner, windows = [], [], []
-    for n, z in enumerate(zs):
-        z = int(z)
-        lo = int(np.floor(z - WIN_BEFORE * period))
-        hi = int(np.ceil(z + WIN_AFTER * period)) + 1
-        windows.append((lo, hi))
-        # fit only a point that can land first: its belt arrival (filtered) within 3 frames of the other's
-        d_heel = _first_below(sig.heel_h, lo, hi + int(0.2 * period), LOW_THR)
-        d_toe = _first_below(sig.toe_h, lo, hi + int(0.2 * period), LOW_THR)
-        first_down = np.fmin(d_heel, d_toe)
-        if not np.isfinite(d_heel) or not np.isfinite(first_down) or d_heel <= first_down + 3:
-            job = _contact_job(sig.heel_h, heel_fit, lo, hi, period, sig.fps, sig.noise, thr)
-            if job is not None:
-                jobs.append(job)
-                owner.append(n)
-        if not np.isfinite(d_toe) or not np.isfinite(first_down) or d_toe <= first_down + 3:
-            job = _contact_job(sig.toe_h, sig.toe_h_fit, lo, hi, period, sig.fps, sig.noise, thr)
-            if job is not None:
-                jobs.append(job)
-                owner.append(n)
-    out = np.full(len(windows), np.nan)
-    for n, t in zip(owner, hinge_times(jobs, sig.fps, True) if jobs else []):
-        out[n] = np.fmin(out[n], t)
-    for n, (lo, hi) in enumerate(windows):
-        if not np.isfinite(out[n]):
-            out[n] = _crossing_fallback(sig.foot_h, lo, hi, thr)
+    H, los, his = [], [], []
+    below = {}
+    for name in ("heel_h", "toe_h"):
+        below[name] = _next_true(getattr(sig, name) <= LOW_THR)  # NaN compares False: a missing sample is never below
+    # fit only a point that can land first: its belt arrival (filtered) within 3 frames of the other's
+    d_heel = _first_in(below["heel_h"], lo, reach)
+    d_toe = _first_in(below["toe_h"], lo, reach)
+    first_down = np.fmin(d_heel, d_toe)
+    for name, fit, d in (("heel_h", heel_fit, d_heel), ("toe_h", sig.toe_h_fit, d_toe)):
+        use = ~np.isfinite(d) | ~np.isfinite(first_down) | (d <= first_down + 3)
+        jlo, jhi = _contact_jobs(getattr(sig, name), below[name], lo, hi, period, sig.fps, thr)
+        H.append(fit)
+        los.append(np.where(use, jlo, np.nan))
+        his.append(np.where(use, jhi, np.nan))
+    n = len(zs)
+    lo_all, hi_all = np.concatenate(los), np.concatenate(his)
+    job = np.flatnonzero(np.isfinite(lo_all) & np.isfinite(hi_all))
+    times = np.full(2 * n, np.nan)
+    if len(job):
+        times[job] = _hinge_fits(np.stack(H), job // n, lo_all[job], hi_all[job], np.full(len(job), sig.noise),
+                                 sig.fps, True)
+    out = np.fmin(times[:n], times[n:])  # whichever point lands first
+    miss = ~np.isfinite(out)
+    if miss.any():
+        out[miss] = _down_crossings(sig.foot_h, lo[miss], hi[miss], thr)
     return out
 
 
@@ -394,7 +414,7 @@ LIFT_RAW_MAX_NOISE = 0.004  # leg lengths: noisier raw heights are fitted after 
 
 def line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Least-squares line y = slope x + icpt (closed form; np.polyfit(x, y, 1) without its per-call overhead)."""
-    xm, ym = float(x.mean()), float(y.mean())
+    xm, ym = float(np.add.reduce(x)) / len(x), float(np.add.reduce(y)) / len(y)  # x.mean(), without its overhead
     dx = x - xm
     sxx = float(dx @ dx)
     slope = float(dx @ (y - ym)) / sxx if sxx > 0 else 0.0
@@ -436,34 +456,46 @@ def lift_line_time(h: np.ndarray, i_cross: int, fps: float, start: int) -> float
 def refine_to(sig: FootSignals, ic: float, next_ic: float, period: float, thr: float = CONTACT_THR) -> float:
     """Toe-off after the contact at `ic`: the toe's last rise through the threshold before the next contact of this
     foot (or ic + 0.8 stride). Fractional frame index or NaN."""
-    if not np.isfinite(ic):
-        return float("nan")
-    end = next_ic if np.isfinite(next_ic) else ic + 0.8 * period
-    lo = int(np.floor(ic)) + 2
-    hi = min(int(np.ceil(min(end, ic + 0.8 * period))), len(sig.toe_h))
-    # the toe must first be on the belt: start the search after its first low point
+    return float(refine_tos(sig, np.array([ic], dtype=float), np.array([next_ic], dtype=float), period, thr)[0])
+
+
+def refine_tos(sig: FootSignals, ics: np.ndarray, next_ics: np.ndarray, period: float,
+               thr: float = CONTACT_THR) -> np.ndarray:
+    """refine_to for many contacts (next_ics[k]: the next contact of this foot, NaN if none): the searches run as
+    array operations, the lift-line fit per contact."""
+    out = np.full(len(ics), np.nan)
+    todo = np.flatnonzero(np.isfinite(ics))
+    if not len(todo):
+        return out
     toe = sig.toe_h
-    seg = toe[lo:hi]
-    if len(seg) == 0 or not np.isfinite(seg).any():
-        return float("nan")
-    first_low = lo + int(np.argmax(seg <= thr)) if np.nanmin(seg) <= thr else None  # NaN compares False
-    if first_low is None:
-        return float("nan")
-    # first rise after the stance
-    for i in range(first_low + 1, hi):
-        if toe[i] > thr >= toe[i - 1]:
-            # must stay up for the next 10 % of stride (no flicker)
-            k = max(1, int(0.1 * period))
-            after = toe[i:i + k]
-            if not np.any(after <= thr):  # a missing sample counts as up, as before
-                if TO_METHOD == "hinge":
-                    last = _last_below(toe, float(i), first_low, LOW_THR)  # toe still on the belt
-                    if not np.isfinite(last):
-                        last = i - MAX_EXTRAPOLATE_FRAMES - 1
-                    pad = max(1.5, 0.03 * sig.fps)
-                    return hinge_time(sig.toe_h_fit, last - pad, i + 1, sig.fps, falling=False, noise=sig.noise)
-                return lift_line_time(sig.toe_h if sig.noise > LIFT_RAW_MAX_NOISE else sig.toe_h_fit, i, sig.fps, first_low)
-    return float("nan")
+    T = len(toe)
+    ic, nxt = ics[todo], next_ics[todo]
+    end = np.where(np.isfinite(nxt), nxt, ic + 0.8 * period)
+    lo = np.floor(ic).astype(int) + 2
+    hi = np.minimum(np.ceil(np.minimum(end, ic + 0.8 * period)).astype(int), T)
+    low = _next_true(toe <= thr)  # NaN compares False
+    # the toe must first be on the belt: start the search after its first low point
+    first_low = _first_in(low, lo, hi)
+    # first rise after the stance that stays up for the next 10 % of stride (no flicker; a missing sample counts
+    # as up)
+    k = max(1, int(0.1 * period))
+    rise = np.concatenate([[False], (toe[1:] > thr) & (thr >= toe[:-1])])
+    rise &= low[:T] >= np.minimum(np.arange(T) + k, T)
+    found = np.isfinite(first_low)
+    i_up = np.full(len(ic), np.nan)
+    i_up[found] = _first_in(_next_true(rise), first_low[found].astype(int) + 1, hi[found])
+    h_lift = sig.toe_h if sig.noise > LIFT_RAW_MAX_NOISE else sig.toe_h_fit
+    for n in np.flatnonzero(np.isfinite(i_up)).tolist():
+        i, start = int(i_up[n]), int(first_low[n])
+        if TO_METHOD == "hinge":
+            last = _last_below(toe, float(i), start, LOW_THR)  # toe still on the belt
+            if not np.isfinite(last):
+                last = i - MAX_EXTRAPOLATE_FRAMES - 1
+            pad = max(1.5, 0.03 * sig.fps)
+            out[todo[n]] = hinge_time(sig.toe_h_fit, last - pad, i + 1, sig.fps, falling=False, noise=sig.noise)
+        else:
+            out[todo[n]] = lift_line_time(h_lift, i, sig.fps, start)
+    return out
 
 
 #: MediaPipe's foot points reach the belt late. Measured: on the hand-labelled real clip our contacts (no correction)
@@ -487,8 +519,7 @@ def detect_side_events(sig: FootSignals, period: float) -> tuple[np.ndarray, np.
     if len(ics) > 1:  # drop duplicates closer than half a stride
         keep = np.concatenate([[True], np.diff(ics) > 0.5 * period])
         ics = ics[keep]
-    tos = np.array([refine_to(sig, ics[k], ics[k + 1] if k + 1 < len(ics) else np.nan, period)
-                    for k in range(len(ics))])
+    tos = refine_tos(sig, ics, np.append(ics[1:], np.nan), period)
     return ics, tos
 
 

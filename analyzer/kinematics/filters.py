@@ -39,11 +39,10 @@ def fill_gaps(x: np.ndarray, max_gap: int) -> np.ndarray:
     x = np.array(x, dtype=float, copy=True)
     flat = x.reshape(len(x), -1)
     idx = np.arange(len(x))
-    for j in range(flat.shape[1]):
+    nan = np.isnan(flat)
+    for j in np.flatnonzero(nan.any(axis=0) & ~nan.all(axis=0)).tolist():  # columns with a gap to fill
         col = flat[:, j]
-        bad = np.isnan(col)
-        if not bad.any() or bad.all():
-            continue
+        bad = nan[:, j]
         good = ~bad
         filled = np.interp(idx, idx[good], col[good])
         # length of each NaN run, broadcast to its members
@@ -67,13 +66,15 @@ def lowpass(x: np.ndarray, fps: float, fc_hz: float | None = None) -> np.ndarray
     if len(x) < 4 or fc >= 0.49 * fps:
         return x.copy()
     sos = butter(2, fc / (0.5 * fps), output="sos")
-    out = x.copy()
     flat_in = x.reshape(len(x), -1)
-    flat = out.reshape(len(x), -1)
     finite = np.isfinite(flat_in)
     all_finite = finite.all(axis=0)
-    cols = np.flatnonzero(all_finite)
     pad = 3 * (2 * len(sos) + 1)
+    if all_finite.all() and len(x) > pad:  # every column in one call, along the last axis (the usual case)
+        return np.ascontiguousarray(sosfiltfilt(sos, flat_in.T, axis=-1).T).reshape(x.shape)
+    out = x.copy()
+    flat = out.reshape(len(x), -1)
+    cols = np.flatnonzero(all_finite)
     if len(cols) and len(x) > pad:
         # filtered along the contiguous last axis (same result; avoids scipy's strided copies along axis 0)
         flat[:, cols] = sosfiltfilt(sos, np.ascontiguousarray(flat_in[:, cols].T), axis=-1).T

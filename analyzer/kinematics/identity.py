@@ -42,16 +42,24 @@ def _group_positions(rel: np.ndarray, left: tuple[int, ...], right: tuple[int, .
 
 def _accel_costs(pos: np.ndarray) -> np.ndarray:
     """(T, 8) squared-acceleration cost for each (s_{t-2}, s_{t-1}, s_t) combo, each landmark's term capped at
-    COST_CAP; rows 0,1 are zero. NaN terms -> 0. pos: (T, state, track, k, 2)."""
+    COST_CAP; rows 0,1 are zero. NaN terms -> 0. pos: (T, state, track, k, 2).
+
+    A landmark's term is (ax^2 + ay^2 of track 0) + (ax^2 + ay^2 of track 1). Combo (1-a, 1-b, 1-c) sees the same
+    accelerations with the tracks exchanged, so only the four combos with s_{t-2} = 0 are computed."""
     T = len(pos)
     out = np.zeros((T, 8, pos.shape[3]))
     if T < 3:
         return out.sum(axis=2)
-    for k, (a, b, c) in enumerate(_COMBOS):
-        acc = pos[2:, c] - 2 * pos[1:-1, b] + pos[:-2, a]
-        out[2:, k] = np.nansum(acc * acc, axis=(1, 3))
-    out = np.minimum(out, COST_CAP).sum(axis=2) if out.ndim == 3 else out
-    return out
+    has_nan = not np.isfinite(pos).all()
+    p2, p1, p0 = pos[2:], 2 * pos[1:-1], pos[:-2]
+    for k, (a, b, c) in enumerate(_COMBOS[:4]):
+        acc = p2[:, c] - p1[:, b] + p0[:, a]  # (T-2, track, k, 2)
+        sq = acc * acc
+        if has_nan:  # NaN terms count as 0
+            sq[np.isnan(sq)] = 0.0
+        per_track = sq[..., 0] + sq[..., 1]
+        out[2:, k] = out[2:, 7 - k] = per_track[:, 0] + per_track[:, 1]
+    return np.minimum(out, COST_CAP, out=out).sum(axis=2)
 
 
 def relative_positions(xy: np.ndarray, leg_px: float) -> np.ndarray:
@@ -133,12 +141,12 @@ def correct_swaps(xy: np.ndarray, leg_px: float, extra: list[np.ndarray] | None 
     out = np.array(xy, dtype=float, copy=True)
     # positions relative to the hip midpoint for the tracked landmarks only (the others are not read)
     ids = [i for left, right in GROUPS for i in (*left, *right)]
-    rel = np.empty_like(out)
     hip = 0.5 * (out[:, P.LEFT_HIP] + out[:, P.RIGHT_HIP])
-    rel[:, ids] = (out[:, ids] - hip[:, None, :]) / leg_px
+    rel = (out[:, ids] - hip[:, None, :]) / leg_px
+    col = {lm: j for j, lm in enumerate(ids)}
     masks = np.zeros((len(xy), len(GROUPS)), dtype=bool)
     for g, (left, right) in enumerate(GROUPS):
-        pos = _group_positions(rel, left, right)
+        pos = _group_positions(rel, tuple(col[i] for i in left), tuple(col[i] for i in right))
         s = viterbi_swaps(_accel_costs(pos), SWAP_PENALTY * len(left))
         masks[:, g] = s
         apply_swaps(out, s, left, right)
@@ -155,12 +163,15 @@ def swap_all_legs(arrays: list[np.ndarray]) -> None:
             apply_swaps(arr, np.ones(len(arr), bool), left, right)
 
 
-_TRACK_L = np.array([g for left, _ in GROUPS for g in left])
-_TRACK_R = np.array([g for _, right in GROUPS for g in right])
+_TRACK_L = [g for left, _ in GROUPS for g in left]
+_TRACK_R = [g for _, right in GROUPS for g in right]
+_TRACKED = np.array(_TRACK_L + _TRACK_R)  # (2n,): left tracks then right tracks
+_N_TRACKED = len(_TRACK_L)
+_AS_SWAPPED = np.r_[np.arange(_N_TRACKED, 2 * _N_TRACKED), np.arange(_N_TRACKED)]  # the same rows, tracks exchanged
+_BOTH_STATES = np.stack([_TRACKED, _TRACKED[_AS_SWAPPED]])  # (2 states, 2n): as labelled, tracks exchanged
 _GROUP_OF = np.concatenate([[k] * len(left) for k, (left, _) in enumerate(GROUPS)])
 _GROUP_SUM = (np.arange(len(GROUPS))[None, :] == _GROUP_OF[:, None]).astype(float)  # (n, groups) one-hot
-_SWAP_IDX = np.array([[0, 1], [1, 0]])
-_PENALTY = np.array([SWAP_PENALTY * len(left) for left, _ in GROUPS])
+_PENALTY = [SWAP_PENALTY * len(left) for left, _ in GROUPS]
 
 
 class LaggedSwapTracker:
@@ -168,7 +179,10 @@ class LaggedSwapTracker:
 
     push(rel33) takes one frame's landmarks relative to the hip midpoint in leg lengths (33,2) and returns the
     per-group swap decisions (list of bool, one per GROUPS entry) for the frame `lag` frames back (None while
-    filling up). Same transition cost as the offline search; about 25 us per frame.
+    filling up). Same costs and transitions as the offline search (a missing point keeps its last position). The
+    accelerations of the four combos with s_{t-2} = 0 are computed in one numpy pass (the other four are the same
+    with the tracks exchanged, as in _accel_costs); the 2 x 4-state update and the traceback are plain Python on
+    floats: about 20 us per frame.
     """
 
     def __init__(self, lag: int = 6) -> None:
@@ -176,46 +190,55 @@ class LaggedSwapTracker:
         self.reset()
 
     def reset(self) -> None:
-        self._hist: deque = deque(maxlen=3)  # (2 states, 2 tracks, n, 2) per frame
-        self._D = np.zeros((len(GROUPS), 4))
-        self._back: deque = deque(maxlen=self.lag + 2)
+        self._hist: deque = deque(maxlen=3)  # per frame: (2 states, 2n tracked rows, 2), state 1 = tracks exchanged
+        self._D = [[0.0] * 4 for _ in GROUPS]  # per group: cost of (s_{t-1}, s_t) at index 2 s_{t-1} + s_t
+        self._back: deque = deque(maxlen=self.lag + 2)  # per frame, per group: the best s_{t-2} for each index
         self._n = 0
         self._last = None
 
     def push(self, rel: np.ndarray) -> list[bool] | None:
-        P2 = np.stack((rel[_TRACK_L], rel[_TRACK_R]))  # (track, n, 2)
-        if np.isnan(P2).any():
-            P2 = np.where(np.isnan(P2), self._last if self._last is not None else 0.0, P2)
-        self._last = P2
-        X = P2[_SWAP_IDX]  # (state, track, n, 2)
-        self._hist.append(X)
+        z = rel[_BOTH_STATES]  # (2 states, 2n, 2)
+        if np.isnan(z).any():
+            z = np.where(np.isnan(z), self._last if self._last is not None else 0.0, z)
+        self._last = z
+        self._hist.append(z)
         self._n += 1
-        pen = _PENALTY[:, None] * np.array([0.0, 1.0, 0.0, 1.0])[None, :]
         if self._n == 1:
-            self._D = np.stack([np.array([0.0, 0.0, np.inf, np.inf])] * len(GROUPS)) + pen
-            self._back.append(np.zeros((len(GROUPS), 4), np.int64))
+            self._D = [[0.0, p, np.inf, np.inf] for p in _PENALTY]
+            self._back.append([[0] * 4 for _ in GROUPS])
         elif self._n == 2:
-            D = self._D
-            self._D = np.stack([D[:, 0], D[:, 0], D[:, 1], D[:, 1]], axis=1) + pen
-            self._back.append(np.zeros((len(GROUPS), 4), np.int64))
+            self._D = [[d[0], d[0] + p, d[1], d[1] + p] for d, p in zip(self._D, _PENALTY)]
+            self._back.append([[0] * 4 for _ in GROUPS])
         else:
-            x2, x1, x0 = self._hist
-            acc = x0[None, None, :] - 2.0 * x1[None, :, None] + x2[:, None, None]  # (a,b,c,track,n,2)
-            per_lm = np.minimum((acc * acc).sum(axis=(3, 5)), COST_CAP)  # (a,b,c,n)
-            cost = (per_lm @ _GROUP_SUM).transpose(3, 0, 1, 2).reshape(len(GROUPS), 2, 4)  # (g, a, 2b+c)
-            Dab = self._D.reshape(len(GROUPS), 2, 2)
-            tot = np.repeat(Dab, 2, axis=2) + cost  # (g, a, 2b+c)
-            arg = np.argmin(tot, axis=1)
-            newD = np.take_along_axis(tot, arg[:, None, :], axis=1)[:, 0, :] + pen
-            self._D = newD - newD.min(axis=1, keepdims=True)
-            self._back.append(arg)
+            x2, x1, x0 = self._hist  # t-2, t-1, t; each (state, 2n, 2)
+            acc = x0[None, :] - 2.0 * x1[:, None] + x2[0]  # (b, c, 2n, 2) with s_{t-2} = 0
+            sq = (acc * acc).sum(axis=3)  # (b, c, 2n)
+            per_lm = np.minimum(sq[..., :_N_TRACKED] + sq[..., _N_TRACKED:], COST_CAP)  # (b, c, n): both tracks
+            cost0 = (per_lm @ _GROUP_SUM).reshape(4, len(GROUPS)).T.tolist()  # [g][2b+c] for s_{t-2} = 0
+            back, newDs = [], []
+            for d, c0, p in zip(self._D, cost0, _PENALTY):
+                # cost(a=1, b, c) = cost(0, 1-b, 1-c) = c0[3 - (2b+c)]
+                nd, bk = [], []
+                for j in range(4):  # j = 2b + c; previous index 2a + b
+                    b_ = j >> 1
+                    v0, v1 = d[b_] + c0[j], d[2 + b_] + c0[3 - j]
+                    if v0 <= v1:
+                        nd.append(v0 + p * (j & 1))
+                        bk.append(0)
+                    else:
+                        nd.append(v1 + p * (j & 1))
+                        bk.append(1)
+                m = min(nd)
+                newDs.append([v - m for v in nd])
+                back.append(bk)
+            self._D = newDs
+            self._back.append(back)
         if self._n <= self.lag + 1:
             return None
-        states = np.argmin(self._D, axis=1)
         out = []
-        for g in range(len(GROUPS)):
-            st = int(states[g])
+        for g, d in enumerate(self._D):
+            st = d.index(min(d))
             for k in range(1, self.lag + 1):
-                st = 2 * int(self._back[-k][g, st]) + (st >> 1)
+                st = 2 * self._back[-k][g][st] + (st >> 1)
             out.append(bool(st & 1))
         return out

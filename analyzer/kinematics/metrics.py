@@ -74,23 +74,37 @@ def foot_angle_at_contact(b_raw: np.ndarray, side: str, ic: float, fps: float,
     """Foot inclination at initial contact from the unfiltered body frame: a line fitted to the foot angle over the
     last FOOT_ANGLE_FIT_S (at least 2 frames) before contact, evaluated at contact. After a heel strike the foot
     slaps flat within ~50 ms, so any low-pass across the contact flattens the angle (-2 to -8 deg at 240 fps on
-    exact synthetic data); the approach side changes slowly. Degrees, toe up positive."""
-    if not np.isfinite(ic):
-        return float("nan")
-    k1 = int(np.floor(ic))
+    exact synthetic data); the approach side changes slowly. Degrees, toe up positive.
+    angles: (T,) foot_angle(b_raw, side) when already computed (same values)."""
+    if angles is None:
+        if not np.isfinite(ic) or not 0 <= int(np.floor(ic)) < len(b_raw):
+            return float("nan")
+        angles = foot_angle(b_raw, side)
+    return float(foot_angles_at_contact(angles, np.array([ic], dtype=float), fps)[0])
+
+
+def foot_angles_at_contact(angles: np.ndarray, ics: np.ndarray, fps: float) -> np.ndarray:
+    """foot_angle_at_contact for many contacts `ics` from the per-frame raw foot angle (T,) (NaN where undefined)."""
+    out = np.full(len(ics), np.nan)
     n = max(2, int(round(FOOT_ANGLE_FIT_S * fps)))
-    k0 = max(0, k1 - n + 1)
-    if k1 >= len(b_raw) or k1 < 0:
-        return float("nan")
-    idx = np.arange(k0, k1 + 1)
-    ang = foot_angle(b_raw[idx], side) if angles is None else angles[k0:k1 + 1]
-    ok = np.isfinite(ang)
-    if ok.sum() == 0:
-        return float("nan")
-    if ok.sum() == 1:
-        return float(ang[ok][0])
-    slope, icpt = line_fit(idx[ok].astype(float), ang[ok])
-    return float(slope * ic + icpt)
+    for j, ic in enumerate(np.asarray(ics, dtype=float).tolist()):
+        if not math.isfinite(ic):
+            continue
+        k1 = math.floor(ic)
+        k0 = max(0, k1 - n + 1)
+        if k1 >= len(angles) or k1 < 0:
+            continue
+        ang = angles[k0:k1 + 1]
+        ok = np.isfinite(ang)
+        n_ok = int(np.count_nonzero(ok))
+        if n_ok == 0:
+            continue
+        if n_ok == 1:
+            out[j] = ang[ok][0]
+            continue
+        slope, icpt = line_fit(np.arange(k0, k1 + 1, dtype=float)[ok], ang[ok])
+        out[j] = slope * ic + icpt
+    return out
 
 
 FLAT_WINDOW = (0.15, 0.7)  # fraction of stance searched for the foot-flat plateau
@@ -106,20 +120,53 @@ def foot_flat_angle(b: np.ndarray, side: str, ic: float, to: float, angles: np.n
     (2026-11-25). In stance the angle goes from the strike
     angle to a plateau (foot flat) and then falls at heel-off; the 75th percentile over 15-70 % of stance sits on
     the plateau for rearfoot (coming down to it) and forefoot strikes (heel dropping up to it) alike, where the
-    mid-stance instant can already be in heel-off."""
-    if not (np.isfinite(ic) and np.isfinite(to)) or to <= ic:
-        return float("nan")
-    a = int(np.ceil(ic + FLAT_WINDOW[0] * (to - ic)))
-    z = int(np.floor(ic + FLAT_WINDOW[1] * (to - ic)))
-    if z < a:
-        z = a
-    ang = foot_angle(b[a:z + 1], side) if angles is None else angles[a:z + 1]
-    ang = np.sort(ang[np.isfinite(ang)])
-    if not len(ang):
-        return float("nan")
-    q = (len(ang) - 1) * FLAT_PERCENTILE / 100.0  # linear-interpolated percentile (np.percentile, without overhead)
-    k = int(q)
-    return float(ang[k] + (q - k) * (ang[min(k + 1, len(ang) - 1)] - ang[k]))
+    mid-stance instant can already be in heel-off. angles: (T,) foot_angle(b, side) when already computed."""
+    if angles is None:
+        angles = foot_angle(b, side)
+    return float(foot_flat_angles(angles, np.array([ic], dtype=float), np.array([to], dtype=float))[0])
+
+
+def _windows(a: np.ndarray, z: np.ndarray, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frames a[j]..z[j] (inclusive, cut at the series end) of many windows: (index grid (n, width) clipped into the
+    series, mask of the frames that belong to each window)."""
+    z = np.minimum(z, T - 1)
+    width = max(int((z - a).max()) + 1, 1) if len(a) else 1
+    idx = a[:, None] + np.arange(width)[None, :]
+    return np.clip(idx, 0, max(T - 1, 0)), (idx <= z[:, None]) & (idx >= 0)
+
+
+def foot_flat_angles(angles: np.ndarray, ics: np.ndarray, tos: np.ndarray) -> np.ndarray:
+    """foot_flat_angle for many stances [ics, tos] from the per-frame foot angle (T,): the windows sorted as one
+    block (NaN and padding last), each row's percentile interpolated as np.percentile's linear method."""
+    out = np.full(len(ics), np.nan)
+    ok = np.isfinite(ics) & np.isfinite(tos) & (tos > ics)
+    if not ok.any():
+        return out
+    ic, to = ics[ok], tos[ok]
+    a = np.ceil(ic + FLAT_WINDOW[0] * (to - ic)).astype(int)
+    z = np.maximum(np.floor(ic + FLAT_WINDOW[1] * (to - ic)).astype(int), a)
+    idx, inwin = _windows(a, z, len(angles))
+    ang = np.sort(np.where(inwin, angles[idx], np.nan), axis=1)
+    n = np.isfinite(ang).sum(axis=1)
+    q = (n - 1) * FLAT_PERCENTILE / 100.0
+    k = np.maximum(q.astype(int), 0)
+    rows = np.arange(len(ang))
+    lo, hi = ang[rows, k], ang[rows, np.maximum(np.minimum(k + 1, n - 1), 0)]
+    out[ok] = np.where(n > 0, lo + (q - k) * (hi - lo), np.nan)
+    return out
+
+
+def at_many(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """:func:`at` for many fractional indices: (n, ...) (NaN rows outside the series; same arithmetic)."""
+    idx = np.asarray(idx, dtype=float)
+    out = np.full((len(idx),) + x.shape[1:], np.nan)
+    ok = np.isfinite(idx) & (idx >= 0) & (idx <= len(x) - 1)
+    i = idx[ok]
+    k = np.floor(i).astype(int)
+    f = (i - k).reshape((-1,) + (1,) * (x.ndim - 1))
+    x0, x1 = x[k], x[np.minimum(k + 1, len(x) - 1)]
+    out[ok] = np.where((f == 0) | (k + 1 >= len(x)).reshape(f.shape), x0, (1 - f) * x0 + f * x1)
+    return out
 
 
 def ic_metrics(b: np.ndarray, side: str, ic: float, leg_px: float) -> dict[str, float]:
@@ -130,24 +177,26 @@ def ic_metrics(b: np.ndarray, side: str, ic: float, leg_px: float) -> dict[str, 
     foot_angle_ic_deg: raw heel->toe inclination, toe up positive (the foot-strike angle; no reference subtracted).
     knee_flexion_ic_deg: 180 - angle(hip, knee, ankle).
     """
-    f = at(b, ic)
+    return ic_metrics_many(b, side, np.array([ic], dtype=float), leg_px)[0]
+
+
+def ic_metrics_many(b: np.ndarray, side: str, ics: np.ndarray, leg_px: float) -> list[dict[str, float]]:
+    """:func:`ic_metrics` at many contacts: the frames interpolated at once, then scalar arithmetic on the 7 points
+    used (numpy's per-call overhead on 2-vectors dominated long clips)."""
     ids = side_ids(side)
-    # scalar arithmetic on the 7 points used (same formulas as the array helpers; numpy's per-call overhead on
-    # 2-vectors dominated long clips)
-    (lhx, lhy), (rhx, rhy) = f[P.LEFT_HIP].tolist(), f[P.RIGHT_HIP].tolist()
-    hx, hy = 0.5 * (lhx + rhx), 0.5 * (lhy + rhy)
-    kx, ky = f[ids["knee"]].tolist()
-    ax, ay = f[ids["ankle"]].tolist()
-    heel_x, heel_y = f[ids["heel"]].tolist()
-    toe_x, toe_y = f[ids["toe"]].tolist()
-    sx, sy = f[ids["hip"]].tolist()
-    return {
-        "overstride_px": float(heel_x - hx),
-        "overstride_pct_leg": float(100.0 * (heel_x - hx) / leg_px),
-        "shank_angle_ic_deg": math.degrees(math.atan2(ax - kx, -(ay - ky))),
-        "foot_angle_ic_deg": math.degrees(math.atan2(toe_y - heel_y, toe_x - heel_x)),
-        "knee_flexion_ic_deg": _flexion_scalar(sx - kx, sy - ky, ax - kx, ay - ky),
-    }
+    pts = [P.LEFT_HIP, P.RIGHT_HIP, ids["knee"], ids["ankle"], ids["heel"], ids["toe"], ids["hip"]]
+    rows = at_many(b, ics)[:, pts]
+    out = []
+    for (lhx, _lhy), (rhx, _rhy), (kx, ky), (ax, ay), (heel_x, heel_y), (toe_x, toe_y), (sx, sy) in rows.tolist():
+        hx = 0.5 * (lhx + rhx)
+        out.append({
+            "overstride_px": float(heel_x - hx),
+            "overstride_pct_leg": float(100.0 * (heel_x - hx) / leg_px),
+            "shank_angle_ic_deg": math.degrees(math.atan2(ax - kx, -(ay - ky))),
+            "foot_angle_ic_deg": math.degrees(math.atan2(toe_y - heel_y, toe_x - heel_x)),
+            "knee_flexion_ic_deg": _flexion_scalar(sx - kx, sy - ky, ax - kx, ay - ky),
+        })
+    return out
 
 
 def _flexion_scalar(ux: float, uy: float, wx: float, wy: float) -> float:
@@ -173,39 +222,73 @@ def stance_metrics(b: np.ndarray, side: str, ic: float, to: float, with_foot_fla
     knee_flexion_peak_deg: max knee flexion in stance. trunk_lean_deg: mean over stance of hip-mid->shoulder-mid from
     vertical, positive forward. hip_extension_to_deg: at TO, thigh (hip->knee) behind the trunk line (shoulder-mid ->
     hip-mid, extended downward), positive = extension. foot_angle_mid_deg: foot inclination at mid-stance (a
-    diagnostic; not subtracted from the foot-strike angle).
+    diagnostic; not subtracted from the foot-strike angle). pre: stance_series(b, side) when already computed.
     """
-    out = {"knee_flexion_peak_deg": np.nan, "trunk_lean_deg": np.nan, "hip_extension_to_deg": np.nan,
-           "foot_angle_mid_deg": np.nan}
-    if not (np.isfinite(ic) and np.isfinite(to)) or to <= ic:
+    out = stance_metrics_many(b, side, np.array([ic], dtype=float), np.array([to], dtype=float),
+                              stance_series(b, side) if pre is None else pre)
+    out = {k: float(v[0]) for k, v in out.items()}
+    out["foot_angle_mid_deg"] = foot_flat_angle(b, side, ic, to) if with_foot_flat else np.nan
+    return out
+
+
+def _window_sums(x: np.ndarray, a: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """x[a[j]:a[j] + n[j]].sum() for many windows (n >= 1), summed per window length so that each row is reduced
+    exactly as the slice would be (numpy's pairwise summation depends on the length)."""
+    out = np.zeros(len(a))
+    for m in np.unique(n).tolist():
+        rows = np.flatnonzero(n == m)
+        out[rows] = x[a[rows, None] + np.arange(m)[None, :]].sum(axis=1)
+    return out
+
+
+def stance_metrics_many(b: np.ndarray, side: str, ics: np.ndarray, tos: np.ndarray,
+                        pre: dict) -> dict[str, np.ndarray]:
+    """knee_flexion_peak_deg, trunk_lean_deg and hip_extension_to_deg (:func:`stance_metrics`) of many stances, as
+    arrays; pre: stance_series(b, side)."""
+    out = {k: np.full(len(ics), np.nan) for k in ("knee_flexion_peak_deg", "trunk_lean_deg", "hip_extension_to_deg")}
+    ok = np.flatnonzero(np.isfinite(ics) & np.isfinite(tos) & (tos > ics))
+    if not len(ok):
         return out
     ids = side_ids(side)
-    a, z = int(np.ceil(ic)), int(np.floor(to))
-    if z >= a:
-        if pre is None:
-            seg = b[a:z + 1]
-            kf = joint_flexion(seg[:, ids["hip"]], seg[:, ids["knee"]], seg[:, ids["ankle"]])
-            lean = _angle_from_vertical(shoulder_mid(seg) - hip_mid(seg))
-        else:  # the same per-frame values, computed once for the whole series
-            kf, lean = pre["kf"][a:z + 1], pre["lean"][a:z + 1]
-        out["knee_flexion_peak_deg"] = float(np.nanmax(kf)) if np.isfinite(kf).any() else np.nan
-        out["trunk_lean_deg"] = float(np.nanmean(lean)) if np.isfinite(lean).any() else np.nan
-    ft = at(b, to)
+    T = len(pre["kf"])
+    a, z = np.ceil(ics[ok]).astype(int), np.minimum(np.floor(tos[ok]).astype(int), T - 1)
+    w = ok[z >= a]
+    a, z = a[z >= a], z[z >= a]
+    if len(w):
+        idx, inwin = _windows(a, z, T)
+        out["knee_flexion_peak_deg"][w] = np.fmax.reduce(np.where(inwin, pre["kf"][idx], np.nan), axis=1)  # nanmax
+        lean = pre["lean"]
+        fin = np.isfinite(lean)
+        cnt = _window_sums(fin.astype(float), a, z - a + 1)
+        tot = _window_sums(np.where(fin, lean, 0.0), a, z - a + 1)  # np.nanmean: NaN -> 0, sum / count
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["trunk_lean_deg"][w] = np.where(cnt > 0, tot / cnt, np.nan)
+    ft = at_many(b, tos[ok])
     trunk_down = hip_mid(ft) - shoulder_mid(ft)
-    thigh = ft[ids["knee"]] - ft[ids["hip"]]
-    out["hip_extension_to_deg"] = float(_angle_from_down(trunk_down) - _angle_from_down(thigh))
-    out["foot_angle_mid_deg"] = foot_flat_angle(b, side, ic, to) if with_foot_flat else np.nan
+    thigh = ft[:, ids["knee"]] - ft[:, ids["hip"]]
+    out["hip_extension_to_deg"][ok] = _angle_from_down(trunk_down) - _angle_from_down(thigh)
     return out
 
 
 def vertical_oscillation_px(b: np.ndarray, start: float, stop: float, hip_h: np.ndarray | None = None) -> float:
     """Peak-to-peak of the hip midpoint's height between two successive contacts (one step), px.
     hip_h: (T,) hip-midpoint height of the whole series when already computed (same values)."""
-    a, z = int(np.ceil(start)), int(np.floor(stop))
-    if not (np.isfinite(start) and np.isfinite(stop)) or z <= a:
-        return float("nan")
-    h = hip_mid(b[a:z + 1])[:, 1] if hip_h is None else hip_h[a:z + 1]
-    return float(np.nanmax(h) - np.nanmin(h)) if np.isfinite(h).any() else float("nan")
+    h = hip_mid(b)[:, 1] if hip_h is None else hip_h
+    return float(vertical_oscillations_px(h, np.array([start], dtype=float), np.array([stop], dtype=float))[0])
+
+
+def vertical_oscillations_px(hip_h: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """vertical_oscillation_px of many steps [starts, stops] from the hip-midpoint height (T,)."""
+    out = np.full(len(starts), np.nan)
+    ok = np.isfinite(starts) & np.isfinite(stops)
+    a = np.ceil(np.where(ok, starts, 0.0)).astype(int)
+    z = np.floor(np.where(ok, stops, 0.0)).astype(int)
+    w = np.flatnonzero(ok & (z > a))
+    if len(w):
+        idx, inwin = _windows(a[w], z[w], len(hip_h))
+        h = np.where(inwin, hip_h[idx], np.nan)
+        out[w] = np.fmax.reduce(h, axis=1) - np.fmin.reduce(h, axis=1)  # nanmax - nanmin (NaN if none)
+    return out
 
 
 # ---- rear / front view -------------------------------------------------------------------------------------------

@@ -5,8 +5,15 @@ Per frame (cheap): store the landmarks in a ring buffer and run the fixed-lag le
 and stride period from the buffer (the same functions as offline). Every ~1/8 stride: run the offline event kernels
 (filters.lowpass, events.zeni_peaks / refine_ic / refine_to, metrics.ic_metrics / stance_metrics) on the buffered
 window behind the current frame; a step is emitted once its toe-off is confirmed, i.e. with a delay of about
-0.75 stride + 4 frames (about 0.5 s at 170 steps/min). Side view only for step events (rear-view metrics need the
-pelvis line from the image: offline only).
+0.75 stride + 4 frames (about 0.5 s at 170 steps/min).
+
+Rear or front view (_scan_frontal): stances are the runs where a foot stays at its belt level (events.stance_edges,
+as offline), emitted once the foot has lifted again, with pelvic drop per stance (metrics.contralateral_drop_deg)
+from the pelvis line measured in the image and passed per frame as ``aux`` (pelvis_image.measure_pelvis keys, the
+same per-frame values the offline series carries). The source is chosen over the buffer as offline
+(core.pelvis_source: markers, else waistband, a frame counts at quality >= 0.5, the source needs >= 60 % of
+frames); its zero is the buffer's median obliquity (offline: the clip's). Without a usable line the step carries
+NaN and ``extra["pelvic_reason"]`` says why and what to change. Knee frontal-plane projection angle per stance too.
 
 Per-step values are made robust for live reading (a clinician reads them one by one):
 
@@ -36,7 +43,7 @@ from ..landmarks import N_LANDMARKS, PoseLandmark as P
 from ..metrics_defs import METRICS
 from . import events as ev
 from . import metrics as mk
-from .core import LEG_IDS, SIDES, foot_signals, light_lowpass
+from .core import LEG_IDS, PELVIS_AUX_KEYS, SIDES, foot_signals, light_lowpass, pelvis_source
 from .filters import MAX_GAP_S, fill_gaps, lowpass, reject_spikes
 from .identity import GROUPS, LaggedSwapTracker, apply_swaps, relative_positions
 from .scale import estimate_ground, leg_length_px, make_scale, stance_slopes, to_body_frame
@@ -103,6 +110,7 @@ class GaitStream:
         n = self.n_buf
         self._t = np.full(n, np.nan)
         self._xy = np.full((n, N_LANDMARKS, 2), np.nan)
+        self._aux = {k: np.full(n, np.nan) for k in PELVIS_AUX_KEYS}  # rear/front view: pelvis line per frame
         self._n = 0  # frames received
         self._tracker = LaggedSwapTracker(SWAP_LAG)
         self._leg_px = math.nan
@@ -125,12 +133,17 @@ class GaitStream:
         return self._t[idx], self._xy[idx]
 
     # ---- per frame ----------------------------------------------------------------------------------------------
-    def update(self, t: float, xy: np.ndarray, visibility: np.ndarray | None = None) -> list[StepUpdate]:
-        """Add one frame. xy: (33,2) pixels (NaN when no pose), t: seconds. Returns newly completed steps."""
+    def update(self, t: float, xy: np.ndarray, visibility: np.ndarray | None = None,
+               aux: dict | None = None) -> list[StepUpdate]:
+        """Add one frame. xy: (33,2) pixels (NaN when no pose), t: seconds; aux: the frame's pelvis line from the
+        image (pelvis_image.measure_pelvis keys; rear/front view), None when not measured. Returns newly completed
+        steps."""
         i = self._n
         s = self._slot(i)
         self._t[s] = t
         self._xy[s] = xy
+        for k, buf in self._aux.items():
+            buf[s] = aux.get(k, math.nan) if aux else math.nan
         self._n += 1
         if not math.isfinite(self._leg_px):
             self._leg_px = leg_length_px(np.asarray(xy, dtype=float)[None])
@@ -159,11 +172,20 @@ class GaitStream:
         t, xy = self._window(start, ready)
         view = detect_view(xy)
         leg = leg_length_px(xy)
-        if not math.isfinite(leg) or view.view not in ("side", "oblique"):
-            self._cal = None if view.view not in ("side", "oblique") else self._cal
+        if not math.isfinite(leg) or view.view not in ("side", "oblique", "rear", "front"):
+            self._cal = None if view.view not in ("side", "oblique", "rear", "front") else self._cal
             return
         self._leg_px = leg
         fps = 1.0 / float(np.nanmedian(np.diff(t))) if len(t) > 2 else self.fps_hint
+        if view.view in ("rear", "front"):  # as core.prepare: no facing, no roll from stance runs, foot heights
+            xy_f = lowpass(fill_gaps(xy, 3), fps)
+            ground = estimate_ground(xy_f, leg, self.width, self.height, False, 0)
+            body = to_body_frame(xy_f, ground, 0)
+            periods = [ev.stride_period(foot_signals(body, s, leg, fps).foot_h, fps) for s in SIDES]
+            if np.isfinite(periods).any():
+                self._cal = {"view": view, "leg_px": leg, "ground": ground, "fps": fps,
+                             "period": float(np.nanmedian(periods)), "scale": make_scale(leg, self.height_cm)}
+            return
         # the camera does not move: its roll is the median belt slope of all stance runs seen so far (pooled over
         # windows, as offline pools the clip); one 3 s window's slope scatters by +-2 deg on real video and would
         # tilt every angle with it
@@ -178,10 +200,9 @@ class GaitStream:
         self._cal = {"view": view, "leg_px": leg, "ground": ground, "fps": fps,
                      "period": float(np.nanmedian(periods)), "scale": make_scale(leg, self.height_cm)}
 
-    def _scan(self, ready: int) -> list[StepUpdate]:
-        cal = self._cal
-        per, fps, leg = cal["period"], cal["fps"], cal["leg_px"]
-        start = max(0, ready - (self.n_buf - SWAP_LAG - 1))
+    def _clean_window(self, start: int, ready: int, fps: float, leg: float) -> tuple[np.ndarray, np.ndarray,
+                                                                                      np.ndarray]:
+        """(t, unfiltered gap-filled xy, low-passed xy) of buffered frames [start, ready), glitches rejected."""
         t, xy = self._window(start, ready)
         xy = xy.copy()
         rel = relative_positions(xy, leg)[:, LEG_IDS]
@@ -189,7 +210,15 @@ class GaitStream:
         sub[reject_spikes(rel, fps)] = np.nan
         xy[:, LEG_IDS] = sub
         xy_raw = fill_gaps(xy, max(1, int(round(MAX_GAP_S * fps))))
-        xy = lowpass(xy_raw, fps)
+        return t, xy_raw, lowpass(xy_raw, fps)
+
+    def _scan(self, ready: int) -> list[StepUpdate]:
+        cal = self._cal
+        if cal["view"].view in ("rear", "front"):
+            return self._scan_frontal(ready)
+        per, fps, leg = cal["period"], cal["fps"], cal["leg_px"]
+        start = max(0, ready - (self.n_buf - SWAP_LAG - 1))
+        t, xy_raw, xy = self._clean_window(start, ready, fps, leg)
         body = to_body_frame(xy, cal["ground"], cal["view"].facing_sign)
         body_raw = to_body_frame(xy_raw, cal["ground"], cal["view"].facing_sign)
         body_light = to_body_frame(light_lowpass(xy, xy_raw, fps), cal["ground"], cal["view"].facing_sign)
@@ -218,6 +247,54 @@ class GaitStream:
         out.sort(key=lambda u: u.t)
         for u in out:
             self._steps.append(u)
+        return out
+
+    def _scan_frontal(self, ready: int) -> list[StepUpdate]:
+        """Rear/front view: completed stances (foot back off the belt) in the buffer, with pelvic drop and knee
+        frontal-plane projection angle (module docstring)."""
+        cal = self._cal
+        per, fps, leg, view = cal["period"], cal["fps"], cal["leg_px"], cal["view"].view
+        start = max(0, ready - (self.n_buf - SWAP_LAG - 1))
+        t, _xy_raw, xy = self._clean_window(start, ready, fps, leg)
+        body = to_body_frame(xy, cal["ground"], 0)
+        idx = np.arange(start, ready) % self.n_buf
+        # the line is measured from the first frame the live engine knew the view (it then asks for person masks):
+        # the source's frame share counts from there
+        asked = np.isfinite(self._aux["pelvis_band_quality"][idx]) | np.isfinite(self._aux["pelvis_marker_quality"][idx])
+        first = int(np.argmax(asked)) if asked.any() else len(idx)
+        right_up, source, reason = pelvis_source(
+            {k: v[idx[first:]] for k, v in self._aux.items()} if first < len(idx) else {}, view, fps)
+        if right_up is not None:
+            right_up = np.concatenate([np.full(first, np.nan), right_up])
+        zero = float(np.nanmedian(right_up)) if right_up is not None and np.isfinite(right_up).any() else 0.0
+        period_s = per / fps
+        out: list[StepUpdate] = []
+        for side in SIDES:
+            starts, ends = ev.stance_edges(foot_signals(body, side, leg, fps).foot_h, per)
+            for a, z in zip(starts, ends):
+                absa = start + int(a)
+                if a < 1 or z > len(t) - 3:  # cut by the window start, or the foot has not lifted yet
+                    continue
+                if any(abs(absa - d) < 0.5 * per for d in self._done_peaks[side]):
+                    continue
+                self._done_peaks[side].append(absa)
+                t_ic, t_to = float(t[int(a)]), float(t[int(z)])
+                if not self._plausible(side, t_ic, period_s):
+                    continue
+                self._last_ic[side] = t_ic
+                self._cadences.append(120.0 / period_s)
+                drop = (mk.contralateral_drop_deg(right_up, side, a, z, zero) if right_up is not None
+                        else math.nan)
+                fppa = [mk.knee_fppa_deg(xy[i], side, view) for i in range(int(a), int(z) + 1)]
+                fppa_max = float(np.nanmax(fppa)) if np.isfinite(fppa).any() else math.nan
+                u = StepUpdate(t=t_ic, side=side, cadence_spm=float(np.median(self._cadences)), to_t=t_to,
+                               pelvic_drop_deg=drop,
+                               extra={"raw": {"contact_time_ms": (t_to - t_ic) * 1000.0, "pelvic_drop_deg": drop},
+                                      "knee_fppa_deg": fppa_max, "pelvis_source": source,
+                                      "pelvic_reason": reason})
+                out.append(u)
+        out.sort(key=lambda u: u.t)
+        self._steps.extend(out)
         return out
 
     def _plausible(self, side: str, t_ic: float, period_s: float) -> bool:
@@ -308,7 +385,8 @@ class GaitStream:
             out.update(view=v.view, facing=v.facing, near_side=v.near_side,
                        stride_period_s=self._cal["period"] / self._cal["fps"])
         for name in ("cadence_spm", "contact_time_ms", "overstride_pct_leg", "overstride_cm", "shank_angle_ic_deg",
-                     "foot_strike_angle_deg", "knee_flexion_ic_deg", "knee_flexion_peak_deg", "trunk_lean_deg"):
+                     "foot_strike_angle_deg", "knee_flexion_ic_deg", "knee_flexion_peak_deg", "trunk_lean_deg",
+                     "pelvic_drop_deg"):
             # medians over 20 steps use the measured values, also those one step alone cannot support
             vals = np.array([s.extra.get("raw", {}).get(name, getattr(s, name)) for s in steps], dtype=float)
             vals = vals[np.isfinite(vals)]
@@ -326,6 +404,9 @@ class GaitStream:
         if self._cadences:  # the same rolling stride-period cadence the latest StepUpdate carries
             out["cadence_spm"] = float(np.median(self._cadences))
         out["foot_strike_pattern"] = strike_pattern(out["foot_strike_angle_deg"])
+        if steps and "pelvic_reason" in steps[-1].extra:  # rear/front view: the pelvis line's source, or why not
+            out["pelvis_source"] = steps[-1].extra.get("pelvis_source")
+            out["pelvic_reason"] = steps[-1].extra.get("pelvic_reason")
         return out
 
 

@@ -204,6 +204,8 @@ def _live_panel() -> None:
                 f'data-processing-p50="{_fmt(proc_ms, 1)}" data-stage-p50="{_fmt(stage_ms, 1)}" '
                 f'data-landmarks="{landmarks}" data-steps="{len(ctrl.engine.steps)}"></span>',
                 unsafe_allow_html=True)
+    if state.snapshot.get("pelvic_reason"):  # rear view without a usable pelvis line: why, and the fix
+        st.info(state.snapshot["pelvic_reason"])
     if ctrl.error:
         st.warning(f"Processing problem: {ctrl.error}")
     if ctrl.recording:
@@ -279,8 +281,9 @@ def render() -> None:
     st.markdown(_CUE_CSS, unsafe_allow_html=True)
     st.title("Live camera")
     st.caption("Film from the side: cadence, overstride, shank and foot-strike angle of the last contact per side, "
-               "updated every step. Rear view: live step detection is not available yet; record, and pelvic drop "
-               "comes from the full analysis of the recording. The camera image stays on this computer.")
+               "updated every step. Film from straight behind: cadence and pelvic drop of each stance, measured on "
+               "the waistband edge or two markers across the back of the pelvis. The camera image stays on this "
+               "computer.")
     with st.expander("Camera and runner", expanded=False):
         a, b, c = st.columns(3)
         model = a.selectbox("Pose model", ("full", "heavy"), key="live_model",
