@@ -135,7 +135,7 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
         raise InputError("the runner's legs were not found in the clip", "Film with the whole body in frame.")
     swap_fraction = 0.0
     if view.view in ("side", "oblique", "mixed"):
-        xy, swapped = correct_swaps(xy, leg_px, extra=[z, vis])
+        xy, swapped = correct_swaps(xy, leg_px, extra=[z, vis], inplace=True)  # xy is prepare's own copy
         swap_fraction = float(swapped.any(axis=1).mean())
     hip = 0.5 * (xy[:, P.LEFT_HIP] + xy[:, P.RIGHT_HIP])
     rel = (xy[:, LEG_IDS] - hip[:, None, :]) / leg_px  # relative_positions(xy, leg_px)[:, LEG_IDS]

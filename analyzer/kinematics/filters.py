@@ -10,6 +10,8 @@ with a delay anyway), so no causal filter lag enters the event times.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
@@ -55,6 +57,13 @@ def fill_gaps(x: np.ndarray, max_gap: int) -> np.ndarray:
     return x
 
 
+@lru_cache(maxsize=32)
+def _butter_sos(wn: float) -> np.ndarray:
+    """2nd-order Butterworth low-pass sections for normalised cut-off wn (designed once per cut-off: the streaming
+    core filters its window several times a second). Callers must not modify it (scipy needs it writable)."""
+    return butter(2, wn, output="sos")
+
+
 def lowpass(x: np.ndarray, fps: float, fc_hz: float | None = None) -> np.ndarray:
     """Zero-phase Butterworth low-pass along axis 0 of x (T, ...), NaN-aware.
 
@@ -65,7 +74,7 @@ def lowpass(x: np.ndarray, fps: float, fc_hz: float | None = None) -> np.ndarray
     x = np.asarray(x, dtype=float)
     if len(x) < 4 or fc >= 0.49 * fps:
         return x.copy()
-    sos = butter(2, fc / (0.5 * fps), output="sos")
+    sos = _butter_sos(fc / (0.5 * fps))
     flat_in = x.reshape(len(x), -1)
     finite = np.isfinite(flat_in)
     all_finite = finite.all(axis=0)

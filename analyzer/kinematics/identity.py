@@ -133,12 +133,13 @@ def apply_swaps(xy: np.ndarray, swapped: np.ndarray, left: tuple[int, ...], righ
     xy[swapped] = sub
 
 
-def correct_swaps(xy: np.ndarray, leg_px: float, extra: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Return (corrected copy of xy (T,33,2), swapped mask (T, n_groups) bool).
+def correct_swaps(xy: np.ndarray, leg_px: float, extra: list[np.ndarray] | None = None,
+                  inplace: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Return (corrected xy (T,33,2): a copy, or xy itself when `inplace`; swapped mask (T, n_groups) bool).
 
     `extra`: other per-landmark arrays (T,33[,k]) swapped the same way in place (visibility, z...).
     """
-    out = np.array(xy, dtype=float, copy=True)
+    out = xy if inplace else np.array(xy, dtype=float, copy=True)
     # positions relative to the hip midpoint for the tracked landmarks only (the others are not read)
     ids = [i for left, right in GROUPS for i in (*left, *right)]
     hip = 0.5 * (out[:, P.LEFT_HIP] + out[:, P.RIGHT_HIP])
