@@ -7,9 +7,15 @@ One folder per session under `config.data_dir()/sessions/<id>/`:
     result/             what `analyzer.pipeline.analyze_session` wrote (one sub-folder per clip + its session.json)
     exports/            files made on demand from the result (e.g. the PDF report)
 
-session.json (schema_version 1): id, title, created_utc, status ("new" | "running" | "done" | "failed"),
-options (AnalyzeOptions fields), clips [{name, file, sha256, size_bytes}], error (plain-language str | null),
-patient_id (str | null), tags [str], finished_utc.
+session.json (schema_version 1): id, title, created_utc, status (see STATUSES), options (AnalyzeOptions fields),
+clips [{name, file, sha256, size_bytes}], error (plain-language str | null), patient_id (str | null), tags [str],
+finished_utc, owner ({host, pid, started} of the process that queued or runs the analysis | null; absent before
+queueing, harmless to older readers).
+
+Status life cycle: "new" (clips being added) -> "queued" (`mark_queued`: waiting for the app's one analysis worker)
+-> "running" (`analyze`) -> "done" | "failed". A "queued" or "running" session whose owner process is gone (server
+restarted or killed, machine rebooted) can never finish: `Session.load` reports it as "interrupted" (the stale-owner
+rule, `owner_alive`). Its inputs and options are still on disk, so `analyze` can simply run it again.
 
 Nothing here computes a measurement: it only stores inputs, calls the pipeline, and finds its outputs again.
 """
@@ -18,9 +24,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import secrets
 import shutil
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,7 +40,9 @@ from .errors import InputError
 
 SCHEMA_VERSION = 1
 INDEX_NAME = "session.json"
-STATUSES = ("new", "running", "done", "failed")
+STATUSES = ("new", "queued", "running", "done", "failed", "interrupted")
+#: Statuses that promise a result later; only true while the owner process lives (else they load as "interrupted").
+ACTIVE_STATUSES = ("queued", "running")
 _ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}(?:[0-9]{3})?-[0-9a-f]{6}$")  # UTC date-time(ms)-random: sorts by age
 
 
@@ -66,6 +76,46 @@ def _now_utc() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _process_started(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot, from /proc/<pid>/stat) plus the boot id, as one token:
+    tells a live owner from an unrelated process that got the same pid later. None where /proc is unavailable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()  # the command name may hold spaces: fields restart after ')'
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else None
+
+
+def current_owner() -> dict:
+    """This process as a session owner: {host, pid, started}."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "started": _process_started(os.getpid())}
+
+
+def owner_alive(owner: dict | None) -> bool:
+    """Whether the process recorded in `owner` still runs, so a "queued"/"running" session may still finish.
+
+    No owner (a session from before owners were recorded, or a hand-edited file): not alive. Another host (a data
+    folder shared over the network): cannot be checked, assumed alive. Same host: the pid must exist and, where
+    /proc tells, have the same start token (a restarted server that got the old pid back does not count)."""
+    if not isinstance(owner, dict) or not owner.get("pid"):
+        return False
+    if owner.get("host") and owner.get("host") != socket.gethostname():
+        return True
+    try:
+        pid = int(owner["pid"])
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, belongs to another user
+    except (OSError, ValueError, TypeError, OverflowError):
+        return False
+    want, now = owner.get("started"), _process_started(pid)
+    return want is None or now is None or want == now
+
+
 @dataclass
 class ClipEntry:
     """One uploaded clip: original name as the user saw it, stored file relative to the session folder."""
@@ -89,6 +139,7 @@ class Session:
     patient_id: str | None = None
     tags: list[str] = field(default_factory=list)
     finished_utc: str | None = None
+    owner: dict | None = None
 
     # ---- paths --------------------------------------------------------------------------------
     @property
@@ -118,7 +169,7 @@ class Session:
             "schema_version": SCHEMA_VERSION, "id": self.id, "title": self.title, "created_utc": self.created_utc,
             "status": self.status, "options": self.options, "clips": [dataclasses.asdict(c) for c in self.clips],
             "error": self.error, "patient_id": self.patient_id, "tags": list(self.tags),
-            "finished_utc": self.finished_utc,
+            "finished_utc": self.finished_utc, "owner": self.owner,
         }
 
     def save(self) -> None:
@@ -129,13 +180,20 @@ class Session:
 
     @classmethod
     def load(cls, folder: Path) -> "Session":
+        """Read session.json. A "queued"/"running" session whose owner process is gone loads as "interrupted"
+        (in memory only: the file is rewritten when the session is next saved, e.g. when it is run again)."""
         d = json.loads((Path(folder) / INDEX_NAME).read_text())
-        return cls(
+        s = cls(
             id=d["id"], dir=Path(folder), title=d.get("title", ""), created_utc=d.get("created_utc", ""),
             status=d.get("status", "new"), options=dict(d.get("options") or {}),
             clips=[ClipEntry(**c) for c in d.get("clips", [])], error=d.get("error"),
             patient_id=d.get("patient_id"), tags=list(d.get("tags") or []), finished_utc=d.get("finished_utc"),
+            owner=d.get("owner") if isinstance(d.get("owner"), dict) else None,
         )
+        if s.status in ACTIVE_STATUSES and not owner_alive(s.owner):
+            s.status = "interrupted"
+            s.error = s.error or "The analysis was interrupted (the app was stopped or restarted). Run it again."
+        return s
 
     # ---- inputs -------------------------------------------------------------------------------
     def add_clip(self, name: str, data: bytes | BinaryIO | Path) -> ClipEntry:
@@ -275,9 +333,23 @@ def options_to_dict(options) -> dict:
     return dict(options)
 
 
+def mark_queued(session: Session, options=None) -> Session:
+    """Record that `session` waits for an analysis by this process: status "queued", owner = this process, and the
+    options it will run with (so it can be run again from disk if the process dies first). Returns the session."""
+    if not session.clips:
+        raise InputError("This session has no clips.", "Upload at least one video of the runner.")
+    if options is not None:
+        session.options = options_to_dict(options)
+    session.status, session.error, session.finished_utc = "queued", None, None
+    session.owner = current_owner()
+    session.save()
+    return session
+
+
 def analyze(session: Session, options=None, progress: Callable | None = None):
     """Run the pipeline over the session's clips into session.result_dir and record the outcome in session.json.
 
+    `options` None: the options stored in the session (e.g. when an interrupted session is run again).
     Returns the pipeline's SessionResult. An InputError (bad clip, no runner found...) is recorded as
     status "failed" with the plain-language message, then re-raised for the caller to show.
     """
@@ -288,7 +360,8 @@ def analyze(session: Session, options=None, progress: Callable | None = None):
     if options is None:
         options = pipeline.AnalyzeOptions(**session.options) if session.options else pipeline.AnalyzeOptions()
     session.options = options_to_dict(options)
-    session.status, session.error = "running", None
+    session.status, session.error, session.finished_utc = "running", None, None
+    session.owner = current_owner()
     session.save()
     if session.result_dir.exists():
         shutil.rmtree(session.result_dir)

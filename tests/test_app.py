@@ -1,13 +1,17 @@
 """Clinic app wiring with streamlit.testing.v1.AppTest (in-process, no browser).
 
 The pipeline is replaced by tests/app_fake_result.py (same signature and output layout) so these tests check the
-app, not MediaPipe; the real pipeline on the real clip runs in tests/browser/.
+app, not MediaPipe; the real pipeline on the real clip runs in tests/browser/. Analyses run on the app's background
+runner (app/jobs.py): `finish_jobs` waits for it and reruns the page, as the page's polling fragment would.
 """
 from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -17,6 +21,7 @@ import app_fake_result as fake  # noqa: E402
 
 from analyzer import pipeline  # noqa: E402
 from analyzer.sessions import SessionStore  # noqa: E402
+from app import jobs  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 MAIN = str(REPO / "app" / "main.py")
@@ -30,6 +35,13 @@ def data_dir(tmp_path, monkeypatch):
     return d
 
 
+@pytest.fixture(autouse=True)
+def _jobs_settle():
+    """No analysis of one test may run into the next (its monkeypatched pipeline and data dir must still hold)."""
+    yield
+    assert jobs.runner().wait(timeout=60), "an analysis job did not finish"
+
+
 @pytest.fixture()
 def fake_pipeline(monkeypatch):
     calls = []
@@ -40,6 +52,39 @@ def fake_pipeline(monkeypatch):
 
     monkeypatch.setattr(pipeline, "analyze_session", run)
     return calls
+
+
+@pytest.fixture()
+def gated_pipeline(monkeypatch):
+    """The fake pipeline, held after its first progress report until the test opens `gate`."""
+    gate = threading.Event()
+    calls = []
+
+    def run(paths, out_dir, options=None, progress=None):
+        call = {"out": Path(out_dir), "options": options, "start": time.monotonic()}
+        calls.append(call)
+        progress(fake.FakeProgress("pose", 0.4, 12.0, f"{Path(paths[0]).name}: finding the runner's joints"))
+        if not gate.wait(30):
+            raise RuntimeError("the test never opened the gate")
+        out = fake.fake_analyze_session(paths, out_dir, options, None)
+        call["end"] = time.monotonic()
+        return out
+
+    monkeypatch.setattr(pipeline, "analyze_session", run)
+    yield SimpleNamespace(gate=gate, calls=calls)
+    gate.set()
+    assert jobs.runner().wait(timeout=60)  # before monkeypatch restores the real pipeline
+
+
+def wait_until(cond, timeout: float = 20.0) -> None:
+    t_end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < t_end, "condition not reached"
+        time.sleep(0.02)
+
+
+def progress_bars(at: AppTest) -> list[tuple[int, str]]:
+    return [(p.proto.value, p.proto.text) for p in at.get("progress")]
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +112,18 @@ def stored_session(clip_bytes: bytes, title: str = "Baseline") -> str:
     return s.id
 
 
+def submitted_jobs() -> set[tuple[str, float]]:
+    return {(j.id, j.submitted) for j in jobs.runner().jobs()}
+
+
+def finish_jobs(at: AppTest, before: set) -> AppTest:
+    """If the last run queued an analysis, wait for the runner and run the page again (what its poll does)."""
+    if submitted_jobs() - before:
+        assert jobs.runner().wait(timeout=60)
+        at.run()
+    return at
+
+
 def upload_and_analyse(at: AppTest, name: str, data: bytes, height: float | None = None) -> AppTest:
     at.switch_page("routes/analyse.py").run()
     assert not at.exception, at.exception
@@ -75,8 +132,9 @@ def upload_and_analyse(at: AppTest, name: str, data: bytes, height: float | None
         at.number_input[0].set_value(height)
     at.number_input[2].set_value(240.0)
     at.text_input[0].set_value("J. Smith baseline")
+    before = submitted_jobs()
     at.button[0].click()
-    return at.run()
+    return finish_jobs(at.run(), before)
 
 
 def test_empty_state_points_to_new_analysis(data_dir):
@@ -218,8 +276,9 @@ def test_side_and_rear_clips_make_one_session(data_dir, fake_pipeline, clip_byte
     at.switch_page("routes/analyse.py").run()
     up = at.file_uploader(key="uploads")
     up.upload("run_side.mp4", clip_bytes, "video/mp4").upload("run_rear.mp4", clip_bytes, "video/mp4")
+    before = submitted_jobs()
     at.button[0].click()
-    at.run()
+    finish_jobs(at.run(), before)
     assert not at.exception, at.exception
     assert [p.name for p in fake_pipeline[0]["paths"]] == ["run_side.mp4", "run_rear.mp4"]
     (s,) = SessionStore().list()
@@ -277,3 +336,103 @@ def test_demo_session_is_shown_first(data_dir, monkeypatch, clip_bytes):
     monkeypatch.delenv("RUNFORM_DEFAULT_SESSION")
     at = app().run()
     assert "A later session" in all_text(at)  # otherwise the newest finished session
+
+
+def submit(at: AppTest, data: bytes, title: str) -> AppTest:
+    """Fill the Analyse form (already open) and press Analyse once."""
+    at.file_uploader(key="uploads").upload("side.mp4", data, "video/mp4")
+    at.text_input[0].set_value(title)
+    at.button[0].click()
+    return at.run()
+
+
+def test_analysis_goes_on_while_the_clinician_opens_other_pages(data_dir, gated_pipeline, clip_bytes):
+    other = stored_session(clip_bytes, "Other patient")
+    at = app().run()
+    at.switch_page("routes/analyse.py").run()
+    at = submit(at, clip_bytes, "J. Smith retest")
+    assert not at.exception, at.exception
+    (s,) = [x for x in SessionStore().list() if x.id != other]
+    wait_until(lambda: (jobs.runner().get(s.id) or SimpleNamespace(fraction=0)).fraction == 0.4)
+    at.run()  # what the page's poll shows
+    (bar,) = progress_bars(at)
+    assert bar[0] == 40 and "J. Smith retest" in bar[1] and "Finding the runner's joints" in bar[1], bar
+    assert SessionStore().get(s.id).status == "running"
+
+    # to another patient's results: the analysis is not cancelled, it is listed as running, not as an error
+    at.switch_page("routes/results.py").run()
+    assert not at.exception, at.exception
+    assert "Other patient" in all_text(at) and at.get("video")
+    assert any("J. Smith retest" in text for _, text in progress_bars(at))
+    assert not at.error
+    # a link to it while it runs (e.g. a reload): its progress, never a half result of it
+    at.query_params["session"] = s.id
+    at.run()
+    assert not at.exception, at.exception
+    assert any("J. Smith retest" in text for _, text in progress_bars(at))
+    assert "J. Smith retest" not in "".join(m.value for m in at.markdown if "rf-title" in m.value)
+    assert not SessionStore().get(s.id).has_result
+
+    gated_pipeline.gate.set()
+    assert jobs.runner().wait(s.id, timeout=30)
+    assert SessionStore().get(s.id).status == "done"
+    # back on New analysis: the finished result opens
+    at.switch_page("routes/analyse.py").run()
+    assert not at.exception, at.exception
+    assert at.query_params.get("session") in (s.id, [s.id])
+    text = all_text(at)
+    assert "J. Smith retest" in text and "Cadence" in text and at.get("video")
+    at.switch_page("routes/analyse.py").run()  # delivered once: the page is the plain form again
+    assert not progress_bars(at) and "Cadence" not in all_text(at)
+
+
+def test_two_analyses_submitted_back_to_back_run_one_after_the_other(data_dir, gated_pipeline, clip_bytes):
+    at = app().run()
+    at.switch_page("routes/analyse.py").run()
+    at = submit(at, clip_bytes, "Runner A")
+    wait_until(lambda: len(gated_pipeline.calls) == 1)
+    at = submit(at, clip_bytes, "Runner B")
+    assert not at.exception, at.exception
+    bars = dict((text.split(" · ")[0], value) for value, text in progress_bars(at))
+    assert set(bars) == {"Runner A", "Runner B"}, bars
+    waiting = [text for _, text in progress_bars(at) if text.startswith("Runner B")]
+    assert "Waiting: another analysis is running" in waiting[0]
+    by_title = {x.title: x for x in SessionStore().list()}
+    assert by_title["Runner B"].status == "queued" and by_title["Runner A"].status == "running"
+    time.sleep(0.3)
+    assert len(gated_pipeline.calls) == 1  # B waits while A holds the one worker
+
+    gated_pipeline.gate.set()
+    assert jobs.runner().wait(timeout=30)
+    a, b = gated_pipeline.calls
+    assert a["out"].parent.name == by_title["Runner A"].id and b["out"].parent.name == by_title["Runner B"].id
+    assert a["end"] <= b["start"]
+    assert all(x.status == "done" for x in SessionStore().list())
+    at.run()  # the first one opens; the second is offered on Results
+    assert at.query_params.get("session") in (by_title["Runner A"].id, [by_title["Runner A"].id])
+    assert any("Runner B" in m.value and "finished" in m.value for m in at.success)
+
+
+def test_interrupted_session_is_shown_as_such_and_runs_again(data_dir, fake_pipeline, clip_bytes):
+    store = SessionStore()
+    s = store.create(title="Before the restart", options={"height_cm": 170.0, "capture_fps": 120.0})
+    s.add_clip("side.mp4", clip_bytes)
+    s.status = "running"  # left so by a server that stopped mid-analysis (no owner process any more)
+    s.save()
+    at = app().run()
+    assert not at.exception, at.exception
+    warnings = [w.value for w in at.warning]
+    assert any("Before the restart" in w and "interrupted" in w for w in warnings), warnings
+    assert not at.error and not progress_bars(at)
+    before = submitted_jobs()
+    next(b for b in at.button if b.label == "Run again").click()
+    at.run()
+    assert not at.exception, at.exception
+    finish_jobs(at, before)
+    assert not at.exception, at.exception
+    assert len(fake_pipeline) == 1
+    assert fake_pipeline[0]["options"].height_cm == 170.0 and fake_pipeline[0]["options"].capture_fps == 120.0
+    again = store.get(s.id)
+    assert again.status == "done" and again.has_result
+    assert "Before the restart" in all_text(at) and "Cadence" in all_text(at)
+    assert not any("interrupted" in w.value for w in at.warning)

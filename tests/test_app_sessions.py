@@ -15,7 +15,8 @@ from analyzer import pipeline  # noqa: E402
 from analyzer.cli import main  # noqa: E402
 from analyzer.commands import app as app_cmd  # noqa: E402
 from analyzer.errors import InputError  # noqa: E402
-from analyzer.sessions import SessionStore, analyze, safe_filename  # noqa: E402
+from analyzer.sessions import (SessionStore, analyze, current_owner, mark_queued, owner_alive,  # noqa: E402
+                               safe_filename)
 
 
 @pytest.fixture()
@@ -78,6 +79,52 @@ def test_analyze_records_failure_with_the_plain_message(store, monkeypatch):
     again = store.get(s.id)
     assert again.status == "failed" and "not a video" in again.error and not again.has_result
     assert store.latest_done() is None
+
+
+def _dead_pid() -> int:
+    import subprocess
+
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    return p.pid
+
+
+def test_owner_alive_tells_a_live_process_from_a_gone_one():
+    me = current_owner()
+    assert owner_alive(me)
+    assert not owner_alive(None) and not owner_alive({}) and not owner_alive({"pid": "x", "host": me["host"]})
+    assert not owner_alive(dict(me, pid=_dead_pid()))
+    if me["started"] is not None:  # same pid, other start time: a later process that got the old pid back
+        assert not owner_alive(dict(me, started=me["started"] + "0"))
+    assert owner_alive(dict(me, host="another-machine", pid=_dead_pid()))  # cannot check: assumed alive
+
+
+@pytest.mark.parametrize("status", ["queued", "running"])
+def test_stale_active_session_loads_as_interrupted_and_runs_again(store, monkeypatch, tmp_path, status):
+    monkeypatch.setattr(pipeline, "analyze_session", fake.fake_analyze_session)
+    s = store.create(title="cut short", options={"height_cm": 175.0})
+    s.add_clip("side.mp4", fake.write_h264(tmp_path / "c.mp4"))
+    mark_queued(s)
+    assert store.get(s.id).status == "queued"  # this process owns it: still waiting, not stale
+    s.status = status
+    s.owner = dict(current_owner(), pid=_dead_pid())  # the server that queued or ran it is gone
+    s.save()
+    loaded = store.get(s.id)
+    assert loaded.status == "interrupted" and "interrupted" in loaded.error and not loaded.has_result
+    assert store.find(status=status) == [] and [x.id for x in store.find(status="interrupted")] == [s.id]
+    assert json.loads(s.index_path.read_text())["status"] == status  # the rule reads, it does not rewrite
+    s.owner = None  # a session from before owners were recorded, left "running" by the old in-page analysis
+    s.save()
+    assert store.get(s.id).status == "interrupted"
+    analyze(loaded)  # the stored clips and options are enough to run it again
+    again = store.get(s.id)
+    assert again.status == "done" and again.has_result and again.error is None
+    assert again.options["height_cm"] == 175.0 and again.owner == current_owner()
+
+
+def test_mark_queued_needs_clips(store):
+    with pytest.raises(InputError):
+        mark_queued(store.create(title="empty"))
 
 
 def test_app_command_refuses_a_busy_port(capsys):

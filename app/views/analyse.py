@@ -1,16 +1,21 @@
-"""Analyse page: upload the clips of one session, set the runner's details, run the analysis with progress."""
+"""Analyse page: upload the clips of one session, set the runner's details, start the analysis and follow it.
+
+The analysis runs on the background runner (app/jobs.py), not in this script run: the clinician can open other pages
+or reload, and this page shows the same job's progress again (polled by a fragment). When it ends the result opens on
+Results, or the plain-language error is shown here."""
 from __future__ import annotations
 
 import logging
 import time
 from datetime import datetime
+from types import SimpleNamespace
 
 import streamlit as st
 
 from analyzer.errors import InputError
-from analyzer.sessions import SessionStore, analyze
+from analyzer.sessions import SessionStore
 
-from .. import state
+from .. import jobs, state
 from ..theme import esc
 
 log = logging.getLogger("runform.app")
@@ -63,8 +68,14 @@ def check_video(path, shown_name: str, capture_fps) -> None:
                          ) from None
 
 
-def run_upload(files, title: str, height_cm, speed_kmh, capture_fps, model: str) -> str | None:
-    """Store the uploads as a new session and analyse it. Returns the session id, or None after showing why not."""
+def show_input_error(problem: str, fix: str = "") -> None:
+    st.error(f"**We could not analyse this upload.** {problem}" + (f"\n\n{fix}" if fix else ""),
+             icon=":material/error:")
+
+
+def start_upload(files, title: str, height_cm, speed_kmh, capture_fps, model: str) -> str | None:
+    """Store the uploads as a new session, check they are videos, and queue the analysis on the background runner.
+    Returns the session id, or None after showing why not (nothing is left behind then)."""
     store = SessionStore()
     session = store.create(title=title, options={})
     try:
@@ -72,35 +83,119 @@ def run_upload(files, title: str, height_cm, speed_kmh, capture_fps, model: str)
             f.seek(0)
             entry = session.add_clip(f.name, f)
             check_video(session.dir / entry.file, f.name, capture_fps)
-        st.caption("Stay on this page until the analysis finishes (about a minute for a 10 s clip).")
-        bar = st.progress(0.0, text="Starting the analysis…")
-        t0 = time.monotonic()
-
-        def on_progress(p) -> None:
-            frac = min(max(float(getattr(p, "fraction", 0.0) or 0.0), 0.0), 1.0)
-            bar.progress(frac, text=progress_text(p))
-
-        analyze(session, _options(height_cm, speed_kmh, capture_fps, model), on_progress)
-        bar.progress(1.0, text=f"Finished in {time.monotonic() - t0:.0f} s")
+        jobs.submit_analysis(session, _options(height_cm, speed_kmh, capture_fps, model), discard_on_failure=True)
         return session.id
     except InputError as e:
         store.delete(session.id)
-        st.error(f"**We could not analyse this upload.** {e.problem}" + (f"\n\n{e.fix}" if e.fix else ""),
-                 icon=":material/error:")
+        show_input_error(e.problem, e.fix)
         return None
     except Exception:  # a bug: log it for the maintainers, tell the user plainly, keep earlier results intact
-        log.exception("analysis failed")
+        log.exception("could not start the analysis")
         store.delete(session.id)
-        st.error("**The analysis stopped unexpectedly.** Your earlier results are safe. Try again, or try another "
-                 "clip; if it keeps happening, send the server log to your administrator.", icon=":material/error:")
+        st.error(f"**{jobs.BUG_MESSAGE[0]}** {jobs.BUG_MESSAGE[1]}", icon=":material/error:")
         return None
-    except BaseException:  # the user left the page or reran the script: drop the half-made session
+    except BaseException:  # the user left the page while the clips were being stored: drop the half-made session
         store.delete(session.id)
         raise
 
 
+# ---- this browser tab's analyses -------------------------------------------------------------------------------
+# The ids of the analyses this tab started and has not yet shown the outcome of. Kept in st.session_state (survives
+# moving between pages) and in the Analyse page's URL (?job=<id>, survives a reload of that page).
+_PENDING = "runform_pending_jobs"
+POLL_S = 1.0
+
+
+def pending() -> list[str]:
+    ids = list(st.session_state.get(_PENDING, []))
+    for sid in st.query_params.get_all("job"):
+        if sid not in ids and SessionStore().get(sid) is not None:
+            ids.append(sid)
+    return ids
+
+
+def track(sid: str) -> None:
+    ids = pending()
+    if sid not in ids:
+        ids.append(sid)
+    st.session_state[_PENDING] = ids
+
+
+def forget(sid: str) -> None:
+    st.session_state[_PENDING] = [i for i in pending() if i != sid]
+    if sid in st.query_params.get_all("job"):
+        st.query_params["job"] = [i for i in st.query_params.get_all("job") if i != sid]
+
+
+def job_of(sid: str):
+    """The runner's job for `sid`; None when this server process never ran it (e.g. it was restarted)."""
+    return jobs.runner().get(sid)
+
+
+def show_job(job) -> None:
+    """One queued or running analysis: a progress bar with what is happening (nothing of a half result)."""
+    title = esc(job.title or "Analysis")
+    if job.state == jobs.QUEUED:
+        ahead = jobs.runner().ahead_of(job.id)
+        more = f" ({ahead} before this one)" if ahead > 1 else ""
+        st.progress(0.0, text=f"{title} · Waiting: another analysis is running{more}. This one starts after it.")
+        return
+    eta = job.eta_s
+    if eta is not None and job.updated is not None:
+        eta = max(eta - (time.time() - job.updated), 0.0)
+    p = SimpleNamespace(stage=job.stage or "probe", fraction=job.fraction, eta_s=eta, message=job.message)
+    text = progress_text(p) if job.updated is not None else "Starting the analysis…"
+    st.progress(job.fraction, text=f"{title} · {text} · running {job.elapsed_s:.0f} s")
+
+
+def show_failure(job) -> None:
+    if job.bug:
+        st.error(f"**{job.error}** {job.fix}", icon=":material/error:")
+    else:
+        show_input_error(job.error or "", job.fix)
+
+
+@st.fragment(run_every=POLL_S)
+def progress_panel(ids: list[str]) -> None:
+    """Re-run on its own every POLL_S (no blocking loop): the tab's queued/running analyses. When one of them has
+    ended, a full rerun lets `deliver_finished` open its result or show its error."""
+    shown = [j for j in (job_of(i) for i in ids) if j is not None]
+    if any(not j.active for j in shown):
+        st.rerun(scope="app")
+    for j in shown:
+        show_job(j)
+    if shown:
+        st.caption("You can open other pages meanwhile: the analysis goes on, and this page shows it again when "
+                   "you come back. Its result opens under Results when it is finished.")
+
+
+def deliver_finished(switch: bool) -> None:
+    """Show the outcome of this tab's analyses that ended: failures with their plain-language message; a finished
+    one opens on Results (`switch`) or is offered as a link."""
+    pages = st.session_state["runform_pages"]
+    for sid in pending():
+        job = job_of(sid)
+        if job is not None and job.active:
+            continue
+        forget(sid)
+        if job is not None and job.state == jobs.FAILED:
+            if switch or SessionStore().get(sid) is None:  # a kept session shows its error in the Results list
+                show_failure(job)
+            continue
+        session = SessionStore().get(sid)
+        if session is None or not session.has_result:
+            continue  # interrupted or removed: the Results page lists it with a way to run it again
+        if switch:
+            state.select(sid)
+            st.switch_page(pages["results"], query_params={"session": sid})
+        st.success(f"Analysis of **{esc(session.title or 'Session')}** finished.", icon=":material/check_circle:")
+        st.page_link(pages["results"], label="Open its results", icon=":material/monitoring:",
+                     query_params={"session": sid})
+
+
 def render() -> None:
     st.title("New analysis")
+    st.session_state[_PENDING] = pending()  # after a reload of this page (?job=...): follow the same analyses
     st.markdown('<p class="rf-note">Film the runner on the treadmill from the side (whole body, camera at hip height,'
                 ' still) and, for pelvic drop, from behind. Upload the clips of this one run together.</p>',
                 unsafe_allow_html=True)
@@ -122,14 +217,16 @@ def render() -> None:
         title = c4.text_input("Session name (optional)", placeholder="e.g. J. Smith — baseline")
         model = c5.selectbox("Pose model", list(MODELS), format_func=MODELS.get, index=0)
         submitted = st.form_submit_button("Analyse", type="primary", icon=":material/play_arrow:")
-    if not submitted:
-        return
-    if not files:
-        st.warning("Add at least one video clip first.", icon=":material/upload_file:")
-        return
-    title = title.strip() or f"Session {datetime.now():%d %b %Y %H:%M}"
-    sid = run_upload(files, title, height_cm, speed_kmh, capture_fps, model)
-    if sid:
-        state.select(sid)
-        st.success(f"Analysis of **{esc(title)}** finished.", icon=":material/check_circle:")
-        st.switch_page(st.session_state["runform_pages"]["results"], query_params={"session": sid})
+    if submitted:
+        if not files:
+            st.warning("Add at least one video clip first.", icon=":material/upload_file:")
+        else:
+            title = title.strip() or f"Session {datetime.now():%d %b %Y %H:%M}"
+            sid = start_upload(files, title, height_cm, speed_kmh, capture_fps, model)
+            if sid:
+                track(sid)
+                st.query_params["job"] = pending()
+    deliver_finished(switch=True)
+    ids = pending()
+    if ids:
+        progress_panel(ids)

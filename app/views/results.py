@@ -1,5 +1,9 @@
 """Results page: what a clinician shows the patient. Headline cards, annotated replay, signals over time, contact
-frames, per-step table, every measurement with its definition, and quality warnings in plain language."""
+frames, per-step table, every measurement with its definition, and quality warnings in plain language.
+
+Sessions without a result yet are listed above it with their state: queued or running on the background runner
+(progress, polled), interrupted by a server restart or failed (with a button to run it again from the stored clips).
+Only finished sessions are ever opened as a result (app.state), so a running one never shows a half result."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +11,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from .. import cards, charts, gallery, planview, state
+from analyzer.sessions import Session
+
+from .. import cards, charts, gallery, jobs, planview, state
 from .. import metricinfo as mi
+from . import analyse
 from ..data import HEADLINE_METRICS, ClipView, SessionView
 from ..theme import chip, esc
 
@@ -225,11 +232,83 @@ def all_measurements(sv: SessionView) -> None:
     st.dataframe(rows, width="stretch", hide_index=True, height=38 + 35 * len(rows))
 
 
+UNFINISHED = ("queued", "running", "interrupted", "failed")
+
+
+def unfinished_sessions() -> list[Session]:
+    return [s for s in state.store().list() if s.status in UNFINISHED]
+
+
+def _run_again(session_id: str) -> None:
+    s = state.store().get(session_id)
+    if s is None or s.status not in ("interrupted", "failed"):
+        return  # already started from another tab, or removed
+    jobs.submit_analysis(s)  # the stored clips and options
+    analyse.track(s.id)
+
+
+def _delete(session_id: str) -> None:
+    job = jobs.runner().get(session_id)
+    if job is None or not job.active:
+        state.store().delete(session_id)
+
+
+def unfinished_one(s: Session) -> None:
+    title = esc(s.title or "Session")
+    job = jobs.runner().get(s.id)
+    if job is not None and job.active:
+        analyse.show_job(job)
+        return
+    if s.status in ("queued", "running"):  # owned by another live process (e.g. `runform demo` in a terminal)
+        st.info(f"**{title}** is being analysed by another runform program on this computer.",
+                icon=":material/hourglass_top:")
+        return
+    if s.status == "interrupted":
+        st.warning(f"**{title}** was interrupted before it finished (the app was stopped or restarted). Its clips "
+                   "are still stored: run it again.", icon=":material/pause_circle:")
+    else:
+        st.error(f"**{title}** could not be analysed. {esc(s.error or '')}", icon=":material/error:")
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.button("Run again", key=f"rerun_{s.id}", icon=":material/replay:", on_click=_run_again, args=(s.id,))
+    c2.button("Delete", key=f"delete_{s.id}", icon=":material/delete:", on_click=_delete, args=(s.id,),
+              help="Removes this session and its stored clips from this computer.")
+
+
+def _unfinished_panel(ids: list[str], active_ids: list[str]) -> None:
+    now = [state.store().get(i) for i in ids]
+    ended = any((j := jobs.runner().get(i)) is None or not j.active for i in active_ids)
+    if ended or any(s is None or s.status not in UNFINISHED for s in now):
+        st.rerun(scope="app")  # one finished, failed or was deleted: refresh the page and the sidebar's list
+    for s in now:
+        unfinished_one(s)
+
+
+_live_unfinished_panel = st.fragment(_unfinished_panel, run_every=analyse.POLL_S)
+
+
+def unfinished(sessions: list[Session]) -> None:
+    """The sessions without a result: polled while one of them is queued or running here, static otherwise."""
+    if not sessions:
+        return
+    ids = [s.id for s in sessions]
+    active_ids = [i for i in ids if (j := jobs.runner().get(i)) is not None and j.active]
+    (_live_unfinished_panel if active_ids else _unfinished_panel)(ids, active_ids)
+
+
 def render() -> None:
+    analyse.deliver_finished(switch=False)  # this tab's analyses that ended while it was elsewhere
     session = state.current_session()
     if session is None:
-        empty_state()
+        waiting = unfinished_sessions()
+        if not waiting:
+            empty_state()
+            return
+        st.title("Results")
+        st.markdown('<p class="rf-note">No finished analysis yet; its results appear here when it is done.</p>',
+                    unsafe_allow_html=True)
+        unfinished(waiting)
         return
+    unfinished([s for s in unfinished_sessions() if s.id != session.id])
     sv = SessionView.load(session)
     header(sv)
     warnings(sv)
