@@ -32,7 +32,8 @@ def card_html(name: str, entry: dict) -> str:
         if v is not None and mi.fmt_number(v) != "—":
             flag = mi.range_status(name, v)
             mark = " ⚠" if flag in ("low", "high") else ""
-            lr.append(f"{side} {esc(mi.fmt_number(v))}{mark}")
+            far = " (far leg, less reliable)" if entry.get("far_side") == key else ""  # side view: partly hidden
+            lr.append(f"{side}{far} {esc(mi.fmt_number(v))}{mark}")
     lr_html = f'<div class="rf-lr">{" · ".join(lr)}</div>' if lr else ""
     n = entry.get("n")
     n_html = f" · {int(n)} steps" if isinstance(n, (int, float)) and n == n and n > 0 else ""

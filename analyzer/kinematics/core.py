@@ -314,6 +314,15 @@ SIDE_ONLY = ("overstride_cm", "overstride_pct_leg", "shank_angle_ic_deg", "foot_
              "trunk_lean_deg", "vertical_oscillation_cm", "vertical_oscillation_pct_leg")
 FRONTAL = ("pelvic_drop_deg", "knee_fppa_deg", "step_width_cm", "step_width_pct_leg")
 NEEDS_SCALE = ("overstride_cm", "vertical_oscillation_cm", "step_width_cm")
+#: Side view: no left/right symmetry index. The far leg is partly hidden behind the near one and MediaPipe places it
+#: worse, so near-versus-far differences are camera artefacts: on the bundled rendered runner (truth 18 deg on both
+#: feet) the far foot's strike angle read 10.0 deg against 24.4 for the near foot, and per-side cadence 164 vs 157 spm
+#: (truth 160 both); on the real side clip the far knee's peak stance flexion read 18.5 deg against 29.6. Headline
+#: values stay the median of both legs: near-leg-only medians were tried (2026-11-25) and halve the steps without
+#: being closer to the truth on the renders (near-foot strike angle 24.4 for a true 18).
+SIDE_VIEW_SYMMETRY_NOTE = ("No left/right symmetry from one side view: the near and the far leg are not measured "
+                           "alike (the far leg is partly hidden). Film the runner from both sides and compare each "
+                           "clip's near leg.")
 
 
 def view_reason(name: str, view: str) -> str | None:
@@ -471,6 +480,11 @@ def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, p
         if name == "cadence_spm" and available and np.isfinite(prep.period):
             value = 120.0 * fps / prep.period  # two steps per stride period (autocorrelation of the foot signals)
         e = entry(name, col(name), sides, available, reason, value=value, warning=warning)
+        if view in ("side", "oblique") and e["available"]:
+            e["symmetry_pct"] = None
+            e["symmetry_note"] = SIDE_VIEW_SYMMETRY_NOTE
+            if prep.view.near_side in ("left", "right"):  # the per-side value read less reliably
+                e["far_side"] = "right" if prep.view.near_side == "left" else "left"
         if name == "pelvic_drop_deg":
             e["source"] = pelvis_source
             e["hint_hip_landmarks_deg"] = None if hip_hint is None or not np.isfinite(hip_hint) else round(hip_hint, 2)
