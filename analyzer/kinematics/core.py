@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from ..landmarks import LandmarkSeries, PoseLandmark as P
+from ..landmarks import SKELETON_EDGES, LandmarkSeries, PoseLandmark as P
 from ..metrics_defs import APT_REASON, METRICS, fps_warning
 from . import events as ev
 from . import metrics as mk
@@ -89,6 +89,19 @@ def _near_track_is_left(z: np.ndarray, vis: np.ndarray) -> bool | None:
 LIGHT_IDS = [P.LEFT_HIP, P.RIGHT_HIP, *LEG_IDS]
 
 
+#: landmarks the kinematics read after filtering and the overlays draw (landmarks.SKELETON_EDGES): shoulders, arms,
+#: hips, legs and feet. Face and hand points (0-10, 17-22) are read by no metric and drawn by no overlay: they keep
+#: their gap-filled, unfiltered values (half the filtering work of a long clip).
+BODY_IDS = sorted({int(i) for edge in SKELETON_EDGES for i in edge})
+
+
+def body_lowpass(xy_raw: np.ndarray, fps: float) -> np.ndarray:
+    """(T,33,2): BODY_IDS of xy_raw low-passed at cutoff_hz(fps) (filters.lowpass), the other points as they are."""
+    out = xy_raw.copy()
+    out[:, BODY_IDS] = lowpass(xy_raw[:, BODY_IDS], fps)
+    return out
+
+
 def light_lowpass(xy: np.ndarray, xy_raw: np.ndarray, fps: float) -> np.ndarray:
     """(T,33,2): hips and legs of xy_raw low-passed at light_cutoff_hz (25 Hz at 60 fps), the other landmarks as in
     the 12 Hz `xy` (not read at that cut-off; filtering only the 10 used points saves two thirds of the work)."""
@@ -145,7 +158,7 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     sub[bad] = np.nan
     xy[:, LEG_IDS] = sub
     xy_raw = fill_gaps(xy, max(1, int(round(MAX_GAP_S * fps))))
-    xy = lowpass(xy_raw, fps)
+    xy = body_lowpass(xy_raw, fps)
     if view.near_side is not None:
         near_left = _near_track_is_left(z, vis)
         if near_left is not None and near_left != (view.near_side == "left"):
@@ -438,6 +451,8 @@ def pelvis_source(aux: dict, view: str, fps: float) -> tuple[np.ndarray | None, 
 
 def _json_value(v):
     """A stride-table value for metrics.json: floats rounded to 3 decimals (None when not finite)."""
+    if type(v) is float:  # the common case first (40 000 values on a 10-minute clip)
+        return round(v, 3) if math.isfinite(v) else None
     if isinstance(v, (float, np.floating)):
         return round(float(v), 3) if math.isfinite(v) else None
     if isinstance(v, np.integer):

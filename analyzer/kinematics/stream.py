@@ -43,8 +43,8 @@ from ..landmarks import N_LANDMARKS, PoseLandmark as P
 from ..metrics_defs import METRICS
 from . import events as ev
 from . import metrics as mk
-from .core import LEG_IDS, PELVIS_AUX_KEYS, SIDES, foot_signals, light_lowpass, pelvis_source
-from .filters import MAX_GAP_S, fill_gaps, lowpass, reject_spikes
+from .core import LEG_IDS, PELVIS_AUX_KEYS, SIDES, body_lowpass, foot_signals, light_lowpass, pelvis_source
+from .filters import MAX_GAP_S, fill_gaps, reject_spikes
 from .identity import GROUPS, LaggedSwapTracker, apply_swaps, relative_positions
 from .scale import estimate_ground, leg_length_px, make_scale, stance_slopes, to_body_frame
 from .summary import strike_pattern
@@ -178,7 +178,7 @@ class GaitStream:
         self._leg_px = leg
         fps = 1.0 / float(np.nanmedian(np.diff(t))) if len(t) > 2 else self.fps_hint
         if view.view in ("rear", "front"):  # as core.prepare: no facing, no roll from stance runs, foot heights
-            xy_f = lowpass(fill_gaps(xy, 3), fps)
+            xy_f = body_lowpass(fill_gaps(xy, 3), fps)
             ground = estimate_ground(xy_f, leg, self.width, self.height, False, 0)
             body = to_body_frame(xy_f, ground, 0)
             periods = [ev.stride_period(foot_signals(body, s, leg, fps).foot_h, fps) for s in SIDES]
@@ -189,7 +189,7 @@ class GaitStream:
         # the camera does not move: its roll is the median belt slope of all stance runs seen so far (pooled over
         # windows, as offline pools the clip); one 3 s window's slope scatters by +-2 deg on real video and would
         # tilt every angle with it
-        xy_f = lowpass(fill_gaps(xy, 3), fps)
+        xy_f = body_lowpass(fill_gaps(xy, 3), fps)
         self._slopes.extend(stance_slopes(xy_f[-int(NEW_RUNS_S * fps):], leg, view.facing_sign))
         roll = float(np.degrees(np.arctan(np.median(self._slopes)))) if len(self._slopes) >= 3 else None
         ground = estimate_ground(xy_f, leg, self.width, self.height, True, view.facing_sign, roll_deg=roll)
@@ -210,7 +210,7 @@ class GaitStream:
         sub[reject_spikes(rel, fps)] = np.nan
         xy[:, LEG_IDS] = sub
         xy_raw = fill_gaps(xy, max(1, int(round(MAX_GAP_S * fps))))
-        return t, xy_raw, lowpass(xy_raw, fps)
+        return t, xy_raw, body_lowpass(xy_raw, fps)
 
     def _scan(self, ready: int) -> list[StepUpdate]:
         cal = self._cal
