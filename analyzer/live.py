@@ -180,13 +180,14 @@ class FrameDecimator:
     grid) lose accuracy on such jittered sampling: on the real test clip, replayed through GaitStream, cadence came
     out 134-213 spm with jittered 2-3 frame spacing, but 164-171 spm with a regular spacing of 1, 2 or 3 frames
     (and unusable beyond 3: below 10 processed frames/s). So frames are kept on a regular grid (every k-th) and k is
-    raised as soon as the processing time (median of the last `window` frames, +5 % headroom) exceeds k intervals,
+    raised as soon as the processing time (median of the last `window` frames, no headroom: with pose on its own thread a frame that runs over is simply
+    replaced by the next in the slot, and GridFeeder keeps the gait kernels on the camera's time grid) exceeds k intervals,
     and lowered again after `relax_s` of lighter load. The median, not a mean: a single slow frame (a burst of
     other work on the machine) costs one dropped frame in the newest-wins slot, whereas a mean would halve the rate
     for `relax_s`. k never exceeds `max_k`; beyond that the newest on-grid frame is taken.
     """
 
-    def __init__(self, fps_hint: float, max_k: int = 6, headroom: float = 1.05, relax_s: float = 3.0,
+    def __init__(self, fps_hint: float, max_k: int = 6, headroom: float = 1.0, relax_s: float = 1.0,
                  enabled: bool = True, window: int = 9) -> None:
         self.interval_ms = 1000.0 / fps_hint
         self.max_k = max_k
@@ -207,6 +208,8 @@ class FrameDecimator:
             return 1
         now_s = time.monotonic() if now_s is None else now_s
         self._recent_ms.append(proc_ms)
+        if len(self._recent_ms) < self._recent_ms.maxlen:  # the first frames (model and core warming up) decide nothing
+            return self.k
         typical_ms = float(np.median(self._recent_ms))
         need = max(1, min(self.max_k, math.ceil(typical_ms * self.headroom / self.interval_ms)))
         if need > self.k:

@@ -165,7 +165,7 @@ def test_decimator_raises_k_with_processing_time_and_relaxes_later():
     d = FrameDecimator(fps_hint=30.0, relax_s=3.0)
     assert d.k == 1 and all(d.on_grid(n) for n in range(5))
     for i in range(10):
-        d.update(70.0, now_s=i * 0.1)  # 70 ms per frame at 30 fps -> every 3rd frame (70 * 1.05 / 33.3 = 2.2)
+        d.update(70.0, now_s=i * 0.1)  # 70 ms per frame at 30 fps -> every 3rd frame (70 / 33.3 = 2.1)
     assert d.k == 3 and [n for n in range(10) if d.on_grid(n)] == [0, 3, 6, 9]
     for i in range(30):
         d.update(20.0, now_s=1.0 + i * 0.05)  # lighter, but not yet for relax_s
