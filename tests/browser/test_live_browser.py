@@ -121,12 +121,14 @@ def test_live_page_fake_camera_cadence_skeleton_and_record(app_server, fake_came
                   f"cadence {cadence} spm, {int(s1['steps'])} steps")
             page.screenshot(path=str(artifacts / "live_page.png"), full_page=True)
 
-            # frames reach the server at about the camera rate and are processed on a regular grid of every k-th
-            # frame (k adapts to the processing time; the rest are dropped, never queued). On 2 free cores k is 1-2;
-            # on a shared, loaded machine it rises to 3. The gait kernels need k <= 4 (>= 7.5 frames/s; see
-            # analyzer.live.FrameDecimator), which is what this checks, without asserting a timing.
+            # frames reach the server at about the camera rate; pose runs on its own thread beside the kinematics
+            # (analyzer.live.LivePipeline) and frames it cannot take are dropped, never queued. Here the browser,
+            # its fake camera and both video codecs share the 2 cores with pose inference: measured 57-74 % of the
+            # camera's frames processed (17-22 of 30 frames/s; the pose stage alone 26-32 ms p50 against 22-24 ms
+            # with nothing beside it). At least 45 % means the decimator stays at k <= 2, every frame or every
+            # second one, and never fell to a third or less.
             assert received / dt > 15, s1
-            assert processed >= 0.25 * received, s1
+            assert processed >= 0.45 * received, s1
             # metrics appear and the live cadence matches the clip's reference
             assert s1["steps"] >= 10
             assert cadence == pytest.approx(REF_CADENCE_SPM, rel=0.03)
