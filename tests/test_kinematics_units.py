@@ -199,3 +199,23 @@ def test_pipeline_pelvis_aux_uses_marker_and_waistband_estimators():
     assert set(aux) == keys
     assert aux["pelvis_marker_quality"] == 1.0
     assert aux["pelvis_marker_deg"] == pytest.approx(np.degrees(np.arctan2(6, 50)), abs=0.5)
+
+
+def test_stride_period_keeps_time_across_gaps_and_refuses_sparse_or_aperiodic_signals():
+    """The autocorrelation period of a foot signal: missing samples keep their place in time (a gap does not shorten
+    the lags), too few samples or no clear periodicity give NaN, never an exception (live windows can be sparse)."""
+    from analyzer.kinematics.events import stride_period
+
+    fps, period_s = 60.0, 0.7
+    t = np.arange(int(6 * fps)) / fps
+    sig = np.sin(2 * np.pi * t / period_s)
+    assert stride_period(sig, fps) == pytest.approx(period_s * fps, rel=0.01)
+    gappy = sig.copy()
+    gappy[100:130] = np.nan  # a half-second dropout
+    assert stride_period(gappy, fps) == pytest.approx(period_s * fps, rel=0.02)
+    sparse = sig.copy()
+    sparse[np.random.default_rng(0).random(len(sig)) < 0.5] = np.nan
+    assert math.isnan(stride_period(sparse, fps))  # half the samples missing: no period
+    noise = np.random.default_rng(1).normal(size=len(sig))
+    assert math.isnan(stride_period(noise, fps))
+    assert math.isnan(stride_period(np.full(len(sig), 3.0), fps))  # flat

@@ -73,12 +73,14 @@ def belt_level(up: np.ndarray) -> float:
 def stride_period(sig: np.ndarray, fps: float) -> float:
     """Stride period in frames from the autocorrelation of a per-foot signal (e.g. heel ahead of pelvis).
 
-    Searches periods between 0.45 and 1.5 s; returns NaN when no clear periodicity.
+    Searches periods between 0.45 and 1.5 s; returns NaN when no clear periodicity, or when fewer than 60 % of the
+    samples are finite. Missing samples count as the mean (zero after centring), so the lags keep their time meaning
+    (dropping them would join the pieces and shorten every lag across a gap).
     """
-    x = sig[np.isfinite(sig)]
-    if len(x) < 3 * MIN_STRIDE_S * fps:
+    finite = np.isfinite(sig)
+    if finite.sum() < 3 * MIN_STRIDE_S * fps or finite.mean() < 0.6:
         return float("nan")
-    x = x - x.mean()
+    x = np.where(finite, sig - sig[finite].mean(), 0.0)
     n = len(x)
     f = np.fft.rfft(x, 2 * n)
     ac = np.fft.irfft(f * np.conj(f))[:n]
@@ -88,7 +90,8 @@ def stride_period(sig: np.ndarray, fps: float) -> float:
         return float("nan")
     seg = ac[lo:hi]
     pk, _ = find_peaks(seg)
-    if len(pk) == 0:
+    pk = pk[np.isfinite(seg[pk])]
+    if len(pk) == 0 or seg[pk].max() < 0.3:  # no peak, or none clear (a negative maximum included)
         return float("nan")
     # the first peak close to the highest one (multiples of the period score about as high)
     best = pk[np.flatnonzero(seg[pk] >= 0.85 * seg[pk].max())[0]]
