@@ -163,9 +163,29 @@ def rotate(xy: np.ndarray, angle_deg: float, center: tuple[float, float]) -> np.
 
 
 def to_body_frame(xy: np.ndarray, ground: Ground, facing_sign: int) -> np.ndarray:
-    """(…,2) image px -> (…,2) body frame px: [forward (or image-right when facing_sign == 0), up above the belt]."""
-    r = rotate(xy, -ground.roll_deg if ground.applied else 0.0, ground.center)
-    out = np.empty_like(r)
-    out[..., 0] = (r[..., 0] - ground.center[0]) * (facing_sign if facing_sign != 0 else 1)
-    out[..., 1] = ground.belt_y_px - r[..., 1]
+    """(…,2) image px -> (…,2) body frame px: [forward (or image-right when facing_sign == 0), up above the belt].
+
+    The camera roll is undone by rotating about ground.center (as `rotate`), written out in one pass with in-place
+    operations: a 10-minute clip's (36000, 33, 2) array is 19 MB, and `rotate` followed by the shift would allocate
+    four of them."""
+    xy = np.asarray(xy, dtype=float)
+    cx, cy = float(ground.center[0]), float(ground.center[1])
+    sign = float(facing_sign) if facing_sign != 0 else 1.0
+    out = np.empty_like(xy)
+    fwd, up = out[..., 0], out[..., 1]
+    angle = -ground.roll_deg if ground.applied else 0.0
+    if angle == 0.0:
+        np.subtract(xy[..., 0], cx, out=fwd)
+        np.subtract(ground.belt_y_px, xy[..., 1], out=up)
+    else:
+        th = np.radians(angle)
+        c, s = float(np.cos(th)), float(np.sin(th))
+        dx, dy = xy[..., 0] - cx, xy[..., 1] - cy
+        np.multiply(dx, c, out=fwd)
+        fwd -= s * dy
+        np.multiply(dy, -c, out=up)
+        up -= s * dx
+        up += ground.belt_y_px - cy
+    if sign != 1.0:
+        fwd *= sign
     return out
