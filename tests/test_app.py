@@ -436,3 +436,15 @@ def test_interrupted_session_is_shown_as_such_and_runs_again(data_dir, fake_pipe
     assert again.status == "done" and again.has_result
     assert "Before the restart" in all_text(at) and "Cadence" in all_text(at)
     assert not any("interrupted" in w.value for w in at.warning)
+
+
+def test_cards_mark_the_far_leg_of_a_side_view():
+    """Side view: the far leg's value is labelled as less reliable; a rear-view entry (no far side) is not."""
+    from app.cards import card_html
+
+    side = {"value": 20.7, "unit": "deg", "left": 24.4, "right": 10.0, "symmetry_pct": None, "spread": 3.0, "n": 27,
+            "available": True, "reason": None, "warning": None, "far_side": "right"}
+    html = card_html("foot_strike_angle_deg", side)
+    assert "R (far leg, less reliable) 10" in html and "L 24.4" in html
+    rear = {**side, "far_side": None}
+    assert "far leg" not in card_html("foot_strike_angle_deg", rear)

@@ -223,13 +223,19 @@ def all_measurements(sv: SessionView) -> None:
         status = mi.range_status(n, e.get("value")) if avail else "none"
         rows.append({
             "Measurement": m.label, "Value": mi.fmt_value(n, e.get("value")) if avail else "not measured",
-            "Left": mi.fmt_number(e.get("left")) if avail else "", "Right": mi.fmt_number(e.get("right")) if avail else "",
+            "Left": _side_cell(e, "left") if avail else "", "Right": _side_cell(e, "right") if avail else "",
             "Reference": m.range_text() if m.has_range else "—",
             "Flag": {"low": "below", "high": "above", "in": "ok", "none": ""}[status],
             "Why not / notes": "" if avail else (e.get("reason") or ""),
             "Definition": m.definition, "Camera view": m.view, "Source": m.source,
         })
     st.dataframe(rows, width="stretch", hide_index=True, height=38 + 35 * len(rows))
+
+
+def _side_cell(e: dict, side: str) -> str:
+    """One side's value; in a side view the far leg is marked (partly hidden, read less reliably)."""
+    v = mi.fmt_number(e.get(side))
+    return f"{v} (far leg)" if e.get("far_side") == side and v != "—" else v
 
 
 UNFINISHED = ("queued", "running", "interrupted", "failed")
