@@ -25,7 +25,7 @@ _SAVED = "live_last_saved"
 _OPTIONAL_TARGETS = ("overstride_pct_leg", "shank_angle_ic_deg", "foot_strike_angle_deg", "pelvic_drop_deg")
 _SIDE_ROWS = (("overstride_pct_leg", "Overstride", "% leg"), ("overstride_cm", "Overstride", "cm"),
               ("shank_angle_ic_deg", "Shank angle at contact", "°"), ("foot_strike_angle_deg", "Foot-strike angle", "°"),
-              ("pelvic_drop_deg", "Pelvic drop", "°"))
+              ("pelvic_drop_deg", "Pelvic drop", "°"), ("knee_fppa_deg", "Knee frontal-plane angle", "°"))
 _CUE_CSS = """
 <style>
 .rf-cue { border-radius:14px; padding:.6rem 1rem; text-align:center; font-weight:800; color:#fff;
