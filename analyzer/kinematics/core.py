@@ -95,10 +95,20 @@ LIGHT_IDS = [P.LEFT_HIP, P.RIGHT_HIP, *LEG_IDS]
 BODY_IDS = sorted({int(i) for edge in SKELETON_EDGES for i in edge})
 
 
+def _put(out: np.ndarray, ids: list[int], values: np.ndarray) -> None:
+    """out[:, ids] = values, written as one slice copy per run of consecutive ids (fancy-index assignment into a
+    long clip's (T,33,2) array costs several times more)."""
+    start = 0
+    for j in range(1, len(ids) + 1):
+        if j == len(ids) or ids[j] != ids[j - 1] + 1:
+            out[:, ids[start]:ids[j - 1] + 1] = values[:, start:j]
+            start = j
+
+
 def body_lowpass(xy_raw: np.ndarray, fps: float) -> np.ndarray:
     """(T,33,2): BODY_IDS of xy_raw low-passed at cutoff_hz(fps) (filters.lowpass), the other points as they are."""
     out = xy_raw.copy()
-    out[:, BODY_IDS] = lowpass(xy_raw[:, BODY_IDS], fps)
+    _put(out, BODY_IDS, lowpass(xy_raw[:, BODY_IDS], fps))
     return out
 
 
@@ -106,7 +116,7 @@ def light_lowpass(xy: np.ndarray, xy_raw: np.ndarray, fps: float) -> np.ndarray:
     """(T,33,2): hips and legs of xy_raw low-passed at light_cutoff_hz (25 Hz at 60 fps), the other landmarks as in
     the 12 Hz `xy` (not read at that cut-off; filtering only the 10 used points saves two thirds of the work)."""
     out = xy.copy()
-    out[:, LIGHT_IDS] = lowpass(xy_raw[:, LIGHT_IDS], fps, light_cutoff_hz(fps))
+    _put(out, LIGHT_IDS, lowpass(xy_raw[:, LIGHT_IDS], fps, light_cutoff_hz(fps)))
     return out
 
 
@@ -156,8 +166,8 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     glitch_fraction = float(bad.any(axis=1).mean())
     sub = xy[:, LEG_IDS]
     sub[bad] = np.nan
-    xy[:, LEG_IDS] = sub
-    xy_raw = fill_gaps(xy, max(1, int(round(MAX_GAP_S * fps))))
+    _put(xy, LEG_IDS, sub)
+    xy_raw = fill_gaps(xy, max(1, int(round(MAX_GAP_S * fps))), inplace=True)  # xy is prepare's own copy
     xy = body_lowpass(xy_raw, fps)
     if view.near_side is not None:
         near_left = _near_track_is_left(z, vis)
@@ -169,7 +179,7 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     body = to_body_frame(xy, ground, fsign)
     body_raw = to_body_frame(xy_raw, ground, fsign)
     body_light = body.copy()  # light_lowpass(xy, xy_raw, fps) in the body frame (the frame is per point)
-    body_light[:, LIGHT_IDS] = to_body_frame(lowpass(xy_raw[:, LIGHT_IDS], fps, light_cutoff_hz(fps)), ground, fsign)
+    _put(body_light, LIGHT_IDS, to_body_frame(lowpass(xy_raw[:, LIGHT_IDS], fps, light_cutoff_hz(fps)), ground, fsign))
     signals = {s: foot_signals(body, s, leg_px, fps, body_raw) for s in SIDES}
     if side_view or view.view == "mixed":
         periods = [ev.stride_period(signals[s].fwd_rel, fps) for s in SIDES]
@@ -218,15 +228,17 @@ def _time_at(t: np.ndarray, i: float) -> float:
     return float(_times_at(t, np.array([i], dtype=float))[0])
 
 
-def _side_view_steps(prep: Prepared, side: str, ics: np.ndarray, tos: np.ndarray) -> list[dict]:
+def _side_view_steps(prep: Prepared, side: str, ics: np.ndarray, tos: np.ndarray,
+                     lean: np.ndarray | None = None) -> list[dict]:
     """The side-view metrics of every contact of one foot (one dict per contact, stride_table's keys), each kernel
-    run over all contacts at once (metrics.py *_many: same values as the per-step kernels)."""
+    run over all contacts at once (metrics.py *_many: same values as the per-step kernels). lean: the per-frame
+    trunk lean (metrics.trunk_lean_series: the same for both feet) when already computed."""
     leg, ppc = prep.scale.leg_px, prep.scale.px_per_cm
     bl = prep.body_light if prep.body_light is not None else prep.body
     icm = prep.metric_ic[side] if prep.metric_ic and side in prep.metric_ic else ics
     icm = np.where(np.isfinite(icm), icm, ics)
     m = mk.ic_metrics_many(prep.body if IC_ANGLES_FROM == "body" else bl, side, icm, leg)
-    st = mk.stance_metrics_many(prep.body, side, ics, tos, mk.stance_series(prep.body, side))
+    st = mk.stance_metrics_many(prep.body, side, ics, tos, mk.stance_series(prep.body, side, lean))
     flat = mk.foot_flat_angles(mk.foot_angle(bl, side), ics, tos).tolist()
     fsa = (mk.foot_angles_at_contact(mk.foot_angle(prep.body_raw, side), icm, prep.fps).tolist()
            if prep.body_raw is not None else [r["foot_angle_ic_deg"] for r in m])
@@ -251,17 +263,19 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
     # each event converted to a time once (it is asked for up to 4 times)
     ic_t = {s: _times_at(t, evs[s][0]).tolist() for s in SIDES}
     to_t = {s: _times_at(t, evs[s][1]).tolist() for s in SIDES}
+    ic_frame = {s: np.rint(np.asarray(evs[s][0], dtype=float)).astype(int).tolist() for s in SIDES}  # as round()
     step_times = np.diff([ic_t[s][k] for _ic, s, k in allic]) if len(allic) > 1 else np.zeros(0)
     med_step = float(np.median(step_times)) if len(step_times) else float("nan")
     side_view = prep.view.view == "side"
     per_side: dict = {}
     vo_px: list = []
     if side_view:  # the per-step kernels over all steps of a foot at once
+        lean = mk.trunk_lean_series(prep.body)
         for s_ in SIDES:
             ics_s, tos_s = np.asarray(evs[s_][0], dtype=float), np.asarray(evs[s_][1], dtype=float)
             if len(tos_s) < len(ics_s):
                 tos_s = np.concatenate([tos_s, np.full(len(ics_s) - len(tos_s), np.nan)])
-            per_side[s_] = _side_view_steps(prep, s_, ics_s, tos_s[:len(ics_s)])
+            per_side[s_] = _side_view_steps(prep, s_, ics_s, tos_s[:len(ics_s)], lean)
         starts = np.array([a[0] for a in allic], dtype=float)
         vo_px = mk.vertical_oscillations_px(mk.hip_mid(prep.body)[:, 1], starts,
                                             np.append(starts[1:], np.nan)).tolist()
@@ -282,7 +296,7 @@ def stride_table(prep: Prepared, evs: dict, pelvis_right_up: np.ndarray | None =
         flight_ms = (ic_t[nxt[1]][nxt[2]] - t_to) * 1000 if nxt and nxt[1] == other else np.nan
         if np.isfinite(flight_ms) and flight_ms < -0.5 * 1000 * med_step:
             flight_ms = np.nan
-        row = {"index": j, "side": side, "ic_t": t_ic, "ic_frame": int(round(ic)), "to_t": t_to,
+        row = {"index": j, "side": side, "ic_t": t_ic, "ic_frame": ic_frame[side][k], "to_t": t_to,
                "step_time_ms": step_ms, "stride_time_ms": stride_ms, "cadence_spm": 60000.0 / step_ms,
                "contact_time_ms": contact_ms, "flight_time_ms": flight_ms,
                "duty_factor_pct": 100.0 * contact_ms / stride_ms}
@@ -371,10 +385,10 @@ def quality_flags(series: LandmarkSeries, prep: Prepared) -> dict:
     if vis < 0.5:
         warnings.append(f"Legs poorly visible (median visibility {vis:.2f}): improve lighting and contrast between "
                         "legs, shoes and background.")
-    xy = series.xy
-    outside = ((xy[..., 0] < 0) | (xy[..., 0] > series.width) | (xy[..., 1] < 0) | (xy[..., 1] > series.height))
     body_ids = [P.NOSE, P.LEFT_HEEL, P.RIGHT_HEEL, P.LEFT_FOOT_INDEX, P.RIGHT_FOOT_INDEX]
-    out_frac = float(np.mean(outside[:, body_ids].any(axis=1)))
+    xy = series.xy[:, body_ids]
+    outside = ((xy[..., 0] < 0) | (xy[..., 0] > series.width) | (xy[..., 1] < 0) | (xy[..., 1] > series.height))
+    out_frac = float(np.mean(outside.any(axis=1)))
     det_frac = float(series.detected.mean())
     if out_frac > 0.05:
         warnings.append(f"Body partly out of frame in {100 * out_frac:.0f} % of frames: frame the whole runner, head "
@@ -460,8 +474,40 @@ def _json_value(v):
     return v
 
 
+def _round_many(vals: list[float], ndigits: int = 3) -> list:
+    """[round(v, ndigits) if math.isfinite(v) else None for v in vals] for Python floats, as array operations:
+    rint(v * 10**ndigits) / 10**ndigits is exactly Python's round (the double nearest the decimal rounding) whenever
+    v * 10**ndigits is clearly away from a half (the nearest integer is then the same, and the division is
+    correctly rounded); the few values within 1e-9 (relative) of a half, or too large for the trick, go through
+    round()."""
+    a = np.array(vals, dtype=float)
+    scale = float(10 ** ndigits)
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = a * scale
+        out = (np.rint(y) / scale).tolist()
+        exact = np.abs(np.abs(y - np.floor(y)) - 0.5) > 1e-9 * (1.0 + np.abs(y))
+        exact &= np.abs(y) < 2.0 ** 50
+    for j in np.flatnonzero(~exact).tolist():  # NaN and inf included
+        out[j] = round(vals[j], ndigits) if math.isfinite(vals[j]) else None
+    return out
+
+
 def _stride_rows_for_json(rows: list[dict]) -> list[dict]:
-    return [{k: _json_value(v) for k, v in r.items()} for r in rows]
+    """The stride table for metrics.json: every value through :func:`_json_value`, column by column over the rows
+    that share their keys (all of them in practice); a column of Python floats (40 000 values on a 10-minute clip)
+    is rounded in one batch by :func:`_round_many`."""
+    out: list = [None] * len(rows)
+    by_keys: dict[tuple, list[int]] = {}
+    for j, r in enumerate(rows):
+        by_keys.setdefault(tuple(r), []).append(j)
+    for keys, idx in by_keys.items():
+        cols = []
+        for k in keys:
+            col = [rows[j][k] for j in idx]
+            cols.append(_round_many(col) if all(type(v) is float for v in col) else [_json_value(v) for v in col])
+        for j, vals in zip(idx, zip(*cols)):
+            out[j] = dict(zip(keys, vals))
+    return out
 
 
 def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, pelvis_source: str | None,
@@ -470,8 +516,17 @@ def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, p
     fps = prep.fps
     sides = np.array([r["side"] for r in rows]) if rows else np.zeros(0, dtype=str)
 
+    # the table's columns in one pass when every row has the same keys (always, in practice)
+    keys = tuple(rows[0]) if rows else ()
+    columns = (dict(zip(keys, zip(*(r.values() for r in rows))))
+               if rows and all(tuple(r) == keys for r in rows) else None)
+
     def col(name: str) -> np.ndarray:
-        return np.array([r.get(name, np.nan) for r in rows], dtype=float) if rows else np.zeros(0)
+        if not rows:
+            return np.zeros(0)
+        if columns is not None:
+            return np.array(columns[name], dtype=float) if name in columns else np.full(len(rows), np.nan)
+        return np.array([r.get(name, np.nan) for r in rows], dtype=float)
 
     summary: dict = {}
     for name, m in METRICS.items():
@@ -544,9 +599,11 @@ def analyze(series: LandmarkSeries, height_cm: float | None = None,
             r["step_length_cm"] = treadmill_speed_kmh / 3.6 * r["step_time_ms"] / 10.0
     quality = quality_flags(series, prep)
     summary = build_summary(prep, rows, pelvis_reason, pelvis_source, hip_hint, quality)
-    events = sorted([GaitEvent(t, int(round(i)), s, kind)
+    # np.rint rounds half to even, as round(): the frame of each event without a Python call per event
+    events = sorted([GaitEvent(t, int(i), s, kind)
                      for s in SIDES for kind, arr in zip(("ic", "to"), evs[s])
-                     for i, t in zip(arr.tolist(), _times_at(prep.t, arr).tolist()) if math.isfinite(i)],
+                     for i, t in zip(np.rint(arr[np.isfinite(arr)]).tolist(),
+                                     _times_at(prep.t, arr[np.isfinite(arr)]).tolist())],
                     key=lambda e: e.t)
     capture = series.meta.get("capture_fps")
     metrics = {
@@ -562,6 +619,7 @@ def analyze(series: LandmarkSeries, height_cm: float | None = None,
                   "note": None if prep.scale.px_per_cm else "no height given: lengths in % of leg length"},
         "summary": summary,
         "strides": _stride_rows_for_json(rows),
-        "events": [{"t": round(e.t, 4), "frame": e.frame, "side": e.side, "kind": e.kind} for e in events],
+        "events": [{"t": t, "frame": e.frame, "side": e.side, "kind": e.kind}
+                   for e, t in zip(events, _round_many([e.t for e in events], 4))],
     }
     return GaitAnalysis(metrics, events, rows, view, prep.view.facing, prep.view.near_side, prep.xy, prep)

@@ -19,6 +19,7 @@ belt level and events are its edges (:func:`stance_edges`), an approximation use
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -260,13 +261,17 @@ def _hinge_fits(H: np.ndarray, src: np.ndarray, lo: np.ndarray, hi: np.ndarray, 
     C, cm = _aranges(np.maximum(lo[live][sel], c0 - 1.0), np.minimum(hi[live][sel], c0 + 1.0) + 1e-9, 0.1)
     N2 = int(n[live][sel].max())
     best, n_mov, found = _kink_block(C, cm, I[sel, :N2], Y[sel, :N2], sm[sel, :N2], rest[sel], falling)
+    heights: dict[int, list] = {}  # H rows as Python floats (scalar reads of a numpy row cost several times more)
     for j, b, nm, f in zip(live[sel].tolist(), best.tolist(), n_mov.tolist(), found.tolist()):
         if not f:
             continue
         out[j] = b
         if nm < 3:  # too few moving samples (low fps): two-sample extrapolation
-            ext = _two_sample_contact(H[src[j]], b, falling, float(rest_max[j]))
-            if np.isfinite(ext):
+            row = int(src[j])
+            if row not in heights:
+                heights[row] = H[row].tolist()
+            ext = _two_sample_contact(heights[row], b, falling, float(rest_max[j]))
+            if math.isfinite(ext):
                 out[j] = ext
     return out
 
@@ -325,20 +330,22 @@ def _kink_block(C: np.ndarray, cm: np.ndarray, I: np.ndarray, Y: np.ndarray, sm:
     return C[rows, k], n_mov[rows, k], ok.any(axis=1)
 
 
-def _two_sample_contact(h: np.ndarray, c: float, falling: bool, rest_max: float) -> float:
+def _two_sample_contact(h, c: float, falling: bool, rest_max: float) -> float:
     """Low frame rates: the belt is reached between the last moving sample and the first resting one; place the
-    contact by extending the line through the last two moving samples down to the belt (clipped to that gap)."""
+    contact by extending the line through the last two moving samples down to the belt (clipped to that gap).
+    h: heights (T,), a float array or a list of floats."""
+    isfinite = math.isfinite
     if falling:
-        m = int(np.floor(c))  # last moving sample
-        while m >= 1 and np.isfinite(h[m]) and h[m] <= rest_max:
+        m = math.floor(c)  # last moving sample
+        while m >= 1 and isfinite(h[m]) and h[m] <= rest_max:
             m -= 1
-        if m < 1 or not (np.isfinite(h[m]) and np.isfinite(h[m - 1])) or h[m - 1] <= h[m]:
+        if m < 1 or not (isfinite(h[m]) and isfinite(h[m - 1])) or h[m - 1] <= h[m]:
             return float("nan")
         return float(m + min(1.0, h[m] / (h[m - 1] - h[m])))
-    m = int(np.ceil(c))  # first moving sample
-    while m < len(h) - 1 and np.isfinite(h[m]) and h[m] <= rest_max:
+    m = math.ceil(c)  # first moving sample
+    while m < len(h) - 1 and isfinite(h[m]) and h[m] <= rest_max:
         m += 1
-    if m >= len(h) - 1 or not (np.isfinite(h[m]) and np.isfinite(h[m + 1])) or h[m + 1] <= h[m]:
+    if m >= len(h) - 1 or not (isfinite(h[m]) and isfinite(h[m + 1])) or h[m + 1] <= h[m]:
         return float("nan")
     return float(m - min(1.0, h[m] / (h[m + 1] - h[m])))
 
@@ -426,34 +433,54 @@ def line_fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def lift_line_time(h: np.ndarray, i_cross: int, fps: float, start: int) -> float:
     """Time the toe leaves the belt: a line fitted to the toe's clear lift (heights in LIFT_BAND on the rising
-    flank around the threshold crossing `i_cross`), extended down to belt level.
+    flank around the threshold crossing `i_cross`, from `start` on), extended down to belt level.
 
     MediaPipe's toe point creeps up for a few frames while the foot rolls over the toes, before the visible lift;
     hand labels (and the synthetic truth, where the toe rises almost linearly) put toe-off at the start of the lift.
     """
+    return float(lift_line_times(h, np.array([i_cross]), fps, np.array([start]))[0])
+
+
+def lift_line_times(h: np.ndarray, i_cross: np.ndarray, fps: float, start: np.ndarray) -> np.ndarray:
+    """:func:`lift_line_time` for many crossings (int arrays i_cross, start): the windows and their LIFT_BAND
+    samples selected as one block, then one small fit per crossing on the same samples (same values)."""
+    i_cross, start = np.asarray(i_cross, dtype=int), np.asarray(start, dtype=int)
+    out = np.full(len(i_cross), np.nan)
+    if not len(i_cross):
+        return out
     k = max(2, int(round(0.06 * fps)))
-    a, b = max(start, i_cross - k), min(len(h) - 1, i_cross + k)
-    j = np.arange(a, b + 1)
-    y = h[a:b + 1]
-    ok = np.isfinite(y) & (y >= LIFT_BAND[0]) & (y <= LIFT_BAND[1])
-    # keep the rising run that contains the crossing
-    if ok.sum() >= 2:
-        jj, yy = j[ok].astype(float), y[ok]
-        t0 = float("nan")
-        if ok.sum() >= 6:  # enough samples (high fps): the lift accelerates, fit a parabola
-            c2, c1, c0 = np.polyfit(jj, yy, 2)
-            roots = np.roots([c2, c1, c0])
-            roots = roots[np.isreal(roots)].real
-            roots = roots[(roots <= jj[0]) & (roots >= i_cross - 0.15 * fps)]
-            if len(roots) and 2 * c2 * roots.max() + c1 > 0:
-                t0 = float(roots.max())
-        if not np.isfinite(t0):
-            slope, icpt = line_fit(jj, yy)
-            if slope > 0:
-                t0 = -icpt / slope
-        if np.isfinite(t0) and i_cross - 0.15 * fps <= t0 <= i_cross:
-            return float(t0)
-    return _up_crossing(h, max(start + 1, i_cross - 2), i_cross + 2, CONTACT_THR)
+    a, b = np.maximum(start, i_cross - k), np.minimum(len(h) - 1, i_cross + k)
+    idx = a[:, None] + np.arange(2 * k + 1)[None, :]  # each window a..b, packed to the left
+    y = h[np.minimum(idx, len(h) - 1)]
+    ok = (idx <= b[:, None]) & (y >= LIFT_BAND[0]) & (y <= LIFT_BAND[1])  # NaN compares False
+    n_ok = ok.sum(axis=1).tolist()
+    stops = np.cumsum(n_ok).tolist()
+    J, Y = idx[ok].astype(float), y[ok]  # each window's samples in order, window after window
+    for n, (i, s, m, stop) in enumerate(zip(i_cross.tolist(), start.tolist(), n_ok, stops)):
+        t0 = _lift_fit(J[stop - m:stop], Y[stop - m:stop], i, fps) if m >= 2 else float("nan")
+        out[n] = t0 if math.isfinite(t0) else _up_crossing(h, max(s + 1, i - 2), i + 2, CONTACT_THR)
+    return out
+
+
+def _lift_fit(jj: np.ndarray, yy: np.ndarray, i_cross: int, fps: float) -> float:
+    """The lift's start from its band samples (frame indices jj, heights yy; at least 2): a parabola with 6 samples
+    or more (high fps: the lift accelerates), else a line, extended down to the belt; NaN unless within 0.15 s
+    before the crossing."""
+    t0 = float("nan")
+    if len(jj) >= 6:
+        c2, c1, c0 = np.polyfit(jj, yy, 2)
+        roots = np.roots([c2, c1, c0])
+        roots = roots[np.isreal(roots)].real
+        roots = roots[(roots <= jj[0]) & (roots >= i_cross - 0.15 * fps)]
+        if len(roots) and 2 * c2 * roots.max() + c1 > 0:
+            t0 = float(roots.max())
+    if not np.isfinite(t0):
+        slope, icpt = line_fit(jj, yy)
+        if slope > 0:
+            t0 = -icpt / slope
+    if np.isfinite(t0) and i_cross - 0.15 * fps <= t0 <= i_cross:
+        return float(t0)
+    return float("nan")
 
 
 def refine_to(sig: FootSignals, ic: float, next_ic: float, period: float, thr: float = CONTACT_THR) -> float:
@@ -488,16 +515,17 @@ def refine_tos(sig: FootSignals, ics: np.ndarray, next_ics: np.ndarray, period: 
     i_up = np.full(len(ic), np.nan)
     i_up[found] = _first_in(_next_true(rise), first_low[found].astype(int) + 1, hi[found])
     h_lift = sig.toe_h if sig.noise > LIFT_RAW_MAX_NOISE else sig.toe_h_fit
-    for n in np.flatnonzero(np.isfinite(i_up)).tolist():
+    up = np.flatnonzero(np.isfinite(i_up))
+    if TO_METHOD != "hinge":
+        out[todo[up]] = lift_line_times(h_lift, i_up[up].astype(int), sig.fps, first_low[up].astype(int))
+        return out
+    for n in up.tolist():
         i, start = int(i_up[n]), int(first_low[n])
-        if TO_METHOD == "hinge":
-            last = _last_below(toe, float(i), start, LOW_THR)  # toe still on the belt
-            if not np.isfinite(last):
-                last = i - MAX_EXTRAPOLATE_FRAMES - 1
-            pad = max(1.5, 0.03 * sig.fps)
-            out[todo[n]] = hinge_time(sig.toe_h_fit, last - pad, i + 1, sig.fps, falling=False, noise=sig.noise)
-        else:
-            out[todo[n]] = lift_line_time(h_lift, i, sig.fps, start)
+        last = _last_below(toe, float(i), start, LOW_THR)  # toe still on the belt
+        if not np.isfinite(last):
+            last = i - MAX_EXTRAPOLATE_FRAMES - 1
+        pad = max(1.5, 0.03 * sig.fps)
+        out[todo[n]] = hinge_time(sig.toe_h_fit, last - pad, i + 1, sig.fps, falling=False, noise=sig.noise)
     return out
 
 

@@ -29,37 +29,39 @@ SWAP_PENALTY = 0.02  # per landmark per frame, in (leg lengths / frame^2)^2
 #: Per-landmark cap of one frame's acceleration cost (truncated quadratic): a glitch (far leg collapsed onto the near
 #: one) then costs the same under either assignment and cannot push the search into long wrong swaps.
 COST_CAP = 0.3
-_COMBOS = [(a, b, c) for a in (0, 1) for b in (0, 1) for c in (0, 1)]
 
 
-def _group_positions(rel: np.ndarray, left: tuple[int, ...], right: tuple[int, ...]) -> np.ndarray:
-    """(T, 2 states, 2 tracks, k, 2): state 0 as labelled, state 1 swapped."""
-    lt, rt = rel[:, list(left)], rel[:, list(right)]
-    keep = np.stack([lt, rt], axis=1)
-    swap = np.stack([rt, lt], axis=1)
-    return np.stack([keep, swap], axis=1)
+def _swap_costs(left: np.ndarray, right: np.ndarray, sizes: list[int]) -> np.ndarray:
+    """(T, groups, 4) squared-acceleration cost of each group for the combos (s_{t-2} = 0, s_{t-1} = b, s_t = c) at
+    index 2b + c, each landmark's term capped at COST_CAP; rows 0, 1 are zero, NaN terms count 0.
 
-
-def _accel_costs(pos: np.ndarray) -> np.ndarray:
-    """(T, 8) squared-acceleration cost for each (s_{t-2}, s_{t-1}, s_t) combo, each landmark's term capped at
-    COST_CAP; rows 0,1 are zero. NaN terms -> 0. pos: (T, state, track, k, 2).
-
-    A landmark's term is (ax^2 + ay^2 of track 0) + (ax^2 + ay^2 of track 1). Combo (1-a, 1-b, 1-c) sees the same
-    accelerations with the tracks exchanged, so only the four combos with s_{t-2} = 0 are computed."""
-    T = len(pos)
-    out = np.zeros((T, 8, pos.shape[3]))
+    left, right: (T, n, 2) the tracked landmarks as labelled, in GROUPS order; sizes: landmarks per group. A
+    landmark's term is (ax^2 + ay^2 of track 0) + (ax^2 + ay^2 of track 1). Combo (1, b, c) sees the same
+    accelerations as (0, 1-b, 1-c) with the tracks exchanged, so it costs the same: index 3 - (2b + c). All groups
+    are computed in one pass (same arithmetic per landmark and group sum as one group at a time)."""
+    T = len(left)
+    out = np.zeros((T, len(sizes), 4))
     if T < 3:
-        return out.sum(axis=2)
+        return out
+    pos = np.stack([left, right], axis=1)  # (T, track, n, 2): state 0 (as labelled)
+    swp = pos[:, ::-1]                      # state 1: tracks exchanged
     has_nan = not np.isfinite(pos).all()
-    p2, p1, p0 = pos[2:], 2 * pos[1:-1], pos[:-2]
-    for k, (a, b, c) in enumerate(_COMBOS[:4]):
-        acc = p2[:, c] - p1[:, b] + p0[:, a]  # (T-2, track, k, 2)
-        sq = acc * acc
+    p0 = pos[:-2]
+    p1 = (2 * pos[1:-1], 2 * swp[1:-1])
+    p2 = (pos[2:], swp[2:])
+    bounds = np.cumsum([0, *sizes]).tolist()
+    for j in range(4):
+        b, c = j >> 1, j & 1
+        acc = p2[c] - p1[b]
+        acc += p0
+        sq = np.multiply(acc, acc, out=acc)  # (T-2, track, n, 2)
         if has_nan:  # NaN terms count as 0
             sq[np.isnan(sq)] = 0.0
         per_track = sq[..., 0] + sq[..., 1]
-        out[2:, k] = out[2:, 7 - k] = per_track[:, 0] + per_track[:, 1]
-    return np.minimum(out, COST_CAP, out=out).sum(axis=2)
+        per_lm = np.minimum(per_track[:, 0] + per_track[:, 1], COST_CAP)  # (T-2, n)
+        for g in range(len(sizes)):
+            out[2:, g, j] = per_lm[:, bounds[g]:bounds[g + 1]].sum(axis=1)
+    return out
 
 
 def relative_positions(xy: np.ndarray, leg_px: float) -> np.ndarray:
@@ -69,41 +71,42 @@ def relative_positions(xy: np.ndarray, leg_px: float) -> np.ndarray:
 
 
 def viterbi_swaps(costs: np.ndarray, penalty: float) -> np.ndarray:
-    """Offline Viterbi over (s_{t-1}, s_t) pairs. costs: (T, 8) from :func:`_accel_costs`.
+    """Offline Viterbi over (s_{t-1}, s_t) pairs. costs: (T, 4) of one group from :func:`_swap_costs` (combos with
+    s_{t-2} = 0; combo (1, b, c) costs costs[:, 3 - (2b + c)]).
 
-    Returns (T,) bool: frame is swapped. Pure-Python scalar loop (about 1.5 us per frame).
+    Returns (T,) bool: frame is swapped. Pure-Python scalar loop (about 1 us per frame).
     """
     T = len(costs)
     if T < 3:
         return np.zeros(T, dtype=bool)
     pen = float(penalty)
     # D[2*s_prev + s_cur] at t=1; the four (s_prev, s_cur) updates are written out (same arithmetic as a loop over
-    # them, about 2x faster in CPython)
+    # them, about 2x faster in CPython). From (s_{t-2}, s_{t-1}) = (a, b) to (b, c): d[2a + b] + cost(a, b, c).
     d0, d1, d2, d3 = 0.0, pen, pen, 2 * pen
     back = bytearray(4 * T)
-    cols = costs[2:].T.tolist()  # 8 lists (cheaper to build than T small rows)
+    cols = costs[2:].T.tolist()  # 4 lists (cheaper to build than T small rows)
     j = 4
-    for c0, c1, c2, c3, c4, c5, c6, c7 in zip(*cols):
+    for q0, q1, q2, q3 in zip(*cols):
         j += 4
-        v0, v1 = d0 + c0, d2 + c4
+        v0, v1 = d0 + q0, d2 + q3
         if v0 <= v1:
             n0 = v0
         else:
             n0 = v1
             back[j] = 1
-        v0, v1 = d0 + c1, d2 + c5
+        v0, v1 = d0 + q1, d2 + q2
         if v0 <= v1:
             n1 = v0 + pen
         else:
             n1 = v1 + pen
             back[j + 1] = 1
-        v0, v1 = d1 + c2, d3 + c6
+        v0, v1 = d1 + q2, d3 + q1
         if v0 <= v1:
             n2 = v0
         else:
             n2 = v1
             back[j + 2] = 1
-        v0, v1 = d1 + c3, d3 + c7
+        v0, v1 = d1 + q3, d3 + q0
         if v0 <= v1:
             n3 = v0 + pen
         else:
@@ -111,14 +114,14 @@ def viterbi_swaps(costs: np.ndarray, penalty: float) -> np.ndarray:
             back[j + 3] = 1
         d0, d1, d2, d3 = n0, n1, n2, n3
     D = [d0, d1, d2, d3]
-    s = np.zeros(T, dtype=bool)
-    state = int(np.argmin(D))
+    s = bytearray(T)
+    state = D.index(min(D))  # the first minimum, as np.argmin
     s[T - 1], s[T - 2] = state & 1, state >> 1
     for t in range(T - 1, 1, -1):
         a = back[4 * t + state]
         s[t - 2] = a
         state = 2 * a + (state >> 1)
-    return s
+    return np.frombuffer(s, dtype=np.uint8).astype(bool)
 
 
 def apply_swaps(xy: np.ndarray, swapped: np.ndarray, left: tuple[int, ...], right: tuple[int, ...]) -> None:
@@ -141,18 +144,18 @@ def correct_swaps(xy: np.ndarray, leg_px: float, extra: list[np.ndarray] | None 
     """
     out = xy if inplace else np.array(xy, dtype=float, copy=True)
     # positions relative to the hip midpoint for the tracked landmarks only (the others are not read)
-    ids = [i for left, right in GROUPS for i in (*left, *right)]
+    left = [i for lt, _ in GROUPS for i in lt]
+    right = [i for _, rt in GROUPS for i in rt]
     hip = 0.5 * (out[:, P.LEFT_HIP] + out[:, P.RIGHT_HIP])
-    rel = (out[:, ids] - hip[:, None, :]) / leg_px
-    col = {lm: j for j, lm in enumerate(ids)}
+    rel = (out[:, left + right] - hip[:, None, :]) / leg_px
+    costs = _swap_costs(rel[:, :len(left)], rel[:, len(left):], [len(lt) for lt, _ in GROUPS])
     masks = np.zeros((len(xy), len(GROUPS)), dtype=bool)
-    for g, (left, right) in enumerate(GROUPS):
-        pos = _group_positions(rel, tuple(col[i] for i in left), tuple(col[i] for i in right))
-        s = viterbi_swaps(_accel_costs(pos), SWAP_PENALTY * len(left))
+    for g, (lt, rt) in enumerate(GROUPS):
+        s = viterbi_swaps(costs[:, g], SWAP_PENALTY * len(lt))
         masks[:, g] = s
-        apply_swaps(out, s, left, right)
+        apply_swaps(out, s, lt, rt)
         for arr in extra or []:
-            apply_swaps(arr, s, left, right)
+            apply_swaps(arr, s, lt, rt)
     return out, masks
 
 
@@ -182,7 +185,7 @@ class LaggedSwapTracker:
     per-group swap decisions (list of bool, one per GROUPS entry) for the frame `lag` frames back (None while
     filling up). Same costs and transitions as the offline search (a missing point keeps its last position). The
     accelerations of the four combos with s_{t-2} = 0 are computed in one numpy pass (the other four are the same
-    with the tracks exchanged, as in _accel_costs); the 2 x 4-state update and the traceback are plain Python on
+    with the tracks exchanged, as in _swap_costs); the 2 x 4-state update and the traceback are plain Python on
     floats: about 20 us per frame.
     """
 

@@ -84,26 +84,29 @@ def foot_angle_at_contact(b_raw: np.ndarray, side: str, ic: float, fps: float,
 
 
 def foot_angles_at_contact(angles: np.ndarray, ics: np.ndarray, fps: float) -> np.ndarray:
-    """foot_angle_at_contact for many contacts `ics` from the per-frame raw foot angle (T,) (NaN where undefined)."""
+    """foot_angle_at_contact for many contacts `ics` from the per-frame raw foot angle (T,) (NaN where undefined):
+    the windows' finite samples selected as one block, then one small line fit per contact."""
+    ics = np.asarray(ics, dtype=float)
     out = np.full(len(ics), np.nan)
     n = max(2, int(round(FOOT_ANGLE_FIT_S * fps)))
-    for j, ic in enumerate(np.asarray(ics, dtype=float).tolist()):
-        if not math.isfinite(ic):
-            continue
-        k1 = math.floor(ic)
-        k0 = max(0, k1 - n + 1)
-        if k1 >= len(angles) or k1 < 0:
-            continue
-        ang = angles[k0:k1 + 1]
-        ok = np.isfinite(ang)
-        n_ok = int(np.count_nonzero(ok))
-        if n_ok == 0:
-            continue
-        if n_ok == 1:
-            out[j] = ang[ok][0]
-            continue
-        slope, icpt = line_fit(np.arange(k0, k1 + 1, dtype=float)[ok], ang[ok])
-        out[j] = slope * ic + icpt
+    k1 = np.floor(np.where(np.isfinite(ics), ics, -1.0)).astype(int)  # last frame of each window
+    use = np.flatnonzero((k1 >= 0) & (k1 < len(angles)))
+    if not len(use):
+        return out
+    k1 = k1[use]
+    idx = np.maximum(k1 - n + 1, 0)[:, None] + np.arange(n)[None, :]  # frames k0..k1, packed to the left
+    inwin = idx <= k1[:, None]
+    ang = angles[np.minimum(idx, len(angles) - 1)]
+    ok = inwin & np.isfinite(ang)
+    n_ok = ok.sum(axis=1).tolist()
+    stops = np.cumsum(n_ok).tolist()
+    J, A = idx[ok].astype(float), ang[ok]  # each window's finite samples in order, window after window
+    for j, ic, m, stop in zip(use.tolist(), ics[use].tolist(), n_ok, stops):
+        if m == 1:
+            out[j] = A[stop - 1]
+        elif m > 1:
+            slope, icpt = line_fit(J[stop - m:stop], A[stop - m:stop])
+            out[j] = slope * ic + icpt
     return out
 
 
@@ -208,11 +211,17 @@ def _flexion_scalar(ux: float, uy: float, wx: float, wy: float) -> float:
     return 180.0 - math.degrees(math.acos(min(1.0, max(-1.0, c))))
 
 
-def stance_series(b: np.ndarray, side: str) -> dict[str, np.ndarray]:
-    """Per-frame knee flexion and trunk lean (T,) of a whole series, for stance_metrics(pre=...) on many steps."""
+def trunk_lean_series(b: np.ndarray) -> np.ndarray:
+    """(T,) hip-mid -> shoulder-mid from vertical, degrees, positive forward (stance_series "lean")."""
+    return _angle_from_vertical(shoulder_mid(b) - hip_mid(b))
+
+
+def stance_series(b: np.ndarray, side: str, lean: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Per-frame knee flexion and trunk lean (T,) of a whole series, for stance_metrics(pre=...) on many steps.
+    lean: trunk_lean_series(b) when already computed (it does not depend on the side)."""
     ids = side_ids(side)
     return {"kf": joint_flexion(b[:, ids["hip"]], b[:, ids["knee"]], b[:, ids["ankle"]]),
-            "lean": _angle_from_vertical(shoulder_mid(b) - hip_mid(b))}
+            "lean": trunk_lean_series(b) if lean is None else lean}
 
 
 def stance_metrics(b: np.ndarray, side: str, ic: float, to: float, with_foot_flat: bool = True,

@@ -77,13 +77,18 @@ def facing_sign(xy: np.ndarray) -> int:
 
 def detect_view(xy: np.ndarray) -> ViewInfo:
     """Classify the clip's camera view from (T,33,2) pixel landmarks (see module docstring)."""
-    pf = per_frame_view(xy)
-    det = pf != ""
+    # per_frame_view's classes as boolean masks (counting an object array of names costs several times more)
+    r = width_ratio(xy)
+    lr = xy[:, P.LEFT_SHOULDER, 0] - xy[:, P.RIGHT_SHOULDER, 0]
+    frontal = r > FRONTAL_MIN_RATIO
+    masks = {"side": r < SIDE_MAX_RATIO, "rear": frontal & (lr < 0), "front": frontal & (lr >= 0),
+             "oblique": (r >= SIDE_MAX_RATIO) & (r <= FRONTAL_MIN_RATIO)}
+    det = masks["side"] | masks["rear"] | masks["front"] | masks["oblique"]
     n = max(int(det.sum()), 1)
-    fractions = {v: float(np.sum(pf == v)) / n for v in VIEWS}
+    fractions = {v: float(np.sum(masks[v])) / n for v in VIEWS}
     best = max(fractions, key=fractions.get)
     view = best if fractions[best] >= MAJORITY else "mixed"
-    ratio = float(np.nanmedian(width_ratio(xy))) if det.any() else float("nan")
+    ratio = float(np.nanmedian(r)) if det.any() else float("nan")
     if view == "rear":
         return ViewInfo(view, "away", None, fractions, ratio, 0)
     if view == "front":
