@@ -219,3 +219,16 @@ def test_stride_period_keeps_time_across_gaps_and_refuses_sparse_or_aperiodic_si
     noise = np.random.default_rng(1).normal(size=len(sig))
     assert math.isnan(stride_period(noise, fps))
     assert math.isnan(stride_period(np.full(len(sig), 3.0), fps))  # flat
+
+
+def test_symmetry_index_withheld_below_timing_resolution_and_for_opposite_signs():
+    from analyzer.kinematics.core import symmetry_resolution_note
+
+    # 383 vs 367 ms steps at 60 fps: 16 ms < two frame intervals (33 ms): not resolved
+    assert "two frame intervals" in symmetry_resolution_note("step_time_ms", 383.3, 366.7, 60.0)
+    assert "two frame intervals" in symmetry_resolution_note("cadence_spm", 156.5, 163.6, 60.0)
+    # 383 vs 333 ms (50 ms) at 60 fps, or 16 ms at 240 fps (8 ms per two frames): resolved
+    assert symmetry_resolution_note("step_time_ms", 383.0, 333.0, 60.0) is None
+    assert symmetry_resolution_note("step_time_ms", 383.3, 366.7, 240.0) is None
+    assert "opposite signs" in symmetry_resolution_note("knee_fppa_deg", -1.0, 2.0, 60.0)
+    assert symmetry_resolution_note("pelvic_drop_deg", 7.8, 7.6, 60.0) is None

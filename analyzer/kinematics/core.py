@@ -352,6 +352,26 @@ SIDE_VIEW_SYMMETRY_NOTE = ("No left/right symmetry from one side view: the near 
                            "clip's near leg.")
 
 
+def symmetry_resolution_note(name: str, left: float, right: float, fps: float) -> str | None:
+    """Why a left/right symmetry index (biomechanics.md 1.10) would mislead, or None when it is meaningful.
+
+    - Step time and cadence: each contact carries up to a frame of timing error, so a left/right step-time
+      difference under two frame intervals is not resolved (rear-view contacts, from foot height alone, read the
+      bundled symmetric runner 383 / 367 ms at 60 fps for a true 375 / 375).
+    - Opposite signs (e.g. knee frontal-plane angle +2 / -1 deg): a percentage of their mean is not defined.
+    """
+    if name in ("step_time_ms", "cadence_spm") and left and right:
+        dt_ms = abs(60000.0 / left - 60000.0 / right) if name == "cadence_spm" else abs(left - right)
+        if dt_ms < 2000.0 / fps:
+            return (f"Left and right step times differ by {dt_ms:.0f} ms, less than two frame intervals "
+                    f"({2000.0 / fps:.0f} ms at {fps:.0f} fps), the timing resolution of contacts: no asymmetry can be "
+                    "read from this clip. Film at a higher frame rate to compare the sides.")
+    elif left * right < 0:
+        return ("Left and right have opposite signs: a percentage symmetry index is not defined; compare the two "
+                "values.")
+    return None
+
+
 def view_reason(name: str, view: str) -> str | None:
     """None when the view supports metric `name`, else the reason it is refused."""
     if name in TEMPORAL:
@@ -555,6 +575,10 @@ def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, p
             e["symmetry_note"] = SIDE_VIEW_SYMMETRY_NOTE
             if prep.view.near_side in ("left", "right"):  # the per-side value read less reliably
                 e["far_side"] = "right" if prep.view.near_side == "left" else "left"
+        elif e["available"] and e["symmetry_pct"] is not None:
+            note = symmetry_resolution_note(name, e["left"], e["right"], fps)
+            if note:
+                e["symmetry_pct"], e["symmetry_note"] = None, note
         if name == "pelvic_drop_deg":
             e["source"] = pelvis_source
             e["hint_hip_landmarks_deg"] = None if hip_hint is None or not np.isfinite(hip_hint) else round(hip_hint, 2)
