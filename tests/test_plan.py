@@ -7,6 +7,7 @@ import pytest
 
 from analyzer.cli import main
 from analyzer.plan import NOISE_FLOORS, RULES, SOURCES, PlanInputs, build_plan, check_retest, render
+from analyzer.plan.engine import merge_metrics
 from analyzer.plan.rules import Condition
 
 SIDE = ("cadence_spm", "overstride_pct_leg", "shank_angle_ic_deg", "foot_strike_angle_deg", "knee_flexion_ic_deg",
@@ -418,3 +419,14 @@ def test_step_values_take_cadence_per_stride_and_skip_unmeasured_steps():
     assert step_values(rows, "cadence_spm") == pytest.approx((120000 / 720, 120000 / 705))
     assert step_values([{"cadence_spm": 170.0}, {"cadence_spm": None}], "cadence_spm") == (170.0,)
     assert step_values(rows, "pelvic_drop_deg") == (4.2,)
+
+
+def test_not_assessed_reason_comes_from_the_clip_with_the_right_view():
+    """Side + rear clips, no runner height: vertical oscillation in cm is missing from both, and the plan must give
+    the side clip's reason (the height), not the rear clip's "needs a side view", whatever the order of the clips."""
+    why = "Vertical oscillation in cm needs the runner's height (--height-cm)"
+    side = metrics("side", cadence_spm=158, overstride_pct_leg=30)
+    side["summary"]["vertical_oscillation_cm"]["reason"] = why
+    rear = metrics("rear", pelvic_drop_deg=7.5)
+    for docs in ([side, rear], [rear, side]):
+        assert merge_metrics(docs).missing["vertical_oscillation_cm"] == why

@@ -157,8 +157,10 @@ def merge_metrics(docs: Iterable[Mapping[str, Any]]) -> MetricSet:
                             steps[name] = step_values(rows, name)
                 elif name not in best:
                     given = entry.get("reason") if isinstance(entry, Mapping) else None
-                    reason = f"needs a {need} view; this clip is {view}" if wrong_view else (given or "not measured")
-                    missing[name] = str(reason)
+                    if wrong_view:  # only if no clip of the right view said why (its reason is the useful one)
+                        missing.setdefault(name, f"needs a {need} view; this clip is {view}")
+                    else:
+                        missing[name] = str(given or "not measured")
     if not found:
         raise InputError("no metrics summary found in the given file(s).",
                          "Pass the metrics.json (or session.json) written by `runform analyze`.")

@@ -37,6 +37,12 @@ def _target_line(t: TargetSpec) -> str:
 
 
 # ---- clinician ---------------------------------------------------------------------------------------------------
+
+def _not_assessed_item(n: dict) -> str:
+    """'metric (side view): reason'; no view when the metric needs none in particular (anterior pelvic tilt)."""
+    view = n.get("view_needed")
+    return f"{n['metric']}" + (f" ({view} view)" if view not in (None, "none") else "") + f": {n['reason']}"
+
 def clinician_blocks(plan: Plan) -> list[Block]:
     inp = plan.inputs
     b: list[Block] = [Block("h1", "Running retraining plan - clinician view")]
@@ -64,8 +70,7 @@ def clinician_blocks(plan: Plan) -> list[Block]:
             b.append(Block("table", rows=tuple(rows)))
     if plan.not_assessed:
         b.append(Block("h2", "Not assessed"))
-        b.append(Block("ul", items=tuple(f"{n['metric']} ({n['view_needed']} view): {n['reason']}"
-                                         for n in plan.not_assessed)))
+        b.append(Block("ul", items=tuple(_not_assessed_item(n) for n in plan.not_assessed)))
     st = plan.status or {}
     if st.get("current_phase"):
         b.append(Block("p", f"Status: current phase **{st['current_phase']}**; completed: "
