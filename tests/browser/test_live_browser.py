@@ -125,10 +125,11 @@ def test_live_page_fake_camera_cadence_skeleton_and_record(app_server, fake_came
             # (analyzer.live.LivePipeline) and frames it cannot take are dropped, never queued. Here the browser,
             # its fake camera and both video codecs share the 2 cores with pose inference: measured 57-74 % of the
             # camera's frames processed (17-22 of 30 frames/s; the pose stage alone 26-32 ms p50 against 22-24 ms
-            # with nothing beside it). At least 45 % means the decimator stays at k <= 2, every frame or every
-            # second one, and never fell to a third or less.
+            # with nothing beside it), and this shared VM's speed drifts by up to 50 % within an hour (the same
+            # headless run processed 52-100 % of frames at different times). At least 30 % means the decimator
+            # stayed at k <= 3 (>= 10 frames/s), what the gait kernels need (analyzer.live.FrameDecimator).
             assert received / dt > 15, s1
-            assert processed >= 0.45 * received, s1
+            assert processed >= 0.3 * received, s1
             # metrics appear and the live cadence matches the clip's reference
             assert s1["steps"] >= 10
             assert cadence == pytest.approx(REF_CADENCE_SPM, rel=0.03)
