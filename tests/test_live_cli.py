@@ -67,11 +67,15 @@ def test_headless_rear_view_reports_pelvic_drop_per_stance(tmp_path, capsys):
                  "--height", "640", "--pelvic-drop", "8", "--dress", "markers", "--quiet"]) == 0
     truth = json.loads(clip.with_suffix(".truth.json").read_text())["summary"]["pelvic_drop_deg"]["value"]
     out = tmp_path / "live"
-    assert main(["live", str(clip), "--headless", "--every-frame", "--out", str(out)]) == 0
+    # the clinician's cue for "less pelvic drop": at most 5 deg per stance
+    assert main(["live", str(clip), "--headless", "--every-frame", "--out", str(out),
+                 "--band", "pelvic_drop_deg:0:5"]) == 0
     rows = [json.loads(x) for x in (out / "timeline.jsonl").read_text().splitlines()]
     drops = [r["pelvic_drop_deg"] for r in rows if r.get("pelvic_drop_deg") is not None]
     assert len(rows) >= 15 and {r["side"] for r in rows} == {"left", "right"}
     assert len(drops) >= 10 and all(r.get("pelvis_source") == "markers" for r in rows[-5:])
+    judged = [r["in_range"] for r in rows if r.get("pelvic_drop_deg") is not None]
+    assert judged.count("out") >= 0.8 * len(judged)  # 8 deg drop against a 0-5 deg band: out of range
     assert float(np.median(drops)) == pytest.approx(truth, abs=2.0)
     m = json.loads((out / "metrics.json").read_text())
     assert m["view"] == "rear"
