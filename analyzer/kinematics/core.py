@@ -592,12 +592,66 @@ def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, p
     return summary
 
 
+#: frame timing counts as irregular when more than 5 % of frame intervals differ from the median by more than 25 %
+IRREGULAR_DT = 0.25
+IRREGULAR_SHARE = 0.05
+
+
+def on_uniform_grid(series: LandmarkSeries) -> tuple[LandmarkSeries, str | None]:
+    """The series itself when its frames are evenly spaced in time, else resampled onto an even grid at its median
+    frame rate, with a note for the quality warnings.
+
+    The filters, the autocorrelation stride period and the event search work in frame units and assume even
+    sampling. Phone clips are often variable frame rate, and a browser camera under load delivers frames 24-132 ms
+    apart (a recorded live session, 2026-11-25: cadence 175 instead of 168.9 read on its frame indices). Each
+    landmark coordinate is interpolated linearly in time between measured samples; grid instants inside a gap
+    longer than MAX_GAP_S (or outside the measured span) stay NaN, as gap filling would leave them. The live mode
+    feeds its streaming core on the camera's grid the same way (analyzer.live.GridFeeder)."""
+    t = np.asarray(series.t, dtype=float)
+    if len(t) < 3:
+        return series, None
+    dt = np.diff(t)
+    med = float(np.median(dt))
+    if med <= 0 or float(np.mean(np.abs(dt - med) > IRREGULAR_DT * med)) <= IRREGULAR_SHARE:
+        return series, None
+    grid = t[0] + med * np.arange(int(np.floor((t[-1] - t[0]) / med + 1e-9)) + 1)
+
+    def resample(a: np.ndarray) -> np.ndarray:
+        flat = np.asarray(a, dtype=float).reshape(len(t), -1)
+        out = np.full((len(grid), flat.shape[1]), np.nan)
+        for j in range(flat.shape[1]):
+            ok = np.isfinite(flat[:, j])
+            if ok.sum() < 2:
+                continue
+            tv, v = t[ok], flat[ok, j]
+            k = np.clip(np.searchsorted(tv, grid), 1, len(tv) - 1)
+            inside = (grid >= tv[0]) & (grid <= tv[-1]) & (tv[k] - tv[k - 1] <= MAX_GAP_S)
+            out[inside, j] = np.interp(grid[inside], tv, v)
+        return out.reshape((len(grid),) + np.asarray(a).shape[1:])
+
+    nearest = np.clip(np.searchsorted(t, grid), 0, len(t) - 1)
+    nearest = np.where((nearest > 0) & (np.abs(t[nearest - 1] - grid) < np.abs(t[nearest] - grid)),
+                       nearest - 1, nearest)
+    out = LandmarkSeries(grid, np.asarray(series.frame_index)[nearest], resample(series.xy), resample(series.z),
+                         resample(series.visibility), resample(series.presence), resample(series.world),
+                         series.width, series.height, series.model, dict(series.meta),
+                         {k: resample(v) for k, v in series.aux.items()})
+    jitter = float(np.percentile(np.abs(dt - med), 95)) * 1000
+    note = (f"Frames arrived unevenly (95 % within +-{jitter:.0f} ms of {1000 * med:.1f} ms, longest gap "
+            f"{1000 * float(dt.max()):.0f} ms): the landmarks were resampled onto an even {1 / med:.2f} fps grid. "
+            "Timing metrics are less precise than from an evenly filmed clip.")
+    return out, note
+
+
 def analyze(series: LandmarkSeries, height_cm: float | None = None,
             treadmill_speed_kmh: float | None = None) -> GaitAnalysis:
-    """Whole-clip gait analysis: events, per-stride table and the metrics.json dictionary (schema_version 1)."""
+    """Whole-clip gait analysis: events, per-stride table and the metrics.json dictionary (schema_version 1).
+    A clip with uneven frame timing is first resampled onto an even grid (on_uniform_grid)."""
     if height_cm is not None and not (50 <= height_cm <= 250):
         raise InputError(f"height {height_cm} cm is not plausible", "Give the runner's standing height in cm, "
                          "e.g. --height-cm 178.")
+    source = series
+    series, grid_note = on_uniform_grid(series)
     prep = prepare(series, height_cm)
     evs = detect_events(prep)
     view = prep.view.view
@@ -622,6 +676,8 @@ def analyze(series: LandmarkSeries, height_cm: float | None = None,
         for r in rows:
             r["step_length_cm"] = treadmill_speed_kmh / 3.6 * r["step_time_ms"] / 10.0
     quality = quality_flags(series, prep)
+    if grid_note:
+        quality["warnings"].append(grid_note)
     summary = build_summary(prep, rows, pelvis_reason, pelvis_source, hip_hint, quality)
     # np.rint rounds half to even, as round(): the frame of each event without a Python call per event
     events = sorted([GaitEvent(t, int(i), s, kind)
@@ -632,8 +688,8 @@ def analyze(series: LandmarkSeries, height_cm: float | None = None,
     capture = series.meta.get("capture_fps")
     metrics = {
         "schema_version": SCHEMA_VERSION,
-        "clip": {"fps": round(prep.fps, 3), "capture_fps": capture, "frames": int(series.n_frames),
-                 "duration_s": round(float(series.t[-1] - series.t[0]) + 1 / prep.fps, 3),
+        "clip": {"fps": round(prep.fps, 3), "capture_fps": capture, "frames": int(source.n_frames),
+                 "duration_s": round(float(source.t[-1] - source.t[0]) + 1 / prep.fps, 3),
                  "width": int(series.width), "height": int(series.height)},
         "view": view, "facing": prep.view.facing, "near_side": prep.view.near_side,
         "quality": quality,
