@@ -51,24 +51,31 @@ def _zip_all(sv: SessionView) -> bytes:
 def report_buttons(sv: SessionView, report: Path, label: str, key: str) -> None:
     st.download_button("Report (HTML)", _reader(report), file_name=f"{_slug(sv.session.title)}_{label}_report.html",
                        mime="text/html", icon=":material/description:", key=f"html_{key}", width="stretch")
-    pdf = pdf_path(sv, report)
+    pdf_button(report, pdf_path(sv, report), f"{_slug(sv.session.title)}_{label}_report.pdf",
+               ("Report (PDF)", "Create PDF report", "Printing the report to PDF…"), (f"pdf_{key}", f"mkpdf_{key}"))
+
+
+def pdf_button(html: Path, pdf: Path, file_name: str, labels: tuple[str, str, str], keys: tuple[str, str]) -> None:
+    """Download `pdf` when it exists, else a button that prints `html` to it (local Chromium) and reruns.
+    labels: (download, create, spinner); keys: (download, create) widget keys."""
     if pdf.is_file():
-        st.download_button("Report (PDF)", _reader(pdf), file_name=f"{_slug(sv.session.title)}_{label}_report.pdf",
-                           mime="application/pdf", icon=":material/picture_as_pdf:", key=f"pdf_{key}",
-                           width="stretch")
-    elif st.button("Create PDF report", key=f"mkpdf_{key}", icon=":material/picture_as_pdf:", width="stretch"):
-        with st.spinner("Printing the report to PDF…"):
-            try:
-                html_to_pdf(report, pdf)
-            except InputError as e:
-                st.error(f"{e.problem} {e.fix}", icon=":material/error:")
-                return
-            except Exception:
-                log.exception("PDF export failed")
-                st.error("The PDF could not be made. Download the HTML report and print it from the browser.",
-                         icon=":material/error:")
-                return
-        st.rerun()
+        st.download_button(labels[0], _reader(pdf), file_name=file_name, mime="application/pdf",
+                           icon=":material/picture_as_pdf:", key=keys[0], width="stretch")
+        return
+    if not st.button(labels[1], key=keys[1], icon=":material/picture_as_pdf:", width="stretch"):
+        return
+    with st.spinner(labels[2]):
+        try:
+            html_to_pdf(html, pdf)
+        except InputError as e:
+            st.error(f"{e.problem} {e.fix}", icon=":material/error:")
+            return
+        except Exception:
+            log.exception("PDF export failed")
+            st.error("The PDF could not be made. Download the HTML version and print it from the browser.",
+                     icon=":material/error:")
+            return
+    st.rerun()
 
 
 def clip_block(sv: SessionView, c: ClipView, i: int) -> None:
@@ -115,19 +122,8 @@ def plan_block(sv: SessionView) -> None:
     with c1:
         st.download_button("Plan (HTML)", _reader(html), file_name=f"{_slug(sv.session.title)}_plan.html",
                            mime="text/html", icon=":material/directions_run:", key="plan_html", width="stretch")
-        pdf = sv.session.exports_dir / "plan_patient.pdf"
-        if pdf.is_file():
-            st.download_button("Plan (PDF)", _reader(pdf), file_name=f"{_slug(sv.session.title)}_plan.pdf",
-                               mime="application/pdf", icon=":material/picture_as_pdf:", key="plan_pdf",
-                               width="stretch")
-        elif st.button("Create plan PDF", key="mk_plan_pdf", icon=":material/picture_as_pdf:", width="stretch"):
-            with st.spinner("Printing the plan to PDF…"):
-                try:
-                    html_to_pdf(html, pdf)
-                except InputError as e:
-                    st.error(f"{e.problem} {e.fix}", icon=":material/error:")
-                    return
-            st.rerun()
+        pdf_button(html, sv.session.exports_dir / "plan_patient.pdf", f"{_slug(sv.session.title)}_plan.pdf",
+                   ("Plan (PDF)", "Create plan PDF", "Printing the plan to PDF…"), ("plan_pdf", "mk_plan_pdf"))
     c2.caption("The phased retraining plan in plain language: what to change first, drills, and when to move on. "
                "Pain, weekly volume and goal are set on Results → Plan.")
 
