@@ -180,9 +180,9 @@ class FrameDecimator:
     grid) lose accuracy on such jittered sampling: on the real test clip, replayed through GaitStream, cadence came
     out 134-213 spm with jittered 2-3 frame spacing, but 164-171 spm with a regular spacing of 1, 2 or 3 frames
     (and unusable beyond 3: below 10 processed frames/s). So frames are kept on a regular grid (every k-th) and k is
-    raised as soon as the processing time (median of the last `window` frames, no headroom: with pose on its own thread a frame that runs over is simply
-    replaced by the next in the slot, and GridFeeder keeps the gait kernels on the camera's time grid) exceeds k intervals,
-    and lowered again after `relax_s` of lighter load. The median, not a mean: a single slow frame (a burst of
+    raised as soon as the processing time (median of the last `window` frames; no headroom: with pose on its own
+    thread a frame that runs over is simply replaced by the next in the slot, and GridFeeder keeps the gait kernels
+    on the camera's time grid) exceeds k intervals, and lowered again after `relax_s` of lighter load. The median, not a mean: a single slow frame (a burst of
     other work on the machine) costs one dropped frame in the newest-wins slot, whereas a mean would halve the rate
     for `relax_s`. k never exceeds `max_k`; beyond that the newest on-grid frame is taken.
     """
@@ -439,8 +439,8 @@ class Detection:
     """The pose stage's result for one frame (LiveEngine.detect), handed to the kinematics stage (consume).
 
     bgr: the frame; t_s: stream time (source time + offset_s, strictly increasing); restarted: the source clock
-    jumped back (the kinematics stage starts over); arrived_s / started_s: monotonic clock when the frame arrived and
-    when its pose stage began; pose_ms: pose stage duration."""
+    jumped back (the kinematics stage starts over); arrived_s: monotonic clock when the frame arrived; pose_ms: pose
+    stage duration."""
 
     bgr: np.ndarray
     t_s: float
@@ -448,7 +448,6 @@ class Detection:
     restarted: bool
     pose: PoseArrays
     arrived_s: float
-    started_s: float
     pose_ms: float
 
 
@@ -589,7 +588,7 @@ class LiveEngine:
 
             pose = dataclasses.replace(pose, aux=measure_pelvis(rgb, getattr(pf, "mask", None), pose.xy))
         return Detection(bgr=bgr, t_s=stream_t, offset_s=self._t_offset_s, restarted=restarted, pose=pose,
-                         arrived_s=arrived_s, started_s=t0, pose_ms=(time.monotonic() - t0) * 1000.0)
+                         arrived_s=arrived_s, pose_ms=(time.monotonic() - t0) * 1000.0)
 
     def consume(self, det: Detection) -> LiveState:
         """Kinematics stage: GaitStream, feedback cue, recording of poses and steps, rate and latency."""
@@ -679,7 +678,7 @@ class LivePipeline:
     coding and recording.
 
         submit(bgr, t_s, arrived_s)  --slot (newest wins, or lossless)-->  pose thread: engine.detect
-            --> results(): Detection, in order, for the caller's engine.consume (or on_result on a thread)
+            --> results(): Detection, in order, for the caller's engine.consume
 
     submit() never blocks unless lossless (every frame of a file). A pose-stage error ends results() and is kept in
     `error`."""

@@ -110,7 +110,7 @@ class GaitStream:
         n = self.n_buf
         self._t = np.full(n, np.nan)
         self._xy = np.full((n, N_LANDMARKS, 2), np.nan)
-        self._aux = {k: np.full(n, np.nan) for k in PELVIS_AUX_KEYS}  # rear/front view: pelvis line per frame
+        self._aux = np.full((n, len(PELVIS_AUX_KEYS)), np.nan)  # rear/front view: pelvis line per frame
         self._n = 0  # frames received
         self._tracker = LaggedSwapTracker(SWAP_LAG)
         self._leg_px = math.nan
@@ -142,8 +142,7 @@ class GaitStream:
         s = self._slot(i)
         self._t[s] = t
         self._xy[s] = xy
-        for k, buf in self._aux.items():
-            buf[s] = aux.get(k, math.nan) if aux else math.nan
+        self._aux[s] = [aux.get(k, math.nan) for k in PELVIS_AUX_KEYS] if aux else math.nan
         self._n += 1
         if not math.isfinite(self._leg_px):
             self._leg_px = leg_length_px(np.asarray(xy, dtype=float)[None])
@@ -260,10 +259,11 @@ class GaitStream:
         idx = np.arange(start, ready) % self.n_buf
         # the line is measured from the first frame the live engine knew the view (it then asks for person masks):
         # the source's frame share counts from there
-        asked = np.isfinite(self._aux["pelvis_band_quality"][idx]) | np.isfinite(self._aux["pelvis_marker_quality"][idx])
+        win = self._aux[idx]
+        asked = np.isfinite(win[:, _QUALITY_COLS]).any(axis=1)
         first = int(np.argmax(asked)) if asked.any() else len(idx)
         right_up, source, reason = pelvis_source(
-            {k: v[idx[first:]] for k, v in self._aux.items()} if first < len(idx) else {}, view, fps)
+            {k: win[first:, j] for j, k in enumerate(PELVIS_AUX_KEYS)} if first < len(idx) else {}, view, fps)
         if right_up is not None:
             right_up = np.concatenate([np.full(first, np.nan), right_up])
         zero = float(np.nanmedian(right_up)) if right_up is not None and np.isfinite(right_up).any() else 0.0
@@ -410,4 +410,6 @@ class GaitStream:
         return out
 
 
+#: columns of the aux buffer holding the pelvis line's quality (a finite quality: the line was asked for)
+_QUALITY_COLS = [j for j, k in enumerate(PELVIS_AUX_KEYS) if k.endswith("_quality")]
 WIN_MARGIN = 0.3  # a Zeni peak needs this many strides of buffer before it (the IC window starts 0.15 stride back)
