@@ -112,11 +112,12 @@ def body_lowpass(xy_raw: np.ndarray, fps: float) -> np.ndarray:
     return out
 
 
-def light_lowpass(xy: np.ndarray, xy_raw: np.ndarray, fps: float) -> np.ndarray:
-    """(T,33,2): hips and legs of xy_raw low-passed at light_cutoff_hz (25 Hz at 60 fps), the other landmarks as in
-    the 12 Hz `xy` (not read at that cut-off; filtering only the 10 used points saves two thirds of the work)."""
-    out = xy.copy()
-    _put(out, LIGHT_IDS, lowpass(xy_raw[:, LIGHT_IDS], fps, light_cutoff_hz(fps)))
+def light_body(body: np.ndarray, xy_raw: np.ndarray, ground: Ground, facing_sign: int, fps: float) -> np.ndarray:
+    """(T,33,2) body frame: hips and legs of xy_raw low-passed at light_cutoff_hz (25 Hz at 60 fps), the other
+    landmarks as in the 12 Hz `body` (not read at that cut-off; filtering and converting only the 10 used points saves
+    most of the work; the body frame is per point, so converting them alone gives the same values)."""
+    out = body.copy()
+    _put(out, LIGHT_IDS, to_body_frame(lowpass(xy_raw[:, LIGHT_IDS], fps, light_cutoff_hz(fps)), ground, facing_sign))
     return out
 
 
@@ -178,8 +179,7 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     fsign = view.facing_sign if side_view or view.view == "mixed" else 0
     body = to_body_frame(xy, ground, fsign)
     body_raw = to_body_frame(xy_raw, ground, fsign)
-    body_light = body.copy()  # light_lowpass(xy, xy_raw, fps) in the body frame (the frame is per point)
-    _put(body_light, LIGHT_IDS, to_body_frame(lowpass(xy_raw[:, LIGHT_IDS], fps, light_cutoff_hz(fps)), ground, fsign))
+    body_light = light_body(body, xy_raw, ground, fsign, fps)
     signals = {s: foot_signals(body, s, leg_px, fps, body_raw) for s in SIDES}
     if side_view or view.view == "mixed":
         periods = [ev.stride_period(signals[s].fwd_rel, fps) for s in SIDES]

@@ -43,7 +43,7 @@ from ..landmarks import N_LANDMARKS, PoseLandmark as P
 from ..metrics_defs import METRICS
 from . import events as ev
 from . import metrics as mk
-from .core import LEG_IDS, PELVIS_AUX_KEYS, SIDES, body_lowpass, foot_signals, light_lowpass, pelvis_source
+from .core import LEG_IDS, PELVIS_AUX_KEYS, SIDES, body_lowpass, foot_signals, light_body, pelvis_source
 from .filters import MAX_GAP_S, fill_gaps, reject_spikes
 from .identity import GROUPS, LaggedSwapTracker, apply_swaps, relative_positions
 from .scale import estimate_ground, leg_length_px, make_scale, stance_slopes, to_body_frame
@@ -220,7 +220,7 @@ class GaitStream:
         t, xy_raw, xy = self._clean_window(start, ready, fps, leg)
         body = to_body_frame(xy, cal["ground"], cal["view"].facing_sign)
         body_raw = to_body_frame(xy_raw, cal["ground"], cal["view"].facing_sign)
-        body_light = to_body_frame(light_lowpass(xy, xy_raw, fps), cal["ground"], cal["view"].facing_sign)
+        body_light = light_body(body, xy_raw, cal["ground"], cal["view"].facing_sign, fps)
         out: list[StepUpdate] = []
         need_after = int(math.ceil(0.75 * per)) + 2
         for side in SIDES:
