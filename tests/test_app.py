@@ -96,6 +96,13 @@ def app() -> AppTest:
     return AppTest.from_file(MAIN, default_timeout=60)
 
 
+def app_on(session_id: str) -> AppTest:
+    """The app opened on a stored session (?session=ID), after its first run."""
+    at = app()
+    at.query_params["session"] = session_id
+    return at.run()
+
+
 def all_text(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [e.value for e in at.error] + [w.value for w in at.warning]
     parts += [i.value for i in at.info] + [s.value for s in at.success] + [t.value for t in at.title]
@@ -170,9 +177,7 @@ def test_result_survives_reload_without_recomputing(data_dir, monkeypatch, clip_
         raise AssertionError("the pipeline must not run again on reload")
 
     monkeypatch.setattr(pipeline, "analyze_session", boom)
-    at = app()
-    at.query_params["session"] = sid
-    at.run()
+    at = app_on(sid)
     assert not at.exception, at.exception
     text = all_text(at)
     assert "Stored run" in text and "Cadence" in text
@@ -183,9 +188,7 @@ def test_result_survives_reload_without_recomputing(data_dir, monkeypatch, clip_
 
 def test_bad_upload_shows_message_and_keeps_earlier_results(data_dir, fake_pipeline, clip_bytes):
     sid = stored_session(clip_bytes, "Earlier run")
-    at = app()
-    at.query_params["session"] = sid
-    at.run()
+    at = app_on(sid)
     at = upload_and_analyse(at, "notes.mp4", b"these are my notes, not a video\n" * 20)
     assert not at.exception, at.exception
     errors = [e.value for e in at.error]
@@ -213,9 +216,7 @@ def test_pipeline_input_error_is_friendly(data_dir, monkeypatch, clip_bytes):
 
 def test_results_tabs_chart_gallery_and_tables(data_dir, clip_bytes):
     sid = stored_session(clip_bytes)
-    at = app()
-    at.query_params["session"] = sid
-    at.run()
+    at = app_on(sid)
     assert not at.exception, at.exception
     assert [t.label for t in at.tabs] == ["Replay", "Over time", "Contact frames", "Plan", "Steps",
                                            "All measurements"]
@@ -235,9 +236,7 @@ def test_results_tabs_chart_gallery_and_tables(data_dir, clip_bytes):
 
 def test_exports_offer_video_report_and_data(data_dir, clip_bytes):
     sid = stored_session(clip_bytes)
-    at = app()
-    at.query_params["session"] = sid
-    at.run()
+    at = app_on(sid)
     at.switch_page("routes/exports.py").run()
     assert not at.exception, at.exception
     labels = [b.label for b in at.get("download_button")]
@@ -250,9 +249,7 @@ def test_exports_offer_video_report_and_data(data_dir, clip_bytes):
 @pytest.mark.slow
 def test_pdf_report_is_printed_offline(data_dir, clip_bytes):
     sid = stored_session(clip_bytes)
-    at = app()
-    at.query_params["session"] = sid
-    at.run()
+    at = app_on(sid)
     at.switch_page("routes/exports.py").run()
     next(b for b in at.button if b.label == "Create PDF report").click()
     at.run()
@@ -303,9 +300,7 @@ def test_progress_text_names_stage_and_time_left():
 
 def test_plan_tab_takes_clinician_inputs_and_exports_patient_version(data_dir, clip_bytes):
     sid = stored_session(clip_bytes)
-    at = app()
-    at.query_params["session"] = sid
-    at.run()
+    at = app_on(sid)
     assert not at.exception, at.exception
     assert any("retraining plan" in m.value.lower() for m in at.markdown), "plan not shown"
     site = next(s for s in at.selectbox if s.label == "Pain site")
