@@ -41,6 +41,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
+import numpy as np
+
 from .noise import NOISE_FLOORS
 
 #: share of measured steps that must hold the change (biomechanics.md section 4, Phase 2)
@@ -102,15 +104,8 @@ def robust_sd(values: Sequence[float]) -> float | None:
     """IQR / 1.349 (the SD of a normal distribution; robust to a few mis-detected steps); None below 4 values."""
     if len(values) < 4:
         return None
-    v = sorted(values)
-
-    def q(p: float) -> float:  # linear interpolation, as numpy.percentile
-        x = p * (len(v) - 1)
-        lo = int(math.floor(x))
-        hi = min(lo + 1, len(v) - 1)
-        return v[lo] + (v[hi] - v[lo]) * (x - lo)
-
-    return (q(0.75) - q(0.25)) / IQR_PER_SD
+    q75, q25 = np.percentile(values, [75, 25])
+    return float(q75 - q25) / IQR_PER_SD
 
 
 def summary_step_noise(metric: str, entry: Mapping[str, Any] | None) -> float | None:
