@@ -295,13 +295,6 @@ def _step_dict(step: Any) -> dict:
             out[k] = int(v)
         elif isinstance(v, (str, int, bool)) or v is None:
             out[k] = v
-    extra = d.get("extra") or {}
-    for k in ("knee_fppa_deg", "pelvis_source"):  # rear/front view per-stance extras
-        v = extra.get(k)
-        if isinstance(v, str):
-            out[k] = v
-        elif v is not None and math.isfinite(float(v)):
-            out[k] = float(v)
     return out
 
 

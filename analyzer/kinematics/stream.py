@@ -13,7 +13,8 @@ from the pelvis line measured in the image and passed per frame as ``aux`` (pelv
 same per-frame values the offline series carries). The source is chosen over the buffer as offline
 (core.pelvis_source: markers, else waistband, a frame counts at quality >= 0.5, the source needs >= 60 % of
 frames); its zero is the buffer's median obliquity (offline: the clip's). Without a usable line the step carries
-NaN and ``extra["pelvic_reason"]`` says why and what to change. Knee frontal-plane projection angle per stance too.
+NaN and ``extra["pelvic_reason"]`` says why and what to change. Knee frontal-plane projection angle per stance too
+(``knee_fppa_deg``), and the line's source (``pelvis_source``).
 
 Per-step values are made robust for live reading (a clinician reads them one by one):
 
@@ -87,6 +88,8 @@ class StepUpdate:
     knee_flexion_peak_deg: float = math.nan
     trunk_lean_deg: float = math.nan
     pelvic_drop_deg: float = math.nan
+    knee_fppa_deg: float = math.nan  # rear/front view: peak knee frontal-plane projection angle in the stance
+    pelvis_source: str | None = None  # rear/front view: "markers" | "waistband", None when no line was usable
     to_t: float = math.nan
     extra: dict = field(default_factory=dict)
 
@@ -288,9 +291,8 @@ class GaitStream:
                 fppa = [mk.knee_fppa_deg(xy[i], side, view) for i in range(int(a), int(z) + 1)]
                 fppa_max = float(np.nanmax(fppa)) if np.isfinite(fppa).any() else math.nan
                 u = StepUpdate(t=t_ic, side=side, cadence_spm=float(np.median(self._cadences)), to_t=t_to,
-                               pelvic_drop_deg=drop,
+                               pelvic_drop_deg=drop, knee_fppa_deg=fppa_max, pelvis_source=source,
                                extra={"raw": {"contact_time_ms": (t_to - t_ic) * 1000.0, "pelvic_drop_deg": drop},
-                                      "knee_fppa_deg": fppa_max, "pelvis_source": source,
                                       "pelvic_reason": reason})
                 out.append(u)
         out.sort(key=lambda u: u.t)
@@ -405,7 +407,7 @@ class GaitStream:
             out["cadence_spm"] = float(np.median(self._cadences))
         out["foot_strike_pattern"] = strike_pattern(out["foot_strike_angle_deg"])
         if steps and "pelvic_reason" in steps[-1].extra:  # rear/front view: the pelvis line's source, or why not
-            out["pelvis_source"] = steps[-1].extra.get("pelvis_source")
+            out["pelvis_source"] = steps[-1].pelvis_source
             out["pelvic_reason"] = steps[-1].extra.get("pelvic_reason")
         return out
 
