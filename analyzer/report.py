@@ -53,6 +53,14 @@ def _fmt(v, digits: int = 1) -> str:
     return _esc(v)
 
 
+def _side_td(e: dict, side: str) -> str:
+    """One side's cell: the value, or "not measured" with the reason when the per-leg gates withheld it."""
+    why = (e.get("withheld") or {}).get(side)
+    if why:
+        return f'<td class="na" title="{_esc(why)}">not measured</td>'
+    return f'<td class="num">{_fmt(e.get(side))}</td>'
+
+
 def _summary_table(metrics: dict) -> str:
     defs = _defs()
     rows = []
@@ -75,7 +83,7 @@ def _summary_table(metrics: dict) -> str:
             flag = ' class="num flag"' if (v < rng[0] or v > rng[1]) else ' class="num ok"'
         rows.append(
             f'<tr><td title="{title}">{_esc(label)}</td><td{flag or " class=num"}>{_fmt(v)} {_esc(unit)}</td>'
-            f'<td class="num">{_fmt(e.get("left"))}</td><td class="num">{_fmt(e.get("right"))}</td>'
+            f'{_side_td(e, "left")}{_side_td(e, "right")}'
             f'<td class="num">{_fmt(e.get("symmetry_pct"))}</td><td class="num">{_esc(rng_s)}</td></tr>')
     return ('<table><tr><th>Measurement</th><th class="num">Value</th><th class="num">Left</th>'
             '<th class="num">Right</th><th class="num">Symmetry %</th><th class="num">Typical range</th></tr>'

@@ -27,9 +27,12 @@ def card_html(name: str, entry: dict) -> str:
         value_html = f'{esc(mi.fmt_number(value))}<span class="rf-unit">{esc(unit)}</span>'
         status = mi.range_status(name, value)
     lr = []
+    withheld = entry.get("withheld") or {}
     for side, key in (("L", "left"), ("R", "right")):
         v = entry.get(key)
-        if v is not None and mi.fmt_number(v) != "—":
+        if key in withheld:  # the leg failed the per-leg gates (kinematics/legs.py): say why instead of a number
+            lr.append(f'<span class="rf-withheld" title="{esc(withheld[key])}">{side} not measured</span>')
+        elif v is not None and mi.fmt_number(v) != "—":
             flag = mi.range_status(name, v)
             mark = " ⚠" if flag in ("low", "high") else ""
             far = " (far leg, less reliable)" if entry.get("far_side") == key else ""  # side view: partly hidden

@@ -14,6 +14,7 @@ from . import events as ev
 from . import metrics as mk
 from .filters import MAX_GAP_S, cutoff_hz, fill_gaps, light_cutoff_hz, lowpass, reject_spikes
 from .identity import correct_swaps, swap_all_legs
+from .legs import LegGates
 from .scale import Ground, Scale, estimate_ground, leg_length_px, make_scale, to_body_frame
 from .summary import entry, pattern_entry, strike_pattern
 from .view import ViewInfo, detect_view
@@ -57,6 +58,7 @@ class Prepared:
     body_raw: np.ndarray | None = None    # (T,33,2) body frame, unfiltered (gap-filled): foot angle at contact
     ic_lag_s: float = 0.0                  # landmark lag at contact removed from initial contacts (ev.landmark_lag_s)
     metric_ic: dict | None = None          # side -> phase-locked contact instants for the angle metrics (detect_events)
+    leg_visibility: dict | None = None     # side -> median visibility of that leg's landmarks (labels corrected)
 
 
 @dataclass
@@ -173,7 +175,7 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     if view.near_side is not None:
         near_left = _near_track_is_left(z, vis)
         if near_left is not None and near_left != (view.near_side == "left"):
-            swap_all_legs([xy, xy_raw])
+            swap_all_legs([xy, xy_raw, vis])
     side_view = view.view in ("side", "oblique")
     ground = estimate_ground(xy, leg_px, series.width, series.height, side_view, view.facing_sign)
     fsign = view.facing_sign if side_view or view.view == "mixed" else 0
@@ -186,9 +188,16 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     else:
         periods = [ev.stride_period(signals[s].foot_h, fps) for s in SIDES]
     period = float(np.nanmedian(periods)) if np.isfinite(periods).any() else float("nan")
+    leg_vis = {s: _median_visibility(vis[:, [i for i in LEG_IDS if P(i).name.startswith(s.upper())]])
+               for s in SIDES}
     return Prepared(series.t, fps, xy, body, view, make_scale(leg_px, height_cm), ground, period, signals,
                     swap_fraction, glitch_fraction, cutoff_hz(fps), body_light, body_raw,
-                    ev.landmark_lag_s(series.model))
+                    ev.landmark_lag_s(series.model), leg_visibility=leg_vis)
+
+
+def _median_visibility(v: np.ndarray) -> float:
+    v = v[np.isfinite(v)]
+    return float(np.median(v)) if len(v) else float("nan")
 
 
 def detect_events(prep: Prepared) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -531,9 +540,13 @@ def _stride_rows_for_json(rows: list[dict]) -> list[dict]:
 
 
 def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, pelvis_source: str | None,
-                  hip_hint: float | None, quality: dict) -> dict:
+                  hip_hint: float | None, quality: dict, gates: LegGates | None = None) -> dict:
+    """metric -> summary entry. gates: the per-leg gates, assessed on `rows` (legs.py); a leg that fails them is
+    withheld from the metrics that depend on its events."""
     view = prep.view.view
     fps = prep.fps
+    if gates is None:
+        gates = LegGates().assess(rows, view, prep.view.near_side, fps, prep.leg_visibility)
     sides = np.array([r["side"] for r in rows]) if rows else np.zeros(0, dtype=str)
 
     # the table's columns in one pass when every row has the same keys (always, in practice)
@@ -563,13 +576,18 @@ def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, p
         warning = fps_warning(name, fps) if available else None
         if warning:
             quality["fps_limited"].append(name)
+        withheld = gates.withheld(name) if available else {}
         if name == "foot_strike_pattern":
-            summary[name] = pattern_entry(col("foot_strike_angle_deg"), sides, available, reason, warning)
+            summary[name] = pattern_entry(col("foot_strike_angle_deg"), sides, available, reason, warning, withheld)
             continue
         value = None
-        if name == "cadence_spm" and available and np.isfinite(prep.period):
-            value = 120.0 * fps / prep.period  # two steps per stride period (autocorrelation of the foot signals)
-        e = entry(name, col(name), sides, available, reason, value=value, warning=warning)
+        if name in ("cadence_spm", "step_time_ms") and available and np.isfinite(prep.period):
+            # two steps per stride period (autocorrelation of the foot signals): needs neither leg's contacts, so
+            # it stands when a leg's per-side value is withheld
+            value = 120.0 * fps / prep.period
+            if name == "step_time_ms":
+                value = 60000.0 / value if withheld else None
+        e = entry(name, col(name), sides, available, reason, value=value, warning=warning, withheld=withheld)
         if view in ("side", "oblique") and e["available"]:
             e["symmetry_pct"] = None
             e["symmetry_note"] = SIDE_VIEW_SYMMETRY_NOTE
@@ -678,7 +696,12 @@ def analyze(series: LandmarkSeries, height_cm: float | None = None,
     quality = quality_flags(series, prep)
     if grid_note:
         quality["warnings"].append(grid_note)
-    summary = build_summary(prep, rows, pelvis_reason, pelvis_source, hip_hint, quality)
+    gates = LegGates().assess(rows, view, prep.view.near_side, prep.fps, prep.leg_visibility)
+    for leg in gates.legs_.values():
+        if not leg.reliable:
+            quality["warnings"].append(f"{leg.side.capitalize()} leg not measured: {'; '.join(leg.failed.values())}."
+                                       + (f" Film the {leg.side} side too." if leg.role == "far" else ""))
+    summary = build_summary(prep, rows, pelvis_reason, pelvis_source, hip_hint, quality, gates)
     # np.rint rounds half to even, as round(): the frame of each event without a Python call per event
     events = sorted([GaitEvent(t, int(i), s, kind)
                      for s in SIDES for kind, arr in zip(("ic", "to"), evs[s])
@@ -698,6 +721,7 @@ def analyze(series: LandmarkSeries, height_cm: float | None = None,
                   "height_cm": prep.scale.height_cm,
                   "note": None if prep.scale.px_per_cm else "no height given: lengths in % of leg length"},
         "summary": summary,
+        "legs": {s: leg.to_dict() for s, leg in gates.legs_.items()},
         "strides": _stride_rows_for_json(rows),
         "events": [{"t": t, "frame": e.frame, "side": e.side, "kind": e.kind}
                    for e, t in zip(events, _round_many([e.t for e in events], 4))],

@@ -33,40 +33,65 @@ def strike_pattern(fsa_deg: float) -> str:
     return "rearfoot" if fsa_deg > hi else ("forefoot" if fsa_deg < lo else "midfoot")
 
 
+def _withheld_reason(name: str, withheld: dict[str, str]) -> str:
+    label = METRICS[name].label if name in METRICS else name
+    parts = [f"{side} leg: {why}" for side, why in sorted(withheld.items())]
+    return f"{label} not measurable on either leg: " + " ".join(parts)
+
+
 def entry(name: str, values: np.ndarray, sides: np.ndarray, available: bool = True, reason: str | None = None,
-          value: float | None = None, warning: str | None = None) -> dict:
-    """One summary entry. values/sides: per-stride arrays (NaN = not measured). `value` overrides the median."""
+          value: float | None = None, warning: str | None = None, withheld: dict[str, str] | None = None) -> dict:
+    """One summary entry. values/sides: per-stride arrays (NaN = not measured). `value` overrides the median.
+
+    withheld: side -> reason for legs whose values must not be shown (legs.LegGates): their per-side value is None,
+    the reason is kept under "withheld", and the headline median and n use only the other leg's steps."""
     unit = METRICS[name].unit if name in METRICS else ""
+    withheld = dict(withheld or {})
     v = np.asarray(values, dtype=float)
     ok = np.isfinite(v)
-    n = int(ok.sum())
-    if available and n == 0:
+    used = ok & ~np.isin(sides, list(withheld)) if withheld else ok
+    n = int(used.sum())
+    if available and value is None and len(withheld) == 2:
+        available, reason = False, _withheld_reason(name, withheld)
+    if available and int(ok.sum()) == 0 or (available and value is None and n == 0):
         available, reason = False, reason or "no stride could be measured in this clip"
     if not available:
         return {"value": None, "unit": unit, "left": None, "right": None, "symmetry_pct": None, "spread": None,
-                "n": n, "available": False, "reason": reason, "warning": warning}
-    med = float(np.median(v[ok])) if value is None else float(value)
-    q75, q25 = np.percentile(v[ok], [75, 25])
+                "n": n, "available": False, "reason": reason, "warning": warning, "withheld": withheld}
+    med = float(np.median(v[used])) if value is None else float(value)
+    q75, q25 = np.percentile(v[used] if n else v[ok], [75, 25])
     lv, rv = v[ok & (sides == "left")], v[ok & (sides == "right")]
-    left = float(np.median(lv)) if len(lv) else float("nan")
-    right = float(np.median(rv)) if len(rv) else float("nan")
+    left = float(np.median(lv)) if len(lv) and "left" not in withheld else float("nan")
+    right = float(np.median(rv)) if len(rv) and "right" not in withheld else float("nan")
     return {"value": _clean(med), "unit": unit, "left": _clean(left), "right": _clean(right),
             "symmetry_pct": _clean(symmetry_pct(left, right)), "spread": _clean(q75 - q25), "n": n,
-            "available": True, "reason": reason, "warning": warning}
+            "available": True, "reason": reason, "warning": warning, "withheld": withheld}
 
 
 def pattern_entry(fsa_values: np.ndarray, sides: np.ndarray, available: bool, reason: str | None,
-                  warning: str | None) -> dict:
+                  warning: str | None, withheld: dict[str, str] | None = None) -> dict:
+    """The foot-strike pattern of the median angle, per side and overall, with the share of steps of each pattern
+    (rearfoot / midfoot / forefoot by Altman & Davis 2012 cut-offs); withheld legs as in :func:`entry`."""
+    withheld = dict(withheld or {})
     v = np.asarray(fsa_values, dtype=float)
     ok = np.isfinite(v)
-    if not available or not ok.any():
+    used = ok & ~np.isin(sides, list(withheld)) if withheld else ok
+    if available and len(withheld) == 2:
+        available, reason = False, _withheld_reason("foot_strike_pattern", withheld)
+    if not available or not used.any():
         return {"value": None, "unit": "", "left": None, "right": None, "symmetry_pct": None, "spread": None,
-                "n": int(ok.sum()), "available": False,
-                "reason": reason or "no foot-strike angle could be measured", "warning": warning}
+                "n": int(used.sum()), "available": False,
+                "reason": reason or "no foot-strike angle could be measured", "warning": warning,
+                "withheld": withheld}
     lv, rv = v[ok & (sides == "left")], v[ok & (sides == "right")]
-    rfs_share = float(np.mean(v[ok] > FSA_CUTOFFS_DEG[1]))
-    return {"value": strike_pattern(float(np.median(v[ok]))), "unit": "",
-            "left": strike_pattern(float(np.median(lv))) if len(lv) else None,
-            "right": strike_pattern(float(np.median(rv))) if len(rv) else None,
-            "symmetry_pct": None, "spread": None, "n": int(ok.sum()), "available": True, "reason": reason,
-            "warning": warning, "rearfoot_share": round(rfs_share, 3)}
+    u = v[used]
+    lo, hi = FSA_CUTOFFS_DEG
+    shares = {"rearfoot": float(np.mean(u > hi)), "midfoot": float(np.mean((u >= lo) & (u <= hi))),
+              "forefoot": float(np.mean(u < lo))}
+    return {"value": strike_pattern(float(np.median(u))), "unit": "",
+            "left": strike_pattern(float(np.median(lv))) if len(lv) and "left" not in withheld else None,
+            "right": strike_pattern(float(np.median(rv))) if len(rv) and "right" not in withheld else None,
+            "symmetry_pct": None, "spread": None, "n": int(used.sum()), "available": True, "reason": reason,
+            "warning": warning, "rearfoot_share": round(shares["rearfoot"], 3),
+            "pattern_shares": {k: round(x, 3) for k, x in shares.items()},
+            "angle_deg": _clean(float(np.median(u))), "withheld": withheld}

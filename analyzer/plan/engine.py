@@ -154,7 +154,7 @@ def merge_metrics(docs: Iterable[Mapping[str, Any]]) -> MetricSet:
                         if rows is None:
                             steps.pop(name, None)
                         else:
-                            steps[name] = step_values(rows, name)
+                            steps[name] = step_values(rows, name, entry.get("withheld") or ())
                 elif name not in best:
                     given = entry.get("reason") if isinstance(entry, Mapping) else None
                     if wrong_view:  # only if no clip of the right view said why (its reason is the useful one)

@@ -88,10 +88,13 @@ def _num(v: Any) -> float:
     return f
 
 
-def step_values(rows: Iterable[Mapping[str, Any]] | None, metric: str) -> tuple[float, ...]:
+def step_values(rows: Iterable[Mapping[str, Any]] | None, metric: str,
+                withheld: Iterable[str] = ()) -> tuple[float, ...]:
     """Per-step values of `metric` from metrics.json stride rows (finite values only; see the module docstring:
-    cadence and step time per stride when the rows carry stride times)."""
-    rows = [r for r in (rows or []) if isinstance(r, Mapping)]
+    cadence and step time per stride when the rows carry stride times). withheld: sides whose steps the summary
+    withheld (its entry's "withheld" keys: that leg failed the per-leg gates), left out here too."""
+    skip = set(withheld)
+    rows = [r for r in (rows or []) if isinstance(r, Mapping) and r.get("side") not in skip]
     if metric in ("cadence_spm", "step_time_ms") and any(math.isfinite(_num(r.get("stride_time_ms"))) for r in rows):
         st = [_num(r.get("stride_time_ms")) for r in rows]
         vals = [120000.0 / s if metric == "cadence_spm" else s / 2.0 for s in st if math.isfinite(s) and s > 0]
