@@ -20,9 +20,16 @@ def card_html(name: str, entry: dict) -> str:
                 f'<div class="rf-value">—</div><div class="rf-reason">{esc(reason)}</div></div>')
     value = entry.get("value")
     unit = entry.get("unit") or m.unit
+    pattern_html = ""
     if isinstance(value, str):  # categorical (e.g. foot-strike pattern)
         value_html = esc(value.replace("_", " ").capitalize())
         status = "none"
+        shares = entry.get("pattern_shares") or {}
+        angle = entry.get("angle_deg")
+        if shares:  # the foot-strike pattern: its angle and the share of steps of each pattern
+            parts = [f"{100 * shares[k]:.0f} % {k}" for k in ("rearfoot", "midfoot", "forefoot") if shares.get(k)]
+            angle_txt = f"{mi.fmt_number(angle)} deg · " if isinstance(angle, (int, float)) else ""
+            pattern_html = f'<div class="rf-lr">{esc(angle_txt + " · ".join(parts))} of steps</div>'
     else:
         value_html = f'{esc(mi.fmt_number(value))}<span class="rf-unit">{esc(unit)}</span>'
         status = mi.range_status(name, value)
@@ -49,7 +56,7 @@ def card_html(name: str, entry: dict) -> str:
     short = "Approximate (low frame rate)" if warn and "fps" in str(warn) else warn
     warn_html = f'<div class="rf-reason" title="{esc(warn)}">⚠ {esc(short)}</div>' if warn else ""
     return (f'<div class="rf-card {kind}" title="{title}" data-metric="{esc(name)}" data-status="{status}">'
-            f'<div class="rf-label">{label}</div><div class="rf-value">{value_html}</div>{lr_html}'
+            f'<div class="rf-label">{label}</div><div class="rf-value">{value_html}</div>{pattern_html}{lr_html}'
             f'<div class="rf-range">{range_html}{esc(n_html)}</div>{badge}{warn_html}</div>')
 
 

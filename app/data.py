@@ -17,7 +17,8 @@ _FPS_RE = re.compile(r"^(.*?: )?([0-9]+(?:\.[0-9]+)?) fps is too coarse for ")
 
 #: Metrics shown first, as cards, in this order (a display choice; their ranges come from metrics_defs).
 HEADLINE_METRICS = (
-    "cadence_spm", "overstride_cm", "overstride_pct_leg", "foot_strike_angle_deg", "shank_angle_ic_deg",
+    "cadence_spm", "foot_strike_pattern", "overstride_cm", "overstride_pct_leg", "foot_strike_angle_deg",
+    "shank_angle_ic_deg",
     "knee_flexion_ic_deg", "contact_time_ms", "pelvic_drop_deg", "trunk_lean_deg", "vertical_oscillation_cm",
 )
 

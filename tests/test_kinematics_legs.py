@@ -118,3 +118,43 @@ def test_card_says_which_leg_is_not_measured_and_why():
     html = card_html("overstride_pct_leg", entry)
     assert "R not measured" in html and "do not alternate" in html and "<b>" not in html  # reason escaped
     assert "L 8" in html
+
+
+# ---- both sides in one session (kinematics/combine.py) -------------------------------------------------------------
+
+def _side_metrics(facing: str, xy_shift_far: int = 0) -> dict:
+    tr = simulate(GaitParams(overstride_pct_leg=30.0, strike_angle_deg=12.0, facing=facing), 60.0, 8.0, seed=0)
+    return tr, analyze(project(tr, default_camera(tr, view="side"))).metrics
+
+
+def test_two_side_clips_give_each_leg_from_its_near_clip_and_a_symmetry_index():
+    from analyzer.kinematics.combine import combine_summaries
+
+    tr, left_clip = _side_metrics("left")
+    _, right_clip = _side_metrics("right")
+    assert (left_clip["near_side"], right_clip["near_side"]) == ("left", "right")
+    one, _, legs_one = combine_summaries([("L", left_clip)])
+    assert one["overstride_pct_leg"]["symmetry_pct"] is None and legs_one == {}  # one side view: no symmetry
+    summary, source, leg_source = combine_summaries([("L", left_clip), ("R", right_clip)])
+    e = summary["overstride_pct_leg"]
+    assert leg_source["overstride_pct_leg"] == {"left": "L", "right": "R"}
+    assert e["left"] == left_clip["summary"]["overstride_pct_leg"]["left"]
+    assert e["right"] == right_clip["summary"]["overstride_pct_leg"]["right"]
+    assert "far_side" not in e and e["symmetry_pct"] is not None and abs(e["symmetry_pct"]) < 10  # symmetric runner
+    assert e["value"] == pytest.approx(tr.summary["overstride_pct_leg"]["value"], abs=3.0)
+    fsp = summary["foot_strike_pattern"]
+    assert fsp["left"] == "rearfoot" and fsp["right"] == "rearfoot" and fsp["legs_from"] == {"left": "L", "right": "R"}
+    # step times differ by less than two frame intervals on a symmetric runner: no step-time asymmetry is claimed
+    st_ = summary["step_time_ms"]
+    assert st_["symmetry_pct"] is None and "two frame intervals" in st_["symmetry_note"]
+
+
+def test_foot_strike_pattern_card_shows_angle_and_shares():
+    tr, s = _synthetic()
+    e = analyze(s).metrics["summary"]["foot_strike_pattern"]
+    assert e["value"] == "rearfoot" and e["pattern_shares"]["rearfoot"] >= 0.9
+    assert e["angle_deg"] == pytest.approx(tr.summary["foot_strike_angle_deg"]["value"], abs=3.0)
+    import html as _html
+
+    text = _html.unescape(card_html("foot_strike_pattern", e))
+    assert "Rearfoot" in text and "100 % rearfoot of steps" in text and f"{e['angle_deg']:.1f} deg" in text

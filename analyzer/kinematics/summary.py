@@ -65,6 +65,8 @@ def entry(name: str, values: np.ndarray, sides: np.ndarray, available: bool = Tr
     right = float(np.median(rv)) if len(rv) and "right" not in withheld else float("nan")
     return {"value": _clean(med), "unit": unit, "left": _clean(left), "right": _clean(right),
             "symmetry_pct": _clean(symmetry_pct(left, right)), "spread": _clean(q75 - q25), "n": n,
+            "n_left": int(len(lv)) if "left" not in withheld else 0,
+            "n_right": int(len(rv)) if "right" not in withheld else 0,
             "available": True, "reason": reason, "warning": warning, "withheld": withheld}
 
 
@@ -92,6 +94,10 @@ def pattern_entry(fsa_values: np.ndarray, sides: np.ndarray, available: bool, re
             "left": strike_pattern(float(np.median(lv))) if len(lv) and "left" not in withheld else None,
             "right": strike_pattern(float(np.median(rv))) if len(rv) and "right" not in withheld else None,
             "symmetry_pct": None, "spread": None, "n": int(used.sum()), "available": True, "reason": reason,
+            "n_left": int(len(lv)) if "left" not in withheld else 0,
+            "n_right": int(len(rv)) if "right" not in withheld else 0,
+            "angle_left_deg": _clean(float(np.median(lv))) if len(lv) and "left" not in withheld else None,
+            "angle_right_deg": _clean(float(np.median(rv))) if len(rv) and "right" not in withheld else None,
             "warning": warning, "rearfoot_share": round(shares["rearfoot"], 3),
             "pattern_shares": {k: round(x, 3) for k, x in shares.items()},
             "angle_deg": _clean(float(np.median(u))), "withheld": withheld}
