@@ -6,8 +6,8 @@ clip with its status ("ok" or "failed" + the reason) and timing.
 
 With the ONNX backend the pose stage is batched across clips first (`batched_pose_pass`): up to `streams` clips are
 decoded in lock-step and each step runs the landmark network once for all of them (and the detector once for every
-clip that has no tracked pose yet, e.g. on first frames); the landmark series go into the pipeline's pose cache, so
-`analyze_clip` then only measures, draws and reports. Clips the pre-scan finds with several people or filmed from
+clip that has no tracked pose yet, e.g. on first frames); the landmark series are handed to `analyze_clip`, which
+then only measures, draws and reports (and caches the pose once the clip's analysis succeeded). Clips the pre-scan finds with several people or filmed from
 behind (runner selection and the pelvis measurement need the pipeline's own pose pass) are left to the normal
 per-clip path. MediaPipe has no batch API: with it, clips run one after another.
 """
@@ -146,15 +146,14 @@ def _series(track: _Track, options) -> LandmarkSeries:
 
 
 def batched_pose_pass(clips: list[Path], options, streams: int = 4, progress: ProgressFn = None,
-                      engine=None) -> list[Path]:
-    """ONNX pose for the eligible clips, `streams` clips at a time in lock-step, stored in the pose cache.
+                      engine=None) -> dict[Path, LandmarkSeries]:
+    """ONNX pose for the eligible clips, `streams` clips at a time in lock-step.
 
-    Returns the clips whose pose was computed here. A clip that fails here (unreadable, ...) is skipped silently:
+    Returns {clip: landmark series} for the clips whose pose was computed here (not cached: `analyze_clip` caches a
+    clip only once it passed). A clip that fails here (unreadable, ...) is skipped silently:
     the per-clip pass that follows reports its error."""
     import cv2
 
-    from . import cache
-    from .pipeline import pose_cache_key
     from .pose_onnx import OnnxPoseStreams, PoseEngine
     from .video import VideoReader
 
@@ -168,11 +167,11 @@ def batched_pose_pass(clips: list[Path], options, streams: int = 4, progress: Pr
         if e is not None:
             todo.append((c, *e))
     if not todo:
-        return []
+        return {}
     engine = engine or PoseEngine(options.model)
     total = sum(max(1, _n_frames(c, options)) for c, _, _ in todo)
     seen = 0
-    stored: list[Path] = []
+    stored: dict[Path, LandmarkSeries] = {}
     for g in range(0, len(todo), max(1, streams)):
         group = todo[g:g + max(1, streams)]
         tracks: list[_Track] = []
@@ -218,16 +217,8 @@ def batched_pose_pass(clips: list[Path], options, streams: int = 4, progress: Pr
                 tr.reader.close()
         for tr in tracks:
             if tr.error is None and tr.t:
-                cache.store(_series(tr, options), tr.sha, pose_cache_key(options), options.capture_fps)
-                stored.append(tr.path)
+                stored[tr.path] = _series(tr, options)
     return stored
-
-
-def _remove_if_empty(d: Path) -> None:
-    try:
-        d.rmdir()  # only succeeds when empty
-    except OSError:
-        pass
 
 
 def _n_frames(path: Path, options) -> int:
@@ -248,16 +239,25 @@ def analyze_folder(folder_or_clips: str | Path | list, out_dir: str | Path, opti
 
     A clip that fails (bad video, no runner, too short, or any unexpected error) is recorded with its reason and the
     others go on. streams: clips per batched ONNX pose step."""
-    from .pipeline import AnalyzeOptions, Progress, analyze_clip
+    from .pipeline import AnalyzeOptions
 
     options = options or AnalyzeOptions()
     options.validate()
     clips = ([Path(c) for c in folder_or_clips] if isinstance(folder_or_clips, (list, tuple))
              else find_clips(folder_or_clips))
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    from .outdir import locked_folder
+
+    with locked_folder(out_dir):
+        return _analyze_folder(clips, out_dir, options, progress, streams)
+
+
+def _analyze_folder(clips: list[Path], out_dir: Path, options, progress: ProgressFn, streams: int) -> BatchResult:
+    from .outdir import write_private
+    from .pipeline import Progress, analyze_clip
+
     names = _unique_names(clips)
-    batched: list[Path] = []
+    batched: dict[Path, LandmarkSeries] = {}
     t_batch = 0.0
     if options.backend == "onnx" and len(clips) > 1:
         t0 = time.perf_counter()
@@ -273,16 +273,14 @@ def analyze_folder(folder_or_clips: str | Path | list, out_dir: str | Path, opti
 
         t0 = time.perf_counter()
         try:
-            analyze_clip(clip, out_dir / name, options, sub)
+            analyze_clip(clip, out_dir / name, options, sub, pose=batched.get(clip))
             status, error = "ok", None
-        except InputError as e:
+        except InputError as e:  # out_dir/<name> is untouched: an earlier good result there stays
             status, error = "failed", str(e)
-            _remove_if_empty(out_dir / name)
         except Exception as e:  # noqa: BLE001 - one broken clip must not stop the batch
             status = "failed"
             error = f"unexpected error: {type(e).__name__}: {e}"
-            (out_dir / name).mkdir(parents=True, exist_ok=True)
-            (out_dir / name / "error.txt").write_text(traceback.format_exc())
+            write_private(out_dir / f"{name}.error.txt", traceback.format_exc())
         dt = time.perf_counter() - t0 + (share if clip in batched else 0.0)
         outcomes.append(ClipOutcome(clip, out_dir / name, status, error, dt))
     path = out_dir / "batch.json"
@@ -290,6 +288,6 @@ def analyze_folder(folder_or_clips: str | Path | list, out_dir: str | Path, opti
            "clips": [o.to_dict() for o in outcomes],
            "ok": sum(o.status == "ok" for o in outcomes), "failed": sum(o.status != "ok" for o in outcomes),
            "pose_batched": [c.name for c in batched], "streams": streams}
-    path.write_text(json.dumps(doc, indent=1))
+    write_private(path, json.dumps(doc, indent=1))
     _emit(progress, "done", 1.0, f"{doc['ok']} of {len(clips)} clips analysed")
     return BatchResult(out_dir, outcomes, path, [c.name for c in batched])

@@ -3,9 +3,15 @@
 Layout: `config.cache_dir()/pose/<clip sha256>_<model>[_cap<capture fps>].npz`. The key is the clip's *content*
 hash (a renamed or copied clip hits the cache; an edited one does not). A cache file that does not load is
 treated as missing and rewritten.
+
+Privacy: a cache file holds landmarks and technical facts about the video only, never the clip's file name or
+path (file names are often patient names: `store` drops them, the pipeline restores the name of the clip being
+analysed on load). Files are 0600 in a 0700 folder, written to a unique temp file and renamed into place, and the
+analysis path stores a clip only after it was analysed successfully (`analyzer.pipeline.analyze_clip`).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 from functools import lru_cache
@@ -52,8 +58,19 @@ def load_cached(sha256: str, model: str, capture_fps: float | None = None) -> La
     return s
 
 
+#: meta keys that can name the patient (the clip's file name, its path): never written to the cache
+IDENTIFYING_META = ("clip", "path", "file", "name")
+
+
+def anonymous_meta(meta: dict) -> dict:
+    out = {k: v for k, v in meta.items() if k not in IDENTIFYING_META}
+    if isinstance(out.get("info"), dict):
+        out["info"] = {k: v for k, v in out["info"].items() if k not in IDENTIFYING_META}
+    return out
+
+
 def store(series: LandmarkSeries, sha256: str, model: str, capture_fps: float | None = None) -> Path:
     series.meta["cache_version"] = CACHE_VERSION
     p = pose_cache_path(sha256, model, capture_fps)
-    series.save(p)
+    dataclasses.replace(series, meta=anonymous_meta(series.meta)).save(p)
     return p

@@ -1,4 +1,8 @@
-"""`runform` command line. Thin dispatch over analyzer.commands.*; bad input exits 2 with one clear line."""
+"""`runform` command line. Thin dispatch over analyzer.commands.*; bad input exits 2 with one clear line.
+
+Every command runs with umask 077 (what it writes is the user's alone: patient video is health data), and an
+OS error on an input or output that no command turned into a message itself is still one line with the fix, exit 2
+(never a traceback)."""
 from __future__ import annotations
 
 import argparse
@@ -25,12 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .config import private_umask
+    from .outdir import os_error_line
+
+    private_umask()
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except InputError as e:
         print(f"runform: error: {e}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:  # a file or folder the command could not use (a bug otherwise: those are not OSErrors)
+        err = os_error_line(e, e.filename or "a file", "use")
+        print(f"runform: error: {err}", file=sys.stderr)
+        return err.exit_code
     except KeyboardInterrupt:
         print("runform: interrupted", file=sys.stderr)
         return 130

@@ -158,15 +158,28 @@ class LandmarkSeries:
     # ---- persistence --------------------------------------------------------------------------
     def save(self, path: str | Path) -> None:
         """Write to a compressed .npz (the pose cache format)."""
+        import os
+        import tempfile
+
         path = Path(path)
-        tmp = path.with_suffix(".tmp.npz")
+        # a unique temp file beside the target (0600), renamed over it: two processes saving the same key never
+        # write into one file, and a reader never sees half a file
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.npz", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                self._savez(f)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _savez(self, f) -> None:
         np.savez_compressed(
-            tmp, t=self.t, frame_index=self.frame_index, xy=self.xy, z=self.z, visibility=self.visibility,
+            f, t=self.t, frame_index=self.frame_index, xy=self.xy, z=self.z, visibility=self.visibility,
             presence=self.presence, world=self.world, **{f"aux__{k}": v for k, v in self.aux.items()},
             header=np.array(json.dumps({"width": self.width, "height": self.height, "model": self.model,
                                         "meta": self.meta})),
         )
-        tmp.replace(path)
 
     @classmethod
     def load(cls, path: str | Path) -> "LandmarkSeries":

@@ -20,6 +20,7 @@ landmark series. Offline metrics (metrics.json, strides.csv, report) always come
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import queue
 import shutil
@@ -582,32 +583,42 @@ def render_video(path: str | Path, series: LandmarkSeries, out_path: str | Path,
 # Entry points
 # ---------------------------------------------------------------------------------------------------------------
 def _cached_or_run(path: Path, options: AnalyzeOptions, meter: _Meter, times: StageTimes,
-                   video_path: Path | None) -> tuple[LandmarkSeries, bool]:
-    """(series, rendered): the cached pose, or a pose pass (rendering video_path in it when it can)."""
+                   video_path: Path | None) -> tuple[LandmarkSeries, bool, bool]:
+    """(series, rendered, fresh): the cached pose, or a pose pass (rendering video_path in it when it can).
+
+    fresh: the pose was computed here and is not in the cache yet; the caller stores it (`cache.store`) only once
+    the clip has passed validation and every output is written, so a failed analysis leaves nothing behind."""
     options.validate()
     meter("probe", 0.0, "checking the video", force=True)
     info = probe(path, options.capture_fps)
     sha = cache.clip_sha256(path)
     series = cache.load_cached(sha, pose_cache_key(options), options.capture_fps)
     if series is not None:
+        series.meta["clip"] = path.name  # the cache keeps no file name: restored from the clip being analysed
         times.wall_s["pose_pass"] = 0.0
-        return series, False
+        return series, False, False
     meter("probe", 0.5, "looking for people in the frame", force=True)
     t0 = time.perf_counter()
     scan = scan_clip(str(path), info.rotation_deg, info.duration_s, options.model)
     times.wall_s["scan"] = time.perf_counter() - t0
     series = _pose_pass(path, options, scan, meter, times, video_path, options.height_cm)
     series.meta["sha256"] = sha
-    cache.store(series, sha, pose_cache_key(options), options.capture_fps)
-    return series, series.meta.get("rendered_in_pose_pass", False) and video_path is not None
+    return series, series.meta.get("rendered_in_pose_pass", False) and video_path is not None, True
+
+
+def _store_pose(series: LandmarkSeries, options: AnalyzeOptions) -> None:
+    cache.store(series, series.meta["sha256"], pose_cache_key(options), options.capture_fps)
 
 
 def load_series(path: str | Path, options: AnalyzeOptions | None = None, progress: ProgressFn = None,
                 times: StageTimes | None = None) -> LandmarkSeries:
     """Pose stage only: the runner's landmarks for every decoded frame, cached per (clip sha256, model, capture fps).
-    times: optional StageTimes filled with per-stage busy time (benchmarks)."""
+    times: optional StageTimes filled with per-stage busy time (benchmarks). (A pose-stage API for tests and
+    benchmarks: it caches what decoded. The analysis path, `analyze_clip`, caches only a clip that passed.)"""
     options = options or AnalyzeOptions()
-    series, _ = _cached_or_run(Path(path), options, _Meter(progress), times or StageTimes(), None)
+    series, _, fresh = _cached_or_run(Path(path), options, _Meter(progress), times or StageTimes(), None)
+    if fresh:
+        _store_pose(series, options)
     return series
 
 
@@ -681,9 +692,14 @@ def analyze_series(series: LandmarkSeries, clip_name: str, options: AnalyzeOptio
     part = series.slice(seg.start, seg.stop) if seg.trimmed else series
     if seg.note:
         warnings.append(seg.note)
+    if series.n_frames < 2:
+        raise InputError(f"{clip_name} is too short: it has {series.n_frames} video frame"
+                         f"{'' if series.n_frames == 1 else 's'} (a still image, not a video of running).", FIX_SHORT)
     if part.n_frames < 2 or part.t[-1] - part.t[0] < 1.5:
-        raise InputError(f"{clip_name} is too short: {series.t[-1] - series.t[0] + 1 / max(series.fps, 1):.1f} s "
-                         "of video, at least two strides per side are needed.", FIX_SHORT)
+        fps = series.fps if np.isfinite(series.fps) and series.fps > 0 else None
+        seconds = series.t[-1] - series.t[0] + (1 / fps if fps else 0.0)
+        raise InputError(f"{clip_name} is too short: {seconds:.1f} s of video, at least two strides per side are "
+                         "needed.", FIX_SHORT)
     analysis = _kinematics_analyze()(part, height_cm=options.height_cm,
                                      treadmill_speed_kmh=options.treadmill_speed_kmh)
     strides = _count_strides(analysis)
@@ -709,30 +725,75 @@ def analyze_series(series: LandmarkSeries, clip_name: str, options: AnalyzeOptio
 
 
 def analyze_clip(path: str | Path, out_dir: str | Path, options: AnalyzeOptions | None = None,
-                 progress: ProgressFn = None) -> ClipResult:
-    """The whole path for one clip; writes metrics.json, strides.csv, landmarks.csv, annotated.mp4, report.html."""
+                 progress: ProgressFn = None, *, pose: LandmarkSeries | None = None) -> ClipResult:
+    """The whole path for one clip; writes metrics.json, strides.csv, landmarks.csv, annotated.mp4, report.html.
+
+    out_dir appears complete or not at all (`analyzer.outdir.ResultFolder`: staged beside it, renamed into place;
+    a second run on the same folder is refused; a failed run leaves an earlier result there untouched).
+    pose: landmarks already computed for this clip (the batched ONNX pass), cached only if the analysis succeeds."""
+    from .outdir import ResultFolder
+
+    path, out_dir = Path(path), Path(out_dir)
+    _check_input(path)
+    with ResultFolder(out_dir) as rf:
+        result, fresh = _write_clip(path, rf.staging, options or AnalyzeOptions(), progress, pose)
+        rf.commit()
+    _retarget(result, rf.target)
+    if fresh:
+        _store_pose(result.series, options or AnalyzeOptions())
+    return result
+
+
+def _check_input(path: Path) -> None:
+    """An input clip that cannot be opened, as one line (before any folder is made or locked)."""
+    from .outdir import os_error_line
+
+    try:
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file.", "Check the file name and path.") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder, not a video file.", "Give the clip file, or the folder alone "
+                         "for batch mode.") from None
+    except OSError as e:
+        raise os_error_line(e, path, "read") from None
+
+
+def _retarget(result: ClipResult, new_dir: Path) -> None:
+    """Paths of a result written into a staging folder, moved to where the folder now is."""
+    old = result.out_dir
+    result.out_dir = new_dir
+    result.paths = {k: (None if v is None else new_dir / Path(v).relative_to(old)) for k, v in result.paths.items()}
+
+
+def _write_clip(path: Path, out_dir: Path, options: AnalyzeOptions, progress: ProgressFn,
+                pose: LandmarkSeries | None = None) -> tuple[ClipResult, bool]:
+    """Every output of one clip into out_dir (a fresh staging folder: `analyze_clip`/`analyze_session` own it).
+    Returns (result, fresh pose not cached yet)."""
     from .report import write_report
 
-    options = options or AnalyzeOptions()
-    path, out_dir = Path(path), Path(out_dir)
     meter = _Meter(progress)
     times = StageTimes()
     t_start = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp_video = out_dir / ".annotated.partial.mp4"
-    try:
-        series, rendered = _cached_or_run(path, options, meter, times, tmp_video if options.render_video else None)
-        analysis, metrics, part = analyze_series(series, path.name, options, meter)
-        paths = {"metrics": out_dir / "metrics.json", "strides": out_dir / "strides.csv",
-                 "landmarks": out_dir / "landmarks.csv", "video": None, "report": out_dir / "report.html"}
-        if options.render_video:
-            if not rendered:
-                render_video(path, series, tmp_video, getattr(analysis, "near_side", None),
-                             getattr(analysis, "view", "side"), options.capture_fps, options.height_cm, meter, times)
-            paths["video"] = out_dir / "annotated.mp4"
-            tmp_video.replace(paths["video"])
-    finally:
-        tmp_video.unlink(missing_ok=True)
+    video = out_dir / "annotated.mp4"
+    if pose is not None:
+        options.validate()
+        series, rendered, fresh = pose, False, True
+    else:
+        series, rendered, fresh = _cached_or_run(path, options, meter, times,
+                                                 video if options.render_video else None)
+    analysis, metrics, part = analyze_series(series, path.name, options, meter)
+    paths = {"metrics": out_dir / "metrics.json", "strides": out_dir / "strides.csv",
+             "landmarks": out_dir / "landmarks.csv", "video": None, "report": out_dir / "report.html"}
+    if options.render_video:
+        if not rendered:
+            render_video(path, series, video, getattr(analysis, "near_side", None),
+                         getattr(analysis, "view", "side"), options.capture_fps, options.height_cm, meter, times)
+        paths["video"] = video
+    else:
+        video.unlink(missing_ok=True)
     paths["metrics"].write_text(json.dumps(metrics, indent=1, allow_nan=False))
     _write_strides(list(getattr(analysis, "strides", [])), paths["strides"])
     series.to_csv(paths["landmarks"])
@@ -742,7 +803,7 @@ def analyze_clip(path: str | Path, out_dir: str | Path, options: AnalyzeOptions 
     write_report(result, paths["report"], clip_path=path)
     times.wall_s["total"] = time.perf_counter() - t_start
     meter("done", 1.0, "finished", force=True)
-    return result
+    return result, fresh
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -789,36 +850,56 @@ def analyze_session(paths: list[str | Path], out_dir: str | Path, options: Analy
     """One sub-folder per clip (named after the clip) plus out_dir/session.json combining them.
 
     A clip that cannot be analysed is recorded in session.json (errors) and the others go on; InputError only when
-    none can be analysed."""
+    none can be analysed. The whole folder is written as one (`analyzer.outdir.ResultFolder`); a re-run in which a
+    clip fails never replaces an earlier result: it raises InputError and leaves the earlier folder as it was."""
+    from .outdir import RESULT_MARKERS, ResultFolder
+
     options = options or AnalyzeOptions()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    results, errors, used = [], {}, set()
-    for k, p in enumerate(paths):
-        p = Path(p)
-        name = p.stem
-        while name in used:
-            name += "_"
-        used.add(name)
+    paths = [Path(p) for p in paths]
+    for p in paths:
+        _check_input(p)
+    with ResultFolder(out_dir) as rf:
+        staging = rf.staging
+        results, errors, used, fresh = [], {}, set(), []
+        for k, p in enumerate(paths):
+            name = p.stem
+            while name in used:
+                name += "_"
+            used.add(name)
 
-        def sub_progress(pr: Progress, k=k, name=name) -> None:
-            if progress is not None:
-                progress(Progress(pr.stage, (k + pr.fraction) / len(paths), pr.eta_s,
-                                  f"{name}: {pr.message}" if pr.message else name))
+            def sub_progress(pr: Progress, k=k, name=name) -> None:
+                if progress is not None:
+                    progress(Progress(pr.stage, (k + pr.fraction) / len(paths), pr.eta_s,
+                                      f"{name}: {pr.message}" if pr.message else name))
 
-        try:
-            results.append(analyze_clip(p, out_dir / name, options, sub_progress))
-        except InputError as e:
-            errors[name] = str(e)
-            shutil.rmtree(out_dir / name, ignore_errors=True)
-    if not results:
-        first = next(iter(errors.values()), "no clips given")
-        raise InputError(f"No clip could be analysed: {first}", "")
-    session = combine_clips(results)
-    session["errors"] = errors
-    spath = out_dir / "session.json"
-    spath.write_text(json.dumps(_jsonable(session), indent=1, allow_nan=False))
-    return SessionResult(out_dir, results, session, spath, errors)
+            try:
+                sha = cache.clip_sha256(p)
+                known = next((f for f in fresh if f.meta.get("sha256") == sha), None)  # same content twice
+                known = None if known is None else dataclasses.replace(known, meta={**known.meta, "clip": p.name})
+                r, new = _write_clip(p, staging / name, options, sub_progress, known)
+                results.append(r)
+                if new and known is None:
+                    fresh.append(r.series)
+            except InputError as e:
+                errors[name] = str(e)
+                shutil.rmtree(staging / name, ignore_errors=True)
+        if not results:
+            first = next(iter(errors.values()), "no clips given")
+            raise InputError(f"No clip could be analysed: {first}", "")
+        earlier = rf.target.is_dir() and any((rf.target / m).exists() for m in RESULT_MARKERS)
+        if errors and earlier:
+            name, why = next(iter(errors.items()))
+            raise InputError(f"{name} could not be analysed ({why}); the earlier result in {rf.target} is kept "
+                             "unchanged.", "Fix that clip (or leave it out) and run again.")
+        session = combine_clips(results)
+        session["errors"] = errors
+        (staging / "session.json").write_text(json.dumps(_jsonable(session), indent=1, allow_nan=False))
+        rf.commit()
+    for r in results:
+        _retarget(r, rf.target / r.out_dir.name)
+    for s in fresh:
+        _store_pose(s, options)
+    return SessionResult(rf.target, results, session, rf.target / "session.json", errors)
 
 
 __all__ = ["AnalyzeOptions", "Progress", "ClipResult", "SessionResult", "analyze_clip", "analyze_session",

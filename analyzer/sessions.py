@@ -4,7 +4,8 @@ One folder per session under `config.data_dir()/sessions/<id>/`:
 
     session.json        the index (this module's schema below; small, rewritten atomically)
     inputs/<clip>       the uploaded clips, copied byte for byte
-    result/             what `analyzer.pipeline.analyze_session` wrote (one sub-folder per clip + its session.json)
+    result/             what `analyzer.pipeline.analyze_session` wrote (one sub-folder per clip + its session.json;
+                        written whole or not at all: a failed re-run leaves the earlier result in place)
     exports/            files made on demand from the result (e.g. the PDF report)
 
 session.json (schema_version 1): id, title, created_utc, status (see STATUSES), options (AnalyzeOptions fields),
@@ -18,6 +19,7 @@ restarted or killed, machine rebooted) can never finish: `Session.load` reports 
 rule, `owner_alive`). Its inputs and options are still on disk, so `analyze` can simply run it again.
 
 Nothing here computes a measurement: it only stores inputs, calls the pipeline, and finds its outputs again.
+Everything is private to the user running the product (folders 0700, files 0600: `analyzer.outdir`).
 """
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from typing import BinaryIO, Callable, Iterable
 
 from .config import data_dir
 from .errors import InputError
+from .outdir import private_dir, private_file, write_private
 
 SCHEMA_VERSION = 1
 INDEX_NAME = "session.json"
@@ -47,9 +50,7 @@ _ID_RE = re.compile(r"^[0-9]{8}-[0-9]{6}(?:[0-9]{3})?-[0-9a-f]{6}$")  # UTC date
 
 
 def sessions_root() -> Path:
-    d = data_dir() / "sessions"
-    d.mkdir(parents=True, exist_ok=True)
-    return d
+    return private_dir(data_dir() / "sessions")
 
 
 def safe_filename(name: str, default: str = "clip.mp4") -> str:
@@ -156,9 +157,7 @@ class Session:
 
     @property
     def exports_dir(self) -> Path:
-        d = self.dir / "exports"
-        d.mkdir(parents=True, exist_ok=True)
-        return d
+        return private_dir(self.dir / "exports")
 
     def clip_paths(self) -> list[Path]:
         return [self.dir / c.file for c in self.clips]
@@ -173,10 +172,8 @@ class Session:
         }
 
     def save(self) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.index_path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_json(), indent=2))
-        tmp.replace(self.index_path)
+        private_dir(self.dir)
+        write_private(self.index_path, json.dumps(self.to_json(), indent=2))
 
     @classmethod
     def load(cls, folder: Path) -> "Session":
@@ -198,7 +195,7 @@ class Session:
     # ---- inputs -------------------------------------------------------------------------------
     def add_clip(self, name: str, data: bytes | BinaryIO | Path) -> ClipEntry:
         """Copy one clip into inputs/ (bytes, an open binary file, or a path) and record it in the index."""
-        self.inputs_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.inputs_dir)
         fname = safe_filename(name)
         taken = {Path(c.file).name for c in self.clips}
         stem, dot, ext = fname.rpartition(".")
@@ -207,6 +204,8 @@ class Session:
             fname = f"{stem}_{i}.{ext}" if dot else f"{fname}_{i}"
             i += 1
         dest = self.inputs_dir / fname
+        dest.touch(mode=0o600)
+        private_file(dest)
         if isinstance(data, (bytes, bytearray, memoryview)):
             dest.write_bytes(bytes(data))
         elif isinstance(data, (str, Path)):
@@ -257,8 +256,7 @@ class SessionStore:
     """All sessions under one folder (default: `data_dir()/sessions`)."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self.root = Path(root) if root is not None else sessions_root()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = private_dir(Path(root)) if root is not None else sessions_root()
 
     def create(self, title: str = "", options: dict | None = None, patient_id: str | None = None,
                tags: Iterable[str] = ()) -> Session:
@@ -268,7 +266,7 @@ class SessionStore:
                    + secrets.token_hex(3))
             folder = self.root / sid
             try:
-                folder.mkdir(parents=True)
+                folder.mkdir(parents=True, mode=0o700)
                 break
             except FileExistsError:
                 continue
@@ -363,9 +361,7 @@ def analyze(session: Session, options=None, progress: Callable | None = None):
     session.status, session.error, session.finished_utc = "running", None, None
     session.owner = current_owner()
     session.save()
-    if session.result_dir.exists():
-        shutil.rmtree(session.result_dir)
-    try:
+    try:  # result/ is replaced only by a complete new result (analyzer.outdir.ResultFolder)
         result = pipeline.analyze_session(session.clip_paths(), session.result_dir, options, progress)
     except InputError as e:
         session.status, session.error = "failed", str(e)

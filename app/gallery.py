@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from .data import ClipView, SessionView
-from .theme import esc
+from .theme import md
 
 PER_SIDE = 4
 SIDE_BGR = {"left": (235, 99, 37), "right": (38, 38, 220)}  # blue / red, as in the charts
@@ -200,10 +200,10 @@ def render_gallery(sv: SessionView) -> None:
             try:
                 imgs = contact_images(clip, sv.session.exports_dir / "contacts")
             except Exception:
-                st.info(f"Contact frames could not be drawn for {clip.name}.")
+                st.info(f"Contact frames could not be drawn for {md(clip.name)}.")
                 continue
         if len(sv.clips) > 1:
-            st.markdown(f"**{esc(clip.name)}**")
+            st.markdown(f"**{md(clip.name)}**")
         for side in ("left", "right"):
             items = imgs.get(side) or []
             if not items:

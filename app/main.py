@@ -11,7 +11,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import state, theme
+from analyzer.config import private_umask
+
+private_umask()  # uploads, sessions and exports are the user's alone (also when started as `streamlit run`)
+
+from app import state, theme  # noqa: E402
 
 log = logging.getLogger("runform.app")
 LOGO = Path(__file__).resolve().parent / "static" / "logo.svg"

@@ -10,6 +10,7 @@ import streamlit as st
 from analyzer.errors import InputError
 
 from .data import SessionView
+from .theme import md
 
 log = logging.getLogger("runform.app")
 INPUTS_FILE = "plan_inputs.json"
@@ -41,7 +42,7 @@ def build(sv: SessionView, inputs: dict | None = None):
     try:
         return build_plan([c.metrics for c in sv.clips], PlanInputs(**inputs))
     except InputError as e:
-        st.warning(f"The plan could not be made: {e}", icon=":material/info:")
+        st.warning(f"The plan could not be made: {md(e)}", icon=":material/info:")
     except Exception:
         log.exception("plan failed")
     return None

@@ -5,6 +5,8 @@ import html
 
 import streamlit as st
 
+from analyzer.markup import markdown_literal
+
 CSS = """
 <style>
 :root { --rf-accent:#0f766e; --rf-ok:#15803d; --rf-warn:#b45309; --rf-bad:#b91c1c; --rf-muted:#52606d;
@@ -28,6 +30,7 @@ h1, h2, h3 { letter-spacing: -0.01em; }
 .rf-card .rf-value { font-size:1.7rem; font-weight:700; color:#102a43; line-height:1.15; margin:.15rem 0; }
 .rf-card .rf-value .rf-unit { font-size:.9rem; font-weight:500; color:var(--rf-muted); margin-left:.25rem; }
 .rf-card .rf-lr { font-size:.84rem; color:#243b53; }
+.rf-card .rf-withheld { color:var(--rf-muted); border-bottom:1px dotted var(--rf-muted); cursor:help; }
 .rf-card .rf-range { font-size:.78rem; color:var(--rf-muted); margin-top:.25rem; }
 .rf-card .rf-reason { font-size:.8rem; color:var(--rf-muted); margin-top:.2rem; }
 .rf-badge { display:inline-block; font-size:.72rem; font-weight:700; padding:.05rem .45rem; border-radius:6px;
@@ -55,7 +58,21 @@ def apply() -> None:
 
 
 def esc(s) -> str:
-    return html.escape(str(s), quote=True)
+    """Text from users or files for an HTML block (`st.markdown(..., unsafe_allow_html=True)` starting with a block
+    tag such as <div> or <p>): HTML-escaped, brackets as character references (no link or image syntax even if
+    the text ended up parsed as markdown), and line breaks made spaces (a blank line would end the HTML block and
+    let markdown in). For every other place Streamlit renders text, use `md`."""
+    text = html.escape(" ".join(str(s).splitlines()), quote=True)
+    return text.replace("[", "&#91;").replace("]", "&#93;")
+
+
+def md(s) -> str:
+    """Text from users or files (session titles, clip and patient names, notes, goals, error messages that quote
+    them) for a place Streamlit renders as markdown: st.markdown, st.success/error/warning/info, st.progress
+    texts, captions, labels. Shown literally (`analyzer.markup.markdown_literal`): markup characters escaped, so
+    `![x](host/p.png)` or `<img src=...>` stays text and the browser fetches nothing, and no bare URL becomes a
+    link."""
+    return markdown_literal(s)
 
 
 def chip(text: str, grey: bool = False) -> str:

@@ -56,7 +56,7 @@ def data(tmp_path, monkeypatch) -> Path:
 
 def test_migrations_create_schema_on_an_empty_database(tmp_path):
     db = open_db(tmp_path / "empty.sqlite3")
-    assert current_revision(db.engine) == head_revision() == "0002"
+    assert current_revision(db.engine) == head_revision() == "0003"
     insp = sa.inspect(db.engine)
     assert {"patients", "sessions", "clips", "alembic_version"} <= set(insp.get_table_names())
     assert {"plan_json", "pain_site", "weekly_km", "metrics_json"} <= {c["name"] for c in insp.get_columns("sessions")}
@@ -71,13 +71,17 @@ def test_migrations_upgrade_an_older_database_keeping_its_data(tmp_path):
         c.execute(sa.text("INSERT INTO patients (id, display_name, created_utc) VALUES ('P7', 'Old Timer', 'x')"))
         c.execute(sa.text("INSERT INTO sessions (patient_id, created_utc, recorded_utc, metrics_json, clinician_notes)"
                           " VALUES ('P7', 'x', '2025-01-01', '{}', 'kept')"))
+        c.execute(sa.text("INSERT INTO clips (session_id, name, sha256) VALUES (1, 'side.mp4', 'ab')"))
     assert "plan_json" not in {c["name"] for c in sa.inspect(old.engine).get_columns("sessions")}
     old.close()
     db = open_db(path)
-    assert current_revision(db.engine) == "0002"
+    assert current_revision(db.engine) == "0003"
     with db.engine.connect() as c:
         row = c.execute(sa.text("SELECT clinician_notes, plan_json, pain_site FROM sessions")).one()
+        clips = c.execute(sa.text("SELECT session_id, name FROM clips")).all()
     assert tuple(row) == ("kept", None, None)
+    assert [tuple(r) for r in clips] == [(1, "side.mp4")]  # 0003 rebuilds sessions: no cascade into clips
+    assert "ix_sessions_patient_id" in {i["name"] for i in sa.inspect(db.engine).get_indexes("sessions")}
     db.close()
 
 
@@ -172,7 +176,7 @@ def test_deleting_a_patient_leaves_nothing_behind(data, tmp_path, capsys):
     store_session("KEEP-2", analysis_folder(outside, "k1", sha2, cadence_spm=170.0), "kept note")
     app = SessionStore().create("treadmill", patient_id="GONE-1")  # an app session folder tagged with the patient
     app.add_clip("side.mp4", b"not really a video")
-    # an app result folder under data_dir stored for the patient: referenced in place, removed with them
+    # an app result folder under data_dir stored for the patient: copied into their records, both removed
     inside = analysis_folder(app.dir / "result", "clip1", sha1, cadence_spm=161.0)
     store_session("GONE-1", inside, app_session_id=app.id)
     pose = data / "cache" / "pose"
@@ -205,7 +209,7 @@ def test_bad_ids_and_folders_are_input_errors(data, tmp_path, capsys):
     assert "no patient" in capsys.readouterr().err
 
 
-def test_app_session_is_stored_in_place_and_tagged(data):
+def test_app_session_is_stored_as_a_copy_and_tagged(data):
     from analyzer.records import store_app_session
     from analyzer.sessions import SessionStore
 
@@ -217,7 +221,9 @@ def test_app_session_is_stored_in_place_and_tagged(data):
          "summary": {"cadence_spm": summary_entry(171.0)}}))
     sid = store_app_session("APP-1", app, "from the app", PlanInputs("hip"))
     rec = session_record(sid)
-    assert Path(rec["analysis_dir"]) == app.result_dir  # referenced in place, not copied
+    # the store's own copy (never referenced in place: re-running the app session cannot change the record)
+    assert Path(rec["analysis_dir"]) == data / "patients" / "APP-1" / "sessions" / str(sid) / "analysis"
+    assert (Path(rec["analysis_dir"]) / "side" / "metrics.json").is_file()
     assert SessionStore().get(app.id).patient_id == "APP-1"
     assert patient_detail("APP-1")["sessions"][0]["key_metrics"]["cadence_spm"]["value"] == 171.0
     delete_patient("APP-1")

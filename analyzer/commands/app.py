@@ -1,7 +1,9 @@
 """`runform app [--port N]`: start the clinic app (Streamlit) on this machine.
 
 The privacy settings are passed on the command line so they hold wherever the command is run from:
-no usage statistics, headless server, upload limit (default 1 GB; --max-upload-mb or RUNFORM_MAX_UPLOAD_MB).
+no usage statistics, headless server, CORS and XSRF protection on, the browser address set (so Streamlit never
+looks up an external IP), upload limit (default 1 GB; --max-upload-mb or RUNFORM_MAX_UPLOAD_MB). The server
+process is `app/server.py` (Streamlit's own CLI plus the guards Streamlit has no setting for).
 """
 from __future__ import annotations
 
@@ -32,6 +34,10 @@ def add_server_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-upload-mb", type=int, default=None,
                    help=f"largest upload in MB (default {DEFAULT_MAX_UPLOAD_MB}, or RUNFORM_MAX_UPLOAD_MB)")
     p.add_argument("--session", default=None, help="id of a stored session to show first")
+    p.add_argument("--allowed-host", action="append", default=None, metavar="NAME",
+                   help="a host name browsers use to reach the app (repeatable; default: localhost and, with a LAN "
+                        "--address, that address and this computer's name). Other Host headers are refused "
+                        "(DNS rebinding). RUNFORM_ALLOWED_HOSTS (comma-separated) adds more.")
 
 
 def max_upload_mb(cli_value: int | None) -> int:
@@ -59,20 +65,46 @@ def port_free(port: int, address: str = "127.0.0.1") -> bool:
     return True
 
 
-def streamlit_argv(port: int, address: str, upload_mb: int) -> list[str]:
+def browser_address(address: str) -> str:
+    """The address browsers use for the app: what Streamlit checks Origin headers against and prints. Setting it
+    means Streamlit never looks up this machine's external IP at start. A wildcard listen address: the host name."""
+    if address in ("0.0.0.0", "::", ""):  # noqa: S104
+        return socket.gethostname()
+    return address
+
+
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def allowed_hosts(address: str, extra: list[str] | None = None) -> list[str]:
+    """Host names the app answers WebSocket connections for (Streamlit's server.allowedHosts): a page on another
+    site that points its own name at this machine (DNS rebinding) gets no connection."""
+    hosts = list(LOOPBACK_HOSTS)
+    if address not in ("localhost", "127.0.0.1", "::1"):
+        hosts += [browser_address(address), socket.gethostname()]
+    hosts += list(extra or [])
+    hosts += [h.strip() for h in os.environ.get("RUNFORM_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    return list(dict.fromkeys(h.lower() for h in hosts))
+
+
+def streamlit_argv(port: int, address: str, upload_mb: int, hosts: list[str] | None = None) -> list[str]:
     main = APP_DIR / "main.py"
+    host_flags = [a for h in allowed_hosts(address, hosts) for a in ("--server.allowedHosts", h)]
     return [
-        sys.executable, "-m", "streamlit", "run", str(main),
+        sys.executable, "-m", "app.server", "run", str(main),  # app.server: Streamlit's CLI with its guards
         "--server.port", str(port), "--server.address", address, "--server.headless", "true",
+        "--browser.serverAddress", browser_address(address), "--browser.serverPort", str(port),
+        "--server.enableCORS", "true", "--server.enableXsrfProtection", "true",
         "--browser.gatherUsageStats", "false", "--server.maxUploadSize", str(upload_mb),
         "--server.maxMessageSize", str(max(upload_mb, 200)), "--server.fileWatcherType", "none",
         "--client.showErrorDetails", "none", "--client.toolbarMode", "minimal",
         "--global.developmentMode", "false", "--runner.postScriptGC", "false",
+        *host_flags,
     ]
 
 
-def launch(port: int, address: str = "localhost", upload_mb: int | None = None, session_id: str | None = None
-           ) -> int:
+def launch(port: int, address: str = "localhost", upload_mb: int | None = None, session_id: str | None = None,
+           hosts: list[str] | None = None) -> int:
     """Replace this process with the Streamlit server (so stopping it stops the app). Does not return."""
     if not 1 <= port <= 65535:
         raise InputError(f"Port {port} is not a valid port.", "Use a number between 1024 and 65535, e.g. 8501.")
@@ -84,7 +116,7 @@ def launch(port: int, address: str = "localhost", upload_mb: int | None = None, 
     env["RUNFORM_MAX_UPLOAD_MB"] = str(upload)
     if session_id:
         env["RUNFORM_DEFAULT_SESSION"] = session_id
-    argv = streamlit_argv(port, address, upload)
+    argv = streamlit_argv(port, address, upload, hosts)
     print(f"runform: clinic app on http://{'localhost' if address in ('localhost', '127.0.0.1') else address}:{port}"
           "  (Ctrl+C to stop)", flush=True)
     os.chdir(APP_DIR.parent)  # picks up .streamlit/config.toml (theme) beside the app
@@ -93,4 +125,4 @@ def launch(port: int, address: str = "localhost", upload_mb: int | None = None, 
 
 
 def run(args) -> int:
-    return launch(args.port, args.address, args.max_upload_mb, args.session)
+    return launch(args.port, args.address, args.max_upload_mb, args.session, getattr(args, "allowed_host", None))

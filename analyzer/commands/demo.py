@@ -99,4 +99,5 @@ def run(args) -> int:
     if args.no_app:
         print(session.id)
         return 0
-    return app_command.launch(args.port, args.address, args.max_upload_mb, args.session or session.id)
+    return app_command.launch(args.port, args.address, args.max_upload_mb, args.session or session.id,
+                              getattr(args, "allowed_host", None))

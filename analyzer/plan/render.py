@@ -54,7 +54,7 @@ def clinician_blocks(plan: Plan) -> list[Block]:
     if inp.get("weekly_km") is not None:
         facts.append(f"volume {inp['weekly_km']:g} km/week")
     if inp.get("goal"):
-        facts.append(f"goal: {inp['goal']}")
+        facts.append(f"goal: {user_text(inp['goal'])}")
     b.append(Block("p", "; ".join(facts) + "."))
     b.append(Block("h2", "Primary target"))
     b.append(Block("p", f"**{plan.primary_target or 'none'}** - {plan.primary_reason}"))
@@ -131,7 +131,7 @@ def _clinician_phase(i: int, ph: Phase, mark: str = "") -> list[Block]:
 # ---- patient -----------------------------------------------------------------------------------------------------
 def patient_blocks(plan: Plan, name: str | None = None) -> list[Block]:
     """Plain, short and kind: what we saw, the steps, what to do every week, the pain rule, when to call us."""
-    b: list[Block] = [Block("h1", f"Your running plan{', ' + name if name else ''}")]
+    b: list[Block] = [Block("h1", f"Your running plan{', ' + user_text(name) if name else ''}")]
     seen = list(dict.fromkeys(f.patient_text for f in plan.findings if f.kind == "target" and f.patient_text))
     if plan.primary_target is None:
         b.append(Block("p", "Good news: your running form looks fine on the video. Keep running, keep strong, "
@@ -142,7 +142,7 @@ def patient_blocks(plan: Plan, name: str | None = None) -> list[Block]:
         b.append(Block("h2", "What we saw"))
         b.append(Block("ul", items=tuple(seen[:2])))
     if plan.inputs.get("goal"):
-        b.append(Block("p", f"Your goal: {plan.inputs['goal']}"))
+        b.append(Block("p", f"Your goal: {user_text(plan.inputs['goal'])}"))
     b.append(Block("h2", "Your steps"))
     for i, ph in enumerate(plan.phases[1:], start=1):
         mark = {"current": " - you are here", "done": " - done"}.get(_mark(plan, ph), "")
@@ -170,19 +170,50 @@ def patient_blocks(plan: Plan, name: str | None = None) -> list[Block]:
 
 
 # ---- writers -----------------------------------------------------------------------------------------------------
+_U0, _U1 = "\ue000", "\ue001"  # private-use marks around text a person typed (names, goals) inside a block
+
+
+def user_text(s: str) -> str:
+    """Text a person typed (patient name, goal), for a block: each writer shows it literally in its format
+    (Markdown: `analyzer.markup.markdown_literal`, so `![x](http://...)` is not an image the app would fetch nor
+    a link; HTML: escaped and never turned into bold)."""
+    return f"{_U0}{' '.join(str(s).replace(_U0, '').replace(_U1, '').splitlines())}{_U1}"
+
+
+def _split_user(s: str, plain, typed) -> str:
+    """s with the marked user parts passed through `typed` and the rest through `plain`."""
+    out, rest = [], s
+    while _U0 in rest:
+        head, _, tail = rest.partition(_U0)
+        typed_part, _, rest = tail.partition(_U1)
+        out += [plain(head), typed(typed_part)]
+    out.append(plain(rest))
+    return "".join(out)
+
+
+def _md_escape(s: str) -> str:
+    from ..markup import markdown_literal
+
+    return markdown_literal(s)
+
+
 def _md_inline(s: str) -> str:
-    return s.replace("|", "\\|")
+    return _split_user(s, lambda t: t.replace("|", "\\|"), _md_escape)
+
+
+def _md(s: str) -> str:
+    return _split_user(s, lambda t: t, _md_escape)
 
 
 def blocks_to_markdown(blocks: Sequence[Block]) -> str:
     out: list[str] = []
     for blk in blocks:
         if blk.kind in ("h1", "h2", "h3"):
-            out.append("#" * int(blk.kind[1]) + " " + blk.text)
+            out.append("#" * int(blk.kind[1]) + " " + _md(blk.text))
         elif blk.kind == "p":
-            out.append(blk.text)
+            out.append(_md(blk.text))
         elif blk.kind == "ul":
-            out.append("\n".join(f"- {it}" for it in blk.items))
+            out.append("\n".join(f"- {_md(it)}" for it in blk.items))
         elif blk.kind == "table":
             head, *rows = blk.rows
             lines = ["| " + " | ".join(map(_md_inline, head)) + " |", "|" + "---|" * len(head)]
@@ -198,11 +229,15 @@ h3{font-size:1.05rem}table{border-collapse:collapse;font-size:.85rem}td,th{borde
 vertical-align:top}@media print{body{margin:0;font-size:11pt}h2{break-after:avoid}}"""
 
 
-def _html_inline(s: str) -> str:
+def _html_bold(s: str) -> str:
     e = html.escape(s)
     while "**" in e:  # minimal **bold**
         e = e.replace("**", "<strong>", 1).replace("**", "</strong>", 1)
     return e
+
+
+def _html_inline(s: str) -> str:
+    return _split_user(s, _html_bold, html.escape)
 
 
 def blocks_to_html(blocks: Sequence[Block], title: str = "Running plan", standalone: bool = True) -> str:

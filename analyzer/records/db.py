@@ -45,13 +45,25 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to `revision` (default: the newest)."""
     cfg = alembic_config(str(engine.url))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    # a plain engine: foreign keys off while tables are rebuilt (SQLite's ALTER recipe; with them on, dropping the
+    # old sessions table would cascade-delete every clip row)
+    plain = create_engine(engine.url, future=True)
+    try:
+        with plain.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    finally:
+        plain.dispose()
 
 
 def make_engine(path: Path) -> Engine:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """The file is created 0600 before SQLite opens it (SQLite gives its journal files the database file's mode)."""
+    from ..outdir import private_dir, private_file
+
+    private_dir(path.parent)
+    if not path.exists():
+        path.touch(mode=0o600)
+    private_file(path)
     engine = create_engine(f"sqlite:///{path}", future=True)
 
     @event.listens_for(engine, "connect")

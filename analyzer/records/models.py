@@ -2,7 +2,7 @@
 
 Tables (schema changes only through Alembic migrations in ./migrations/versions; `db.open_db` upgrades on open):
   patients  id (the clinic's own patient code, str), display_name, notes, created_utc
-  sessions  one analysed run of a patient: analysis folder (relative to data_dir), metrics.json content, plan JSON,
+  sessions  one analysed run of a patient (id AUTOINCREMENT: never reused): analysis folder (relative to data_dir), metrics.json content, plan JSON,
             clinician inputs (pain site/score/next morning, weekly km, goal) and notes
   clips     the clips of a session: name, view, sha256 (to find the pose-cache files on deletion), stored path
 Times are ISO-8601 UTC strings. Deleting a patient cascades to sessions and clips (FK ON DELETE CASCADE, enforced
@@ -33,6 +33,7 @@ class Patient(Base):
 
 class SessionRecord(Base):
     __tablename__ = "sessions"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids never reused after a deletion (migration 0003)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)

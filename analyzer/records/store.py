@@ -1,8 +1,9 @@
 """Patient records: store analysed sessions, read a patient's history with progress, delete a patient completely.
 
-Files: a stored session's analysis folder lives under config.data_dir()/patients/<patient id>/sessions/<session id>/
-(copied there when the analysis was written elsewhere; referenced in place when it already lies under data_dir, e.g.
-an app session folder data_dir/sessions/<id>/). Deleting a patient removes their database rows (then VACUUMs the
+Files: a stored session's analysis folder is always a copy the store owns, under
+config.data_dir()/patients/<patient id>/sessions/<session id>/analysis (copied whole, atomically and privately, by
+`analyzer.outdir.ResultFolder`, wherever the analysis was written: two patients analysed into one --out folder each
+keep their own copy, and deleting one never touches the other's). Deleting a patient removes their database rows (then VACUUMs the
 SQLite file so the deleted rows do not linger in free pages), their patient folder, every app session folder tagged
 with their id, and the pose-cache files of their clips.
 """
@@ -181,8 +182,8 @@ def store_session(patient_id: str, result: Any, notes: str | None = None, *, inp
     """Store one analysed run for a patient (created if new). Returns the session id.
 
     `result`: the analysis folder (metrics.json or session.json inside) or a ClipResult/SessionResult (`.out_dir`).
-    A folder outside data_dir is copied under data_dir/patients/<id>/sessions/<sid>/analysis so the record is
-    self-contained and deletable. `inputs`: analyzer.plan.PlanInputs (pain etc.). Plan (with `make_plan`, unless
+    The folder is copied under data_dir/patients/<id>/sessions/<sid>/analysis (never referenced in place) so the
+    record is self-contained and deletable. `inputs`: analyzer.plan.PlanInputs (pain etc.). Plan (with `make_plan`, unless
     `plan` is given): the patient's first session gets a new plan built from its metrics; a later session is a
     re-test that moves the existing plan on (same baseline and goals; a phase completes only when its targets are
     met beyond measurement noise and held on >= 80 % of the re-test's steps); `replan=True` builds a fresh plan from
@@ -211,16 +212,15 @@ def store_session(patient_id: str, result: Any, notes: str | None = None, *, inp
         if plan_doc is not None and not (plan_doc.get("status") or {}).get("baseline_session_id"):
             plan_doc["status"] = {**(plan_doc.get("status") or {}), "baseline_session_id": rec.id}
             rec.plan_json = json.dumps(plan_doc)
-        dest = folder
-        if not _inside(folder, data_dir()):
-            dest = patient_dir(pid) / "sessions" / str(rec.id) / "analysis"
-            try:
-                shutil.copytree(folder, dest)
-            except OSError as e:
-                s.rollback()
-                shutil.rmtree(dest.parent, ignore_errors=True)
-                raise InputError(f"could not copy {folder} into the records folder: {e.strerror}.",
-                                 "Check free disk space and permissions of RUNFORM_DATA_DIR.") from None
+        dest = patient_dir(pid) / "sessions" / str(rec.id) / "analysis"
+        try:
+            _copy_owned(folder, dest)
+        except (OSError, InputError) as e:
+            s.rollback()
+            shutil.rmtree(dest.parent, ignore_errors=True)
+            why = e.strerror if isinstance(e, OSError) else e.problem
+            raise InputError(f"could not copy {folder} into the records folder: {why}",
+                             "Check free disk space and permissions of RUNFORM_DATA_DIR.") from None
         rec.analysis_dir = _rel(dest)
         seen: set[str] = set()
         for c in _clip_entries(doc):
@@ -235,6 +235,17 @@ def store_session(patient_id: str, result: Any, notes: str | None = None, *, inp
                 rec.clips.append(ClipRecord(name=name, view=view, sha256=sha, path=path))
         s.commit()
         return rec.id
+
+
+def _copy_owned(src: Path, dest: Path) -> None:
+    """A private copy of an analysis folder at dest, complete or not at all (hidden files of the source, e.g. a
+    staging folder or lock of a run in progress, are not copied)."""
+    from ..outdir import ResultFolder
+
+    with ResultFolder(dest) as rf:
+        shutil.copytree(src, rf.staging, dirs_exist_ok=True, copy_function=shutil.copyfile,
+                        ignore=lambda _d, names: [n for n in names if n.startswith(".")])
+        rf.commit()
 
 
 def _result_clips(result: Any, clips: Iterable[str | Path]) -> list[tuple[str | None, str | None, str | None,

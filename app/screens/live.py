@@ -18,6 +18,7 @@ from analyzer.errors import InputError
 from analyzer.feedback import (DEFAULT_CADENCE_INCREASE_PCT, DEFAULT_CADENCE_TOLERANCE_PCT, FeedbackConfig,
                                Metronome, TargetBand, band_center, cadence_band)
 from app import metricinfo
+from app.theme import md
 
 _CTRL = "live_controller"
 _SAVED = "live_last_saved"
@@ -91,7 +92,7 @@ def _targets_ui(ctrl) -> FeedbackConfig:
                 try:
                     bands.append(TargetBand(name, lo, hi, m.unit))
                 except ValueError as e:
-                    st.warning(str(e))
+                    st.warning(md(e))
     return FeedbackConfig(tuple(bands))
 
 
@@ -173,7 +174,7 @@ def _live_panel() -> None:
         st.caption(f"Press START under the camera view. Waiting for frames… ({ctrl.frames_received} received)"
                    + loading)
         if ctrl.error:
-            st.warning(f"Processing problem: {ctrl.error}")
+            st.warning(f"Processing problem: {md(ctrl.error)}")
         return
     c1, c2, c3 = st.columns(3)
     c1.metric("Processing rate", f"{_fmt(state.rate_fps, 1)} fps",
@@ -207,7 +208,7 @@ def _live_panel() -> None:
     if state.snapshot.get("pelvic_reason"):  # rear view without a usable pelvis line: why, and the fix
         st.info(state.snapshot["pelvic_reason"])
     if ctrl.error:
-        st.warning(f"Processing problem: {ctrl.error}")
+        st.warning(f"Processing problem: {md(ctrl.error)}")
     if ctrl.recording:
         st.markdown(":red[:material/fiber_manual_record:] **Recording**")
 
@@ -221,7 +222,7 @@ def _record_ui(ctrl, playing: bool) -> None:
             try:
                 ctrl.start_recording(title=st.session_state.get("live_title") or "")
             except InputError as e:
-                st.error(str(e))
+                st.error(md(e))
             st.rerun()
         return
     if c1.button("Stop and save", icon=":material/stop:", type="primary", key="live_rec_stop"):
@@ -257,12 +258,12 @@ def _saved_ui() -> None:
     from analyzer.sessions import SessionStore
 
     s = SessionStore().get(saved["id"]) if saved.get("id") else None
-    msg = f"Saved session **{saved.get('id') or saved['folder']}**"
+    msg = f"Saved session **{md(saved.get('id') or saved['folder'])}**"
     st.success(msg, icon=":material/save:")
     st.markdown(f'<span data-testid="rf-live-saved" data-session="{saved.get("id") or ""}"></span>',
                 unsafe_allow_html=True)
     if saved.get("error"):
-        st.warning(f"Full analysis not possible: {saved['error']}")
+        st.warning(f"Full analysis not possible: {md(saved['error'])}")
     if s is not None and s.has_result and st.button("Open in Results", key="live_open"):
         from app import state
 

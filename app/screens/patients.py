@@ -6,7 +6,6 @@ lays out widgets and draws. `render()` is called by the app's navigation (app/ma
 """
 from __future__ import annotations
 
-import html
 import math
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analyzer.errors import InputError
+from app.theme import md
 from analyzer.plan import NEXT_MORNING, PAIN_SITES, PlanInputs, hold_summary, render as render_plan
 from analyzer.plan.engine import Plan
 from analyzer.plan.render import check_line
@@ -44,7 +44,7 @@ def render() -> None:
     try:
         detail = patient_detail(pid)
     except InputError as e:
-        st.error(str(e))
+        st.error(md(e))
         return
     _link_analysis_form(pid)
     sessions = detail["sessions"]
@@ -77,7 +77,7 @@ def _add_patient_form(patients: list[dict]) -> None:
                     st.session_state[_PICK] = add_patient(pid, name or None)
                     st.rerun()
                 except InputError as e:
-                    st.error(str(e))
+                    st.error(md(e))
 
 
 def _finished_app_sessions() -> list:
@@ -116,7 +116,7 @@ def _link_analysis_form(pid: str) -> None:
                     st.success("Stored. The plan was built from this analysis and your inputs.")
                     st.rerun()
                 except InputError as e:
-                    st.error(str(e))
+                    st.error(md(e))
 
 
 # ---- history -----------------------------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ def _before_after(sessions: list[dict]) -> None:
     cols = st.columns(2)
     for col, clip, r in zip(cols, clips, (ra, rb)):
         with col:
-            st.markdown(f"**{html.escape(label[r['id']])}**")
+            st.markdown(f"**{md(label[r['id']])}**")
             times = gait_cycle_times(clip)
             if clip.video is not None:
                 st.video(str(clip.video), start_time=float(times[0][1]) if times else 0)
@@ -297,7 +297,7 @@ def _plan_and_export(detail: dict) -> None:
                 export_bundle(clip.path, dest, rec["plan"], blur_face=blur, patient_name=detail.get("display_name"))
                 st.session_state[_BUNDLE] = str(dest)
             except InputError as e:
-                st.error(str(e))
+                st.error(md(e))
     made = st.session_state.get(_BUNDLE)
     if made and Path(made).is_file() and f"/{detail['id']}/" in made:
         st.download_button("Download bundle (HTML)", data=Path(made).read_bytes(), file_name=Path(made).name,
@@ -314,5 +314,5 @@ def _manage(pid: str) -> None:
         rep = delete_patient(pid)
         st.session_state.pop(_PICK, None)
         st.session_state.pop(_BUNDLE, None)
-        st.success(f"Deleted {rep.patient_id}: {rep.sessions} session(s), {len(rep.removed_paths)} folder(s)/file(s).")
+        st.success(f"Deleted {md(rep.patient_id)}: {rep.sessions} session(s), {len(rep.removed_paths)} folder(s)/file(s).")
         st.rerun()

@@ -16,7 +16,7 @@ from analyzer.errors import InputError
 from analyzer.sessions import SessionStore
 
 from .. import jobs, state
-from ..theme import esc
+from ..theme import md
 
 log = logging.getLogger("runform.app")
 
@@ -69,7 +69,7 @@ def check_video(path, shown_name: str, capture_fps) -> None:
 
 
 def show_input_error(problem: str, fix: str = "") -> None:
-    st.error(f"**We could not analyse this upload.** {problem}" + (f"\n\n{fix}" if fix else ""),
+    st.error(f"**We could not analyse this upload.** {md(problem)}" + (f"\n\n{md(fix)}" if fix else ""),
              icon=":material/error:")
 
 
@@ -134,7 +134,7 @@ def job_of(sid: str):
 
 def show_job(job) -> None:
     """One queued or running analysis: a progress bar with what is happening (nothing of a half result)."""
-    title = esc(job.title or "Analysis")
+    title = md(job.title or "Analysis")
     if job.state == jobs.QUEUED:
         ahead = jobs.runner().ahead_of(job.id)
         more = f" ({ahead} before this one)" if ahead > 1 else ""
@@ -150,7 +150,7 @@ def show_job(job) -> None:
 
 def show_failure(job) -> None:
     if job.bug:
-        st.error(f"**{job.error}** {job.fix}", icon=":material/error:")
+        st.error(f"**{md(job.error)}** {md(job.fix)}", icon=":material/error:")
     else:
         show_input_error(job.error or "", job.fix)
 
@@ -188,7 +188,7 @@ def deliver_finished(switch: bool) -> None:
         if switch:
             state.select(sid)
             st.switch_page(pages["results"], query_params={"session": sid})
-        st.success(f"Analysis of **{esc(session.title or 'Session')}** finished.", icon=":material/check_circle:")
+        st.success(f"Analysis of **{md(session.title or 'Session')}** finished.", icon=":material/check_circle:")
         st.page_link(pages["results"], label="Open its results", icon=":material/monitoring:",
                      query_params={"session": sid})
 

@@ -13,7 +13,7 @@ from analyzer.pdf import html_to_pdf
 
 from .. import planview, state
 from ..data import ClipView, SessionView
-from ..theme import esc
+from ..theme import esc, md
 
 log = logging.getLogger("runform.app")
 
@@ -68,7 +68,7 @@ def pdf_button(html: Path, pdf: Path, file_name: str, labels: tuple[str, str, st
         try:
             html_to_pdf(html, pdf)
         except InputError as e:
-            st.error(f"{e.problem} {e.fix}", icon=":material/error:")
+            st.error(f"{md(e.problem)} {md(e.fix)}", icon=":material/error:")
             return
         except Exception:
             log.exception("PDF export failed")
@@ -79,7 +79,7 @@ def pdf_button(html: Path, pdf: Path, file_name: str, labels: tuple[str, str, st
 
 
 def clip_block(sv: SessionView, c: ClipView, i: int) -> None:
-    st.markdown(f"#### {esc(c.name)}")
+    st.markdown(f"#### {md(c.name)}")
     base = f"{_slug(sv.session.title)}_{_slug(Path(c.name).stem)}"
     video, report = c.path("video"), c.path("report")
     session_report = (sv.session.result_dir / "report.html").is_file()

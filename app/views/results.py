@@ -17,7 +17,7 @@ from .. import cards, charts, gallery, jobs, planview, state
 from .. import metricinfo as mi
 from . import analyse
 from ..data import HEADLINE_METRICS, ClipView, SessionView
-from ..theme import chip, esc
+from ..theme import chip, esc, md
 
 VIEW_TEXT = {"side": "side view", "rear": "rear view", "front": "front view", "oblique": "oblique view",
              "mixed": "mixed views"}
@@ -57,14 +57,14 @@ def header(sv: SessionView) -> None:
 
 def warnings(sv: SessionView) -> None:
     for name, err in sv.clip_errors.items():
-        st.error(f"**{name} could not be analysed:** {err}", icon=":material/error:")
+        st.error(f"**{md(name)} could not be analysed:** {md(err)}", icon=":material/error:")
     ws = sv.warnings
     if not ws:
         return
     with st.container(border=False):
         for clip_name, w in ws:
-            prefix = f"**{clip_name}:** " if clip_name and len(sv.clips) > 1 else ""
-            st.warning(prefix + w, icon=":material/info:")
+            prefix = f"**{md(clip_name)}:** " if clip_name and len(sv.clips) > 1 else ""
+            st.warning(prefix + md(w), icon=":material/info:")
 
 
 REPLAY_LEGEND = ("<b>How to read the replay.</b> Orange: the leg nearer the camera; blue: the far leg (rear view: "
@@ -90,12 +90,12 @@ def replay(sv: SessionView) -> None:
         cols = st.columns(len(clips) + 1, gap="medium")
         for col, c in zip(cols, clips):
             with col:
-                st.markdown(f"**{esc(c.name)}** · {VIEW_TEXT.get(c.view, c.view)}")
+                st.markdown(f"**{md(c.name)}** · {VIEW_TEXT.get(c.view, c.view)}")
                 st.video(str(c.path("video")), format="video/mp4", muted=True)
         cols[-1].markdown(f'<p class="rf-note">{REPLAY_LEGEND}</p>', unsafe_allow_html=True)
         return
     for c in clips:
-        st.markdown(f"**{esc(c.name)}** · {VIEW_TEXT.get(c.view, c.view)}")
+        st.markdown(f"**{md(c.name)}** · {VIEW_TEXT.get(c.view, c.view)}")
         if _portrait(c):  # a phone clip filmed upright: keep it to a readable height and put the legend beside it
             left, right = st.columns([2, 3], gap="medium")
             with left:
@@ -186,7 +186,7 @@ def strides_table(sv: SessionView) -> None:
     known = set(mi.all_names())
     for c in sv.clips:
         if len(sv.clips) > 1:
-            st.markdown(f"**{esc(c.name)}**")
+            st.markdown(f"**{md(c.name)}**")
         if c.strides.empty:
             st.info("No complete steps were found in this clip.")
             continue
@@ -233,7 +233,11 @@ def all_measurements(sv: SessionView) -> None:
 
 
 def _side_cell(e: dict, side: str) -> str:
-    """One side's value; in a side view the far leg is marked (partly hidden, read less reliably)."""
+    """One side's value; in a side view the far leg is marked (partly hidden, read less reliably); a leg withheld by
+    the per-leg gates shows the reason instead."""
+    why = (e.get("withheld") or {}).get(side)
+    if why:
+        return f"not measured: {why}"
     v = mi.fmt_number(e.get(side))
     return f"{v} (far leg)" if e.get("far_side") == side and v != "—" else v
 
@@ -260,7 +264,7 @@ def _delete(session_id: str) -> None:
 
 
 def unfinished_one(s: Session) -> None:
-    title = esc(s.title or "Session")
+    title = md(s.title or "Session")
     job = jobs.runner().get(s.id)
     if job is not None and job.active:
         analyse.show_job(job)
@@ -273,7 +277,7 @@ def unfinished_one(s: Session) -> None:
         st.warning(f"**{title}** was interrupted before it finished (the app was stopped or restarted). Its clips "
                    "are still stored: run it again.", icon=":material/pause_circle:")
     else:
-        st.error(f"**{title}** could not be analysed. {esc(s.error or '')}", icon=":material/error:")
+        st.error(f"**{title}** could not be analysed. {md(s.error or '')}", icon=":material/error:")
     c1, c2, _ = st.columns([1, 1, 4])
     c1.button("Run again", key=f"rerun_{s.id}", icon=":material/replay:", on_click=_run_again, args=(s.id,))
     c2.button("Delete", key=f"delete_{s.id}", icon=":material/delete:", on_click=_delete, args=(s.id,),

@@ -1,0 +1,307 @@
+"""The one writer of result folders: outputs appear complete or not at all, and private.
+
+`ResultFolder(target)` (a context manager) is how every result folder is written (`runform analyze` single clip,
+several clips, batch sub-folders, app sessions, copies into the patient records):
+
+1. Checks, before any expensive work, that the target can be written (parent folder creatable and writable, not
+   under a file, not a read-only mount, not the data directory itself or a folder above it, not a folder that holds
+   other people's files); each problem is an `InputError` (one line with the fix, exit 2).
+2. Takes an OS lock (`fcntl.flock`, non-blocking) on `.<name>.lock` beside the target: a second run on the same
+   target is refused at once with a one-line message instead of interleaving with the first.
+3. Gives a private staging folder `.<name>.staging-XXXX` beside the target (same filesystem, mode 0700); the caller
+   writes every output there.
+4. `commit()` makes the files private (0600, folders 0700) and swaps the staging folder into place with one
+   `rename` (an atomic exchange on Linux, `renameat2(RENAME_EXCHANGE)`), then removes the previous result.
+   Without a commit (an exception, a failed clip) the staging folder is removed and the target is untouched.
+
+A run killed with SIGKILL cannot clean up after itself: the target is still untouched (nothing is written into it
+until the rename), and the next run on that target removes the dead run's staging folder (it holds the lock, so no
+live writer owns one). The lock file is removed on release (with the inode check that keeps that race-free).
+"""
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import glob
+import os
+import shutil
+import stat
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import InputError
+
+#: Files whose presence marks a folder as a runform result (safe to replace by a newer result).
+RESULT_MARKERS = ("metrics.json", "session.json", "batch.json", "timeline.jsonl")
+FILE_MODE, DIR_MODE = 0o600, 0o700
+_RENAME_EXCHANGE = 2
+
+
+def os_error_line(e: OSError, path: Path | str, what: str = "write to") -> InputError:
+    """An OSError on a user's file or folder as one line with the fix."""
+    p = str(path)
+    code = e.errno
+    if code in (errno.EACCES, errno.EPERM):
+        return InputError(f"Cannot {what} {p}: permission denied.",
+                          "Choose a folder you can write to, or fix its permissions.")
+    if code == errno.EROFS:
+        return InputError(f"Cannot {what} {p}: the disk is read-only.", "Choose a folder on a writable disk.")
+    if code == errno.ENOSPC or code == errno.EDQUOT:
+        return InputError(f"Cannot {what} {p}: the disk is full.", "Free some space or choose another disk.")
+    if code == errno.ENOTDIR:
+        return InputError(f"Cannot {what} {p}: part of that path is a file, not a folder.",
+                          "Choose a folder path whose parts are folders.")
+    if code == errno.EEXIST:
+        return InputError(f"Cannot {what} {p}: a file of that name is in the way.", "Choose another name.")
+    if code == errno.ENOENT:
+        if Path(p).parent.is_dir() and what != "read":  # e.g. /proc: the folder exists but takes no new files
+            return InputError(f"Cannot {what} {p}: files cannot be created in {Path(p).parent}.",
+                              "Choose a normal folder on a disk, e.g. --out results/P0042.")
+        return InputError(f"Cannot {what} {p}: it does not exist.", "Check the path.")
+    reason = e.strerror or type(e).__name__
+    return InputError(f"Cannot {what} {p}: {reason}.", "Choose another folder (a normal, writable folder).")
+
+
+def make_private(root: Path) -> None:
+    """Files 0600 and folders 0700 under (and including) root; links are left alone."""
+    root = Path(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        os.chmod(dirpath, DIR_MODE)
+        for n in filenames:
+            p = os.path.join(dirpath, n)
+            if not os.path.islink(p):
+                os.chmod(p, FILE_MODE)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE). False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    AT_FDCWD = -100
+    rc = fn(AT_FDCWD, os.fsencode(str(a)), AT_FDCWD, os.fsencode(str(b)), _RENAME_EXCHANGE)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _guard_target(target: Path, replace: bool = True) -> None:
+    """Refuse targets a replacing rename would make a disaster of (replace=False: a folder written into, not
+    replaced, e.g. batch mode's: it may hold other files)."""
+    from .config import data_dir_path
+
+    t = target.resolve()
+    data = data_dir_path().resolve()
+    if t == data or data.is_relative_to(t):
+        raise InputError(f"{target} is (or holds) the runform data folder {data}; writing a result there would "
+                         "replace the patient records.", "Give a separate output folder, e.g. --out results/P0042.")
+    for owned in ("sessions", "patients", "cache"):
+        area = data / owned
+        if t == area:
+            raise InputError(f"{target} is a folder the records keep ({area}).", "Give a separate output folder.")
+    for a in (t, *t.parents):
+        if a.exists():
+            if not a.is_dir():
+                raise InputError(f"Cannot write to {target}: {a} is a file, not a folder.",
+                                 "Give a folder path for the results (a new name, or an existing folder).")
+            break
+    if replace and t.is_dir():
+        try:
+            names = os.listdir(t)
+        except OSError as e:
+            raise os_error_line(e, target, "read") from None
+        if names and not any(n in RESULT_MARKERS for n in names):
+            example = sorted(names)[0]
+            raise InputError(f"{target} already holds files that are not a runform result (e.g. {example}); "
+                             "they would be replaced.", "Give a new or empty folder, or the folder of an earlier "
+                             "analysis.")
+
+
+class TargetLock:
+    """Exclusive, non-blocking OS lock (`fcntl.flock`) on `.<name>.lock` beside a target folder.
+
+    A second holder is refused at once (InputError: one line, exit 2). The lock file is removed on release; a
+    process that opened it just before it was removed notices (inode check) and locks the new one instead."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+        self.path = target.parent / f".{target.name}.lock"
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                os.close(fd)
+                if e.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    raise InputError(f"Another runform analysis is writing {self.target} right now.",
+                                     "Wait for it to finish, or give another --out folder.") from None
+                raise
+            try:  # the holder before us may have removed the file after we opened it: lock the current one
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                self.fd = fd
+                return
+            os.close(fd)
+
+    def release(self) -> None:
+        if self.fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        finally:
+            os.close(self.fd)
+            self.fd = None
+
+
+@contextmanager
+def locked_folder(target: str | Path):
+    """A folder that several results are written into one by one (batch mode: DIR/<clip>/ + DIR/batch.json):
+    checked up front (`_guard_target`, creatable, writable), created 0700, and locked for the duration."""
+    target = Path(os.path.realpath(Path(target).expanduser()))
+    _guard_target(target, replace=False)
+    lock = TargetLock(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+        private_dir(target)
+        probe_fd, probe = tempfile.mkstemp(prefix=".write-check.", dir=target)
+        os.close(probe_fd)
+        os.unlink(probe)
+    except OSError as e:
+        lock.release()
+        raise os_error_line(e, target) from None
+    try:
+        yield target
+    finally:
+        lock.release()
+
+
+class ResultFolder:
+    """Write a result folder atomically and exclusively (see the module docstring). Use as a context manager:
+
+        with ResultFolder(out) as rf:
+            write_outputs(rf.staging)
+            rf.commit()
+    """
+
+    def __init__(self, target: str | Path) -> None:
+        self.target = Path(os.path.realpath(Path(target).expanduser()))
+        self.staging: Path | None = None
+        self.committed = False
+        self._lock = TargetLock(self.target)
+
+    def _sweep(self) -> None:
+        """Staging/old folders of dead runs on this target (we hold the lock: none belongs to a live run)."""
+        prefix = f".{self.target.name}."
+        for p in self.target.parent.glob(f"{glob.escape(prefix)}*"):
+            rest = p.name[len(prefix):]
+            if p.is_dir() and (rest.startswith("staging-") or rest.startswith("old-")):
+                shutil.rmtree(p, ignore_errors=True)
+
+    # ---- context ----------------------------------------------------------------------------------------------
+    def __enter__(self) -> "ResultFolder":
+        _guard_target(self.target)
+        parent = self.target.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._lock.acquire()
+        except OSError as e:
+            raise os_error_line(e, self.target) from None
+        try:
+            self._sweep()
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.staging-", dir=parent))
+        except OSError as e:
+            self._lock.release()
+            raise os_error_line(e, self.target) from None
+        return self
+
+    def commit(self) -> Path:
+        """Swap the complete staging folder into place (atomic); the previous result, if any, is removed."""
+        assert self.staging is not None and not self.committed
+        make_private(self.staging)
+        try:
+            _guard_target(self.target)  # re-checked: someone may have put files there meanwhile
+            if self.target.is_dir():
+                if not _exchange(self.staging, self.target):
+                    old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.target.parent))
+                    os.rename(self.target, old / "r")
+                    os.rename(self.staging, self.target)
+                    self.staging = old
+                # self.staging now holds the previous result: removed in __exit__
+            else:
+                os.rename(self.staging, self.target)
+                self.staging = None
+            _fsync_dir(self.target.parent)
+        except OSError as e:
+            raise os_error_line(e, self.target) from None
+        self.committed = True
+        return self.target
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.staging is not None:
+                shutil.rmtree(self.staging, ignore_errors=True)
+                self.staging = None
+        finally:
+            self._lock.release()
+
+
+def _fsync_dir(d: Path) -> None:
+    try:
+        fd = os.open(d, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def private_dir(d: Path) -> Path:
+    """mkdir -p with mode 0700 for the new folders (and 0700 enforced on d itself when we own it)."""
+    d = Path(d)
+    d.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
+    try:
+        st = d.stat()
+        if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) != DIR_MODE:
+            os.chmod(d, DIR_MODE)
+    except OSError:
+        pass
+    return d
+
+
+def private_file(p: Path) -> Path:
+    """chmod 0600 (best effort: a file on a filesystem without modes keeps what it has)."""
+    try:
+        os.chmod(p, FILE_MODE)
+    except OSError:
+        pass
+    return Path(p)
+
+
+def write_private(path: Path, data: str | bytes) -> Path:
+    """Write a small file atomically (unique temp file beside it, 0600, then os.replace)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
