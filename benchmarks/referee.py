@@ -110,14 +110,16 @@ def render(case: Case, out_dir: Path) -> tuple[GaitTruth, Path]:
     return truth, clip
 
 
-def event_errors(truth: GaitTruth, events: list[dict], kind: str, fps: float) -> tuple[list, list, int]:
-    """Signed timing errors (ms, frames) of detected events nearest each true event of that kind (any side label),
-    ignoring true events in the first/last 0.5 s; a true event with no detection within 40 % of a step is missed."""
-    det = [e for e in events if e["kind"] == kind]
+def event_errors(truth: GaitTruth, events: list[dict], kind: str, fps: float, side: str | None = None
+                 ) -> tuple[list, list, int]:
+    """Signed timing errors (ms, frames) of detected events nearest each true event of that kind (any side label, or
+    with `side` only that leg's true events against detections labelled with that side), ignoring true events in the
+    first/last 0.5 s; a true event with no detection within 40 % of a step is missed."""
+    det = [e for e in events if e["kind"] == kind and (side is None or e["side"] == side)]
     step_s = 60.0 / truth.params.cadence_spm
     ms, frames, missed = [], [], 0
     for e in truth.events:
-        if e.kind != kind or e.t < 0.5 or e.t > truth.duration_s - 0.5:
+        if e.kind != kind or e.t < 0.5 or e.t > truth.duration_s - 0.5 or (side is not None and e.side != side):
             continue
         if not det:
             missed += 1

@@ -1,7 +1,8 @@
 """`runform synth --out CLIP.mp4 ...`: render a synthetic treadmill runner with exact ground truth.
 
 Writes the H.264 clip and CLIP.truth.json (parameters, camera, exact events, per-step truth for every metric).
-Thin CLI over analyzer.synthetic.
+Thin CLI over analyzer.synthetic. `--body mesh` in the side view renders the realistic clip of
+analyzer.synthetic.realistic (skinned body in running shoes, phone framing, optional motion blur).
 """
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
+from ..synthetic.body import BODY_SHAPES
+from ..synthetic.dress import DRESSES
+from ..synthetic.realistic import STRIKE_STYLES
 
 
 def register(subparsers) -> None:
@@ -24,8 +28,11 @@ def register(subparsers) -> None:
     p.add_argument("--width", type=int, default=None, metavar="W", help="image width (default 1280 side, 720 rear)")
     p.add_argument("--height", type=int, default=None, metavar="H", help="image height (default 720 side, 1280 rear)")
     p.add_argument("--facing", choices=("left", "right"), default="left", help="running direction in a side view")
-    p.add_argument("--dress", choices=("band", "dark", "markers"), default="band",
-                   help="clothing: band = light shirt on dark shorts, dark = no contrast, markers = pelvis stickers")
+    p.add_argument("--dress", choices=DRESSES, default="band",
+                   help="clothing: band = light shirt on dark shorts, dark = no contrast, markers = pelvis stickers; "
+                        "club = white shirt/shoes, navy shorts; dark_shoes = black shoes on a dark sole (low contrast "
+                        "with the belt); tights = black full-length tights, neon shoes; neon = orange shoes, black "
+                        "sole (the last four are meant for --body mesh)")
     g = p.add_argument_group("runner")
     g.add_argument("--cadence", type=float, default=170.0, metavar="SPM", help="steps per minute (default 170)")
     g.add_argument("--speed-kmh", type=float, default=12.0, metavar="V", help="belt speed (default 12 km/h)")
@@ -42,16 +49,38 @@ def register(subparsers) -> None:
     g.add_argument("--step-width-cm", type=float, default=8.0, metavar="CM", help="step width (default 8)")
     g.add_argument("--retraction", type=float, default=0.05, metavar="FRAC",
                    help="swing retraction before contact, fraction of leg length (default 0.05)")
-    g.add_argument("--runner-height-cm", type=float, default=175.0, metavar="CM", help="runner's height (default 175)")
+    g.add_argument("--strike", choices=tuple(STRIKE_STYLES), default=None,
+                   help="foot-strike style preset (sets strike angle and overstride, overriding those options): "
+                        "rearfoot-steep 20 deg, rearfoot-mild 10, midfoot 3, forefoot -8")
+    g.add_argument("--runner-height-cm", type=float, default=None, metavar="CM",
+                   help="runner's height (default 175, or the --body-shape's)")
+    g.add_argument("--body-shape", choices=tuple(BODY_SHAPES), default="average",
+                   help="build: " + ", ".join(f"{s.name} ({s.height_cm:g} cm, legs x{s.leg_scale:g}, girth "
+                                              f"x{s.girth:g})" for s in BODY_SHAPES.values())
+                        + " (girth only drawn with --body mesh)")
+    g.add_argument("--leg-scale", type=float, default=None, metavar="X",
+                   help="thigh and shank length factor, 0.9-1.1 (trunk shortened to keep the height; default: shape's)")
+    g.add_argument("--girth", type=float, default=None, metavar="X",
+                   help="drawn body width around the bones, 0.8-1.3 (--body mesh; default: shape's)")
     c = p.add_argument_group("camera")
-    c.add_argument("--camera-distance", type=float, default=3.5, metavar="M", help="camera distance (default 3.5 m)")
-    c.add_argument("--camera-height", type=float, default=None, metavar="M", help="camera height above the belt")
-    c.add_argument("--tilt", type=float, default=0.0, metavar="DEG", help="camera pitch, + = looking down")
+    c.add_argument("--camera-distance", type=float, default=3.5, metavar="M",
+                   help="camera distance from the runner's midline (default 3.5 m; phone clips: 2-5 m)")
+    c.add_argument("--camera-height", type=float, default=None, metavar="M",
+                   help="camera height above the belt (default hip height; belt level is about 0.1)")
+    c.add_argument("--tilt", type=float, default=None, metavar="DEG",
+                   help="camera pitch, + = looking down (default 0; --body mesh side: aimed at the runner)")
     c.add_argument("--focal-mm", type=float, default=None, metavar="MM",
                    help="35 mm-equivalent focal length (default: frames the runner)")
     p.add_argument("--body", choices=("figure", "mesh"), default=None,
-                   help="side view drawing: figure = fast 2D capsules (default), mesh = the skinned 3D body "
-                        "(always used for the rear view)")
+                   help="side view drawing: figure = fast 2D capsules (default), mesh = the skinned 3D body in running "
+                        "shoes, framed like a phone on a tripod (always the skinned body for the rear view)")
+    r = p.add_argument_group("realistic side view (--body mesh)")
+    r.add_argument("--shutter", default="none", metavar="1/N",
+                   help="exposure time for motion blur, e.g. 1/120, 1/250, 1/1000 (at most the frame interval); "
+                        "each frame averages sub-frame renders over it, as many as the motion needs (default none)")
+    r.add_argument("--shoe", choices=("running", "body"), default="running",
+                   help="running = lofted running shoe with a distinct sole (default); body = the bare mesh foot "
+                        "painted as a shoe")
     p.add_argument("--crf", type=int, default=23, metavar="Q", help="H.264 quality, lower = better (default 23)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
@@ -59,7 +88,6 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     from ..synthetic import GaitParams, simulate
-    from ..synthetic.project import default_camera
     from ..synthetic.truth import truth_path_for
 
     out = Path(args.out)
@@ -67,33 +95,66 @@ def run(args) -> int:
         raise InputError(f"Output {out} is not an .mp4 path.", "Give --out a file name ending in .mp4.")
     if not 25 <= args.fps <= 240:
         raise InputError(f"--fps {args.fps:g} is outside 25..240.", "Choose a frame rate such as 30, 60, 120 or 240.")
+    shape = BODY_SHAPES[args.body_shape]
+    leg_scale = shape.leg_scale if args.leg_scale is None else args.leg_scale
+    girth = shape.girth if args.girth is None else args.girth
+    if not 0.8 <= girth <= 1.3:
+        raise InputError(f"--girth {girth:g} is outside 0.8..1.3.", "Choose a girth factor such as 0.9 or 1.2.")
     params = GaitParams(
         cadence_spm=args.cadence, belt_speed_mps=args.speed_kmh / 3.6, contact_time_ms=args.contact_ms,
         overstride_pct_leg=args.overstride_pct, strike_angle_deg=args.strike_angle, knee_flexion_ic_deg=args.knee_ic,
         pelvic_drop_deg=args.pelvic_drop, vertical_oscillation_cm=args.vertical_osc_cm, trunk_lean_deg=args.trunk_lean,
-        step_width_cm=args.step_width_cm, swing_retraction=args.retraction, height_cm=args.runner_height_cm,
-        facing=args.facing)
+        step_width_cm=args.step_width_cm, swing_retraction=args.retraction,
+        height_cm=shape.height_cm if args.runner_height_cm is None else args.runner_height_cm,
+        leg_length_scale=leg_scale, facing=args.facing)
+    if args.strike:
+        params = params.with_(**STRIKE_STYLES[args.strike])
     truth = simulate(params, args.fps, args.seconds, seed=args.seed)
     side = args.view == "side"
+    realistic = side and args.body == "mesh"
     w = args.width or (1280 if side else 720)
     h = args.height or (720 if side else 1280)
-    cam_kw = {"tilt_deg": args.tilt, "distance_m": args.camera_distance}
-    if args.camera_height is not None:
-        cam_kw["height_m"] = args.camera_height
-    if args.focal_mm is not None:
-        cam_kw["focal_mm"] = args.focal_mm
-    cam = default_camera(truth, view=args.view, width=w, height=h, **cam_kw)
     progress = None if args.quiet else (lambda f: (sys.stderr.write(f"\rrendering {100 * f:5.1f}%"),
                                                    sys.stderr.flush()))
     out.parent.mkdir(parents=True, exist_ok=True)
-    if side and args.body != "mesh":
-        from ..synthetic.render_side import render_side
+    if realistic:
+        from ..synthetic.realistic import parse_shutter, phone_camera, render_realistic
 
-        render_side(truth, cam, out, dress=args.dress, crf=args.crf, progress=progress)
+        cam = phone_camera(truth, w, h, distance_m=args.camera_distance, height_m=args.camera_height)
+        if args.tilt is not None or args.focal_mm is not None:
+            from dataclasses import replace
+
+            cam = replace(cam, **({"tilt_deg": args.tilt} if args.tilt is not None else {}),
+                          **({"focal_mm": args.focal_mm} if args.focal_mm is not None else {}))
+        if args.shoe != "running":
+            from ..synthetic.render_rear import render_rear
+
+            if parse_shutter(args.shutter) > 0:
+                raise InputError("--shutter needs the running shoe renderer.", "Drop --shoe body or --shutter.")
+            render_rear(truth, cam, out, dress=args.dress, crf=args.crf, progress=progress, girth=girth)
+        else:
+            render_realistic(truth, cam, out, dress=args.dress, shutter_s=parse_shutter(args.shutter), girth=girth,
+                             shape=args.body_shape, crf=args.crf, progress=progress)
     else:
-        from ..synthetic.render_rear import render_rear
+        from ..synthetic.project import default_camera
 
-        render_rear(truth, cam, out, dress=args.dress, crf=args.crf, progress=progress)
+        if args.shutter not in ("none", "0", "off"):
+            raise InputError("--shutter (motion blur) is drawn only by the skinned side view.",
+                             "Add --body mesh (side view), or drop --shutter.")
+        cam_kw = {"tilt_deg": args.tilt or 0.0, "distance_m": args.camera_distance}
+        if args.camera_height is not None:
+            cam_kw["height_m"] = args.camera_height
+        if args.focal_mm is not None:
+            cam_kw["focal_mm"] = args.focal_mm
+        cam = default_camera(truth, view=args.view, width=w, height=h, **cam_kw)
+        if side and args.body != "mesh":
+            from ..synthetic.render_side import render_side
+
+            render_side(truth, cam, out, dress=args.dress, crf=args.crf, progress=progress)
+        else:
+            from ..synthetic.render_rear import render_rear
+
+            render_rear(truth, cam, out, dress=args.dress, crf=args.crf, progress=progress, girth=girth)
     if not args.quiet:
         sys.stderr.write("\r")
         print(f"wrote {out} ({truth.n_frames} frames, {args.fps:g} fps) and {truth_path_for(out)}")

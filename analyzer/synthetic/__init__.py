@@ -8,17 +8,21 @@
     series = project(truth, default_camera(truth, "side", 1280, 720))   # LandmarkSeries, model="synthetic-truth"
     render_side(truth, camera, "clip.mp4")  /  render_rear(truth, camera, "clip.mp4", dress="band")
                             -> H.264 clip + clip.truth.json (`runform synth` is the CLI)
+    render_realistic(truth, phone_camera(truth, 640, 360, height_m=0.1), "clip.mp4", dress="dark_shoes",
+                     shutter_s=1/250)   side view like phone footage: skinned body in running shoes, motion blur
+                            (analyzer.synthetic.realistic; `runform synth --body mesh --shutter 1/250 ...`)
+    resample(truth, times)  the same runner at arbitrary instants (sub-frames for motion blur)
 
 Impossible parameter sets raise InvalidGaitError (an InputError: problem + fix). See ../shared/reference/synthetic.md
 for what was established about this approach.
 """
 from .body import BodyDims
-from .gait import GaitParams, GaitTruth, InvalidGaitError, RunnerModel, TruthEvent, simulate
+from .gait import GaitParams, GaitTruth, InvalidGaitError, RunnerModel, TruthEvent, resample, simulate
 from .project import Camera, default_camera, project
 from .truth import load_truth, truth_dict, truth_path_for, write_truth
 
 __all__ = ["BodyDims", "Camera", "default_camera", "GaitParams", "GaitTruth", "InvalidGaitError", "RunnerModel", "TruthEvent",
-           "load_truth", "project", "simulate", "truth_dict", "truth_path_for", "write_truth"
+           "load_truth", "resample", "project", "simulate", "truth_dict", "truth_path_for", "write_truth"
            ]
 
 
@@ -29,4 +33,7 @@ def __getattr__(name):  # renderers import OpenCV / PyAV lazily
     if name == "render_rear":
         from .render_rear import render_rear
         return render_rear
+    if name in ("render_realistic", "phone_camera"):
+        from . import realistic
+        return getattr(realistic, name)
     raise AttributeError(name)

@@ -57,6 +57,7 @@ class GaitParams:
     pelvic_drop_deg: peak contralateral pelvic drop in each stance (frontal-plane obliquity of the hip-joint line);
         pelvic_drop_left_deg / pelvic_drop_right_deg override it per stance side.
     facing: which way the runner faces in a side view (the camera is on that side of the body: near side = facing).
+    leg_length_scale: thigh and shank x this factor, trunk shortened to keep the height (BodyDims.from_height_cm).
     """
 
     cadence_spm: float = 170.0
@@ -82,6 +83,7 @@ class GaitParams:
     heel_kick: float = 0.38
     touchdown_speed_mps: float = 0.6
     toe_off_lift_mps: float = 0.4
+    leg_length_scale: float = 1.0
 
     def drop_deg(self, stance_side: str) -> float:
         v = self.pelvic_drop_left_deg if stance_side == "left" else self.pelvic_drop_right_deg
@@ -101,7 +103,7 @@ _RANGES: tuple[tuple[str, float, float], ...] = (
     ("trunk_lean_deg", -10, 30), ("pelvic_drop_deg", -5, 20), ("pelvic_rotation_deg", 0, 20),
     ("swing_retraction", 0, 0.2), ("step_width_cm", -15, 30), ("knee_valgus_deg", -20, 20), ("arm_swing", 0, 2),
     ("height_cm", 120, 220), ("toe_off_angle_deg", 10, 60), ("knee_flexion_to_deg", 5, 45), ("heel_kick", 0.1, 0.7),
-    ("touchdown_speed_mps", 0.05, 2.0), ("toe_off_lift_mps", 0.0, 2.0),
+    ("touchdown_speed_mps", 0.05, 2.0), ("toe_off_lift_mps", 0.0, 2.0), ("leg_length_scale", 0.9, 1.1),
 )
 
 
@@ -209,7 +211,7 @@ class RunnerModel:
         p = params
         _check_ranges(p)
         self.p = p
-        self.body = body = BodyDims.from_height_cm(p.height_cm)
+        self.body = body = BodyDims.from_height_cm(p.height_cm, p.leg_length_scale)
         self.step_s = 60.0 / p.cadence_spm
         self.stride_s = 2 * self.step_s
         self.v = p.belt_speed_mps
@@ -626,20 +628,33 @@ def simulate(params: GaitParams, fps: float, seconds: float, seed: int = 0) -> G
     if n < 2:
         raise InvalidGaitError(f"{seconds:g} s at {fps:g} fps gives {n} frame(s).", "Make the clip longer.")
     t = np.arange(n) / fps
+    frames = _frames_at(model, t)
+    events = _events(model, fps, n)
+    strides = stride_truth(model, [e for e in events if e.kind == "ic"])
+    return GaitTruth(params=params, body=model.body, fps=float(fps), t=t, events=events, strides=strides,
+                     summary=summarize(strides, model), contact_time_ms=model.tc * 1000, first_ic_right_s=model.t0,
+                     meta={"model": "analyzer.synthetic.gait.RunnerModel", "seed": seed}, **frames)
+
+
+def _frames_at(model: RunnerModel, t: np.ndarray) -> dict:
+    """The per-frame arrays of a GaitTruth (world, foot_height_m, on_belt, extra) at times t."""
     world, legs = model.landmarks(t)
     foot_h = np.stack([np.minimum(np.minimum(legs[s]["heel"][:, 1], legs[s]["ball"][:, 1]), legs[s]["toe"][:, 1])
                        for s in SIDES], axis=1)
-    on_belt = np.stack([legs[s]["stance"] for s in SIDES], axis=1)
-    events = _events(model, fps, n)
-    strides = stride_truth(model, [e for e in events if e.kind == "ic"])
-    return GaitTruth(params=params, body=model.body, fps=float(fps), t=t, world=world, foot_height_m=foot_h,
-                     on_belt=on_belt, events=events, strides=strides, summary=summarize(strides, model),
-                     contact_time_ms=model.tc * 1000, first_ic_right_s=model.t0,
-                     meta={"model": "analyzer.synthetic.gait.RunnerModel", "seed": seed},
-                     extra={"ball": np.stack([legs[s]["ball"] for s in SIDES], axis=1), "head": model.head_centre(t),
-                            "heel_sole": np.stack([legs[s]["heel"] for s in SIDES], axis=1),
-                            "toe_sole": np.stack([legs[s]["toe"] for s in SIDES], axis=1),
-                            "pelvis_roll_rad": model.pelvis(t)[2]})
+    return {"world": world, "foot_height_m": foot_h, "on_belt": np.stack([legs[s]["stance"] for s in SIDES], axis=1),
+            "extra": {"ball": np.stack([legs[s]["ball"] for s in SIDES], axis=1), "head": model.head_centre(t),
+                      "heel_sole": np.stack([legs[s]["heel"] for s in SIDES], axis=1),
+                      "toe_sole": np.stack([legs[s]["toe"] for s in SIDES], axis=1),
+                      "pelvis_roll_rad": model.pelvis(t)[2]}}
+
+
+def resample(truth: GaitTruth, times: np.ndarray) -> GaitTruth:
+    """The same runner (same parameters and gait phase) evaluated at arbitrary `times` (s): a GaitTruth whose
+    per-frame arrays (t, world, foot_height_m, on_belt, extra) hold those instants, for sub-frame rendering (motion
+    blur). Events, strides and summary are the clip's own (they do not depend on the sampling)."""
+    model = RunnerModel(truth.params, phase_s=truth.first_ic_right_s)
+    times = np.asarray(times, dtype=float)
+    return replace(truth, t=times, **_frames_at(model, times))
 
 
 def _events(model: RunnerModel, fps: float, n: int) -> list[TruthEvent]:

