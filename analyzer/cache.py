@@ -20,7 +20,7 @@ from pathlib import Path
 from .config import cache_dir
 from .landmarks import LandmarkSeries
 
-CACHE_VERSION = 2  # bump when the pose stage changes what it stores (2: pelvis marker signals in aux)
+CACHE_VERSION = 3  # bump when the pose stage changes what it stores (2: pelvis marker signals in aux; 3: sole lines in side views)
 
 
 @lru_cache(maxsize=64)

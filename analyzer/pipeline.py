@@ -34,6 +34,8 @@ import numpy as np
 
 from . import cache
 from .errors import InputError
+from .kinematics.core import PELVIS_AUX_KEYS
+from .kinematics.foot_image import SOLE_AUX_KEYS
 from .landmarks import N_LANDMARKS, LandmarkSeries
 from .pose import MediaPipeBackend, PoseFrame
 from .render import OverlayBuilder, annotate
@@ -375,30 +377,26 @@ class _SeriesBuilder:
                               info.height, model, meta, {k: v[:n].copy() for k, v in self.aux.items()})
 
 
-def _pelvis_measure():
-    """analyzer.kinematics.pelvis_image.measure_pelvis (waistband line and two-marker estimators -> aux dict) when the
-    kinematics package provides it, else its measure_pelvis_line (waistband only, (angle, quality))."""
-    try:
+def _image_measure(view: str | None):
+    """The per-frame measurement read from the person mask for this view, or None (no mask needed): the pelvis line
+    (waistband edge or two markers, analyzer.kinematics.pelvis_image) in a rear or front view, the sole line of each
+    shoe (analyzer.kinematics.foot_image, for the foot-strike angle) in a side view. Each maps (rgb, mask, xy) to a
+    dict of aux values."""
+    if view in ("rear", "front"):
         from .kinematics.pelvis_image import measure_pelvis
+
         return measure_pelvis
-    except ImportError:
-        pass
-    try:
-        from .kinematics.pelvis_image import measure_pelvis_line
-    except ImportError:
-        return None
-    return measure_pelvis_line
+    if view in ("side", "oblique"):
+        from .kinematics.foot_image import measure_soles
+
+        return lambda rgb, mask, xy: measure_soles(mask, xy)
+    return None
 
 
-_BAND_KEYS = ("pelvis_band_deg", "pelvis_band_quality")
-_PELVIS_KEYS = _BAND_KEYS + ("pelvis_marker_deg", "pelvis_marker_quality")
-
-
-def _pelvis_aux(measure, rgb: np.ndarray, pose: PoseFrame | None) -> dict:
-    """Per-frame pelvis-line aux values (NaN when not measurable); {} when no measure runs (not a rear view)."""
+def _image_aux(measure, rgb: np.ndarray, pose: PoseFrame | None, keys: tuple[str, ...]) -> dict:
+    """Per-frame aux values of `measure` (NaN when not measurable); {} when no measure runs."""
     if measure is None:
         return {}
-    keys = _PELVIS_KEYS if getattr(measure, "__name__", "") == "measure_pelvis" else _BAND_KEYS
     out = dict.fromkeys(keys, np.nan)
     if pose is None or pose.mask is None:
         return out
@@ -406,8 +404,6 @@ def _pelvis_aux(measure, rgb: np.ndarray, pose: PoseFrame | None) -> dict:
         res = measure(rgb, pose.mask, pose.xy)
     except (ValueError, IndexError, FloatingPointError):
         return out
-    if not isinstance(res, dict):
-        res = dict(zip(_BAND_KEYS, res))
     out.update({k: float(v) if v is not None else np.nan for k, v in res.items()})
     return out
 
@@ -441,7 +437,8 @@ def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Mete
     info = reader.info
     multi = scan.multi_person
     multi_from = 0 if multi else None
-    measure = _pelvis_measure() if scan.view == "rear" else None
+    measure = _image_measure(scan.view)
+    aux_keys = (PELVIS_AUX_KEYS if scan.view in ("rear", "front") else SOLE_AUX_KEYS) if measure else ()
     builder = _SeriesBuilder(info.n_frames)
     candidates: list[list[tuple[PoseFrame, dict]]] = []
     stop = threading.Event()
@@ -485,7 +482,7 @@ def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Mete
             poses = backend.process_all(rgb, int(round(t * 1000)))
             times.add("pose", time.perf_counter() - t0)
             # pelvis line measured at work size (an angle: scale-free); landmarks kept in full-size pixels
-            found = [(_strip_mask(p).scaled(*up) if rescale else _strip_mask(p), _pelvis_aux(measure, rgb, p))
+            found = [(_strip_mask(p).scaled(*up) if rescale else _strip_mask(p), _image_aux(measure, rgb, p, aux_keys))
                      for p in poses]
             pose = found[0][0] if found else None
             if multi:  # every candidate kept until the runner is chosen (a few KB per person-frame)
@@ -809,39 +806,18 @@ def _write_clip(path: Path, out_dir: Path, options: AnalyzeOptions, progress: Pr
 # ---------------------------------------------------------------------------------------------------------------
 # Sessions: several clips of one run (e.g. side + rear)
 # ---------------------------------------------------------------------------------------------------------------
-REAR_METRICS = ("pelvic_drop_deg", "knee_fppa_deg", "step_width_cm")
-
-
-def _metric_view(name: str) -> str:
-    try:
-        from .metrics_defs import METRICS
-
-        return getattr(METRICS[name], "view", "any")
-    except (ImportError, KeyError):
-        return "rear" if name in REAR_METRICS else "side"
-
-
 def combine_clips(results: list[ClipResult]) -> dict:
-    """Session summary: each metric from the clip whose view it needs (side metrics from the side clip, pelvic drop
-    from the rear clip), the first available one otherwise."""
-    summary: dict = {}
-    source: dict = {}
-    for r in results:
-        view = r.metrics.get("view")
-        for name, entry in (r.metrics.get("summary") or {}).items():
-            need = _metric_view(name)
-            fits = need == "any" or need == view
-            prev = summary.get(name)
-            better = prev is None or (entry.get("available") and (not prev.get("available") or (
-                fits and not source[name][1])))
-            if better:
-                summary[name] = entry
-                source[name] = (r.out_dir.name, fits)
+    """Session summary (analyzer.kinematics.combine): each metric from the clip whose view it needs (side metrics
+    from the side clip, pelvic drop from the rear clip), the first available one otherwise; with a left-side and a
+    right-side clip, each leg's side-view numbers from the clip where that leg is near the camera."""
+    from .kinematics.combine import combine_summaries
+
+    summary, source, leg_source = combine_summaries([(r.out_dir.name, r.metrics) for r in results])
     warnings = [f"{r.out_dir.name}: {w}" for r in results for w in r.metrics.get("quality", {}).get("warnings", [])]
     return {"schema_version": 1,
             "clips": [{"name": r.out_dir.name, "clip": str(r.info.path) if r.info else None,
                        "view": r.metrics.get("view"), "dir": r.out_dir.name} for r in results],
-            "summary": summary, "source": {k: v[0] for k, v in source.items()},
+            "summary": summary, "source": source, "leg_source": leg_source,
             "quality": {"warnings": warnings}}
 
 

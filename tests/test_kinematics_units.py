@@ -178,10 +178,11 @@ def test_pipeline_pelvis_aux_uses_marker_and_waistband_estimators():
 
     from analyzer import pipeline
 
-    measure = pipeline._pelvis_measure()
+    measure = pipeline._image_measure("rear")
     assert measure is measure_pelvis
     keys = {"pelvis_band_deg", "pelvis_band_quality", "pelvis_marker_deg", "pelvis_marker_quality"}
-    empty = pipeline._pelvis_aux(measure, np.zeros((360, 640, 3), np.uint8), None)
+    assert set(pipeline.PELVIS_AUX_KEYS) == keys
+    empty = pipeline._image_aux(measure, np.zeros((360, 640, 3), np.uint8), None, pipeline.PELVIS_AUX_KEYS)
     assert set(empty) == keys and all(np.isnan(v) for v in empty.values())
     # a grey runner's back with two red stickers 6 px apart in height across the pelvis (about 4.5 deg)
     rgb = np.full((360, 640, 3), 40, np.uint8)
@@ -195,7 +196,7 @@ def test_pipeline_pelvis_aux_uses_marker_and_waistband_estimators():
     xy[P.LEFT_ANKLE], xy[P.RIGHT_ANKLE] = (295, 300), (345, 300)
     mask = np.zeros((360, 640), np.float32)
     mask[80:300, 270:370] = 1.0
-    aux = pipeline._pelvis_aux(measure, rgb, SimpleNamespace(mask=mask, xy=xy))
+    aux = pipeline._image_aux(measure, rgb, SimpleNamespace(mask=mask, xy=xy), pipeline.PELVIS_AUX_KEYS)
     assert set(aux) == keys
     assert aux["pelvis_marker_quality"] == 1.0
     assert aux["pelvis_marker_deg"] == pytest.approx(np.degrees(np.arctan2(6, 50)), abs=0.5)

@@ -124,7 +124,7 @@ def test_series_roundtrip(tmp_path, real_series):
 @pytest.mark.slow
 def test_rear_view_pass_feeds_pelvis_measure_with_mask(tmp_path, monkeypatch):
     """Rear view: the pose pass asks MediaPipe for the person mask and stores the kinematics helper's
-    measure_pelvis_line(frame_rgb, mask, xy_px) -> (angle_deg, quality) per frame in LandmarkSeries.aux."""
+    measure_pelvis(frame_rgb, mask, xy_px) -> {aux key: value} per frame in LandmarkSeries.aux."""
     import sys
     import types
 
@@ -133,12 +133,13 @@ def test_rear_view_pass_feeds_pelvis_measure_with_mask(tmp_path, monkeypatch):
 
     calls = []
 
-    def measure_pelvis_line(frame_rgb, mask, xy_px):
+    def measure_pelvis(frame_rgb, mask, xy_px):
         calls.append((frame_rgb.shape, mask.shape, xy_px.shape))
-        return 2.5, 0.8
+        return {"pelvis_band_deg": 2.5, "pelvis_band_quality": 0.8, "pelvis_marker_deg": float("nan"),
+                "pelvis_marker_quality": 0.0}
 
     fake = types.ModuleType("analyzer.kinematics.pelvis_image")
-    fake.measure_pelvis_line = measure_pelvis_line
+    fake.measure_pelvis = measure_pelvis
     monkeypatch.setitem(sys.modules, "analyzer.kinematics.pelvis_image", fake)
     clip = write_clip(tmp_path / "rear.mp4", [img for _, img in real_frames(3.0, 3.4, scale=0.5)])
     s = pipeline._pose_pass(clip, AnalyzeOptions(), ClipScan((1,), "rear", None), pipeline._Meter(None),
@@ -146,3 +147,24 @@ def test_rear_view_pass_feeds_pelvis_measure_with_mask(tmp_path, monkeypatch):
     assert calls and calls[0] == ((640, 360, 3), (640, 360), (33, 2))
     det = s.detected
     assert np.all(s.aux["pelvis_band_deg"][det] == 2.5) and np.all(s.aux["pelvis_band_quality"][det] == 0.8)
+    assert not any(k.startswith("sole_") for k in s.aux)
+
+
+@pytest.mark.slow
+def test_side_view_pass_measures_the_sole_lines(tmp_path):
+    """Side view: the pose pass asks for the person mask and stores each shoe's sole line per frame (real
+    MediaPipe mask, real clip): measured on most frames, angles of a foot pointing along the run."""
+    from analyzer import pipeline
+    from analyzer.kinematics.foot_image import SOLE_AUX_KEYS
+    from analyzer.runner import ClipScan
+
+    clip = write_clip(tmp_path / "side.mp4", [img for _, img in real_frames(3.0, 4.0, scale=0.5)])
+    s = pipeline._pose_pass(clip, AnalyzeOptions(), ClipScan((1,), "side", "left"), pipeline._Meter(None),
+                            pipeline.StageTimes(), None, None)
+    assert set(SOLE_AUX_KEYS) <= set(s.aux) and not any(k.startswith("pelvis_") for k in s.aux)
+    near = s.aux["sole_left_quality"] >= 0.6
+    assert near.mean() >= 0.5, s.aux["sole_left_quality"]
+    # the runner faces image-left: the heel->toe direction points left (image angle near +-180 deg; a swinging
+    # foot can point steeply up or down)
+    ang = s.aux["sole_left_deg"][near]
+    assert np.median(np.abs(ang)) > 150 and np.mean(np.abs(ang) > 90) >= 0.9, ang

@@ -13,6 +13,7 @@ from ..metrics_defs import APT_REASON, METRICS, fps_warning
 from . import events as ev
 from . import metrics as mk
 from .filters import MAX_GAP_S, cutoff_hz, fill_gaps, light_cutoff_hz, lowpass, reject_spikes
+from .foot_image import SOLE_AUX_KEYS, sole_angle_body
 from .identity import correct_swaps, swap_all_legs
 from .legs import LegGates
 from .scale import Ground, Scale, estimate_ground, leg_length_px, make_scale, to_body_frame
@@ -59,6 +60,7 @@ class Prepared:
     ic_lag_s: float = 0.0                  # landmark lag at contact removed from initial contacts (ev.landmark_lag_s)
     metric_ic: dict | None = None          # side -> phase-locked contact instants for the angle metrics (detect_events)
     leg_visibility: dict | None = None     # side -> median visibility of that leg's landmarks (labels corrected)
+    sole_deg: dict | None = None           # side -> (T,) sole line against the belt from the image (foot_image.py)
 
 
 @dataclass
@@ -160,9 +162,11 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     if not np.isfinite(leg_px) or leg_px <= 0:
         raise InputError("the runner's legs were not found in the clip", "Film with the whole body in frame.")
     swap_fraction = 0.0
+    sole = {k: np.array(series.aux[k], dtype=float) for k in SOLE_AUX_KEYS if k in series.aux}
     if view.view in ("side", "oblique", "mixed"):
         xy, swapped = correct_swaps(xy, leg_px, extra=[z, vis], inplace=True)  # xy is prepare's own copy
         swap_fraction = float(swapped.any(axis=1).mean())
+        _swap_soles(sole, swapped[:, -1])  # the foot group's swaps carry the per-foot sole lines along
     hip = 0.5 * (xy[:, P.LEFT_HIP] + xy[:, P.RIGHT_HIP])
     rel = (xy[:, LEG_IDS] - hip[:, None, :]) / leg_px  # relative_positions(xy, leg_px)[:, LEG_IDS]
     bad = reject_spikes(rel, fps)
@@ -176,6 +180,7 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
         near_left = _near_track_is_left(z, vis)
         if near_left is not None and near_left != (view.near_side == "left"):
             swap_all_legs([xy, xy_raw, vis])
+            _swap_soles(sole, np.ones(len(xy), dtype=bool))
     side_view = view.view in ("side", "oblique")
     ground = estimate_ground(xy, leg_px, series.width, series.height, side_view, view.facing_sign)
     fsign = view.facing_sign if side_view or view.view == "mixed" else 0
@@ -190,9 +195,20 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     period = float(np.nanmedian(periods)) if np.isfinite(periods).any() else float("nan")
     leg_vis = {s: _median_visibility(vis[:, [i for i in LEG_IDS if P(i).name.startswith(s.upper())]])
                for s in SIDES}
+    sole_deg = None
+    if sole and side_view:
+        sole_deg = {s: sole_angle_body(sole, s, lambda p: to_body_frame(p, ground, fsign)) for s in SIDES}
     return Prepared(series.t, fps, xy, body, view, make_scale(leg_px, height_cm), ground, period, signals,
                     swap_fraction, glitch_fraction, cutoff_hz(fps), body_light, body_raw,
-                    ev.landmark_lag_s(series.model), leg_visibility=leg_vis)
+                    ev.landmark_lag_s(series.model), leg_visibility=leg_vis, sole_deg=sole_deg)
+
+
+def _swap_soles(sole: dict, frames: np.ndarray) -> None:
+    """Exchange the left and right sole-line aux series on `frames` (bool (T,)), in place."""
+    for k in ("deg", "quality"):
+        a, b = f"sole_left_{k}", f"sole_right_{k}"
+        if a in sole and b in sole:
+            sole[a][frames], sole[b][frames] = sole[b][frames], sole[a][frames].copy()
 
 
 def _median_visibility(v: np.ndarray) -> float:
@@ -249,15 +265,25 @@ def _side_view_steps(prep: Prepared, side: str, ics: np.ndarray, tos: np.ndarray
     m = mk.ic_metrics_many(prep.body if IC_ANGLES_FROM == "body" else bl, side, icm, leg)
     st = mk.stance_metrics_many(prep.body, side, ics, tos, mk.stance_series(prep.body, side, lean))
     flat = mk.foot_flat_angles(mk.foot_angle(bl, side), ics, tos).tolist()
-    fsa = (mk.foot_angles_at_contact(mk.foot_angle(prep.body_raw, side), icm, prep.fps).tolist()
-           if prep.body_raw is not None else [r["foot_angle_ic_deg"] for r in m])
+    fsa = (mk.foot_angles_at_contact(mk.foot_angle(prep.body_raw, side), icm, prep.fps)
+           if prep.body_raw is not None else np.array([r["foot_angle_ic_deg"] for r in m], dtype=float))
+    # the foot-strike angle from the shoe's sole line in the image where it was measured (foot_image.py), the
+    # heel->toe landmark line otherwise
+    src = np.full(len(fsa), "landmarks", dtype=object)
+    sole = (prep.sole_deg or {}).get(side)
+    if sole is not None:
+        from_sole = mk.foot_angles_at_contact(sole, icm, prep.fps)
+        use = np.isfinite(from_sole)
+        fsa, src = np.where(use, from_sole, fsa), np.where(use, "sole", src)
+    fsa, src = fsa.tolist(), src.tolist()
     kf, hip_ext, lean = (st[k].tolist() for k in ("knee_flexion_peak_deg", "hip_extension_to_deg", "trunk_lean_deg"))
     out = []
     for j, r in enumerate(m):
         out.append({"overstride_pct_leg": r["overstride_pct_leg"], "shank_angle_ic_deg": r["shank_angle_ic_deg"],
                     "knee_flexion_ic_deg": r["knee_flexion_ic_deg"],
                     "overstride_cm": r["overstride_px"] / ppc if ppc else np.nan,
-                    "foot_angle_ic_deg": fsa[j], "foot_angle_mid_deg": flat[j], "knee_flexion_peak_deg": kf[j],
+                    "foot_angle_ic_deg": fsa[j], "foot_strike_source": src[j], "foot_angle_mid_deg": flat[j],
+                    "knee_flexion_peak_deg": kf[j],
                     "hip_extension_to_deg": hip_ext[j], "trunk_lean_deg": lean[j]})
     return out
 
@@ -597,6 +623,12 @@ def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, p
             note = symmetry_resolution_note(name, e["left"], e["right"], fps)
             if note:
                 e["symmetry_pct"], e["symmetry_note"] = None, note
+        if name == "foot_strike_angle_deg" and e["available"]:
+            used = [r.get("foot_strike_source") for r in rows
+                    if r["side"] not in e["withheld"] and np.isfinite(r.get("foot_strike_angle_deg", np.nan))]
+            share = used.count("sole") / len(used) if used else 0.0
+            e["source"] = "sole line (image)" if share >= 0.5 else "heel and toe landmarks"
+            e["sole_share"] = round(share, 3)
         if name == "pelvic_drop_deg":
             e["source"] = pelvis_source
             e["hint_hip_landmarks_deg"] = None if hip_hint is None or not np.isfinite(hip_hint) else round(hip_hint, 2)
