@@ -200,10 +200,15 @@ def submit_analysis(session, options=None, discard_on_failure: bool = False) -> 
 
     def work(on_progress):
         try:
-            return analyze(session, options, on_progress)
+            result = analyze(session, options, on_progress)
         except BaseException:
             if discard_on_failure:
                 shutil.rmtree(session.dir, ignore_errors=True)
             raise
+        if session.patient_id:  # picked on the New analysis page: into the patient's records (a copy, never in place)
+            from analyzer.records import store_app_session
+
+            store_app_session(session.patient_id, session)
+        return result
 
     return runner().submit(session.id, work, title=session.title)

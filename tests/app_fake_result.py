@@ -14,6 +14,7 @@ import av
 import numpy as np
 
 from analyzer.errors import InputError
+from analyzer.kinematics.combine import combine_summaries
 from analyzer.landmarks import LandmarkSeries, PoseLandmark
 
 FPS = 30.0
@@ -122,11 +123,19 @@ def fake_analyze_session(paths, out_dir, options=None, progress=None):
         if b"ftyp" not in head:
             raise InputError(f"{Path(p).name} is not a video we can read.",
                              "Export the clip again from the phone or camera as MP4 (H.264) and retry.")
+    clips = []
     for i, p in enumerate(paths):
         if progress:
             progress(FakeProgress("pose", (i + 0.5) / len(paths), 3.0, f"clip {i + 1} of {len(paths)}"))
         view = "rear" if "rear" in Path(p).name else "side"
-        write_clip_result(Path(p), out_dir / Path(p).stem, view)
+        folder = write_clip_result(Path(p), out_dir / Path(p).stem, view)
+        clips.append((folder.name, json.loads((folder / "metrics.json").read_text())))
+    # session.json as the pipeline writes it (pipeline.combine_clips through the real kinematics.combine)
+    summary, source, leg_source = combine_summaries(clips)
+    (out_dir / "session.json").write_text(json.dumps({
+        "schema_version": 1, "clips": [{"name": n, "clip": None, "view": m["view"], "dir": n} for n, m in clips],
+        "summary": summary, "source": source, "leg_source": leg_source,
+        "quality": {"warnings": [f"{n}: {w}" for n, m in clips for w in m["quality"]["warnings"]]}, "errors": {}}))
     if progress:
         progress(FakeProgress("done", 1.0, 0.0))
     return out_dir

@@ -443,3 +443,32 @@ def test_cards_mark_the_far_leg_of_a_side_view():
     assert "R (far leg, less reliable) 10" in html and "L 24.4" in html
     rear = {**side, "far_side": None}
     assert "far leg" not in card_html("foot_strike_angle_deg", rear)
+
+
+def test_new_analysis_says_which_clips_and_stores_for_the_picked_patient(data_dir, fake_pipeline, clip_bytes):
+    """The New analysis page explains which clip gives which numbers and lets the clinician pick the patient: the
+    finished analysis is then in that patient's records (a copy under the data directory)."""
+    from analyzer.records import list_patients, patient_detail
+
+    at = app().run()
+    at.switch_page("routes/analyse.py").run()
+    assert "each leg from the clip where it is near the camera" in all_text(at)
+    at.file_uploader(key="uploads").upload("side.mp4", clip_bytes, "video/mp4")
+    at.text_input[1].set_value("bad id/../x")
+    before = submitted_jobs()
+    at.button[0].click()
+    at = finish_jobs(at.run(), before)
+    assert not fake_pipeline and "not valid" in all_text(at)  # refused before anything runs
+    at.file_uploader(key="uploads").upload("side.mp4", clip_bytes, "video/mp4")
+    at.text_input[1].set_value("P0042")
+    before = submitted_jobs()
+    at.button[0].click()
+    at = finish_jobs(at.run(), before)
+    assert not at.exception, at.exception
+    assert len(fake_pipeline) == 1
+    job_errors = [j.error for j in jobs.runner().jobs() if (j.id, j.submitted) not in before and j.error]
+    assert not job_errors, job_errors
+    assert [p["id"] for p in list_patients()] == ["P0042"]
+    detail = patient_detail("P0042")
+    assert len(detail["sessions"]) == 1
+    assert str(data_dir) in str(detail["sessions"][0].get("analysis_dir") or data_dir)

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import streamlit as st
 
 from analyzer.errors import InputError
+from analyzer.records import check_patient_id, list_patients
 from analyzer.sessions import SessionStore
 
 from .. import jobs, state
@@ -28,6 +29,22 @@ STAGE_TEXT = {
     "metrics": "Computing measurements", "render": "Drawing the annotated video", "video": "Drawing the annotated video",
     "report": "Writing the report", "done": "Finished",
 }
+
+
+NO_PATIENT = "— none —"
+
+#: What each camera view can measure (metrics_defs views; the per-leg rule of kinematics/legs.py and combine.py).
+CLIP_GUIDE = """
+| clip | what it gives |
+|---|---|
+| **side view, runner facing left** (camera on the runner's left) | the **left** leg measured fully: overstride, foot strike, contact time, knee and shank angles; cadence, trunk lean, vertical oscillation |
+| **side view, runner facing right** (camera on the runner's right) | the **right** leg measured fully, and the same whole-body numbers |
+| **both side views** | each leg from the clip where it is near the camera, and then a left/right comparison |
+| **rear view** (camera behind, pelvis height) | pelvic drop (waistband contrast or two stickers over the pelvis), step width, knee frontal-plane angle |
+
+From one side only, the far leg is partly hidden: its numbers are shown only when its contacts pass the per-leg
+checks, and marked "far leg". Contact time and foot-strike angle need 120 fps or more.
+"""
 
 
 def stage_text(stage: str) -> str:
@@ -73,11 +90,13 @@ def show_input_error(problem: str, fix: str = "") -> None:
              icon=":material/error:")
 
 
-def start_upload(files, title: str, height_cm, speed_kmh, capture_fps, model: str) -> str | None:
-    """Store the uploads as a new session, check they are videos, and queue the analysis on the background runner.
-    Returns the session id, or None after showing why not (nothing is left behind then)."""
+def start_upload(files, title: str, height_cm, speed_kmh, capture_fps, model: str,
+                 patient_id: str | None = None) -> str | None:
+    """Store the uploads as a new session, check they are videos, and queue the analysis on the background runner
+    (stored for `patient_id` in the records when it finishes). Returns the session id, or None after showing why not
+    (nothing is left behind then)."""
     store = SessionStore()
-    session = store.create(title=title, options={})
+    session = store.create(title=title, options={}, patient_id=patient_id)
     try:
         for f in files:
             f.seek(0)
@@ -199,6 +218,9 @@ def render() -> None:
     st.markdown('<p class="rf-note">Film the runner on the treadmill from the side (whole body, camera at hip height,'
                 ' still) and, for pelvic drop, from behind. Upload the clips of this one run together.</p>',
                 unsafe_allow_html=True)
+    with st.expander("Which clips give which numbers"):
+        st.markdown(CLIP_GUIDE)
+    patients = [p["id"] for p in list_patients()]
     with st.form("analyse", clear_on_submit=False, border=True):
         files = st.file_uploader("Clips of this run (side view, and rear view if you have one)", type=VIDEO_TYPES,
                                  accept_multiple_files=True, key="uploads",
@@ -216,13 +238,24 @@ def render() -> None:
         c4, c5 = st.columns([2, 1])
         title = c4.text_input("Session name (optional)", placeholder="e.g. J. Smith — baseline")
         model = c5.selectbox("Pose model", list(MODELS), format_func=MODELS.get, index=0)
+        c6, c7 = st.columns(2)
+        existing = c6.selectbox("Patient (optional)", [NO_PATIENT] + patients, index=0,
+                                help="The analysis is stored in this patient's records when it finishes.")
+        new_patient = c7.text_input("…or a new patient id", placeholder="e.g. P0042",
+                                    help="Letters, digits, dot, dash or underscore; no names.")
         submitted = st.form_submit_button("Analyse", type="primary", icon=":material/play_arrow:")
     if submitted:
         if not files:
             st.warning("Add at least one video clip first.", icon=":material/upload_file:")
         else:
             title = title.strip() or f"Session {datetime.now():%d %b %Y %H:%M}"
-            sid = start_upload(files, title, height_cm, speed_kmh, capture_fps, model)
+            try:
+                pid = (check_patient_id(new_patient) if new_patient.strip() else
+                       (None if existing == NO_PATIENT else existing))
+            except InputError as e:
+                show_input_error(e.problem, e.fix)
+                pid, files = None, None
+            sid = start_upload(files, title, height_cm, speed_kmh, capture_fps, model, pid) if files else None
             if sid:
                 track(sid)
                 st.query_params["job"] = pending()
