@@ -18,6 +18,15 @@ def _isolated_dirs(tmp_path_factory):
     yield
 
 
+@pytest.fixture()
+def data_dir(tmp_path, monkeypatch):
+    """A fresh, empty RUNFORM_DATA_DIR for one test (the app and records tests)."""
+    d = tmp_path / "data"
+    monkeypatch.setenv("RUNFORM_DATA_DIR", str(d))
+    monkeypatch.delenv("RUNFORM_DEFAULT_SESSION", raising=False)
+    return d
+
+
 @pytest.fixture(scope="session")
 def real_clip() -> Path:
     if not REAL_CLIP.is_file():

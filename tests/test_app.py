@@ -27,14 +27,6 @@ REPO = Path(__file__).resolve().parent.parent
 MAIN = str(REPO / "app" / "main.py")
 
 
-@pytest.fixture()
-def data_dir(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    monkeypatch.setenv("RUNFORM_DATA_DIR", str(d))
-    monkeypatch.delenv("RUNFORM_DEFAULT_SESSION", raising=False)
-    return d
-
-
 @pytest.fixture(autouse=True)
 def _jobs_settle():
     """No analysis of one test may run into the next (its monkeypatched pipeline and data dir must still hold)."""

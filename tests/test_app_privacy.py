@@ -84,14 +84,6 @@ def assert_literal(at: AppTest, *texts: str) -> None:
 
 
 @pytest.fixture()
-def data_dir(tmp_path, monkeypatch):
-    d = tmp_path / "data"
-    monkeypatch.setenv("RUNFORM_DATA_DIR", str(d))
-    monkeypatch.delenv("RUNFORM_DEFAULT_SESSION", raising=False)
-    return d
-
-
-@pytest.fixture()
 def hostile_session(data_dir, real_clip, real_analysis):
     """A finished session (real pipeline, pose from the shared cache) with a hostile title and clip name."""
     store = SessionStore()
