@@ -301,16 +301,22 @@ def test_unusable_output_folders_are_one_line_before_the_pose_pass(real_clip, tm
     assert list((tmp_path / "cache").rglob("*.npz")) == []
 
 
+def _in_tmpfs(folder: Path, mount_options: str, command: str, timeout: int) -> subprocess.CompletedProcess:
+    """Run `command` (sh) in a private mount namespace where `folder` is a fresh tmpfs with `mount_options`; skip
+    the test where this machine cannot mount one."""
+    folder.mkdir()
+    script = f"mount -t tmpfs -o {mount_options} tmpfs {folder} && {command}"
+    p = subprocess.run(["unshare", "-r", "-m", "sh", "-c", script], cwd=REPO, capture_output=True, text=True,
+                       timeout=timeout)
+    if "mount" in p.stderr and p.returncode != 2:
+        pytest.skip(f"cannot mount a tmpfs ({mount_options}) here: {p.stderr.strip()}")
+    return p
+
+
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")
 def test_read_only_output_disk_is_one_line(real_clip, tmp_path):
     ro = tmp_path / "ro"
-    ro.mkdir()
-    script = (f"mount -t tmpfs -o ro tmpfs {ro} && exec {sys.executable} -m analyzer.cli analyze {real_clip} "
-              f"--out {ro}/out --quiet")
-    p = subprocess.run(["unshare", "-r", "-m", "sh", "-c", script], cwd=REPO, capture_output=True, text=True,
-                       timeout=120)
-    if "mount" in p.stderr and p.returncode != 2:
-        pytest.skip(f"cannot mount a read-only tmpfs here: {p.stderr.strip()}")
+    p = _in_tmpfs(ro, "ro", f"exec {sys.executable} -m analyzer.cli analyze {real_clip} --out {ro}/out --quiet", 120)
     one_line_error(p.returncode, p.stderr, "read-only")
 
 
@@ -331,13 +337,8 @@ def test_record_session_ids_are_not_reused_after_deletion(tmp_path, monkeypatch)
 @pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare")
 def test_disk_full_while_writing_is_one_line_and_leaves_nothing(real_clip, real_analysis, tmp_path):
     small = tmp_path / "small"
-    small.mkdir()
     # 256 KB: room for metrics.json, not for landmarks.csv (about 2 MB): the disk fills up in the middle of writing
-    script = (f"mount -t tmpfs -o size=256k tmpfs {small} && {sys.executable} -m analyzer.cli analyze {real_clip} "
-              f"--out {small}/out --no-video --quiet; rc=$?; ls -A {small}; exit $rc")
-    p = subprocess.run(["unshare", "-r", "-m", "sh", "-c", script], cwd=REPO, capture_output=True, text=True,
-                       timeout=300)
-    if "mount" in p.stderr and p.returncode != 2:
-        pytest.skip(f"cannot mount a small tmpfs here: {p.stderr.strip()}")
+    p = _in_tmpfs(small, "size=256k", f"{sys.executable} -m analyzer.cli analyze {real_clip} --out {small}/out "
+                  f"--no-video --quiet; rc=$?; ls -A {small}; exit $rc", 300)
     one_line_error(p.returncode, p.stderr, "disk is full")
     assert p.stdout.split() == []  # no staging folder, lock file or half-written output left on that disk
