@@ -190,7 +190,8 @@ class LandmarkSeries:
                        h["width"], h["height"], h["model"], h["meta"], aux)
 
     def to_csv(self, path: str | Path) -> None:
-        """One row per frame: frame, t_s, then for each landmark x_px, y_px, z_px, visibility, and world x/y/z in m.
+        """One row per frame: frame, t_s, then for each landmark x_px, y_px, z_px, visibility, and world x/y/z in m,
+        then the image measurements of `aux` by name (e.g. pelvis_marker_deg, pelvis_marker_quality of a rear view).
 
         Missing values are empty cells (never 0).
         """
@@ -199,8 +200,13 @@ class LandmarkSeries:
             n = lm.name.lower()
             cols += [f"{n}_x_px", f"{n}_y_px", f"{n}_z_px", f"{n}_visibility",
                      f"{n}_world_x_m", f"{n}_world_y_m", f"{n}_world_z_m"]
+        aux_names = sorted(self.aux)
+        cols += aux_names
         per = np.concatenate([self.xy, self.z[..., None], self.visibility[..., None], self.world], axis=2)
         per = per.reshape(self.n_frames, -1)
+        if aux_names:
+            per = np.concatenate([per, np.stack([np.asarray(self.aux[k], dtype=float) for k in aux_names], axis=1)],
+                                 axis=1)
 
         def fmt(v: float) -> str:
             return "" if np.isnan(v) else f"{v:.4f}"

@@ -795,6 +795,11 @@ def draw_overlay(bgr: np.ndarray, state: LiveState | None, show_cue: bool = True
     h, w = img.shape[:2]
     u = max(h, w) / 1000.0  # text unit
     draw_skeleton(img, state.pose)
+    if state.pose.found and state.pose.aux:  # rear/front view: the pelvis line measured in this frame (as offline)
+        from .render import draw_pelvis_line, pelvis_line_at
+
+        draw_pelvis_line(img, np.asarray(state.pose.xy, dtype=float),
+                         pelvis_line_at(state.pose.aux, (state.snapshot or {}).get("pelvis_source")))
     cue = state.cue.state if (show_cue and state.cue is not None) else None
     if cue is not None:
         import cv2
@@ -1196,7 +1201,7 @@ def _scaled_state(state: LiveState | None, scale: float) -> LiveState | None:
     if state is None or scale == 1.0:
         return state
     p = state.pose
-    return dataclasses.replace(state, pose=PoseArrays(p.xy * scale, p.z * scale, p.visibility, p.presence, p.world))
+    return dataclasses.replace(state, pose=dataclasses.replace(p, xy=p.xy * scale, z=p.z * scale))
 
 
 def _to_bgr(img: Any) -> np.ndarray:

@@ -17,6 +17,9 @@ the streaming core knew at that moment (the same kernels as the offline analysis
 what the live mode shows. When the pose comes from the cache (re-analysis) or several people are in frame (the
 runner is chosen from the whole clip after the pose pass), the same render thread runs in a second pass fed from the
 landmark series. Offline metrics (metrics.json, strides.csv, report) always come from the whole-clip analysis.
+A rear/front view is always drawn in that second pass, after the analysis: its panel shows each stance's pelvic drop
+from metrics.json (`overlay_stances`) and the pelvis line from the source the summary chose, so the video and
+metrics.json agree exactly (one more decode + encode of the clip).
 """
 from __future__ import annotations
 
@@ -239,12 +242,14 @@ def _decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times
 
 
 class _Renderer:
-    """Render thread: streaming core + overlay + H.264 encoding, fed (i, t, bgr, xy|None, vis|None).
+    """Render thread: streaming core + overlay + H.264 encoding, fed (i, t, bgr, xy|None, vis|None[, aux|None]).
 
-    bgr is at work_size; xy in pixels of the full-size frame (what the streaming core measures); drawn scaled."""
+    bgr is at work_size; xy in pixels of the full-size frame (what the streaming core measures); drawn scaled.
+    aux: the frame's image measurements (the pelvis line of a rear/front view, drawn when measured).
+    stances: offline per-stance values for the panel (`OverlayBuilder.set_stances`; see `overlay_stances`)."""
 
     def __init__(self, path: Path, reader: VideoReader, near_side: str | None, view: str, height_cm: float | None,
-                 times: StageTimes, stop: threading.Event) -> None:
+                 times: StageTimes, stop: threading.Event, stances: tuple[list, str | None] | None = None) -> None:
         info = reader.info
         self.q: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
         self.reader = reader
@@ -252,6 +257,8 @@ class _Renderer:
         self.draw_scale = np.array([w / info.width, h / info.height])
         self.writer = H264Writer(path, w, h, info.fps)
         self.overlay = OverlayBuilder(near_side, view)
+        if stances is not None:
+            self.overlay.set_stances(*stances)
         self.stream = _make_stream(info.capture_fps, info.width, info.height, height_cm)
         self.times = times
         self.stop = stop
@@ -264,7 +271,8 @@ class _Renderer:
                 item = _get(self.q, self.stop)
                 if item is _END:
                     break
-                i, t, bgr, xy, vis = item
+                i, t, bgr, xy, vis, *rest = item
+                aux = rest[0] if rest else None
                 t0 = time.perf_counter()
                 ups = []
                 if self.stream is not None:
@@ -275,7 +283,7 @@ class _Renderer:
                         ups = []
                 if ups and self.stream is not None and hasattr(self.stream, "snapshot"):
                     self.overlay.set_rolling(self.stream.snapshot())
-                state = self.overlay.update(t, None if xy is None else xy * self.draw_scale, vis, ups)
+                state = self.overlay.update(t, None if xy is None else xy * self.draw_scale, vis, ups, aux)
                 annotate(bgr, state)
                 t1 = time.perf_counter()
                 self.writer.write(bgr, self.reader.container_t(t))
@@ -445,7 +453,9 @@ def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Mete
     dq: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
     decoder = _Worker(_decoder(reader, dq, stop, times, True), "decode")
     renderer = None
-    if video_path is not None and not multi:
+    # a rear/front view is drawn after the analysis (render_video): its panel shows the offline per-stance pelvic
+    # drop and its pelvis line the source the summary chose, so the video and metrics.json agree exactly
+    if video_path is not None and not multi and scan.view not in ("rear", "front"):
         renderer = _Renderer(video_path, reader, _scan_near_side(scan), scan.view or "side", height_cm, times, stop)
     stage_msg = "finding the runner's joints" + (" and drawing the video" if renderer else "")
     check_every = max(1, int(round(PEOPLE_CHECK_S * info.fps)))
@@ -539,17 +549,33 @@ def _scan_near_side(scan: ClipScan) -> str | None:
 # ---------------------------------------------------------------------------------------------------------------
 # Render pass (from landmarks already known)
 # ---------------------------------------------------------------------------------------------------------------
+def overlay_stances(metrics: dict) -> tuple[list, str | None] | None:
+    """The offline per-stance values the annotated video shows for a rear/front view: ([(ic_t, side, pelvic drop
+    deg or None)], pelvis line source) from metrics.json (strides[] and summary.pelvic_drop_deg.source), so the
+    video shows exactly the numbers written there; None for other views."""
+    if metrics.get("view") not in ("rear", "front"):
+        return None
+    rows = [(r.get("ic_t"), r.get("side"), r.get("pelvic_drop_deg")) for r in metrics.get("strides") or []]
+    source = ((metrics.get("summary") or {}).get("pelvic_drop_deg") or {}).get("source")
+    return rows, source if source in ("markers", "waistband") else None
+
+
 def render_video(path: str | Path, series: LandmarkSeries, out_path: str | Path, near_side: str | None,
                  view: str = "side", capture_fps: float | None = None, height_cm: float | None = None,
-                 progress: ProgressFn = None, times: StageTimes | None = None) -> Path:
-    """Annotated H.264 copy of the clip from a landmark series (decoder thread + render thread)."""
+                 progress: ProgressFn = None, times: StageTimes | None = None,
+                 stances: tuple[list, str | None] | None = None) -> Path:
+    """Annotated H.264 copy of the clip from a landmark series (decoder thread + render thread).
+
+    stances: (per-stance values, pelvis source) from `overlay_stances` (rear/front view); the frame's pelvis line
+    comes from series.aux."""
     meter = _Meter(progress) if not isinstance(progress, _Meter) else progress
     times = times or StageTimes()
     reader = VideoReader(path, capture_fps)
     stop = threading.Event()
     dq: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
     decoder = _Worker(_decoder(reader, dq, stop, times, False), "decode")
-    renderer = _Renderer(Path(out_path), reader, near_side, view, height_cm, times, stop)
+    renderer = _Renderer(Path(out_path), reader, near_side, view, height_cm, times, stop, stances)
+    aux_keys = [k for k in series.aux if k.startswith("pelvis_")] if view in ("rear", "front") else []
     by_frame = {int(f): k for k, f in enumerate(series.frame_index)}
     n_est = max(reader.info.n_frames, 1)
     t_wall = time.perf_counter()
@@ -564,7 +590,8 @@ def render_video(path: str | Path, series: LandmarkSeries, out_path: str | Path,
             k = by_frame.get(i)
             xy = series.xy[k] if k is not None and series.detected[k] else None
             vis = series.visibility[k] if xy is not None else None
-            if not renderer.feed((i, t, bgr, xy, vis)):
+            aux = {a: float(series.aux[a][k]) for a in aux_keys} if xy is not None and aux_keys else None
+            if not renderer.feed((i, t, bgr, xy, vis, aux)):
                 break
             meter("render", min((i + 1) / n_est, 0.999), "drawing the annotated video")
         decoder.join_raise()
@@ -785,9 +812,11 @@ def _write_clip(path: Path, out_dir: Path, options: AnalyzeOptions, progress: Pr
     paths = {"metrics": out_dir / "metrics.json", "strides": out_dir / "strides.csv",
              "landmarks": out_dir / "landmarks.csv", "video": None, "report": out_dir / "report.html"}
     if options.render_video:
-        if not rendered:
+        stances = overlay_stances(metrics)
+        if not rendered or stances is not None:  # a rear/front view is drawn with the offline per-stance values
             render_video(path, series, video, getattr(analysis, "near_side", None),
-                         getattr(analysis, "view", "side"), options.capture_fps, options.height_cm, meter, times)
+                         getattr(analysis, "view", "side"), options.capture_fps, options.height_cm, meter, times,
+                         stances)
         paths["video"] = video
     else:
         video.unlink(missing_ok=True)
@@ -879,4 +908,5 @@ def analyze_session(paths: list[str | Path], out_dir: str | Path, options: Analy
 
 
 __all__ = ["AnalyzeOptions", "Progress", "ClipResult", "SessionResult", "analyze_clip", "analyze_session",
-           "load_series", "render_video", "analyze_series", "combine_clips", "work_size", "StageTimes"]
+           "load_series", "render_video", "overlay_stances", "analyze_series", "combine_clips", "work_size",
+           "StageTimes"]

@@ -6,11 +6,20 @@ the image (short side / 720), so text stays readable on a phone.
 
 Knee angle shown: knee flexion = 180 deg - the hip-knee-ankle angle in image pixels (0 = straight), side view only
 (biomechanics.md: sagittal-plane angles need a side view).
+
+Rear/front view: the pelvis line the pelvic drop is measured from (two markers or the waistband edge,
+analyzer.kinematics.pelvis_image; an image angle, positive when the image-right end is higher) is drawn through the
+hip midpoint, about the hip width long, in magenta with the source's name (`draw_pelvis_line`, also used by the
+live overlay and the app's contact gallery). The panel shows each side's pelvic drop per stance: the offline
+per-stride values (`OverlayBuilder.set_stances`, metrics.json strides[].pelvic_drop_deg) held from that stance's
+initial contact until the next contact of the same side.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +35,11 @@ LEFT_REAR = (0, 150, 255)
 RIGHT_REAR = (80, 220, 80)
 IC_COLOUR = (60, 60, 255)
 PANEL_BG = (25, 25, 25)
+PELVIS_COLOUR = (255, 0, 255)  # magenta: the measured pelvis line (no skeleton colour is close)
+#: a frame's pelvis line counts at this quality (as analyzer.kinematics.core.PELVIS_MIN_QUALITY)
+PELVIS_MIN_QUALITY = 0.5
+#: source name (metrics.json summary.pelvic_drop_deg.source) -> LandmarkSeries.aux key of its per-frame image angle
+PELVIS_AUX = {"markers": "pelvis_marker_deg", "waistband": "pelvis_band_deg"}
 
 _LEFT = {P.LEFT_SHOULDER, P.LEFT_ELBOW, P.LEFT_WRIST, P.LEFT_HIP, P.LEFT_KNEE, P.LEFT_ANKLE, P.LEFT_HEEL,
          P.LEFT_FOOT_INDEX}
@@ -45,12 +59,102 @@ class IcMarker:
     age_s: float
 
 
+@dataclass(frozen=True)
+class PelvisLine:
+    """The pelvis line measured in one frame: image angle (degrees, positive = image-right end higher, y down) and
+    its source ("markers" | "waistband")."""
+
+    angle_deg: float
+    source: str
+
+
+def _finite(v) -> bool:
+    try:
+        return v is not None and math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def pelvis_line_at(aux: Mapping | None, source: str | None = None) -> PelvisLine | None:
+    """The pelvis line of one frame from its aux values ({"pelvis_marker_deg": .., "pelvis_marker_quality": .., ...}):
+    from `source` (the clip's chosen source) or, when None, markers first, then the waistband edge. None when that
+    line was not measured in this frame (NaN, or quality below PELVIS_MIN_QUALITY)."""
+    if not aux:
+        return None
+    for name in (source,) if source else tuple(PELVIS_AUX):
+        key = PELVIS_AUX.get(name)
+        if key is None or not _finite(aux.get(key)):
+            continue
+        q = aux.get(key.replace("_deg", "_quality"), 1.0)
+        if _finite(q) and float(q) >= PELVIS_MIN_QUALITY:
+            return PelvisLine(float(aux[key]), name)
+    return None
+
+
+def pelvis_line_ends(xy: np.ndarray, angle_deg: float, min_len_px: float = 20.0
+                     ) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """(image-left end, image-right end) of the pelvis line at `angle_deg` through the hip midpoint, as long as the
+    hip width (at least min_len_px); None without both hips."""
+    hl, hr = np.asarray(xy[P.LEFT_HIP], float), np.asarray(xy[P.RIGHT_HIP], float)
+    if not (np.all(np.isfinite(hl)) and np.all(np.isfinite(hr))) or not math.isfinite(angle_deg):
+        return None
+    mid = 0.5 * (hl + hr)
+    half = 0.5 * max(float(np.linalg.norm(hr - hl)), min_len_px)
+    a = math.radians(angle_deg)
+    d = np.array([math.cos(a), -math.sin(a)]) * half  # toward the image-right end (y down: up is -y)
+    return (float(mid[0] - d[0]), float(mid[1] - d[1])), (float(mid[0] + d[0]), float(mid[1] + d[1]))
+
+
+def deepest_drop_index(t: np.ndarray, angle_deg: np.ndarray, quality: np.ndarray | None, view: str, side: str,
+                       t0: float, t1: float) -> int | None:
+    """Index of the frame of a `side` stance [t0, t1] (s) where the swing-side hip is lowest in the measured pelvis
+    line (image angles; frames below PELVIS_MIN_QUALITY skipped): the frame a stance's pelvic drop comes from
+    (analyzer.kinematics.metrics.contralateral_drop_deg, the same signs). None when no frame there was measured."""
+    from .kinematics.metrics import pelvis_right_up_deg
+
+    t, ang = np.asarray(t, float), np.asarray(angle_deg, float)
+    ok = np.isfinite(ang) & (t >= t0 - 1e-6) & (t <= (t1 if math.isfinite(t1) else t0) + 1e-6)
+    if quality is not None:
+        ok &= np.nan_to_num(np.asarray(quality, float)) >= PELVIS_MIN_QUALITY
+    if not ok.any():
+        return None
+    sgn = -1.0 if side == "left" else 1.0  # left stance: the right (swing) side drops
+    score = np.where(ok, sgn * pelvis_right_up_deg(np.nan_to_num(ang), view), -np.inf)
+    return int(np.argmax(score))
+
+
+def pelvis_label(line: PelvisLine) -> str:
+    return f"pelvis ({line.source})"
+
+
+def draw_pelvis_line(img: np.ndarray, xy: np.ndarray, line: PelvisLine | None) -> bool:
+    """Draw the measured pelvis line (magenta, end ticks, small source label) through the hip midpoint, in place.
+    Returns whether it was drawn (both hips known)."""
+    import cv2
+
+    if line is None or xy is None:
+        return False
+    st = _style(img)
+    ends = pelvis_line_ends(xy, line.angle_deg, 6 * st.joint_px)
+    if ends is None:
+        return False
+    p0, p1 = _pt(ends[0]), _pt(ends[1])
+    th = max(4, st.line_px + 2)  # wide enough to keep its colour through 4:2:0 chroma subsampling
+    cv2.line(img, p0, p1, PELVIS_COLOUR, th, cv2.LINE_AA)
+    for p in (p0, p1):
+        cv2.circle(img, p, th, PELVIS_COLOUR, -1, cv2.LINE_AA)
+    org = (min(max(p1[0] + 2 * th, 2), max(2, img.shape[1] - 10 * st.font_px)), p1[1] - 2 * th)
+    _text(img, pelvis_label(line), org, st, PELVIS_COLOUR, 0.55)
+    return True
+
+
 @dataclass
 class RenderState:
     """Everything drawn on one frame. xy (33,2) px or None (no pose); visibility (33,) or None.
     near_side: 'left'|'right' (side view) or None (rear/front: left and right get their own colours).
     knee_flexion_deg: side -> degrees to print at that knee (only sides present are drawn).
-    panel: (label, value) lines of the metric panel. banner: short status line or None."""
+    panel: (label, value) lines of the metric panel. banner: short status line or None.
+    pelvis: the pelvis line measured in this frame (rear/front view) or None."""
 
     xy: np.ndarray | None = None
     visibility: np.ndarray | None = None
@@ -59,6 +163,7 @@ class RenderState:
     ic_markers: list = field(default_factory=list)
     panel: list = field(default_factory=list)
     banner: str | None = None
+    pelvis: PelvisLine | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +288,7 @@ def annotate(frame_bgr: np.ndarray, state: RenderState) -> np.ndarray:
     if state.xy is not None and np.isfinite(state.xy).any():
         _draw_skeleton(frame_bgr, state, st)
         _draw_knees(frame_bgr, state, st)
+        draw_pelvis_line(frame_bgr, state.xy, state.pelvis)
     _draw_ics(frame_bgr, state, st)
     _draw_panel(frame_bgr, state, st)
     return frame_bgr
@@ -222,6 +328,8 @@ class OverlayBuilder:
     `analyzer.kinematics.StepUpdate`s emitted by GaitStream for this frame (attributes t, side, cadence_spm,
     overstride_cm / overstride_pct_leg, foot_strike_angle_deg, knee_flexion_ic_deg; missing ones are shown as -).
     The panel shows the rolling cadence (set_rolling) when given, else the last step's, and each side's last contact.
+    Rear/front view: `set_stances` gives the offline per-stance pelvic drop (then shown instead of the stream's), and
+    `update(..., aux=)` the frame's pelvis line measurements (drawn from `pelvis_source` when set).
     """
 
     def __init__(self, near_side: str | None, view: str = "side", history_s: float = 2.0) -> None:
@@ -234,6 +342,29 @@ class OverlayBuilder:
         self.cadence_spm = float("nan")
         self._rolling = False
         self.banner: str | None = None
+        self.pelvis_source: str | None = None
+        self._stances: dict[str, tuple[list[float], list[float]]] | None = None
+        self._t = float("nan")
+
+    def set_stances(self, stances, pelvis_source: str | None = None) -> None:
+        """Offline per-stance values: iterable of (initial-contact time s, side, pelvic drop deg or None), e.g. from
+        metrics.json strides (ic_t, side, pelvic_drop_deg). Each side's value is shown from its contact until that
+        side's next contact. pelvis_source: the source the summary used (summary.pelvic_drop_deg.source)."""
+        per: dict[str, list[tuple[float, float]]] = {"left": [], "right": []}
+        for t_ic, side, drop in stances:
+            if side in per and _finite(t_ic):
+                per[side].append((float(t_ic), float(drop) if _finite(drop) else float("nan")))
+        self._stances = {s_: ([a for a, _ in sorted(v)], [b for _, b in sorted(v)]) for s_, v in per.items()}
+        self.pelvis_source = pelvis_source
+
+    def stance_drop(self, side: str, t: float) -> float | None:
+        """The pelvic drop shown at time t for `side` (offline stances): that of the side's latest contact at or
+        before t; None before its first contact or without stances."""
+        if not self._stances:
+            return None
+        ts, vals = self._stances.get(side, ([], []))
+        k = bisect.bisect_right(ts, t + 1e-6) - 1
+        return vals[k] if k >= 0 else None
 
     def _foot_at(self, t: float, side: str) -> tuple[float, float] | None:
         if not self._feet:
@@ -244,7 +375,9 @@ class OverlayBuilder:
         p = xy[0] if side == "left" else xy[1]
         return (float(p[0]), float(p[1])) if np.all(np.isfinite(p)) else None
 
-    def update(self, t: float, xy: np.ndarray | None, visibility: np.ndarray | None, step_updates=()) -> RenderState:
+    def update(self, t: float, xy: np.ndarray | None, visibility: np.ndarray | None, step_updates=(),
+               aux: Mapping | None = None) -> RenderState:
+        self._t = float(t)
         if xy is not None:
             feet = np.stack([np.nanmean(xy[[P.LEFT_HEEL, P.LEFT_FOOT_INDEX]], axis=0),
                              np.nanmean(xy[[P.RIGHT_HEEL, P.RIGHT_FOOT_INDEX]], axis=0)])
@@ -266,8 +399,10 @@ class OverlayBuilder:
         if xy is not None and self.view in ("side", "oblique", ""):
             for side in ("left", "right") if self.near_side is None else (self.near_side,):
                 knees[side] = knee_flexion_deg(xy, side)
+        pelvis = pelvis_line_at(aux, self.pelvis_source) if xy is not None and self.view in ("rear", "front") \
+            else None
         return RenderState(xy=xy, visibility=visibility, near_side=self.near_side, knee_flexion_deg=knees,
-                           ic_markers=markers, panel=self._panel(), banner=self.banner)
+                           ic_markers=markers, panel=self._panel(), banner=self.banner, pelvis=pelvis)
 
     def set_rolling(self, snapshot: dict) -> None:
         """Rolling values from GaitStream.snapshot() (median of the last steps): steadier cadence, and the near side
@@ -281,12 +416,17 @@ class OverlayBuilder:
 
     def _panel(self) -> list[tuple[str, str]]:
         rows = [("Cadence", _fmt(self.cadence_spm, " spm"))]
+        frontal = self.view in ("rear", "front")
         for side in ("left", "right"):
+            if frontal and self._stances is not None:
+                drop = self.stance_drop(side, self._t)
+                rows.append((f"{side.capitalize()} pelvic drop", "-" if drop is None else _fmt(drop, " deg", 1)))
+                continue
             u = self._last.get(side)
             if u is None:
                 rows.append((f"{side.capitalize()} contact", "-"))
                 continue
-            if self.view == "rear":
+            if frontal:
                 rows.append((f"{side.capitalize()} pelvic drop", _fmt(getattr(u, "pelvic_drop_deg", None), " deg", 1)))
                 continue
             over = getattr(u, "overstride_cm", float("nan"))

@@ -1,4 +1,6 @@
-"""Gallery of initial-contact frames per side, with overstride and foot-strike angle drawn on each.
+"""Gallery of initial-contact frames per side, with overstride and foot-strike angle drawn on each; for a rear/front
+view, one tile per stance at its deepest pelvic drop with the measured pelvis line (analyzer.render.draw_pelvis_line,
+the same drawing as the annotated video) and that stance's pelvic drop.
 
 Frames come from the uploaded clip (rotation applied by analyzer.video), landmark positions from landmarks.csv and
 the values written on the image from strides.csv: this module draws, it does not measure. Drawn frames are stored
@@ -128,6 +130,105 @@ def draw_contact(frame: np.ndarray, lm_row: pd.Series | None, side: str, stride:
     return img
 
 
+def _xy(row: pd.Series) -> np.ndarray:
+    """(33, 2) landmark pixels of one landmarks.csv row (NaN where missing)."""
+    from analyzer.landmarks import PoseLandmark
+
+    out = np.full((len(PoseLandmark), 2), np.nan)
+    for lm in PoseLandmark:
+        pt = _pt(row, lm.name.lower())
+        if pt is not None:
+            out[int(lm)] = pt
+    return out
+
+
+def pelvis_source(clip: ClipView, lms: pd.DataFrame) -> str | None:
+    """The pelvis line source the summary used (markers / waistband), else the first one landmarks.csv has."""
+    from analyzer.render import PELVIS_AUX
+
+    src = ((clip.metrics.get("summary") or {}).get("pelvic_drop_deg") or {}).get("source")
+    if src in PELVIS_AUX and PELVIS_AUX[src] in lms.columns:
+        return src
+    return next((name for name, key in PELVIS_AUX.items() if key in lms.columns), None)
+
+
+def deepest_frames(clip: ClipView, lms: pd.DataFrame, source: str, side: str) -> list[tuple[int, dict]]:
+    """[(video frame, stride row)] for the stances of `side` with a pelvic drop: the frame of each stance where the
+    measured pelvis line shows the deepest drop (analyzer.render.deepest_drop_index)."""
+    from analyzer.render import PELVIS_AUX, deepest_drop_index
+
+    df = clip.strides
+    if df.empty or not {"side", "ic_t", "pelvic_drop_deg"} <= set(df.columns) or "t_s" not in lms.columns:
+        return []
+    key = PELVIS_AUX[source]
+    t, ang = lms["t_s"].to_numpy(float), lms[key].to_numpy(float)
+    q_col = key.replace("_deg", "_quality")
+    q = lms[q_col].to_numpy(float) if q_col in lms.columns else None
+    out = []
+    for _, r in df[df["side"] == side].iterrows():
+        if not _finite(r.get("pelvic_drop_deg")) or not _finite(r.get("ic_t")):
+            continue
+        t1 = float(r["to_t"]) if _finite(r.get("to_t")) else float(r["ic_t"])
+        k = deepest_drop_index(t, ang, q, clip.view, side, float(r["ic_t"]), t1)
+        if k is not None:
+            out.append((int(lms.index[k]), r.to_dict()))
+    return out
+
+
+def draw_pelvis(frame: np.ndarray, lm_row: pd.Series, side: str, stride: dict, source: str) -> np.ndarray:
+    """The measured pelvis line of one frame (as in the annotated video) and the stance's pelvic drop, cropped to the
+    trunk and thighs."""
+    from analyzer.landmarks import PoseLandmark as P
+    from analyzer.render import PELVIS_AUX, PelvisLine, draw_pelvis_line
+
+    img = frame.copy()
+    xy = _xy(lm_row)
+    ang = lm_row.get(PELVIS_AUX[source])
+    if _finite(ang):
+        draw_pelvis_line(img, xy, PelvisLine(float(ang), source))
+    pts = [tuple(xy[i]) for i in (P.LEFT_SHOULDER, P.RIGHT_SHOULDER, P.LEFT_HIP, P.RIGHT_HIP, P.LEFT_KNEE,
+                                  P.RIGHT_KNEE) if np.all(np.isfinite(xy[i]))]
+    if len(pts) >= 2:
+        x0, y0, x1, y1 = _crop_box(frame.shape, pts)
+        img = img[y0:y1, x0:x1].copy()
+    s = max(img.shape[:2]) / 520.0
+    if _finite(stride.get("pelvic_drop_deg")):
+        _label(img, f"{side[0].upper()} stance: drop {float(stride['pelvic_drop_deg']):.1f} deg",
+               (int(8 * s), img.shape[0] - int(12 * s)), SIDE_BGR.get(side, (0, 160, 0)), 0.62 * s)
+    return img
+
+
+def pelvis_images(clip: ClipView, cache_dir: Path) -> dict[str, list[tuple[Path, str]]]:
+    """Rear/front view: side -> [(jpeg path, caption)], one tile per stance (a few per side, spread over the clip)
+    at its deepest pelvic drop, the pelvis line drawn; drawn once, then read from disk."""
+    lms = _landmarks(clip)
+    source = pelvis_source(clip, lms) if lms is not None else None
+    if source is None:
+        return {}
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    targets = {side: [(f, row, cache_dir / f"{clip.dir.name}_pelvis_{side}_{f}.jpg")
+                      for f, row in _pick(deepest_frames(clip, lms, source, side), PER_SIDE)]
+               for side in ("left", "right")}
+    missing = {f for items in targets.values() for f, _r, p in items if not p.is_file()}
+    if missing and clip.input_path is not None and clip.input_path.is_file():
+        frames = _grab_frames(clip.input_path, missing)
+        for side, items in targets.items():
+            for f, row, p in items:
+                if p.is_file() or f not in frames or f not in lms.index:
+                    continue
+                _write_jpeg(p, draw_pelvis(frames[f], lms.loc[f], side, row, source))
+    return {side: [(p, f"{float(row['ic_t']):.2f} s · pelvic drop {float(row['pelvic_drop_deg']):.1f}°")
+                   for _f, row, p in items if p.is_file()] for side, items in targets.items()}
+
+
+def _write_jpeg(p: Path, img: np.ndarray) -> None:
+    h, w = img.shape[:2]
+    if max(h, w) > 720:
+        k = 720 / max(h, w)
+        img = cv2.resize(img, (int(w * k), int(h * k)), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(p), img, [cv2.IMWRITE_JPEG_QUALITY, 88])
+
+
 def _finite(v) -> bool:
     try:
         return v is not None and math.isfinite(float(v))
@@ -167,12 +268,7 @@ def contact_images(clip: ClipView, cache_dir: Path) -> dict[str, list[tuple[Path
                 if p.is_file() or f not in frames:
                     continue
                 row = lms.loc[f] if lms is not None and f in lms.index else None
-                img = draw_contact(frames[f], row, side, _stride_row(clip.strides, e))
-                h, w = img.shape[:2]
-                if max(h, w) > 720:
-                    k = 720 / max(h, w)
-                    img = cv2.resize(img, (int(w * k), int(h * k)), interpolation=cv2.INTER_AREA)
-                cv2.imwrite(str(p), img, [cv2.IMWRITE_JPEG_QUALITY, 88])
+                _write_jpeg(p, draw_contact(frames[f], row, side, _stride_row(clip.strides, e)))
     out: dict[str, list[tuple[Path, str]]] = {}
     for side, evs in targets.items():
         items = []
@@ -191,9 +287,39 @@ def contact_images(clip: ClipView, cache_dir: Path) -> dict[str, list[tuple[Path
     return out
 
 
+def _render_pelvis(clip: ClipView, sv: SessionView) -> bool:
+    with st.spinner("Preparing stance frames…"):
+        try:
+            imgs = pelvis_images(clip, sv.session.exports_dir / "contacts")
+        except Exception:
+            st.info(f"Stance frames could not be drawn for {md(clip.name)}.")
+            return False
+    shown = False
+    if len(sv.clips) > 1 and any(imgs.values()):
+        st.markdown(f"**{md(clip.name)}**")
+    for side in ("left", "right"):
+        items = imgs.get(side) or []
+        if not items:
+            continue
+        st.markdown(f"**{side.capitalize()} stance** — deepest pelvic drop")
+        cols = st.columns(len(items))
+        for col, (p, cap) in zip(cols, items):
+            col.image(str(p), caption=cap, width="stretch")
+        shown = True
+    if shown:
+        st.markdown('<p class="rf-caption">Magenta: the pelvis line the pelvic drop is measured from (two markers or '
+                    'the waistband edge), at the frame of each stance where the swing-side hip is lowest.</p>',
+                    unsafe_allow_html=True)
+    return shown
+
+
 def render_gallery(sv: SessionView) -> None:
     shown = False
+    pelvis_shown = False
     for clip in sv.clips:
+        if clip.view in ("rear", "front"):
+            pelvis_shown = _render_pelvis(clip, sv) or pelvis_shown
+            continue
         if clip.view not in ("side", "oblique", "mixed") or not clip.ic_events():
             continue
         with st.spinner("Preparing contact frames…"):
@@ -217,5 +343,5 @@ def render_gallery(sv: SessionView) -> None:
         st.markdown('<p class="rf-caption">Yellow: plumb line from the hip and the horizontal distance to the heel '
                     '(overstride). Coloured bar: the foot from heel to toe against the horizontal (foot-strike angle;'
                     ' positive = toes up, heel first).</p>', unsafe_allow_html=True)
-    else:
+    elif not pelvis_shown:
         st.info("Contact frames need a side-view clip with detected foot contacts.")
