@@ -287,6 +287,21 @@ def contact_images(clip: ClipView, cache_dir: Path) -> dict[str, list[tuple[Path
     return out
 
 
+def _tile_rows(imgs: dict, heading: str) -> bool:
+    """One row of image tiles per side ("**Left " + heading); True when any tile was shown."""
+    shown = False
+    for side in ("left", "right"):
+        items = imgs.get(side) or []
+        if not items:
+            continue
+        st.markdown(f"**{side.capitalize()} {heading}")
+        cols = st.columns(len(items))
+        for col, (p, cap) in zip(cols, items):
+            col.image(str(p), caption=cap, width="stretch")
+        shown = True
+    return shown
+
+
 def _render_pelvis(clip: ClipView, sv: SessionView) -> bool:
     with st.spinner("Preparing stance frames…"):
         try:
@@ -294,18 +309,9 @@ def _render_pelvis(clip: ClipView, sv: SessionView) -> bool:
         except Exception:
             st.info(f"Stance frames could not be drawn for {md(clip.name)}.")
             return False
-    shown = False
     if len(sv.clips) > 1 and any(imgs.values()):
         st.markdown(f"**{md(clip.name)}**")
-    for side in ("left", "right"):
-        items = imgs.get(side) or []
-        if not items:
-            continue
-        st.markdown(f"**{side.capitalize()} stance** — deepest pelvic drop")
-        cols = st.columns(len(items))
-        for col, (p, cap) in zip(cols, items):
-            col.image(str(p), caption=cap, width="stretch")
-        shown = True
+    shown = _tile_rows(imgs, "stance** — deepest pelvic drop")
     if shown:
         st.markdown('<p class="rf-caption">Magenta: the pelvis line the pelvic drop is measured from (two markers or '
                     'the waistband edge), at the frame of each stance where the swing-side hip is lowest.</p>',
@@ -330,15 +336,7 @@ def render_gallery(sv: SessionView) -> None:
                 continue
         if len(sv.clips) > 1:
             st.markdown(f"**{md(clip.name)}**")
-        for side in ("left", "right"):
-            items = imgs.get(side) or []
-            if not items:
-                continue
-            st.markdown(f"**{side.capitalize()} foot** — initial contacts")
-            cols = st.columns(len(items))
-            for col, (p, cap) in zip(cols, items):
-                col.image(str(p), caption=cap, width="stretch")
-            shown = True
+        shown = _tile_rows(imgs, "foot** — initial contacts") or shown
     if shown:
         st.markdown('<p class="rf-caption">Yellow: plumb line from the hip and the horizontal distance to the heel '
                     '(overstride). Coloured bar: the foot from heel to toe against the horizontal (foot-strike angle;'
