@@ -158,3 +158,11 @@ def test_foot_strike_pattern_card_shows_angle_and_shares():
 
     text = _html.unescape(card_html("foot_strike_pattern", e))
     assert "Rearfoot" in text and "100 % rearfoot of steps" in text and f"{e['angle_deg']:.1f} deg" in text
+
+
+def test_foot_strike_pattern_names_the_far_leg_in_a_side_view():
+    tr, s = _synthetic()
+    a = analyze(s)
+    e = a.metrics["summary"]["foot_strike_pattern"]
+    assert e["far_side"] == ("right" if a.near_side == "left" else "left")
+    assert "far leg" in card_html("foot_strike_pattern", e)

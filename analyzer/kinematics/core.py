@@ -604,7 +604,10 @@ def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, p
             quality["fps_limited"].append(name)
         withheld = gates.withheld(name) if available else {}
         if name == "foot_strike_pattern":
-            summary[name] = pattern_entry(col("foot_strike_angle_deg"), sides, available, reason, warning, withheld)
+            e = pattern_entry(col("foot_strike_angle_deg"), sides, available, reason, warning, withheld)
+            if view in ("side", "oblique") and e["available"] and prep.view.near_side in ("left", "right"):
+                e["far_side"] = "right" if prep.view.near_side == "left" else "left"  # read less reliably
+            summary[name] = e
             continue
         value = None
         if name in ("cadence_spm", "step_time_ms") and available and np.isfinite(prep.period):
