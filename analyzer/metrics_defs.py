@@ -50,10 +50,12 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in [
     _D("shank_angle_ic_deg", "Shank angle at contact", "deg", "Knee->ankle segment from vertical at initial contact.",
        "positive = ankle ahead of the knee (tibia inclined forward)", "side", 60,
        "Souza 2016 Phys Med Rehabil Clin N Am (near-vertical tibia favoured)", (-2, 8), True),
-    _D("foot_strike_angle_deg", "Foot-strike angle", "deg", "Heel->toe line (MediaPipe heel and foot-index points) "
-       "against the belt line at initial contact, with no standing calibration subtracted: a foot inclination angle "
-       "(Souza 2016), descriptive, so shoe drop and landmark offset are not cancelled. The in-run flat-foot angle is "
-       "not a usable stand-in (MediaPipe reads the flat stance foot 4-26 deg toe-down, varying by foot and facing).",
+    _D("foot_strike_angle_deg", "Foot-strike angle", "deg", "Inclination of the shoe's sole against the belt line "
+       "at initial contact (a line fitted to the last 40 ms before contact, evaluated at contact). The sole line is "
+       "the lower outline of MediaPipe's person mask between the heel and toe points (kinematics/foot_image.py); "
+       "where the mask gives none, the heel->toe landmark line stands in (the summary's source says which). No "
+       "standing calibration is subtracted: a foot inclination angle (Souza 2016), descriptive, so shoe drop is not "
+       "cancelled.",
        "positive = toe up (heel first)", "side", 120,
        "Altman & Davis 2012 Gait Posture (RFS > 8, midfoot -1.6..8, FFS < -1.6 deg)", None),
     _D("foot_strike_pattern", "Foot-strike pattern", "", "rearfoot (> 8 deg), midfoot (-1.6..8 deg), forefoot "
