@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .kinematics.core import PELVIS_MIN_QUALITY  # a frame's pelvis line counts at this quality, as for the metric
+from .kinematics.core import PELVIS_SOURCES as PELVIS_AUX  # source name -> its per-frame aux angle
+
 from .landmarks import SKELETON_EDGES
 from .landmarks import PoseLandmark as P
 
@@ -36,10 +39,6 @@ RIGHT_REAR = (80, 220, 80)
 IC_COLOUR = (60, 60, 255)
 PANEL_BG = (25, 25, 25)
 PELVIS_COLOUR = (255, 0, 255)  # magenta: the measured pelvis line (no skeleton colour is close)
-#: a frame's pelvis line counts at this quality (as analyzer.kinematics.core.PELVIS_MIN_QUALITY)
-PELVIS_MIN_QUALITY = 0.5
-#: source name (metrics.json summary.pelvic_drop_deg.source) -> LandmarkSeries.aux key of its per-frame image angle
-PELVIS_AUX = {"markers": "pelvis_marker_deg", "waistband": "pelvis_band_deg"}
 
 _LEFT = {P.LEFT_SHOULDER, P.LEFT_ELBOW, P.LEFT_WRIST, P.LEFT_HIP, P.LEFT_KNEE, P.LEFT_ANKLE, P.LEFT_HEEL,
          P.LEFT_FOOT_INDEX}

@@ -481,6 +481,8 @@ PELVIS_MIN_STANCES = 6
 
 #: LandmarkSeries.aux keys of the pelvis line measured in the image (pelvis_image.measure_pelvis)
 PELVIS_AUX_KEYS = ("pelvis_marker_deg", "pelvis_marker_quality", "pelvis_band_deg", "pelvis_band_quality")
+#: pelvis-line source name (summary pelvic_drop_deg.source) -> its per-frame aux angle, in order of preference
+PELVIS_SOURCES = {"markers": "pelvis_marker_deg", "waistband": "pelvis_band_deg"}
 
 
 def pelvis_signal(series: LandmarkSeries, view: str) -> tuple[np.ndarray | None, str | None, str | None]:
@@ -496,7 +498,7 @@ def pelvis_source(aux: dict, view: str, fps: float) -> tuple[np.ndarray | None, 
     whole clip offline and on the buffered window by the streaming core.
     """
     reasons = []
-    for key, label in (("pelvis_marker_deg", "markers"), ("pelvis_band_deg", "waistband")):
+    for label, key in PELVIS_SOURCES.items():
         if key not in aux:
             continue
         ang = np.array(aux[key], dtype=float)
@@ -566,13 +568,11 @@ def _stride_rows_for_json(rows: list[dict]) -> list[dict]:
 
 
 def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, pelvis_source: str | None,
-                  hip_hint: float | None, quality: dict, gates: LegGates | None = None) -> dict:
+                  hip_hint: float | None, quality: dict, gates: LegGates) -> dict:
     """metric -> summary entry. gates: the per-leg gates, assessed on `rows` (legs.py); a leg that fails them is
     withheld from the metrics that depend on its events."""
     view = prep.view.view
     fps = prep.fps
-    if gates is None:
-        gates = LegGates().assess(rows, view, prep.view.near_side, fps, prep.leg_visibility)
     sides = np.array([r["side"] for r in rows]) if rows else np.zeros(0, dtype=str)
 
     # the table's columns in one pass when every row has the same keys (always, in practice)
