@@ -9,7 +9,7 @@ import argparse
 import importlib
 import sys
 
-from .errors import InputError
+from analyzer.core.errors import InputError
 
 SUBCOMMANDS = ("analyze", "synth", "demo", "app", "live", "plan", "patients")
 
@@ -29,8 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .config import private_umask
-    from .outdir import os_error_line
+    from analyzer.core.config import private_umask
+    from analyzer.core.results import os_error_line
 
     private_umask()
     args = build_parser().parse_args(argv)

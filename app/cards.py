@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import metricinfo as mi
-from .theme import esc
+from app import metricinfo as mi
+from app.theme import esc
 
 STATUS_TEXT = {"in": "Within reference", "low": "Below reference", "high": "Above reference",
                "none": "No reference range"}

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import metricinfo as mi
+from app import metricinfo as mi
 
 SIDE_COLOURS = {"left": "#2563eb", "right": "#dc2626"}
 TIME_COLUMNS = ("ic_t", "t_ic_s", "ic_t_s", "t_s", "t_ic", "time_s", "t")

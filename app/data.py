@@ -1,4 +1,4 @@
-"""Reading a stored session's results for display (files written by analyzer.pipeline; nothing recomputed)."""
+"""Reading a stored session's results for display (files written by analyzer.pipeline.offline; nothing recomputed)."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analyzer.sessions import Session
+from analyzer.records import Session
 
-from . import metricinfo as mi
+from app import metricinfo as mi
 
 _FPS_RE = re.compile(r"^(.*?: )?([0-9]+(?:\.[0-9]+)?) fps is too coarse for ")
 

@@ -1,8 +1,8 @@
 """Gallery of initial-contact frames per side, with overstride and foot-strike angle drawn on each; for a rear/front
-view, one tile per stance at its deepest pelvic drop with the measured pelvis line (analyzer.render.draw_pelvis_line,
+view, one tile per stance at its deepest pelvic drop with the measured pelvis line (analyzer.render.overlay.draw_pelvis_line,
 the same drawing as the annotated video) and that stance's pelvic drop.
 
-Frames come from the uploaded clip (rotation applied by analyzer.video), landmark positions from landmarks.csv and
+Frames come from the uploaded clip (rotation applied by analyzer.media.video_in), landmark positions from landmarks.csv and
 the values written on the image from strides.csv: this module draws, it does not measure. Drawn frames are stored
 as JPEG under the session's exports/ folder so a reload does not decode the clip again.
 """
@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from .data import ClipView, SessionView
-from .theme import md
+from app.data import ClipView, SessionView
+from app.theme import md
 
 PER_SIDE = 4
 SIDE_BGR = {"left": (235, 99, 37), "right": (38, 38, 220)}  # blue / red, as in the charts
@@ -132,7 +132,7 @@ def draw_contact(frame: np.ndarray, lm_row: pd.Series | None, side: str, stride:
 
 def _xy(row: pd.Series) -> np.ndarray:
     """(33, 2) landmark pixels of one landmarks.csv row (NaN where missing)."""
-    from analyzer.landmarks import PoseLandmark
+    from analyzer.core import PoseLandmark
 
     out = np.full((len(PoseLandmark), 2), np.nan)
     for lm in PoseLandmark:
@@ -154,7 +154,7 @@ def pelvis_source(clip: ClipView, lms: pd.DataFrame) -> str | None:
 
 def deepest_frames(clip: ClipView, lms: pd.DataFrame, source: str, side: str) -> list[tuple[int, dict]]:
     """[(video frame, stride row)] for the stances of `side` with a pelvic drop: the frame of each stance where the
-    measured pelvis line shows the deepest drop (analyzer.render.deepest_drop_index)."""
+    measured pelvis line shows the deepest drop (analyzer.render.overlay.deepest_drop_index)."""
     from analyzer.render import PELVIS_AUX, deepest_drop_index
 
     df = clip.strides
@@ -178,7 +178,7 @@ def deepest_frames(clip: ClipView, lms: pd.DataFrame, source: str, side: str) ->
 def draw_pelvis(frame: np.ndarray, lm_row: pd.Series, side: str, stride: dict, source: str) -> np.ndarray:
     """The measured pelvis line of one frame (as in the annotated video) and the stance's pelvic drop, cropped to the
     trunk and thighs."""
-    from analyzer.landmarks import PoseLandmark as P
+    from analyzer.core import PoseLandmark as P
     from analyzer.render import PELVIS_AUX, PelvisLine, draw_pelvis_line
 
     img = frame.copy()
@@ -237,7 +237,7 @@ def _finite(v) -> bool:
 
 
 def _grab_frames(path: Path, wanted: set[int]) -> dict[int, np.ndarray]:
-    from analyzer.video import open_video
+    from analyzer.media import open_video
 
     out: dict[int, np.ndarray] = {}
     if not wanted:

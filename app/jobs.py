@@ -2,12 +2,12 @@
 
 A Streamlit script run stops when the user leaves the page or the tab reloads, so the analysis cannot live inside it.
 `runner()` is the process-wide `JobRunner`; pages `submit_analysis(...)` and then only read `runner().get(id)`
-snapshots (polled by an `st.fragment(run_every=...)`). The work itself is `analyzer.sessions.analyze`; this module
+snapshots (polled by an `st.fragment(run_every=...)`). The work itself is `analyzer.pipeline.stored.analyze_stored`; this module
 only schedules it and keeps, per session id, its state, progress, times and error.
 
 One worker because pose inference is CPU-bound and the clinic machine has few cores: a second analysis waits in the
 queue. The worker is a daemon thread: stopping the server does not wait for a long analysis; the session is then
-left "running" on disk and loads as "interrupted" next time (analyzer.sessions), ready to be run again.
+left "running" on disk and loads as "interrupted" next time (analyzer.records.sessions), ready to be run again.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from analyzer.errors import InputError
+from analyzer.core import InputError
 
 log = logging.getLogger("runform.app")
 
@@ -190,17 +190,18 @@ def runner() -> JobRunner:
 
 
 def submit_analysis(session, options=None, discard_on_failure: bool = False) -> Job:
-    """Queue `analyzer.sessions.analyze(session, options)` on the runner; the session is marked "queued" on disk
+    """Queue `analyzer.pipeline.stored.analyze_stored(session, options)` on the runner; the session is marked "queued" on disk
     now (so a server restart before it runs shows it as interrupted, not lost). `discard_on_failure`: delete the
     session folder when the analysis fails (a fresh upload that cannot be analysed leaves nothing behind; the
     error stays in the job)."""
-    from analyzer.sessions import analyze, mark_queued
+    from analyzer.records import mark_queued
+    from analyzer.pipeline import analyze_stored
 
     mark_queued(session, options)
 
     def work(on_progress):
         try:
-            result = analyze(session, options, on_progress)
+            result = analyze_stored(session, options, on_progress)
         except BaseException:
             if discard_on_failure:
                 shutil.rmtree(session.dir, ignore_errors=True)

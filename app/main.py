@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from analyzer.config import private_umask
+from analyzer.core import private_umask
 
 private_umask()  # uploads, sessions and exports are the user's alone (also when started as `streamlit run`)
 

@@ -1,4 +1,4 @@
-"""Display facts about a metric, read from analyzer.metrics_defs (the single source of labels, units and ranges).
+"""Display facts about a metric, read from analyzer.core.metrics_defs (the single source of labels, units and ranges).
 
 The app never holds its own thresholds: this module only adapts METRICS entries for display and asks them whether a
 value lies inside the reference range. If a metric has no definition yet, its name is shown as is and no flag is
@@ -41,7 +41,7 @@ class MetricInfo:
 
 def _defs() -> dict:
     try:
-        from analyzer.metrics_defs import METRICS
+        from analyzer.core import METRICS
     except Exception:  # not built yet, or broken: the app still shows the numbers
         return {}
     return METRICS

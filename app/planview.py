@@ -7,10 +7,10 @@ import logging
 
 import streamlit as st
 
-from analyzer.errors import InputError
+from analyzer.core import InputError
 
-from .data import SessionView
-from .theme import md
+from app.data import SessionView
+from app.theme import md
 
 log = logging.getLogger("runform.app")
 INPUTS_FILE = "plan_inputs.json"

@@ -26,7 +26,7 @@ def install_guards() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from analyzer.config import private_umask
+    from analyzer.core import private_umask
 
     private_umask()
     install_guards()

@@ -1,8 +1,7 @@
 """Continuous gait signals over time for the charts, from a stored result's landmarks.csv.
 
-Thin adapter over the kinematics core: the landmarks are cleaned exactly as the analysis cleaned them
-(`analyzer.kinematics.core.prepare`: left/right swap correction, glitch rejection, gap filling, low-pass, body frame)
-and the signals are the core's own (`foot_signals`, `joint_flexion`, `foot_angle`). Nothing here defines a measure.
+Thin adapter over `analyzer.kinematics.frame_curves`: the landmarks are cleaned exactly as the analysis cleaned them
+and the curves are the core's own. Nothing here defines a measure.
 """
 from __future__ import annotations
 
@@ -12,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analyzer.landmarks import N_LANDMARKS, LandmarkSeries, PoseLandmark
+from analyzer.core import N_LANDMARKS, LandmarkSeries, PoseLandmark
+from analyzer.kinematics import frame_curves
 
 
 @dataclass(frozen=True)
@@ -64,20 +64,7 @@ def series_from_csv(path: Path) -> LandmarkSeries:
 
 
 def compute(landmarks_csv: Path, height_cm: float | None = None) -> Signals:
-    from analyzer.kinematics import core
-    from analyzer.kinematics import metrics as mk
-
-    series = series_from_csv(landmarks_csv)
-    prep = core.prepare(series, height_cm)
-    out = Signals(t=np.asarray(prep.t, dtype=float))
-    vals: dict = {s.key: {} for s in SIGNALS}
-    for side in ("left", "right"):
-        sig = prep.signals[side]
-        ids = mk.side_ids(side)
-        b = prep.body
-        vals["foot_ahead"][side] = 100.0 * np.asarray(sig.fwd_rel, dtype=float)
-        vals["heel_height"][side] = 100.0 * np.asarray(sig.heel_h, dtype=float)
-        vals["knee_flexion"][side] = mk.joint_flexion(b[:, ids["hip"]], b[:, ids["knee"]], b[:, ids["ankle"]])
-        vals["foot_angle"][side] = mk.foot_angle(b, side)
-    out.values = vals
+    t, vals = frame_curves(series_from_csv(landmarks_csv), height_cm)
+    out = Signals(t=t)
+    out.values = {s.key: vals[s.key] for s in SIGNALS}
     return out

@@ -6,7 +6,7 @@ import os
 
 import streamlit as st
 
-from analyzer.sessions import Session, SessionStore
+from analyzer.records import Session, SessionStore
 
 _KEY = "runform_session_id"
 

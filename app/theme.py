@@ -5,7 +5,7 @@ import html
 
 import streamlit as st
 
-from analyzer.markup import markdown_literal
+from analyzer.core import markdown_literal
 
 CSS = """
 <style>
@@ -69,7 +69,7 @@ def esc(s) -> str:
 def md(s) -> str:
     """Text from users or files (session titles, clip and patient names, notes, goals, error messages that quote
     them) for a place Streamlit renders as markdown: st.markdown, st.success/error/warning/info, st.progress
-    texts, captions, labels. Shown literally (`analyzer.markup.markdown_literal`): markup characters escaped, so
+    texts, captions, labels. Shown literally (`analyzer.core.markup.markdown_literal`): markup characters escaped, so
     `![x](host/p.png)` or `<img src=...>` stays text and the browser fetches nothing, and no bare URL becomes a
     link."""
     return markdown_literal(s)

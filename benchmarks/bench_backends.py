@@ -6,7 +6,7 @@
 What it measures (wall clock, frames already decoded into memory, so decoding is not counted):
   mediapipe_ms_per_frame     MediaPipe Tasks PoseLandmarker, VIDEO mode (tracking), one clip
   *_cpu_ms_per_frame         process CPU time per frame (all threads): robust to other load on a shared machine
-  onnx_cpu_ms_per_frame      analyzer.pose_onnx.OnnxBackend with the CPU execution provider, one clip
+  onnx_cpu_ms_per_frame      analyzer.pose.onnx_backend.OnnxBackend with the CPU execution provider, one clip
   onnx_cpu_batch_fps         OnnxPoseStreams with --streams clips in lock-step (one landmark-network call per step
                              for all clips): total frames per second over all clips
   landmark_net_ms_per_crop   the landmark network alone, batch 1 and batch 8 (ms per 256x256 crop)
@@ -59,7 +59,7 @@ def time_backend(backend, frames) -> tuple[float, float]:
 
 def time_streams(engine, frames, streams: int) -> float:
     """Total frames per second with `streams` clips (copies of the same frames) in lock-step."""
-    from analyzer.pose_onnx import OnnxPoseStreams
+    from analyzer.pose import OnnxPoseStreams
 
     ms = OnnxPoseStreams(engine, streams)
     ms.step([frames[0][1]] * streams, [frames[0][0]] * streams)
@@ -81,7 +81,7 @@ def time_landmark_net(engine, batch: int, reps: int = 5) -> float:
 
 
 def onnx_numbers(frames, model: str, streams: int, providers: list[str], tag: str) -> dict:
-    from analyzer.pose_onnx import OnnxBackend, PoseEngine
+    from analyzer.pose import OnnxBackend, PoseEngine
 
     engine = PoseEngine(model, providers=providers)
     wall, cpu = time_backend(OnnxBackend(model, engine=engine), frames)

@@ -20,9 +20,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from analyzer.kinematics import GaitStream, analyze  # noqa: E402
-from analyzer.landmarks import LandmarkSeries  # noqa: E402
+from analyzer.core import LandmarkSeries  # noqa: E402
 from analyzer.synthetic import GaitParams, project, simulate  # noqa: E402
-from analyzer.synthetic.project import default_camera  # noqa: E402
+from analyzer.synthetic import default_camera  # noqa: E402
 
 
 def long_series(minutes: float, fps: float, noise_px: float = 2.0) -> LandmarkSeries:

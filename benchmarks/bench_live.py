@@ -32,7 +32,7 @@ DEFAULT_CLIP = REPO.parent / "shared" / "videos" / "treadmill_side_left_30fps.mp
 def _frames(clip: Path, seconds: float, width: int) -> list[tuple[float, np.ndarray]]:
     import cv2
 
-    from analyzer.video import open_video
+    from analyzer.media import open_video
 
     out = []
     with open_video(clip) as v:

@@ -1,8 +1,8 @@
 """Pipeline speed: per-stage ms per frame, end-to-end fps, peak memory, and end-to-end / pose-only time.
 
 For each clip, two runs in fresh processes with an empty pose cache (so each run's peak RSS is its own):
-  pose-only   analyzer.pipeline.load_series          decode + pre-scan + pose (what inference alone costs)
-  end-to-end  analyzer.pipeline.analyze_clip         + kinematics, overlay, H.264 encoding, CSVs, report
+  pose-only   analyzer.pipeline.offline.load_series          decode + pre-scan + pose (what inference alone costs)
+  end-to-end  analyzer.pipeline.offline.analyze_clip         + kinematics, overlay, H.264 encoding, CSVs, report
 ratio = end-to-end wall time / pose-only wall time, both measured in this run on this machine.
 
 Clips: the bundled demo clip (sample_videos/*.mp4; the real test clip ../shared/videos/... if none) and a 1080p 60 fps
@@ -37,8 +37,8 @@ def make_1080p60(src: Path, out: Path, seconds: float | None) -> Path:
     """The source clip upscaled to 1080 px wide portrait (or 1920 wide landscape), 60 fps (each frame twice)."""
     import cv2
 
-    from analyzer.video import open_video
-    from analyzer.video_out import H264Writer
+    from analyzer.media import open_video
+    from analyzer.media import H264Writer
 
     with open_video(src) as v:
         w, h = (1080, 1920) if v.info.height >= v.info.width else (1920, 1080)
@@ -84,7 +84,7 @@ def measure(clip: Path, mode: str, model: str) -> dict:
 
 
 def report(name: str, clip: Path, model: str, repeat: int) -> dict:
-    from analyzer.video import probe
+    from analyzer.media import probe
 
     info = probe(clip)
     runs = {"pose": [], "e2e": []}

@@ -2,7 +2,7 @@
 """Accuracy referee: synthetic runners with exact truth through the full analysis, errors per metric.
 
 Renders a matrix of runners (strike patterns, overstride levels, cadences, fps 30/60/120/240, both facing
-directions, side and rear views) with analyzer.synthetic, runs analyzer.pipeline.analyze_clip on each clip and prints
+directions, side and rear views) with analyzer.synthetic, runs analyzer.pipeline.offline.analyze_clip on each clip and prints
 a table of errors against the truth (median and 90th percentile of |measured - true| over clips, and the median
 signed error = bias), plus initial-contact / toe-off timing errors and foot-strike class agreement.
 
@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analyzer.synthetic import GaitParams, GaitTruth, simulate  # noqa: E402
-from analyzer.synthetic.project import default_camera  # noqa: E402
-from analyzer.synthetic.truth import METRIC_NAMES  # noqa: E402
+from analyzer.synthetic import default_camera  # noqa: E402
+from analyzer.synthetic import METRIC_NAMES  # noqa: E402
 
 #: Base runners of the matrix.
 RUNNERS: dict[str, GaitParams] = {
@@ -100,11 +100,11 @@ def render(case: Case, out_dir: Path) -> tuple[GaitTruth, Path]:
     cam = default_camera(truth, case.view, *case.size)
     clip = out_dir / f"{case.name}.mp4"
     if case.view == "side" and case.body == "figure":
-        from analyzer.synthetic.render_side import render_side
+        from analyzer.synthetic import render_side
 
         render_side(truth, cam, clip, dress=case.dress)
     else:
-        from analyzer.synthetic.render_rear import render_rear
+        from analyzer.synthetic import render_rear
 
         render_rear(truth, cam, clip, dress=case.dress)
     return truth, clip

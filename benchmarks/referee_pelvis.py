@@ -2,14 +2,14 @@
 """Pelvic-drop referee: rear-view renders of the skinned body with a known contralateral pelvic drop.
 
 True drop D = 0, 4, 8, 12 degrees in three dresses (band: light shirt on dark shorts; dark: no contrast; markers:
-dark clothes plus two stickers over the PSIS). Each clip goes through analyzer.pipeline.analyze_clip; every estimator
+dark clothes plus two stickers over the PSIS). Each clip goes through analyzer.pipeline.offline.analyze_clip; every estimator
 is scored per stance (exact stance windows from the truth), and the core's "not measurable" gate is reported:
 
   hip landmarks   MediaPipe hip points 23/24, image line
   world hips      MediaPipe world landmarks 23/24
   waistband       series.aux["pelvis_band_deg"] (shirt/shorts edge), frames with quality >= 0.5
   markers         series.aux["pelvis_marker_deg"], frames with quality >= 0.5 (when the pipeline does not supply
-                  it, measured here per frame with analyzer.kinematics.pelvis_image.measure_pelvis: "(direct)")
+                  it, measured here per frame with analyzer.pose.pelvis_image.measure_pelvis: "(direct)")
   core summary    metrics.json summary.pelvic_drop_deg (what the product reports; available / reason)
 
 Per stance the reading is the peak obliquity towards the swing side (positive = contralateral hip lower), the number
@@ -32,9 +32,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyzer.landmarks import PoseLandmark as L  # noqa: E402
+from analyzer.core import PoseLandmark as L  # noqa: E402
 from analyzer.synthetic import GaitParams, GaitTruth, simulate  # noqa: E402
-from analyzer.synthetic.project import default_camera  # noqa: E402
+from analyzer.synthetic import default_camera  # noqa: E402
 
 DRESSES = ("band", "dark", "markers")
 ESTIMATORS = ("hip landmarks", "world hips", "waistband", "markers")
@@ -57,13 +57,13 @@ def obliquity_signals(series) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def direct_pelvis_aux(clip: Path, series) -> dict[str, np.ndarray]:
-    """Run analyzer.kinematics.pelvis_image.measure_pelvis on every decoded frame (MediaPipe landmarks + person mask)
+    """Run analyzer.pose.pelvis_image.measure_pelvis on every decoded frame (MediaPipe landmarks + person mask)
     when the pipeline did not supply an estimator's aux signal, so every estimator is scored even before it is wired
     into the pose stage. The table marks such rows "(direct)"."""
     import av
     import cv2  # noqa: F401  (measure_pelvis uses it)
 
-    from analyzer.kinematics.pelvis_image import measure_pelvis
+    from analyzer.pose import measure_pelvis
     from analyzer.pose import MediaPipeBackend
 
     out: dict[str, list[float]] = {}
@@ -95,7 +95,7 @@ def per_stance(truth: GaitTruth, t: np.ndarray, ang: np.ndarray, valid: np.ndarr
 
 def run(drops, dresses, seconds, fps, size, out_dir: Path) -> list[dict]:
     from analyzer.pipeline import AnalyzeOptions, analyze_clip
-    from analyzer.synthetic.render_rear import render_rear
+    from analyzer.synthetic import render_rear
 
     results = []
     for dress in dresses:

@@ -14,10 +14,10 @@ against the model's truth. The near leg is the one on the camera's side (Camera.
     .venv/bin/python benchmarks/referee_real.py --list           # the matrix
 
 --rescore never renders or runs pose: it loads out/referee_real/clips/NAME.pose.npz (the pipeline's LandmarkSeries
-for that clip) and NAME.truth.json and calls analyzer.pipeline.analyze_series, i.e. exactly what analyze_clip runs
+for that clip) and NAME.truth.json and calls analyzer.pipeline.offline.analyze_series, i.e. exactly what analyze_clip runs
 after its pose stage, so a change to analyzer/kinematics is re-scored on the whole matrix in seconds. A clip
 whose case or renderer changed (NAME.spec.json holds the case and realistic.RENDER_VERSION) is re-rendered by a full
-run, and landmarks stored by an older pose stage (analyzer.cache.CACHE_VERSION) are recomputed by it (--rescore warns
+run, and landmarks stored by an older pose stage (analyzer.pose.cache.CACHE_VERSION) are recomputed by it (--rescore warns
 about them). Results: out/referee_real/results.json (every number, per clip and per leg; "summary" holds the per-leg
 table's numbers) and table.md (the printed tables). Scoring kernels (event matching) are benchmarks/referee.py's.
 
@@ -43,10 +43,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from analyzer.cache import CACHE_VERSION  # noqa: E402
+from analyzer.pose import CACHE_VERSION  # noqa: E402
 from analyzer.synthetic import GaitParams, GaitTruth, simulate  # noqa: E402
-from analyzer.synthetic.body import get_shape  # noqa: E402
-from analyzer.synthetic.realistic import RENDER_VERSION, STRIKE_STYLES, parse_shutter, phone_camera  # noqa: E402
+from analyzer.synthetic import get_shape  # noqa: E402
+from analyzer.synthetic import RENDER_VERSION, STRIKE_STYLES, parse_shutter, phone_camera  # noqa: E402
 from referee import event_errors  # noqa: E402
 
 OUT = ROOT / "out" / "referee_real"
@@ -123,7 +123,7 @@ def _spec(case: RealCase) -> dict:
 def prepare(case: RealCase, out: Path, model: str) -> dict:
     """Render the clip and run pose on it, unless both are cached for this exact case. Returns timings."""
     from analyzer.pipeline import AnalyzeOptions, load_series
-    from analyzer.synthetic.realistic import render_realistic
+    from analyzer.synthetic import render_realistic
 
     p = paths(case, out)
     p["clip"].parent.mkdir(parents=True, exist_ok=True)
@@ -142,7 +142,7 @@ def prepare(case: RealCase, out: Path, model: str) -> dict:
         times["render_ms_per_frame"] = 1000 * times["render_s"] / truth.n_frames
         p["spec"].write_text(json.dumps(spec, indent=1))
     if p["pose"].is_file() and _pose_version(p["pose"]) != CACHE_VERSION:
-        p["pose"].unlink()  # the pose stage now stores something else (analyzer.cache.CACHE_VERSION): rerun it
+        p["pose"].unlink()  # the pose stage now stores something else (analyzer.pose.cache.CACHE_VERSION): rerun it
     if not p["pose"].is_file():
         t0 = time.perf_counter()
         series = load_series(p["clip"], AnalyzeOptions(model=model))
@@ -152,7 +152,7 @@ def prepare(case: RealCase, out: Path, model: str) -> dict:
 
 
 def _pose_version(path: Path) -> int | None:
-    from analyzer.landmarks import LandmarkSeries
+    from analyzer.core import LandmarkSeries
 
     try:
         return LandmarkSeries.load(path).meta.get("cache_version")
@@ -167,7 +167,7 @@ LEG_METRICS = ("contact_time_ms", "step_time_ms", "foot_strike_angle_deg", "over
 
 def score_case(case: RealCase, out: Path) -> dict:
     """Kinematics on the cached landmarks and per-leg errors against the truth."""
-    from analyzer.landmarks import LandmarkSeries
+    from analyzer.core import LandmarkSeries
     from analyzer.pipeline import AnalyzeOptions, analyze_series
 
     p = paths(case, out)

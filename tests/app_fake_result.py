@@ -13,9 +13,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from analyzer.errors import InputError
+from analyzer.core.errors import InputError
 from analyzer.kinematics.combine import combine_summaries
-from analyzer.landmarks import LandmarkSeries, PoseLandmark
+from analyzer.core.landmarks import LandmarkSeries, PoseLandmark
 
 FPS = 30.0
 W, H = 320, 240

@@ -39,7 +39,7 @@ def real_clip() -> Path:
 def real_analysis(real_clip, tmp_path_factory):
     """analyze_clip output (ClipResult) on the real clip with all five outputs. Runs the single pass (pose, overlay
     and H.264 encoding together) once per test session and fills the pose cache."""
-    from analyzer.pipeline import AnalyzeOptions, analyze_clip
+    from analyzer.pipeline.offline import AnalyzeOptions, analyze_clip
 
     out = tmp_path_factory.mktemp("real-analysis")
     return analyze_clip(real_clip, out, AnalyzeOptions())
@@ -48,6 +48,6 @@ def real_analysis(real_clip, tmp_path_factory):
 @pytest.fixture(scope="session")
 def real_series(real_clip, real_analysis):
     """LandmarkSeries of the real clip (full model), from the pipeline's pose stage (the session's pose cache)."""
-    from analyzer.pipeline import AnalyzeOptions, load_series
+    from analyzer.pipeline.offline import AnalyzeOptions, load_series
 
     return load_series(real_clip, AnalyzeOptions())

@@ -12,7 +12,7 @@ REAL_CLIP_CADENCE_SPM = 168.9  # reference from ../shared/videos/README.md (raw 
 
 def write_clip(path, frames, fps: float = 30.0, times_s=None):
     """Write BGR frames as an H.264 clip with the project's writer (helper for tests that need a small video)."""
-    from analyzer.video_out import H264Writer
+    from analyzer.media.video_out import H264Writer
 
     frames = list(frames)
     h, w = frames[0].shape[:2]
@@ -26,7 +26,7 @@ def real_frames(start_s: float = 0.0, stop_s: float = 1e9, scale: float = 1.0):
     """Yield (t, bgr) frames of the real clip between start_s and stop_s, optionally resized."""
     import cv2
 
-    from analyzer.video import open_video
+    from analyzer.media.video_in import open_video
 
     with open_video(REAL_CLIP) as v:
         for _, t, img in v:

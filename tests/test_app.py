@@ -19,8 +19,8 @@ from streamlit.testing.v1 import AppTest
 sys.path.insert(0, str(Path(__file__).parent))
 import app_fake_result as fake  # noqa: E402
 
-from analyzer import pipeline  # noqa: E402
-from analyzer.sessions import SessionStore  # noqa: E402
+from analyzer.pipeline import offline as pipeline  # noqa: E402
+from analyzer.records.sessions import SessionStore  # noqa: E402
 from app import jobs  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
@@ -194,7 +194,7 @@ def test_bad_upload_shows_message_and_keeps_earlier_results(data_dir, fake_pipel
 
 
 def test_pipeline_input_error_is_friendly(data_dir, monkeypatch, clip_bytes):
-    from analyzer.errors import InputError
+    from analyzer.core.errors import InputError
 
     def refuse(paths, out_dir, options=None, progress=None):
         raise InputError("No runner was found in side.mp4.", "Film the whole body from the side.")

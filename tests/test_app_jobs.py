@@ -12,9 +12,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import app_fake_result as fake  # noqa: E402
 
-from analyzer import pipeline  # noqa: E402
-from analyzer.errors import InputError  # noqa: E402
-from analyzer.sessions import SessionStore, current_owner  # noqa: E402
+from analyzer.pipeline import offline as pipeline  # noqa: E402
+from analyzer.core.errors import InputError  # noqa: E402
+from analyzer.records.sessions import SessionStore, current_owner  # noqa: E402
 from app import jobs  # noqa: E402
 from app.jobs import DONE, FAILED, QUEUED, RUNNING, JobRunner  # noqa: E402
 

@@ -21,8 +21,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from support import REPO
 
-from analyzer.pipeline import AnalyzeOptions
-from analyzer.sessions import SessionStore, analyze
+from analyzer.pipeline.offline import AnalyzeOptions
+from analyzer.records.sessions import SessionStore
+from analyzer.pipeline.stored import analyze_stored
 
 MAIN = str(REPO / "app" / "main.py")
 HOSTILE = "![x](http://198.51.100.7/p.png)"
@@ -89,7 +90,7 @@ def hostile_session(data_dir, real_clip, real_analysis):
     store = SessionStore()
     s = store.create(title=f"Baseline {HOSTILE}")
     s.add_clip(f"{HOSTILE}.mp4", real_clip)
-    analyze(s, AnalyzeOptions(render_video=False))
+    analyze_stored(s, AnalyzeOptions(render_video=False))
     failed = store.create(title=f"Retest {HOSTILE_HTML}")
     failed.add_clip("rear.mp4", b"not a video")
     failed.status, failed.error = "failed", f"“{HOSTILE}.mp4” is not a video we can read."

@@ -1,4 +1,4 @@
-"""The session store (analyzer/sessions.py) and the `runform app` / `runform demo` command wiring."""
+"""The session store (analyzer/records/sessions.py) and the `runform app` / `runform demo` command wiring."""
 from __future__ import annotations
 
 import json
@@ -11,12 +11,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import app_fake_result as fake  # noqa: E402
 
-from analyzer import pipeline  # noqa: E402
+from analyzer.pipeline import offline as pipeline  # noqa: E402
 from analyzer.cli import main  # noqa: E402
 from analyzer.commands import app as app_cmd  # noqa: E402
-from analyzer.errors import InputError  # noqa: E402
-from analyzer.sessions import (SessionStore, analyze, current_owner, mark_queued, owner_alive,  # noqa: E402
-                               safe_filename)
+from analyzer.core.errors import InputError  # noqa: E402
+from analyzer.pipeline.stored import analyze_stored  # noqa: E402
+from analyzer.records.sessions import (SessionStore, current_owner, mark_queued, owner_alive,  # noqa: E402
+                                       safe_filename)
 
 
 @pytest.fixture()
@@ -63,7 +64,7 @@ def test_analyze_records_done_and_result_dirs(store, monkeypatch, tmp_path):
     monkeypatch.setattr(pipeline, "analyze_session", fake.fake_analyze_session)
     s = store.create(title="run")
     s.add_clip("side.mp4", fake.write_h264(tmp_path / "c.mp4"))
-    analyze(s, pipeline.AnalyzeOptions(height_cm=180.0))
+    analyze_stored(s, pipeline.AnalyzeOptions(height_cm=180.0))
     again = store.get(s.id)
     assert again.status == "done" and again.has_result and again.options["height_cm"] == 180.0
     assert [p.name for p in again.clip_result_dirs()] == ["side"]
@@ -75,7 +76,7 @@ def test_analyze_records_failure_with_the_plain_message(store, monkeypatch):
     s = store.create(title="junk")
     s.add_clip("notes.mp4", b"not a video at all")
     with pytest.raises(InputError):
-        analyze(s)
+        analyze_stored(s)
     again = store.get(s.id)
     assert again.status == "failed" and "not a video" in again.error and not again.has_result
     assert store.latest_done() is None
@@ -116,7 +117,7 @@ def test_stale_active_session_loads_as_interrupted_and_runs_again(store, monkeyp
     s.owner = None  # a session from before owners were recorded, left "running" by the old in-page analysis
     s.save()
     assert store.get(s.id).status == "interrupted"
-    analyze(loaded)  # the stored clips and options are enough to run it again
+    analyze_stored(loaded)  # the stored clips and options are enough to run it again
     again = store.get(s.id)
     assert again.status == "done" and again.has_result and again.error is None
     assert again.options["height_cm"] == 175.0 and again.owner == current_owner()

@@ -1,4 +1,4 @@
-"""Contract every pose backend keeps (analyzer.pose.PoseBackend): MediaPipe and ONNX Runtime run the same tests.
+"""Contract every pose backend keeps (analyzer.pose.mediapipe_backend.PoseBackend): MediaPipe and ONNX Runtime run the same tests.
 
 Context manager, strictly increasing timestamps enforced by the backend (a repeated or earlier timestamp is not an
 error), an empty (black) frame and a frame without a person give None, a bad array raises ValueError, and a real
@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analyzer.landmarks import N_LANDMARKS, PoseLandmark
-from analyzer.pose import MediaPipeBackend, PoseFrame
-from analyzer.pose_onnx import OnnxBackend
+from analyzer.core.landmarks import N_LANDMARKS, PoseLandmark
+from analyzer.pose.mediapipe_backend import MediaPipeBackend, PoseFrame
+from analyzer.pose.onnx_backend import OnnxBackend
 
 BACKENDS = {"mediapipe": MediaPipeBackend, "onnx": OnnxBackend}
 

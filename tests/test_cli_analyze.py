@@ -8,8 +8,8 @@ import pytest
 
 from analyzer.cli import main
 from analyzer.commands.analyze import ProgressBar
-from analyzer.pipeline import Progress
-from analyzer.video_out import probe_output
+from analyzer.pipeline.offline import Progress
+from analyzer.media.video_out import probe_output
 
 pytestmark = pytest.mark.slow
 

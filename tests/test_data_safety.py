@@ -27,10 +27,10 @@ import numpy as np
 import pytest
 from support import REPO, real_frames, write_clip
 
-from analyzer import cache
+from analyzer.pose import cache
 from analyzer.cli import main
-from analyzer.errors import InputError
-from analyzer.pipeline import AnalyzeOptions, analyze_clip
+from analyzer.core.errors import InputError
+from analyzer.pipeline.offline import AnalyzeOptions, analyze_clip
 
 pytestmark = pytest.mark.slow
 
@@ -117,7 +117,7 @@ def test_failed_run_keeps_the_earlier_result_and_caches_nothing(real_clip, real_
 
 
 def test_second_run_on_the_same_out_is_refused(real_clip, real_analysis, tmp_path, capsys):
-    from analyzer.video_out import probe_output
+    from analyzer.media.video_out import probe_output
 
     out = tmp_path / "out"
     first = cli("analyze", str(real_clip), "--out", str(out), "--quiet")
@@ -224,7 +224,7 @@ def test_data_directory_is_private(real_clip, real_analysis, tmp_path, monkeypat
     p = cli("patients", "export", "PRIV-1", "--out", str(data / "exports" / "plan.html"), env=env)
     _, err = p.communicate(timeout=300)
     assert p.returncode == 0, err
-    from analyzer.sessions import SessionStore
+    from analyzer.records.sessions import SessionStore
 
     monkeypatch.setenv("RUNFORM_DATA_DIR", str(data))
     old_mask = os.umask(0o022)  # an app session with an upload in a process with the usual umask: explicit modes
@@ -272,13 +272,13 @@ def test_two_processes_caching_one_clip_do_not_collide(real_series, tmp_path):
     target = tmp_path / "pose" / "same_full.npz"
     target.parent.mkdir()
     real_series.save(tmp_path / "series.npz")
-    code = ("import sys; from analyzer.landmarks import LandmarkSeries as L; s = L.load(sys.argv[1]);\n"
+    code = ("import sys; from analyzer.core.landmarks import LandmarkSeries as L; s = L.load(sys.argv[1]);\n"
             "for _ in range(15): s.save(sys.argv[2])")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "series.npz"), str(target)], cwd=REPO,
                               stderr=subprocess.PIPE, text=True) for _ in range(3)]
     errs = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], errs
-    from analyzer.landmarks import LandmarkSeries
+    from analyzer.core.landmarks import LandmarkSeries
 
     back = LandmarkSeries.load(target)
     assert np.array_equal(back.xy, real_series.xy, equal_nan=True)

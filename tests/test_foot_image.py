@@ -10,7 +10,7 @@ import pytest
 
 from analyzer.kinematics import analyze
 from analyzer.kinematics.foot_image import SOLE_AUX_KEYS, measure_soles, sole_line
-from analyzer.landmarks import PoseLandmark as P
+from analyzer.core.landmarks import PoseLandmark as P
 from analyzer.synthetic import GaitParams, simulate
 from analyzer.synthetic.project import default_camera, project
 
@@ -121,7 +121,7 @@ def test_sole_lines_follow_the_legs_when_labels_swap():
 def test_pose_pass_measures_sole_lines_in_side_views_only():
     from types import SimpleNamespace
 
-    from analyzer import pipeline
+    from analyzer.pipeline import offline as pipeline
 
     side = pipeline._image_measure("side")
     mask, xy = _shoe_mask(15.0, "left")

@@ -9,7 +9,7 @@ import pytest
 
 from analyzer.kinematics import analyze
 from analyzer.kinematics.legs import EVENT_METRICS, LegGates
-from analyzer.landmarks import PoseLandmark as P
+from analyzer.core.landmarks import PoseLandmark as P
 from analyzer.plan.hold import step_values
 from analyzer.synthetic import GaitParams, simulate
 from analyzer.synthetic.project import default_camera, project

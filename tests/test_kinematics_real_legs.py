@@ -13,7 +13,7 @@ import pytest
 from analyzer.kinematics import analyze
 from analyzer.kinematics import events as ev
 from analyzer.kinematics.scale import leg_length_px
-from analyzer.landmarks import PoseLandmark as P
+from analyzer.core.landmarks import PoseLandmark as P
 
 from support import SHARED_VIDEOS
 
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 
 def _series(name: str):
-    from analyzer.pipeline import AnalyzeOptions, load_series
+    from analyzer.pipeline.offline import AnalyzeOptions, load_series
 
     clip = SHARED_VIDEOS / f"{name}.mp4"
     if not clip.is_file():

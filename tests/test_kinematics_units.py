@@ -9,13 +9,13 @@ import cv2
 import numpy as np
 import pytest
 
-from analyzer.errors import InputError
+from analyzer.core.errors import InputError
 from analyzer.kinematics import analyze
 from analyzer.kinematics.filters import cutoff_hz, fill_gaps, light_cutoff_hz, lowpass
-from analyzer.kinematics.pelvis_image import measure_pelvis, measure_pelvis_line, measure_pelvis_markers
+from analyzer.pose.pelvis_image import measure_pelvis, measure_pelvis_line, measure_pelvis_markers
 from analyzer.kinematics.summary import entry, strike_pattern, symmetry_pct
-from analyzer.landmarks import LandmarkSeries, PoseLandmark as P
-from analyzer.metrics_defs import METRICS, fps_warning, render_markdown
+from analyzer.core.landmarks import LandmarkSeries, PoseLandmark as P
+from analyzer.core.metrics_defs import METRICS, fps_warning, render_markdown
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
 SUMMARY_NAMES = ("cadence_spm", "step_time_ms", "contact_time_ms", "flight_time_ms", "duty_factor_pct",
@@ -90,7 +90,7 @@ def test_metric_definitions_complete():
 
 
 def test_docs_generated_from_definitions_are_current():
-    assert DOCS.read_text() == render_markdown(), "run: python -m analyzer.metrics_defs"
+    assert DOCS.read_text() == render_markdown(), "run: python -m analyzer.core.metrics_defs"
 
 
 def test_fps_warning_wording():
@@ -176,7 +176,7 @@ def test_pipeline_pelvis_aux_uses_marker_and_waistband_estimators():
     four aux keys pelvis_signal reads, NaN when the frame has no pose/mask."""
     from types import SimpleNamespace
 
-    from analyzer import pipeline
+    from analyzer.pipeline import offline as pipeline
 
     measure = pipeline._image_measure("rear")
     assert measure is measure_pelvis

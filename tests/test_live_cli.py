@@ -21,7 +21,7 @@ COMPARED = {"cadence_spm": 1.0, "step_time_ms": 5.0, "contact_time_ms": 10.0, "o
 
 @pytest.mark.slow
 def test_headless_every_frame_session_matches_offline(real_clip, tmp_path, capsys):
-    from analyzer.pipeline import AnalyzeOptions, analyze_clip
+    from analyzer.pipeline.offline import AnalyzeOptions, analyze_clip
 
     out = tmp_path / "live"
     rc = main(["live", str(real_clip), "--headless", "--every-frame", "--out", str(out),

@@ -12,17 +12,17 @@ import math
 import numpy as np
 import pytest
 
-from analyzer.feedback import FeedbackConfig, cadence_band
-from analyzer.landmarks import LandmarkSeries
-from analyzer.live import FrameDecimator, LiveController, LiveEngine, SessionRecorder, draw_overlay
-from analyzer.pose import PoseFrame
+from analyzer.live.feedback import FeedbackConfig, cadence_band
+from analyzer.core.landmarks import LandmarkSeries
+from analyzer.live.session import FrameDecimator, LiveController, LiveEngine, SessionRecorder, draw_overlay
+from analyzer.pose.mediapipe_backend import PoseFrame
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def real_series(real_clip) -> LandmarkSeries:
-    from analyzer.pipeline import AnalyzeOptions, load_series
+    from analyzer.pipeline.offline import AnalyzeOptions, load_series
 
     return load_series(real_clip, AnalyzeOptions(render_video=False))
 
@@ -82,7 +82,7 @@ def test_engine_emits_steps_with_cadence_and_cue(real_series):
 
 
 def test_controller_drops_old_frames_records_all_and_saves_a_session(real_series):
-    from analyzer.sessions import SessionStore
+    from analyzer.records.sessions import SessionStore
 
     backend = ReplayBackend(real_series, scale=0.5)  # a 360x640 camera: small frames keep the test quick
     ctrl = LiveController(feedback=FeedbackConfig((cadence_band(160.0),)), prewarm=False, record_queue=400)
@@ -231,7 +231,7 @@ def test_grid_feeder_keeps_cadence_when_frames_are_dropped_unevenly(real_series)
     import numpy as np
 
     from analyzer.kinematics import GaitStream
-    from analyzer.live import GridFeeder
+    from analyzer.live.session import GridFeeder
 
     s = real_series
     rng = np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""Feedback bands, cue, in-band share and metronome (analyzer.feedback); the latest-frame-wins queue and rate meter."""
+"""Feedback bands, cue, in-band share and metronome (analyzer.live.feedback); the latest-frame-wins queue and rate meter."""
 from __future__ import annotations
 
 import io
@@ -10,9 +10,9 @@ import wave
 import numpy as np
 import pytest
 
-from analyzer.feedback import (Cue, FeedbackConfig, FeedbackTracker, Metronome, TargetBand, band_center,
+from analyzer.live.feedback import (Cue, FeedbackConfig, FeedbackTracker, Metronome, TargetBand, band_center,
                                cadence_band)
-from analyzer.live import LatestFrameSlot, RateMeter
+from analyzer.live.session import LatestFrameSlot, RateMeter
 
 
 # ---- bands and cues ----------------------------------------------------------------------------------------------

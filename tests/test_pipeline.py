@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from support import REAL_CLIP_CADENCE_SPM
 
-from analyzer.pipeline import AnalyzeOptions, analyze_clip, analyze_session, combine_clips
-from analyzer.pose import MediaPipeBackend
-from analyzer.render import OverlayBuilder, RenderState, Style, annotate
-from analyzer.video_out import probe_output
+from analyzer.pipeline.offline import AnalyzeOptions, analyze_clip, analyze_session, combine_clips
+from analyzer.pose.mediapipe_backend import MediaPipeBackend
+from analyzer.render.overlay import OverlayBuilder, RenderState, Style, annotate
+from analyzer.media.video_out import probe_output
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +63,7 @@ def test_annotated_video_matches_source(real_analysis):
 
 def test_annotated_video_has_overlay(real_analysis, real_clip):
     """The skeleton's colours appear at the runner's hips in the export, not in the source frame."""
-    from analyzer.video import open_video
+    from analyzer.media.video_in import open_video
 
     k = 150
     hip = real_analysis.series.xy[k, 23].astype(int)

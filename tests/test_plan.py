@@ -152,7 +152,7 @@ def test_side_and_rear_with_knee_pain_orders_primary_second_and_indicated_transi
 def test_pain_above_rule_adds_load_advice_and_inputs_are_validated():
     plan = build_plan(HEEL_OVERSTRIDER, PlanInputs("knee", 7, "worse"))
     assert any("reduce running load" in a.text and a.source == "silbernagel2007" for a in plan.safety)
-    from analyzer.errors import InputError
+    from analyzer.core.errors import InputError
     with pytest.raises(InputError):
         PlanInputs("elbow")
     with pytest.raises(InputError):

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analyzer.landmarks import LandmarkSeries, PoseLandmark as L
+from analyzer.core.landmarks import LandmarkSeries, PoseLandmark as L
 from analyzer.plan import PlanInputs, build_plan
-from analyzer.plan.bundle import export_bundle, face_boxes
-from analyzer.video_out import H264Writer
+from analyzer.records.bundle import export_bundle, face_boxes
+from analyzer.media.video_out import H264Writer
 
 W, H, FPS, N = 160, 120, 20.0, 20
 FACE = (40.0, 32.0)  # nose position in px

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from support import real_frames, write_clip
 
-from analyzer import cache
-from analyzer.landmarks import LandmarkSeries
-from analyzer.landmarks import PoseLandmark as P
-from analyzer.pipeline import AnalyzeOptions, load_series
-from analyzer.pose import MediaPipeBackend, PoseFrame, count_people
-from analyzer.runner import select_runner, steady_segment
+from analyzer.pose import cache
+from analyzer.core.landmarks import LandmarkSeries
+from analyzer.core.landmarks import PoseLandmark as P
+from analyzer.pipeline.offline import AnalyzeOptions, load_series
+from analyzer.pose.mediapipe_backend import MediaPipeBackend, PoseFrame, count_people
+from analyzer.pose.people import select_runner, steady_segment
 
 
 @pytest.mark.slow
@@ -128,8 +128,8 @@ def test_rear_view_pass_feeds_pelvis_measure_with_mask(tmp_path, monkeypatch):
     import sys
     import types
 
-    from analyzer import pipeline
-    from analyzer.runner import ClipScan
+    from analyzer.pipeline import offline as pipeline
+    from analyzer.pose.people import ClipScan
 
     calls = []
 
@@ -138,9 +138,9 @@ def test_rear_view_pass_feeds_pelvis_measure_with_mask(tmp_path, monkeypatch):
         return {"pelvis_band_deg": 2.5, "pelvis_band_quality": 0.8, "pelvis_marker_deg": float("nan"),
                 "pelvis_marker_quality": 0.0}
 
-    fake = types.ModuleType("analyzer.kinematics.pelvis_image")
+    fake = types.ModuleType("analyzer.pose.pelvis_image")
     fake.measure_pelvis = measure_pelvis
-    monkeypatch.setitem(sys.modules, "analyzer.kinematics.pelvis_image", fake)
+    monkeypatch.setitem(sys.modules, "analyzer.pose.pelvis_image", fake)
     clip = write_clip(tmp_path / "rear.mp4", [img for _, img in real_frames(3.0, 3.4, scale=0.5)])
     s = pipeline._pose_pass(clip, AnalyzeOptions(), ClipScan((1,), "rear", None), pipeline._Meter(None),
                             pipeline.StageTimes(), None, None)
@@ -154,9 +154,9 @@ def test_rear_view_pass_feeds_pelvis_measure_with_mask(tmp_path, monkeypatch):
 def test_side_view_pass_measures_the_sole_lines(tmp_path):
     """Side view: the pose pass asks for the person mask and stores each shoe's sole line per frame (real
     MediaPipe mask, real clip): measured on most frames, angles of a foot pointing along the run."""
-    from analyzer import pipeline
+    from analyzer.pipeline import offline as pipeline
     from analyzer.kinematics.foot_image import SOLE_AUX_KEYS
-    from analyzer.runner import ClipScan
+    from analyzer.pose.people import ClipScan
 
     clip = write_clip(tmp_path / "side.mp4", [img for _, img in real_frames(3.0, 4.0, scale=0.5)])
     s = pipeline._pose_pass(clip, AnalyzeOptions(), ClipScan((1,), "side", "left"), pipeline._Meter(None),

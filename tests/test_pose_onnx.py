@@ -1,4 +1,4 @@
-"""ONNX Runtime pose backend (analyzer.pose_onnx) and the batch driver (analyzer.batch).
+"""ONNX Runtime pose backend (analyzer.pose.onnx_backend) and the batch driver (analyzer.pipeline.batch).
 
 Parity with MediaPipe on the real clip (../shared/videos/treadmill_side_left_30fps.mp4, 720x1280, 360 frames):
   landmarks: median distance between the two backends' landmarks < 1 % of the image height for hips, knees, ankles,
@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analyzer import pose_onnx as po
-from analyzer.landmarks import PoseLandmark as P
+from analyzer.pose import onnx_backend as po
+from analyzer.core.landmarks import PoseLandmark as P
 
 REPO = Path(__file__).resolve().parent.parent
 LEG_LANDMARKS = (P.LEFT_HIP, P.RIGHT_HIP, P.LEFT_KNEE, P.RIGHT_KNEE, P.LEFT_ANKLE, P.RIGHT_ANKLE, P.LEFT_HEEL,
@@ -47,7 +47,7 @@ def test_onnx_manifest_matches_files_and_source_bundles():
 
 
 def test_corrupt_model_is_a_model_error(tmp_path, monkeypatch):
-    from analyzer.errors import ModelError
+    from analyzer.core.errors import ModelError
 
     bad = tmp_path / "models"
     bad.mkdir()
@@ -70,8 +70,8 @@ def test_cuda_provider_is_preferred_when_onnxruntime_lists_it(monkeypatch):
 
 
 def test_unknown_backend_name_is_an_input_error():
-    from analyzer.errors import InputError
-    from analyzer.pipeline import AnalyzeOptions
+    from analyzer.core.errors import InputError
+    from analyzer.pipeline.offline import AnalyzeOptions
 
     with pytest.raises(InputError, match="backend"):
         AnalyzeOptions(backend="tensorrt").validate()
@@ -199,7 +199,7 @@ def test_batched_streams_equal_single_stream(clip_frames):
 @pytest.mark.slow
 def test_heavy_model_and_segmentation_match_mediapipe_on_a_frame(clip_frames):
     """First frame (detector path, no tracking or smoothing yet): heavy landmarks and the person mask."""
-    from analyzer.pose import MediaPipeBackend
+    from analyzer.pose.mediapipe_backend import MediaPipeBackend
 
     t, fr = clip_frames[0]
     h = fr.shape[0]
@@ -217,7 +217,7 @@ def test_heavy_model_and_segmentation_match_mediapipe_on_a_frame(clip_frames):
 
 @pytest.fixture(scope="module")
 def both_series(real_clip):
-    from analyzer.pipeline import AnalyzeOptions, load_series
+    from analyzer.pipeline.offline import AnalyzeOptions, load_series
 
     return {be: load_series(real_clip, AnalyzeOptions(backend=be, render_video=False))
             for be in ("mediapipe", "onnx")}
@@ -242,7 +242,7 @@ def test_landmark_parity_with_mediapipe(both_series):
 
 @pytest.mark.slow
 def test_summary_metrics_agree_within_measurement_noise(both_series):
-    from analyzer.pipeline import AnalyzeOptions, analyze_series
+    from analyzer.pipeline.offline import AnalyzeOptions, analyze_series
     from analyzer.plan.noise import change_noise
 
     summ = {be: analyze_series(s, "clip", AnalyzeOptions(backend=be))[1]["summary"] for be, s in both_series.items()}

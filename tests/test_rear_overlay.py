@@ -14,9 +14,9 @@ import math
 import numpy as np
 import pytest
 
-from analyzer.landmarks import N_LANDMARKS
-from analyzer.landmarks import PoseLandmark as P
-from analyzer.render import (PELVIS_AUX, OverlayBuilder, PelvisLine, _fmt, deepest_drop_index, draw_pelvis_line,
+from analyzer.core.landmarks import N_LANDMARKS
+from analyzer.core.landmarks import PoseLandmark as P
+from analyzer.render.overlay import (PELVIS_AUX, OverlayBuilder, PelvisLine, _fmt, deepest_drop_index, draw_pelvis_line,
                              pelvis_line_at, pelvis_line_ends)
 
 
@@ -113,7 +113,7 @@ def test_deepest_drop_index_matches_the_drop_kernel():
 
 
 def test_live_overlay_draws_the_pelvis_line_from_the_frame_aux():
-    from analyzer.live import LiveState, PoseArrays, _scaled_state, draw_overlay
+    from analyzer.live.session import LiveState, PoseArrays, _scaled_state, draw_overlay
 
     n = N_LANDMARKS
     pose = PoseArrays(_xy(), np.zeros(n), np.ones(n), np.ones(n), np.zeros((n, 3)),
@@ -143,7 +143,7 @@ def rear_clip(tmp_path_factory):
 
 def _analyse(clip, out, monkeypatch):
     """analyze_clip with the drawn overlay state of every frame recorded: {t: RenderState}."""
-    import analyzer.pipeline as pl
+    import analyzer.pipeline.offline as pl
 
     drawn: dict[float, object] = {}
     real = pl.annotate
@@ -206,7 +206,7 @@ def test_rear_video_panel_shows_each_stance_drop_from_metrics_json(rear_runs, ru
 @pytest.mark.slow
 @pytest.mark.parametrize("run", ["fresh", "cached"])
 def test_rear_video_draws_the_measured_pelvis_line(rear_runs, run):
-    from analyzer.video import open_video
+    from analyzer.media.video_in import open_video
 
     res, drawn = rear_runs[run]
     s = res.series

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from analyzer.cli import main
-from analyzer.errors import InputError
+from analyzer.core.errors import InputError
 from analyzer.plan import PlanInputs
 from analyzer.records import (delete_patient, list_patients, open_db, patient_detail, session_record,
                               store_session)
@@ -167,7 +167,7 @@ def test_session_json_retest_holds_from_the_clip_steps(data, tmp_path):
 
 
 def test_deleting_a_patient_leaves_nothing_behind(data, tmp_path, capsys):
-    from analyzer.sessions import SessionStore
+    from analyzer.records.sessions import SessionStore
 
     outside = tmp_path / "analyses"
     sha1, sha2 = "c" * 64, "d" * 64
@@ -211,7 +211,7 @@ def test_bad_ids_and_folders_are_input_errors(data, tmp_path, capsys):
 
 def test_app_session_is_stored_as_a_copy_and_tagged(data):
     from analyzer.records import store_app_session
-    from analyzer.sessions import SessionStore
+    from analyzer.records.sessions import SessionStore
 
     app = SessionStore().create("Treadmill 10 km/h")
     app.add_clip("side.mp4", b"clip bytes")

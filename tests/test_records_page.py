@@ -10,7 +10,7 @@ import pytest
 from analyzer.plan import PlanInputs
 from analyzer.records import list_patients, store_session
 from analyzer.records.compare import GAIT_MOMENTS, gait_cycle_frames, gait_cycle_times, pick_clip, stride_values
-from analyzer.video_out import H264Writer
+from analyzer.media.video_out import H264Writer
 
 W, H, FPS, N = 96, 64, 20.0, 48
 

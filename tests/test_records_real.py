@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from analyzer.cli import main
-from analyzer.landmarks import PoseLandmark as L
+from analyzer.core.landmarks import PoseLandmark as L
 from analyzer.plan import PlanInputs
 from analyzer.records import delete_patient, patient_detail, session_record, store_session
 

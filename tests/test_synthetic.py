@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analyzer.errors import InputError
-from analyzer.landmarks import LandmarkSeries, PoseLandmark as L
+from analyzer.core.errors import InputError
+from analyzer.core.landmarks import LandmarkSeries, PoseLandmark as L
 from analyzer.synthetic import Camera, GaitParams, InvalidGaitError, project, simulate
 from analyzer.synthetic.project import default_camera
 from analyzer.synthetic.truth import METRIC_NAMES

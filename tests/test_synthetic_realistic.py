@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from analyzer.cli import main
-from analyzer.errors import InputError
+from analyzer.core.errors import InputError
 from analyzer.synthetic import GaitParams, simulate
 from analyzer.synthetic.body import BodyDims
 from analyzer.synthetic.dress import get_dress

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from analyzer.cli import main
-from analyzer.landmarks import PoseLandmark as L
+from analyzer.core.landmarks import PoseLandmark as L
 from analyzer.synthetic import GaitParams, project, simulate
 from analyzer.synthetic.project import default_camera
 from analyzer.synthetic.render_side import SideRenderer, render_side
@@ -32,7 +32,7 @@ def test_side_render_deterministic_for_a_seed(short_truth):
 
 
 def test_render_side_writes_h264_and_truth(tmp_path, short_truth):
-    from analyzer.video_out import probe_output
+    from analyzer.media.video_out import probe_output
 
     cam = default_camera(short_truth, "side", 320, 180, facing="right")
     out = render_side(short_truth, cam, tmp_path / "clip.mp4")
@@ -49,7 +49,7 @@ def test_render_side_writes_h264_and_truth(tmp_path, short_truth):
 def _detect(frames_bgr, fps):
     import cv2
 
-    from analyzer.pose import MediaPipeBackend
+    from analyzer.pose.mediapipe_backend import MediaPipeBackend
 
     out = []
     with MediaPipeBackend("full") as mp:

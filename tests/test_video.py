@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from support import write_clip
 
-from analyzer.errors import InputError
-from analyzer.video import open_source, open_video, probe
-from analyzer.video_out import H264Writer, probe_output
+from analyzer.core.errors import InputError
+from analyzer.media.video_in import open_source, open_video, probe
+from analyzer.media.video_out import H264Writer, probe_output
 
 
 def _pattern(h: int = 48, w: int = 64, k: int = 0) -> np.ndarray:
@@ -126,7 +126,7 @@ def test_open_source_dispatch(tmp_path):
 
 
 def test_work_size_caps_long_side_even():
-    from analyzer.pipeline import work_size
+    from analyzer.pipeline.offline import work_size
 
     assert work_size(720, 1280) == (720, 1280)
     assert work_size(1080, 1920) == (720, 1280)

@@ -1,4 +1,4 @@
-"""`runform analyze CLIP [CLIP ...] --out DIR`: thin CLI over analyzer.pipeline (progress bar on stderr)."""
+"""`runform analyze CLIP [CLIP ...] --out DIR`: thin CLI over analyzer.pipeline.offline (progress bar on stderr)."""
 from __future__ import annotations
 
 import sys
@@ -69,14 +69,14 @@ class ProgressBar:
 
 
 def run(args) -> int:
-    from ..pipeline import AnalyzeOptions, analyze_clip, analyze_session
+    from analyzer.pipeline.offline import AnalyzeOptions, analyze_clip, analyze_session
 
     options = AnalyzeOptions(height_cm=args.height_cm, capture_fps=args.capture_fps, model=args.model,
                              treadmill_speed_kmh=args.speed_kmh, render_video=not args.no_video,
                              backend=getattr(args, "backend", "mediapipe"))
     options.validate()
     if getattr(args, "patient", None):  # records hook (analyzer.records): check the id before the long analysis
-        from ..records import check_patient_id
+        from analyzer.records import check_patient_id
         check_patient_id(args.patient)
     if len(args.clips) == 1 and Path(args.clips[0]).is_dir():
         return _run_folder(Path(args.clips[0]), Path(args.out), options, args.quiet)
@@ -103,7 +103,7 @@ def run(args) -> int:
               "report.html)", file=sys.stderr)
     print(f"runform: wrote {', '.join(str(f) for f in files)} in {time.monotonic() - t0:.0f} s")
     if getattr(args, "patient", None):
-        from ..records import store_session
+        from analyzer.records import store_session
         sid = store_session(args.patient, res if len(args.clips) == 1 else sres, clips=args.clips)
         print(f"runform: stored as session {sid} of patient {args.patient}")
     return 0
@@ -111,7 +111,7 @@ def run(args) -> int:
 
 def _run_folder(folder: Path, out: Path, options, quiet: bool) -> int:
     """Batch mode (CLIP is a folder): one result folder per clip + batch.json; failures reported, not fatal."""
-    from ..batch import analyze_folder
+    from analyzer.pipeline.batch import analyze_folder
 
     bar = None if quiet else ProgressBar()
     t0 = time.monotonic()

@@ -13,7 +13,7 @@ import socket
 import sys
 from pathlib import Path
 
-from ..errors import InputError
+from analyzer.core.errors import InputError
 
 DEFAULT_PORT = 8501
 DEFAULT_MAX_UPLOAD_MB = 1024

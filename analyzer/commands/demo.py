@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import InputError
-from . import app as app_command
+from analyzer.core.errors import InputError
+from analyzer.commands import app as app_command
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_videos"
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm")
@@ -67,7 +67,8 @@ def _print_progress(p) -> None:
 
 def ensure_demo_session(clips: list[Path] | None = None):
     """The stored demo session for the sample clips, analysing them first if no finished one exists."""
-    from ..sessions import SessionStore, analyze, sha256_file
+    from analyzer.records.sessions import SessionStore, sha256_file
+    from analyzer.pipeline.stored import analyze_stored
 
     clips = clips or sample_clips()
     shas = {sha256_file(c) for c in clips}
@@ -75,7 +76,7 @@ def ensure_demo_session(clips: list[Path] | None = None):
     for s in store.find(tag=DEMO_TAG, status="done"):
         if {c.sha256 for c in s.clips} == shas and s.has_result:
             return s
-    from ..pipeline import AnalyzeOptions
+    from analyzer.pipeline.offline import AnalyzeOptions
 
     options = AnalyzeOptions(**sample_options(clips))
     s = store.create(title="Sample runner (synthetic demo clip)", options={}, tags=[DEMO_TAG])
@@ -85,7 +86,7 @@ def ensure_demo_session(clips: list[Path] | None = None):
           f"({', '.join(c.name for c in clips)}) ...", flush=True)
     t0 = time.monotonic()
     try:
-        analyze(s, options, _print_progress)
+        analyze_stored(s, options, _print_progress)
     except Exception:
         store.delete(s.id)
         raise

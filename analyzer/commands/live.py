@@ -13,8 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-from ..errors import InputError
-from ..feedback import FeedbackConfig, TargetBand, cadence_band
+from analyzer.core.errors import InputError
+from analyzer.live.feedback import FeedbackConfig, TargetBand, cadence_band
 
 
 def register(subparsers) -> None:
@@ -74,7 +74,7 @@ def _window(title: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..live import LiveRunOptions, run_live
+    from analyzer.live.session import LiveRunOptions, run_live
 
     spec = args.camera if args.camera is not None else args.source
     if spec is None:
@@ -109,12 +109,13 @@ def run(args: argparse.Namespace) -> int:
     elif result.live.get("metrics_error"):
         print(f"no metrics: {result.live['metrics_error']}")
     if args.analyze and result.session_id:
-        from ..sessions import SessionStore, analyze
+        from analyzer.records.sessions import SessionStore
+        from analyzer.pipeline.stored import analyze_stored
 
-        from ..live import adopt_offline_metrics
+        from analyzer.live.session import adopt_offline_metrics
 
         s = SessionStore().get(result.session_id)
-        analyze(s)
+        analyze_stored(s)
         adopt_offline_metrics(result.folder)
         print(f"full analysis: {s.result_dir} (its metrics.json is now the session's metrics.json)")
     return 0

@@ -1,6 +1,6 @@
 """`runform patients list|show ID|add ID|export ID|delete ID`: the clinic's patient records.
 
-Thin over analyzer.records (storage, progress) and analyzer.plan.bundle (export)."""
+Thin over analyzer.records (storage, progress) and analyzer.records.bundle (export)."""
 from __future__ import annotations
 
 import argparse
@@ -8,9 +8,9 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import InputError
-from ..plan.engine import hold_summary
-from ..records import add_patient, delete_patient, list_patients, patient_detail
+from analyzer.core.errors import InputError
+from analyzer.plan.engine import hold_summary
+from analyzer.records import add_patient, delete_patient, list_patients, patient_detail
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"patient {pid} saved")
         return 0
     if args.action == "export":
-        from ..plan.bundle import export_session
+        from analyzer.records.bundle import export_session
 
         sessions = patient_detail(args.patient_id)["sessions"]
         if not sessions:

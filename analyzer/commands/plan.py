@@ -5,8 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InputError
-from ..plan import NEXT_MORNING, PAIN_SITES, PlanInputs, build_plan, load_metrics, render
+from analyzer.core.errors import InputError
+from analyzer.plan import NEXT_MORNING, PAIN_SITES, PlanInputs, build_plan, load_metrics, render
 
 
 def register(sub: argparse._SubParsersAction) -> None:

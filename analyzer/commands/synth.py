@@ -9,10 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import InputError
-from ..synthetic.body import BODY_SHAPES
-from ..synthetic.dress import DRESSES
-from ..synthetic.realistic import STRIKE_STYLES
+from analyzer.core.errors import InputError
+from analyzer.synthetic.body import BODY_SHAPES
+from analyzer.synthetic.dress import DRESSES
+from analyzer.synthetic.realistic import STRIKE_STYLES
 
 
 def register(subparsers) -> None:
@@ -87,8 +87,8 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    from ..synthetic import GaitParams, simulate
-    from ..synthetic.truth import truth_path_for
+    from analyzer.synthetic import GaitParams, simulate
+    from analyzer.synthetic.truth import truth_path_for
 
     out = Path(args.out)
     if out.suffix.lower() != ".mp4":
@@ -118,7 +118,7 @@ def run(args) -> int:
                                                    sys.stderr.flush()))
     out.parent.mkdir(parents=True, exist_ok=True)
     if realistic:
-        from ..synthetic.realistic import parse_shutter, phone_camera, render_realistic
+        from analyzer.synthetic.realistic import parse_shutter, phone_camera, render_realistic
 
         cam = phone_camera(truth, w, h, distance_m=args.camera_distance, height_m=args.camera_height)
         if args.tilt is not None or args.focal_mm is not None:
@@ -127,7 +127,7 @@ def run(args) -> int:
             cam = replace(cam, **({"tilt_deg": args.tilt} if args.tilt is not None else {}),
                           **({"focal_mm": args.focal_mm} if args.focal_mm is not None else {}))
         if args.shoe != "running":
-            from ..synthetic.render_rear import render_rear
+            from analyzer.synthetic.render_rear import render_rear
 
             if parse_shutter(args.shutter) > 0:
                 raise InputError("--shutter needs the running shoe renderer.", "Drop --shoe body or --shutter.")
@@ -136,7 +136,7 @@ def run(args) -> int:
             render_realistic(truth, cam, out, dress=args.dress, shutter_s=parse_shutter(args.shutter), girth=girth,
                              shape=args.body_shape, crf=args.crf, progress=progress)
     else:
-        from ..synthetic.project import default_camera
+        from analyzer.synthetic.project import default_camera
 
         if args.shutter not in ("none", "0", "off"):
             raise InputError("--shutter (motion blur) is drawn only by the skinned side view.",
@@ -148,11 +148,11 @@ def run(args) -> int:
             cam_kw["focal_mm"] = args.focal_mm
         cam = default_camera(truth, view=args.view, width=w, height=h, **cam_kw)
         if side and args.body != "mesh":
-            from ..synthetic.render_side import render_side
+            from analyzer.synthetic.render_side import render_side
 
             render_side(truth, cam, out, dress=args.dress, crf=args.crf, progress=progress)
         else:
-            from ..synthetic.render_rear import render_rear
+            from analyzer.synthetic.render_rear import render_rear
 
             render_rear(truth, cam, out, dress=args.dress, crf=args.crf, progress=progress, girth=girth)
     if not args.quiet:

@@ -12,9 +12,9 @@ import copy
 
 import numpy as np
 
-from ..metrics_defs import METRICS
-from .core import symmetry_resolution_note
-from .summary import strike_pattern, symmetry_pct
+from analyzer.core.metrics_defs import METRICS
+from analyzer.kinematics.core import symmetry_resolution_note
+from analyzer.kinematics.summary import strike_pattern, symmetry_pct
 
 SIDES = ("left", "right")
 

@@ -7,18 +7,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InputError
-from ..landmarks import SKELETON_EDGES, LandmarkSeries, PoseLandmark as P
-from ..metrics_defs import APT_REASON, METRICS, fps_warning
-from . import events as ev
-from . import metrics as mk
-from .filters import MAX_GAP_S, cutoff_hz, fill_gaps, light_cutoff_hz, lowpass, reject_spikes
-from .foot_image import SOLE_AUX_KEYS, sole_angle_body
-from .identity import correct_swaps, swap_all_legs
-from .legs import LegGates
-from .scale import Ground, Scale, estimate_ground, leg_length_px, make_scale, to_body_frame
-from .summary import entry, pattern_entry, strike_pattern
-from .view import ViewInfo, detect_view
+from analyzer.core.errors import InputError
+from analyzer.core.landmarks import SKELETON_EDGES, LandmarkSeries, PoseLandmark as P
+from analyzer.core.metrics_defs import APT_REASON, METRICS, fps_warning
+from analyzer.kinematics import events as ev
+from analyzer.kinematics import metrics as mk
+from analyzer.kinematics.filters import MAX_GAP_S, cutoff_hz, fill_gaps, light_cutoff_hz, lowpass, reject_spikes
+from analyzer.kinematics.foot_image import SOLE_AUX_KEYS, sole_angle_body
+from analyzer.kinematics.identity import correct_swaps, swap_all_legs
+from analyzer.kinematics.legs import LegGates
+from analyzer.kinematics.scale import Ground, Scale, estimate_ground, leg_length_px, make_scale, to_body_frame
+from analyzer.kinematics.summary import entry, pattern_entry, strike_pattern
+from analyzer.kinematics.view import ViewInfo, detect_view
 
 SCHEMA_VERSION = 1
 LEG_IDS = [P.LEFT_KNEE, P.RIGHT_KNEE, P.LEFT_ANKLE, P.RIGHT_ANKLE, P.LEFT_HEEL, P.RIGHT_HEEL,
@@ -659,7 +659,7 @@ def on_uniform_grid(series: LandmarkSeries) -> tuple[LandmarkSeries, str | None]
     apart (a recorded live session, 2026-11-25: cadence 175 instead of 168.9 read on its frame indices). Each
     landmark coordinate is interpolated linearly in time between measured samples; grid instants inside a gap
     longer than MAX_GAP_S (or outside the measured span) stay NaN, as gap filling would leave them. The live mode
-    feeds its streaming core on the camera's grid the same way (analyzer.live.GridFeeder)."""
+    feeds its streaming core on the camera's grid the same way (analyzer.live.session.GridFeeder)."""
     t = np.asarray(series.t, dtype=float)
     if len(t) < 3:
         return series, None

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ..landmarks import PoseLandmark as P
+from analyzer.core.landmarks import PoseLandmark as P
 
 MASK_THRESHOLD = 0.3   # person-mask probability counted as the shoe (MediaPipe's mask fades at the shoe's front)
 INNER = (0.1, 0.9)     # part of the heel-toe span used (the rounded heel and the toe spring are left out)

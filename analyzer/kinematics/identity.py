@@ -18,7 +18,7 @@ from collections import deque
 
 import numpy as np
 
-from ..landmarks import PoseLandmark as P
+from analyzer.core.landmarks import PoseLandmark as P
 
 #: Landmark groups whose labels are swapped together: (left ids, right ids).
 GROUPS: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = (

@@ -2,7 +2,7 @@
 
 All inputs are body-frame coordinates (see scale.to_body_frame): index 0 = forward (direction of travel; image right
 in rear/front views), index 1 = up above the belt line, in pixels. Definitions, signs and sources live in
-analyzer/metrics_defs.py (the single source of truth rendered into docs/metrics.md).
+analyzer/core/metrics_defs.py (the single source of truth rendered into docs/metrics.md).
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..landmarks import PoseLandmark as P
-from .events import line_fit
+from analyzer.core.landmarks import PoseLandmark as P
+from analyzer.kinematics.events import line_fit
 
 
 def at(x: np.ndarray, i: float) -> np.ndarray:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..landmarks import PoseLandmark as P
+from analyzer.core.landmarks import PoseLandmark as P
 
 LEG_TO_HEIGHT = 0.491  # Winter 2009: thigh 0.245 H + shank 0.246 H
 ROLL_APPLY_MIN_DEG = 1.0

@@ -40,16 +40,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..landmarks import N_LANDMARKS, PoseLandmark as P
-from ..metrics_defs import METRICS
-from . import events as ev
-from . import metrics as mk
-from .core import LEG_IDS, PELVIS_AUX_KEYS, SIDES, body_lowpass, foot_signals, light_body, pelvis_source
-from .filters import MAX_GAP_S, fill_gaps, reject_spikes
-from .identity import GROUPS, LaggedSwapTracker, apply_swaps, relative_positions
-from .scale import estimate_ground, leg_length_px, make_scale, stance_slopes, to_body_frame
-from .summary import strike_pattern
-from .view import detect_view
+from analyzer.core.landmarks import N_LANDMARKS, PoseLandmark as P
+from analyzer.core.metrics_defs import METRICS
+from analyzer.kinematics import events as ev
+from analyzer.kinematics import metrics as mk
+from analyzer.kinematics.core import LEG_IDS, PELVIS_AUX_KEYS, SIDES, body_lowpass, foot_signals, light_body, pelvis_source
+from analyzer.kinematics.filters import MAX_GAP_S, fill_gaps, reject_spikes
+from analyzer.kinematics.identity import GROUPS, LaggedSwapTracker, apply_swaps, relative_positions
+from analyzer.kinematics.scale import estimate_ground, leg_length_px, make_scale, stance_slopes, to_body_frame
+from analyzer.kinematics.summary import strike_pattern
+from analyzer.kinematics.view import detect_view
 
 SWAP_LAG = 4
 BUFFER_S = 3.0

@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ..metrics_defs import FSA_CUTOFFS_DEG, FSA_UNCERTAIN_DEG, METRICS
+from analyzer.core.metrics_defs import FSA_CUTOFFS_DEG, FSA_UNCERTAIN_DEG, METRICS
 
 
 def _clean(v: float | None) -> float | None:

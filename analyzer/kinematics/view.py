@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..landmarks import PoseLandmark as P
+from analyzer.core.landmarks import PoseLandmark as P
 
 SIDE_MAX_RATIO = 0.25
 FRONTAL_MIN_RATIO = 0.40

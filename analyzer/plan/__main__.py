@@ -1,9 +1,9 @@
 """`python -m analyzer.plan`: print the rules table (rules as data) as Markdown, for clinical review."""
 from __future__ import annotations
 
-from .render import Block, blocks_to_markdown
-from .rules import RULES
-from .sources import SOURCES
+from analyzer.plan.render import Block, blocks_to_markdown
+from analyzer.plan.rules import RULES
+from analyzer.plan.sources import SOURCES
 
 
 def rules_markdown() -> str:

@@ -19,13 +19,13 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from ..errors import InputError
-from .hold import (HOLD_DEFINITION, MIN_STEPS, check_hold, fmt_value, hold_line, robust_sd, step_values,
+from analyzer.core.errors import InputError
+from analyzer.plan.hold import (HOLD_DEFINITION, MIN_STEPS, check_hold, fmt_value, hold_line, robust_sd, step_values,
                    summary_step_noise)
-from .noise import NOISE_FLOORS, change_noise, noise_basis
-from .rules import (NEXT_MORNING, PAIN_SITES, RED_FLAGS_CLINICIAN, RED_FLAGS_PATIENT, RULES, Goal, Rule,
+from analyzer.plan.noise import NOISE_FLOORS, change_noise, noise_basis
+from analyzer.plan.rules import (NEXT_MORNING, PAIN_SITES, RED_FLAGS_CLINICIAN, RED_FLAGS_PATIENT, RULES, Goal, Rule,
                     view_needed)
-from .sources import SOURCES
+from analyzer.plan.sources import SOURCES
 
 PLAN_SCHEMA_VERSION = 1
 
@@ -186,7 +186,7 @@ def load_metrics(paths: Iterable[str | Path]) -> MetricSet:
 # ---- labels ------------------------------------------------------------------------------------------------------
 def label_for(metric: str) -> str:
     try:
-        from analyzer.metrics_defs import METRICS
+        from analyzer.core.metrics_defs import METRICS
 
         lab = getattr(METRICS.get(metric), "label", None)
         if isinstance(lab, str) and lab:

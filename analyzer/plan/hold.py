@@ -43,7 +43,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .noise import NOISE_FLOORS
+from analyzer.plan.noise import NOISE_FLOORS
 
 #: share of measured steps that must hold the change (biomechanics.md section 4, Phase 2)
 HOLD_SHARE = 0.80

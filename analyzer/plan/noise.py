@@ -4,7 +4,7 @@ Definition (stated in every plan): for a change between a baseline and a re-test
 
     noise = max(floor, 1.96 * sqrt(se_before**2 + se_after**2)),   se = 0.93 * spread / sqrt(n)
 
-where `spread` (interquartile range of the per-step values, analyzer.metrics_defs) and `n` (steps) come from the
+where `spread` (interquartile range of the per-step values, analyzer.core.metrics_defs) and `n` (steps) come from the
 metrics.json summary of each clip; 0.93 = 1.2533 / 1.349 turns an IQR into the standard error of a median
 (SD = IQR / 1.349 for a normal distribution; SE(median) = 1.2533 SD / sqrt(n)). That is a 95 % bound on the
 difference of two clip medians. Cadence and step time are the exception (`use_spread=False`): the clip value

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
-from .engine import Phase, Plan, TargetSpec, hold_summary
+from analyzer.plan.engine import Phase, Plan, TargetSpec, hold_summary
 
 Voice = Literal["clinician", "patient"]
 
@@ -175,7 +175,7 @@ _U0, _U1 = "\ue000", "\ue001"  # private-use marks around text a person typed (n
 
 def user_text(s: str) -> str:
     """Text a person typed (patient name, goal), for a block: each writer shows it literally in its format
-    (Markdown: `analyzer.markup.markdown_literal`, so `![x](http://...)` is not an image the app would fetch nor
+    (Markdown: `analyzer.core.markup.markdown_literal`, so `![x](http://...)` is not an image the app would fetch nor
     a link; HTML: escaped and never turned into bold)."""
     return f"{_U0}{' '.join(str(s).replace(_U0, '').replace(_U1, '').splitlines())}{_U1}"
 
@@ -192,7 +192,7 @@ def _split_user(s: str, plain, typed) -> str:
 
 
 def _md_escape(s: str) -> str:
-    from ..markup import markdown_literal
+    from analyzer.core.markup import markdown_literal
 
     return markdown_literal(s)
 

@@ -5,7 +5,7 @@ it applies to, the phase it feeds, the cue in two voices (clinician and patient)
 (`sources`, keys of `analyzer.plan.sources.SOURCES`). The engine (`engine.py`) evaluates this table; there are no
 chains of `if` about metrics anywhere else.
 
-Thresholds: where `analyzer.metrics_defs.METRICS[metric]` publishes a reference range, a `Condition` with
+Thresholds: where `analyzer.core.metrics_defs.METRICS[metric]` publishes a reference range, a `Condition` with
 `ref="high"` / `ref="low"` uses that bound instead of its own `value` (one source of truth for the app, reports and the
 plan). The `value` here is the fallback, with its basis stated. No validated cut-off exists for overstride
 (Souza 2016): those fallbacks are heuristics and the plan tracks change from the runner's own baseline.
@@ -27,7 +27,7 @@ PhaseKey = Literal["assessment", "learn", "progress", "second", "transition", "m
 PAIN_SITES: tuple[str, ...] = ("low_back", "hip", "knee", "shin", "calf", "ankle_foot", "none")
 NEXT_MORNING: tuple[str, ...] = ("better", "same", "worse")
 
-#: Camera view each metric needs (fallback when analyzer.metrics_defs is not importable).
+#: Camera view each metric needs (fallback when analyzer.core.metrics_defs is not importable).
 VIEW_NEEDED: dict[str, str] = {
     "cadence_spm": "any", "step_time_ms": "any", "contact_time_ms": "side", "flight_time_ms": "side",
     "duty_factor_pct": "side", "overstride_cm": "side", "overstride_pct_leg": "side", "shank_angle_ic_deg": "side",
@@ -58,10 +58,10 @@ class Condition:
         return self.value if bound is None or not math.isfinite(bound) else float(bound)
 
     def basis_text(self) -> str:
-        """The basis, noting when the threshold comes from analyzer.metrics_defs' reference range."""
+        """The basis, noting when the threshold comes from analyzer.core.metrics_defs' reference range."""
         thr = self.threshold()
         if self.ref is not None and not isinstance(thr, tuple) and thr != self.value:
-            return f"{self.basis} [threshold {thr:g} = reference-range {self.ref} bound in analyzer.metrics_defs]"
+            return f"{self.basis} [threshold {thr:g} = reference-range {self.ref} bound in analyzer.core.metrics_defs]"
         return self.basis
 
     def holds(self, measured: float | str | None) -> bool:
@@ -161,9 +161,9 @@ class Rule:
 
 
 def reference_range(metric: str) -> tuple[float | None, float | None] | None:
-    """(low, high) from analyzer.metrics_defs when that module publishes one, else None."""
+    """(low, high) from analyzer.core.metrics_defs when that module publishes one, else None."""
     try:
-        from analyzer.metrics_defs import METRICS  # owned by the kinematics helper
+        from analyzer.core.metrics_defs import METRICS  # owned by the kinematics helper
     except Exception:  # noqa: BLE001 - module not built yet or broken: fall back to our own thresholds
         return None
     d = METRICS.get(metric)
@@ -175,7 +175,7 @@ def reference_range(metric: str) -> tuple[float | None, float | None] | None:
 
 def view_needed(metric: str) -> str:
     try:
-        from analyzer.metrics_defs import METRICS
+        from analyzer.core.metrics_defs import METRICS
 
         v = getattr(METRICS.get(metric), "view", None) or getattr(METRICS.get(metric), "view_needed", None)
         if isinstance(v, str):
@@ -187,9 +187,9 @@ def view_needed(metric: str) -> str:
 
 # ---- the shared conditions -------------------------------------------------------------------------------------
 def _fsa_bounds() -> tuple[float, float, float]:
-    """(forefoot cut-off, rearfoot cut-off, measurement band) in deg, from analyzer.metrics_defs when present."""
+    """(forefoot cut-off, rearfoot cut-off, measurement band) in deg, from analyzer.core.metrics_defs when present."""
     try:
-        from analyzer.metrics_defs import FSA_CUTOFFS_DEG, FSA_UNCERTAIN_DEG
+        from analyzer.core.metrics_defs import FSA_CUTOFFS_DEG, FSA_UNCERTAIN_DEG
 
         return float(FSA_CUTOFFS_DEG[0]), float(FSA_CUTOFFS_DEG[1]), float(FSA_UNCERTAIN_DEG)
     except Exception:  # noqa: BLE001

@@ -2,14 +2,19 @@
 
 `store_session(patient_id, out_dir_or_ClipResult, notes=None)` is the hook `runform analyze --patient ID` calls.
 """
-from .db import Database, database_path, open_db
-from .progress import KEY_METRICS, MetricChange, MetricTrend, compare_metrics, key_values, metric_trends
-from .store import (DeletionReport, add_patient, check_patient_id, delete_patient, get_db, list_patients,
+from analyzer.records.db import Database, database_path, open_db
+from analyzer.records.progress import KEY_METRICS, MetricChange, MetricTrend, compare_metrics, key_values, metric_trends
+from analyzer.records.store import (DeletionReport, add_patient, check_patient_id, delete_patient, get_db, list_patients,
                     patient_detail, patient_dir, session_record, set_session_notes, set_session_plan, store_app_session,
                     store_session)
 
-__all__ = ["Database", "database_path", "open_db", "KEY_METRICS", "MetricChange", "MetricTrend", "compare_metrics",
-           "key_values", "metric_trends",
-           "DeletionReport", "add_patient", "check_patient_id", "delete_patient", "get_db", "list_patients",
-           "patient_detail", "patient_dir", "session_record", "set_session_notes", "set_session_plan",
-           "store_app_session", "store_session"]
+from analyzer.records.bundle import export_bundle
+from analyzer.records.compare import GAIT_MOMENTS, gait_cycle_frames, gait_cycle_times, pick_clip, stride_values
+from analyzer.records.sessions import Session, SessionStore, mark_queued
+
+__all__ = ["add_patient", "check_patient_id", "compare_metrics", "Database", "database_path", "delete_patient",
+           "DeletionReport", "export_bundle", "gait_cycle_frames", "gait_cycle_times", "GAIT_MOMENTS", "get_db",
+           "KEY_METRICS", "key_values", "list_patients", "mark_queued", "metric_trends", "MetricChange",
+           "MetricTrend", "open_db", "patient_detail", "patient_dir", "pick_clip", "Session", "session_record",
+           "SessionStore", "set_session_notes", "set_session_plan", "store_app_session", "store_session",
+           "stride_values"]

@@ -87,7 +87,7 @@ def gait_cycle_times(clip: ClipFolder) -> list[tuple[str, float]]:
 
 def gait_cycle_frames(clip: ClipFolder, max_width: int = 480) -> list[tuple[str, bytes]]:
     """JPEG frames of the annotated video at the four gait-cycle moments (empty without video or strides)."""
-    from ..plan.bundle import key_frames
+    from analyzer.records.bundle import key_frames
 
     times = gait_cycle_times(clip)
     if not times or clip.video is None:

@@ -16,7 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..config import data_dir
+from analyzer.core.config import data_dir
 
 DB_FILENAME = "runform.sqlite3"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -58,7 +58,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def make_engine(path: Path) -> Engine:
     """The file is created 0600 before SQLite opens it (SQLite gives its journal files the database file's mode)."""
-    from ..outdir import private_dir, private_file
+    from analyzer.core.results import private_dir, private_file
 
     private_dir(path.parent)
     if not path.exists():

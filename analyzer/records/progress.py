@@ -2,16 +2,16 @@
 
 Noise per metric is the plan's definition (analyzer.plan.noise.change_noise: max(literature floor,
 1.96 * sqrt(se1^2 + se2^2)), se from each clip's spread and step count). Direction labels ("better"/"worse") come from
-analyzer.metrics_defs `lower_is_better` where it states one; otherwise a real change is just "changed".
+analyzer.core.metrics_defs `lower_is_better` where it states one; otherwise a real change is just "changed".
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from ..plan.engine import label_for, merge_metrics
-from ..plan.noise import change_noise
-from ..errors import InputError
+from analyzer.plan.engine import label_for, merge_metrics
+from analyzer.plan.noise import change_noise
+from analyzer.core.errors import InputError
 
 #: Metrics shown in history tables and trend charts, in this order.
 KEY_METRICS: tuple[str, ...] = (
@@ -36,7 +36,7 @@ class MetricChange:
 
 def _lower_is_better(metric: str) -> bool | None:
     try:
-        from analyzer.metrics_defs import METRICS
+        from analyzer.core.metrics_defs import METRICS
 
         return getattr(METRICS.get(metric), "lower_is_better", None)
     except Exception:  # noqa: BLE001

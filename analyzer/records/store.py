@@ -2,7 +2,7 @@
 
 Files: a stored session's analysis folder is always a copy the store owns, under
 config.data_dir()/patients/<patient id>/sessions/<session id>/analysis (copied whole, atomically and privately, by
-`analyzer.outdir.ResultFolder`, wherever the analysis was written: two patients analysed into one --out folder each
+`analyzer.core.results.ResultFolder`, wherever the analysis was written: two patients analysed into one --out folder each
 keep their own copy, and deleting one never touches the other's). Deleting a patient removes their database rows (then VACUUMs the
 SQLite file so the deleted rows do not linger in free pages), their patient folder, every app session folder tagged
 with their id, and the pose-cache files of their clips.
@@ -19,11 +19,11 @@ from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select, text
 
-from ..config import cache_dir, data_dir
-from ..errors import InputError
-from .db import Database, open_db
-from .models import ClipRecord, Patient, SessionRecord
-from .progress import KEY_METRICS, compare_metrics, key_values
+from analyzer.core.config import cache_dir, data_dir
+from analyzer.core.errors import InputError
+from analyzer.records.db import Database, open_db
+from analyzer.records.models import ClipRecord, Patient, SessionRecord
+from analyzer.records.progress import KEY_METRICS, compare_metrics, key_values
 
 PATIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _DBS: dict[Path, Database] = {}
@@ -37,7 +37,7 @@ def get_db(db: Database | None = None) -> Database:
     """The records database under the current data_dir (opened once per path and kept)."""
     if db is not None:
         return db
-    from .db import database_path
+    from analyzer.records.db import database_path
 
     p = database_path().resolve()
     if p not in _DBS or not p.exists():
@@ -240,7 +240,7 @@ def store_session(patient_id: str, result: Any, notes: str | None = None, *, inp
 def _copy_owned(src: Path, dest: Path) -> None:
     """A private copy of an analysis folder at dest, complete or not at all (hidden files of the source, e.g. a
     staging folder or lock of a run in progress, are not copied)."""
-    from ..outdir import ResultFolder
+    from analyzer.core.results import ResultFolder
 
     with ResultFolder(dest) as rf:
         shutil.copytree(src, rf.staging, dirs_exist_ok=True, copy_function=shutil.copyfile,
@@ -260,7 +260,7 @@ def _result_clips(result: Any, clips: Iterable[str | Path]) -> list[tuple[str | 
             out.append((_s(meta.get("clip")), _s(m.get("view")) if isinstance(m, Mapping) else None,
                         str(meta["sha256"]), None))
     for p in clips:
-        from ..cache import clip_sha256
+        from analyzer.pose.cache import clip_sha256
 
         p = Path(p)
         out.append((p.name, None, clip_sha256(p) if p.is_file() else None, str(p.resolve())))
@@ -273,7 +273,7 @@ def _s(v: Any) -> str | None:
 
 def _continued_plan(pid: str, doc: Mapping[str, Any], dbx: Database) -> dict[str, Any] | None:
     """The patient's latest plan moved on by this re-test, or None when they have no plan yet."""
-    from ..plan import advance_plan
+    from analyzer.plan import advance_plan
 
     with dbx.session() as s:
         prev = s.scalars(select(SessionRecord).where(SessionRecord.patient_id == pid,
@@ -293,7 +293,7 @@ def _continued_plan(pid: str, doc: Mapping[str, Any], dbx: Database) -> dict[str
 
 
 def _auto_plan(doc: Mapping[str, Any], inputs: Any) -> dict[str, Any] | None:
-    from ..plan import PlanInputs, build_plan
+    from analyzer.plan import PlanInputs, build_plan
 
     try:
         return build_plan(doc, inputs if inputs is not None else PlanInputs()).to_dict()
@@ -352,7 +352,7 @@ def patient_detail(patient_id: str, db: Database | None = None) -> dict[str, Any
     (`retest_of_previous_plan`: a RetestResult dict; each check has the goal, noise and hold fields, e.g.
     held / hold_pct / hold_steps for "held on 87 % of 42 steps")."""
     pid = check_patient_id(patient_id)
-    from ..plan import check_retest
+    from analyzer.plan import check_retest
 
     with get_db(db).session() as s:
         p = s.get(Patient, pid)
@@ -463,9 +463,9 @@ def _owning_folder(d: Path, root: Path) -> Path:
 
 
 def _app_sessions(pid: str, ids: set[str]) -> list[Any]:
-    """App session folders (analyzer.sessions) tagged with this patient or referenced by their records."""
+    """App session folders (analyzer.records.sessions) tagged with this patient or referenced by their records."""
     try:
-        from ..sessions import SessionStore
+        from analyzer.records.sessions import SessionStore
     except Exception:  # noqa: BLE001 - app session store not available
         return []
     try:
@@ -476,7 +476,7 @@ def _app_sessions(pid: str, ids: set[str]) -> list[Any]:
 
 def store_app_session(patient_id: str, session: Any, notes: str | None = None, inputs: Any = None,
                       db: Database | None = None) -> int:
-    """Store a finished app session (analyzer.sessions.Session) for a patient; tags the app session with the id."""
+    """Store a finished app session (analyzer.records.sessions.Session) for a patient; tags the app session with the id."""
     pid = add_patient(patient_id, db=db)
     session.patient_id = pid
     session.save()

@@ -16,24 +16,31 @@
 Impossible parameter sets raise InvalidGaitError (an InputError: problem + fix). See ../shared/reference/synthetic.md
 for what was established about this approach.
 """
-from .body import BodyDims
-from .gait import GaitParams, GaitTruth, InvalidGaitError, RunnerModel, TruthEvent, resample, simulate
-from .project import Camera, default_camera, project
-from .truth import load_truth, truth_dict, truth_path_for, write_truth
+from analyzer.synthetic.body import BodyDims
+from analyzer.synthetic.gait import GaitParams, GaitTruth, InvalidGaitError, RunnerModel, TruthEvent, resample, simulate
+from analyzer.synthetic.project import Camera, default_camera, project
+from analyzer.synthetic.truth import load_truth, truth_dict, truth_path_for, write_truth
 
-__all__ = ["BodyDims", "Camera", "default_camera", "GaitParams", "GaitTruth", "InvalidGaitError", "RunnerModel", "TruthEvent",
-           "load_truth", "resample", "project", "simulate", "truth_dict", "truth_path_for", "write_truth"
-           ]
+from analyzer.synthetic.body import get_shape
+from analyzer.synthetic.realistic import RENDER_VERSION, STRIKE_STYLES, parse_shutter, phone_camera, render_realistic
+from analyzer.synthetic.render_rear import render_rear
+from analyzer.synthetic.render_side import render_side
+from analyzer.synthetic.truth import METRIC_NAMES
 
 
 def __getattr__(name):  # renderers import OpenCV / PyAV lazily
     if name == "render_side":
-        from .render_side import render_side
+        from analyzer.synthetic.render_side import render_side
         return render_side
     if name == "render_rear":
-        from .render_rear import render_rear
+        from analyzer.synthetic.render_rear import render_rear
         return render_rear
     if name in ("render_realistic", "phone_camera"):
-        from . import realistic
+        from analyzer.synthetic import realistic
         return getattr(realistic, name)
     raise AttributeError(name)
+
+__all__ = ["BodyDims", "Camera", "default_camera", "GaitParams", "GaitTruth", "get_shape", "InvalidGaitError",
+           "load_truth", "METRIC_NAMES", "parse_shutter", "phone_camera", "project", "render_realistic",
+           "render_rear", "render_side", "RENDER_VERSION", "resample", "RunnerModel", "simulate", "STRIKE_STYLES",
+           "truth_dict", "truth_path_for", "TruthEvent", "write_truth"]

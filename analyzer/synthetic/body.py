@@ -81,7 +81,7 @@ BODY_SHAPES: dict[str, BodyShape] = {s.name: s for s in (
 
 def get_shape(name: str) -> BodyShape:
     if name not in BODY_SHAPES:
-        from ..errors import InputError
+        from analyzer.core.errors import InputError
 
         raise InputError(f"Unknown body shape {name!r}.", f"Choose one of: {', '.join(BODY_SHAPES)}.")
     return BODY_SHAPES[name]

@@ -51,6 +51,6 @@ def get_dress(name: str) -> Dress:
     if name == "neon":
         return Dress("neon", skin=(150, 180, 225), hair=(60, 110, 160), shirt=(30, 30, 30), shorts=(120, 120, 125),
                      sock=(240, 240, 240), shoe=(20, 120, 250), sole=(25, 25, 25))
-    from ..errors import InputError
+    from analyzer.core.errors import InputError
 
     raise InputError(f"Unknown dress {name!r}.", f"Choose one of: {', '.join(DRESSES)}.")

@@ -25,9 +25,9 @@ import numpy as np
 from scipy.interpolate import CubicHermiteSpline
 from scipy.optimize import brentq
 
-from ..errors import InputError
-from ..landmarks import N_LANDMARKS, PoseLandmark as L
-from .body import BodyDims
+from analyzer.core.errors import InputError
+from analyzer.core.landmarks import N_LANDMARKS, PoseLandmark as L
+from analyzer.synthetic.body import BodyDims
 
 SIDES: tuple[str, str] = ("left", "right")
 _Z_SIGN = {"left": -1.0, "right": 1.0}
@@ -613,7 +613,7 @@ def simulate(params: GaitParams, fps: float, seconds: float, seed: int = 0) -> G
 
     `seed` sets the gait phase at t = 0 (deterministic for a seed). Raises InvalidGaitError for impossible sets.
     """
-    from .truth import stride_truth, summarize  # local: truth.py imports this module
+    from analyzer.synthetic.truth import stride_truth, summarize  # local: truth.py imports this module
 
     if not (isinstance(fps, (int, float)) and 1 <= fps <= 1000):
         raise InvalidGaitError(f"fps={fps!r} is outside 1..1000.", "Choose a frame rate such as 30, 60, 120 or 240.")

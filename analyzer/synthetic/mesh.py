@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
-from ..models import MODELS_DIR
+from analyzer.core.errors import InputError
+from analyzer.pose.model_files import MODELS_DIR
 
 BODY_DIR = MODELS_DIR / "body"
 SEGMENTS = ("pelvis", "trunk", "head",

@@ -12,8 +12,8 @@ from typing import Literal
 
 import numpy as np
 
-from ..landmarks import N_LANDMARKS, LandmarkSeries, PoseLandmark as L
-from .gait import GaitTruth, InvalidGaitError
+from analyzer.core.landmarks import N_LANDMARKS, LandmarkSeries, PoseLandmark as L
+from analyzer.synthetic.gait import GaitTruth, InvalidGaitError
 
 
 @dataclass(frozen=True)

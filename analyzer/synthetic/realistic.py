@@ -25,13 +25,13 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import InputError
-from ..landmarks import PoseLandmark as L
-from .dress import Dress
-from .gait import GaitTruth, resample
-from .project import Camera
-from .render_rear import MeshRenderer
-from .render_side import FrameRenderer, write_rendered_clip
+from analyzer.core.errors import InputError
+from analyzer.core.landmarks import PoseLandmark as L
+from analyzer.synthetic.dress import Dress
+from analyzer.synthetic.gait import GaitTruth, resample
+from analyzer.synthetic.project import Camera
+from analyzer.synthetic.render_rear import MeshRenderer
+from analyzer.synthetic.render_side import FrameRenderer, write_rendered_clip
 
 #: Foot-strike styles as GaitParams changes (strike angle: heel->toe line at contact, toe up +; Altman & Davis 2012
 #: cut-offs rearfoot > 8 deg, forefoot < -1.6 deg). Overstride and knee values follow the referee's validated runners.

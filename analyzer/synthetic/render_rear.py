@@ -4,7 +4,7 @@ The CC0 MakeHuman/MPFB2 body (analyzer.synthetic.mesh) is posed per frame by lin
 model's joints, clothed by colouring faces per region (dress: band / dark / markers), Lambert-shaded and drawn with a
 z-sorted painter's algorithm (OpenCV polygons, back faces culled, 2x supersampled) over the OpenCV room and
 treadmill. No OpenGL needed: deterministic and about the same speed as pyrender's software (Mesa) path.
-Output: H.264 via analyzer.video_out.H264Writer + CLIP.truth.json.
+Output: H.264 via analyzer.media.video_out.H264Writer + CLIP.truth.json.
 """
 from __future__ import annotations
 
@@ -13,13 +13,13 @@ from typing import Callable
 
 import numpy as np
 
-from ..landmarks import PoseLandmark as L
-from .dress import Dress, get_dress
-from .gait import GaitTruth
-from .mesh import REGIONS, SEGMENTS, BodyMesh, load_body
-from .project import Camera
-from .scene import background, draw_belt
-from .render_side import FrameRenderer, write_rendered_clip
+from analyzer.core.landmarks import PoseLandmark as L
+from analyzer.synthetic.dress import Dress, get_dress
+from analyzer.synthetic.gait import GaitTruth
+from analyzer.synthetic.mesh import REGIONS, SEGMENTS, BodyMesh, load_body
+from analyzer.synthetic.project import Camera
+from analyzer.synthetic.scene import background, draw_belt
+from analyzer.synthetic.render_side import FrameRenderer, write_rendered_clip
 
 _SHIFT = 3
 _S = 1 << _SHIFT
@@ -131,7 +131,7 @@ class MeshRenderer(FrameRenderer):
     def __init__(self, truth: GaitTruth, camera: Camera, dress: str | Dress = "band", supersample: int = 2,
                  shoe: str = "body", girth: float = 1.0) -> None:
         if shoe not in ("body", "running"):
-            from ..errors import InputError
+            from analyzer.core.errors import InputError
 
             raise InputError(f"Unknown shoe {shoe!r}.", "Use 'body' or 'running'.")
         self.truth, self.cam = truth, camera
@@ -153,7 +153,7 @@ class MeshRenderer(FrameRenderer):
             self.face_colour[legs & (mesh.face_region == REGIONS.index("skin"))] = np.array(d.shorts, float)
         self.keep = np.ones(len(mesh.quads), bool)
         if shoe == "running":
-            from .shoe import build_shoe
+            from analyzer.synthetic.shoe import build_shoe
 
             self.keep = ~_hidden_by_shoe(mesh, face_seg)
             self.shoe_mesh = build_shoe(truth.body)
@@ -176,7 +176,7 @@ class MeshRenderer(FrameRenderer):
         V = self.skin.pose(i, tf)
         Q, colour, keep, split = self.skin.mesh.quads, self.face_colour, self.keep, self._is_split
         if self.shoe == "running":
-            from .shoe import pose_shoe
+            from analyzer.synthetic.shoe import pose_shoe
 
             ex = self.truth.extra
             sm = self.shoe_mesh

@@ -2,7 +2,7 @@
 
 What MediaPipe accepts (../shared/reference/synthetic.md): limbs of human thickness, distinct skin / shirt / shorts /
 shoe colours; far-side limbs darker; 2x supersampled. Parts are painted far to near (painter's algorithm on the camera
-depth of each part's centre). Output: H.264 (analyzer.video_out.H264Writer) + CLIP.truth.json.
+depth of each part's centre). Output: H.264 (analyzer.media.video_out.H264Writer) + CLIP.truth.json.
 """
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from typing import Callable, Iterator
 import cv2
 import numpy as np
 
-from ..landmarks import PoseLandmark as L
-from .dress import Dress, get_dress
-from .gait import GaitTruth
-from .project import Camera
-from .scene import background, draw_belt
-from .truth import truth_path_for, write_truth
+from analyzer.core.landmarks import PoseLandmark as L
+from analyzer.synthetic.dress import Dress, get_dress
+from analyzer.synthetic.gait import GaitTruth
+from analyzer.synthetic.project import Camera
+from analyzer.synthetic.scene import background, draw_belt
+from analyzer.synthetic.truth import truth_path_for, write_truth
 
 _SHIFT = 3
 _S = 1 << _SHIFT
@@ -208,7 +208,7 @@ def render_side(truth: GaitTruth, camera: Camera, out_path: str | Path, dress: s
 def write_rendered_clip(renderer, truth: GaitTruth, camera: Camera, out_path: str | Path, crf: int,
                         progress: Callable[[float], None] | None, write_truth_file: bool, info: dict) -> Path:
     """Encode `renderer.frames()` to H.264 at the truth's timestamps and write CLIP.truth.json beside it."""
-    from ..video_out import H264Writer
+    from analyzer.media.video_out import H264Writer
 
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)

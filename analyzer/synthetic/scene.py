@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .project import Camera
+from analyzer.synthetic.project import Camera
 
 BELT_HALF_W = 0.42
 DECK_X = (-0.85, 0.95)

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .body import BodyDims
+from analyzer.synthetic.body import BodyDims
 
 #: Profile along the sole, as fractions of the foot length: (s/L, upper half-width m, top height m, sole thickness m)
 #: for a 1.75 m runner (scaled with height). The ball (MTP) sits at s/L = 0.72 (BodyDims.ball_m).

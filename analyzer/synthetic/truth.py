@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..landmarks import PoseLandmark as L
+from analyzer.core.landmarks import PoseLandmark as L
 
 if TYPE_CHECKING:
-    from .gait import GaitTruth, RunnerModel, TruthEvent
+    from analyzer.synthetic.gait import GaitTruth, RunnerModel, TruthEvent
 
 UNITS = {
     "cadence_spm": "steps/min", "step_time_ms": "ms", "contact_time_ms": "ms", "flight_time_ms": "ms",

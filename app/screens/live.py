@@ -1,7 +1,7 @@
 """Live camera page: skeleton overlay, key numbers per step, feedback cue and metronome, session recording.
 
 The camera image travels browser -> this server over WebRTC (streamlit-webrtc, `rtc_configuration={"iceServers":
-[]}`: no STUN/TURN server, nothing leaves the machine). All arithmetic lives in analyzer.live / analyzer.feedback;
+[]}`: no STUN/TURN server, nothing leaves the machine). All arithmetic lives in analyzer.live.session / analyzer.live.feedback;
 this page only lays out widgets and shows the engine's state.
 
 Browsers allow the camera only on localhost or HTTPS: on a clinic LAN start the app with TLS
@@ -14,8 +14,8 @@ import math
 
 import streamlit as st
 
-from analyzer.errors import InputError
-from analyzer.feedback import (DEFAULT_CADENCE_INCREASE_PCT, DEFAULT_CADENCE_TOLERANCE_PCT, FeedbackConfig,
+from analyzer.core import InputError
+from analyzer.live import (DEFAULT_CADENCE_INCREASE_PCT, DEFAULT_CADENCE_TOLERANCE_PCT, FeedbackConfig,
                                Metronome, TargetBand, band_center, cadence_band)
 from app import metricinfo
 from app.theme import md
@@ -236,14 +236,15 @@ def _record_ui(ctrl, playing: bool) -> None:
 
 def _analyse(session_id: str) -> None:
     from analyzer.live import adopt_offline_metrics
-    from analyzer.sessions import SessionStore, analyze
+    from analyzer.records import SessionStore
+    from analyzer.pipeline import analyze_stored
 
     s = SessionStore().get(session_id)
     if s is None:
         return
     with st.spinner("Running the full analysis of the recorded clip…"):
         try:
-            analyze(s)
+            analyze_stored(s)
             adopt_offline_metrics(s.dir)
         except InputError as e:
             st.session_state[_SAVED]["error"] = str(e)
@@ -255,7 +256,7 @@ def _saved_ui() -> None:
     saved = st.session_state.get(_SAVED)
     if not saved:
         return
-    from analyzer.sessions import SessionStore
+    from analyzer.records import SessionStore
 
     s = SessionStore().get(saved["id"]) if saved.get("id") else None
     msg = f"Saved session **{md(saved.get('id') or saved['folder'])}**"

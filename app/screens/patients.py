@@ -12,14 +12,14 @@ from pathlib import Path
 import plotly.graph_objects as go
 import streamlit as st
 
-from analyzer.errors import InputError
+from analyzer.core import InputError
 from app.theme import md
 from analyzer.plan import NEXT_MORNING, PAIN_SITES, PlanInputs, hold_summary, render as render_plan
-from analyzer.plan.engine import Plan
-from analyzer.plan.render import check_line
+from analyzer.plan import Plan
+from analyzer.plan import check_line
 from analyzer.records import (add_patient, compare_metrics, delete_patient, list_patients, metric_trends,
                               patient_detail, session_record, set_session_notes, store_app_session)
-from analyzer.records.compare import GAIT_MOMENTS, gait_cycle_frames, gait_cycle_times, pick_clip, stride_values
+from analyzer.records import GAIT_MOMENTS, gait_cycle_frames, gait_cycle_times, pick_clip, stride_values
 
 _PICK = "patients_pick"
 _BUNDLE = "patients_bundle_path"
@@ -82,7 +82,7 @@ def _add_patient_form(patients: list[dict]) -> None:
 
 def _finished_app_sessions() -> list:
     try:
-        from analyzer.sessions import SessionStore
+        from analyzer.records import SessionStore
 
         return [s for s in SessionStore().list() if s.has_result]
     except Exception:  # noqa: BLE001 - the app's session store is optional here
@@ -288,8 +288,8 @@ def _plan_and_export(detail: dict) -> None:
         st.warning("The analysis files of this session are missing: the bundle cannot be made.")
         return
     if st.button("Prepare bundle", key="patients_bundle_make"):
-        from analyzer.config import data_dir
-        from analyzer.plan.bundle import export_bundle
+        from analyzer.core import data_dir
+        from analyzer.records import export_bundle
 
         dest = data_dir() / "patients" / detail["id"] / "exports" / f"session{latest['id']}_plan.html"
         with st.spinner("Preparing the bundle…"):

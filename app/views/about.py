@@ -5,9 +5,9 @@ import os
 
 import streamlit as st
 
-from analyzer.config import data_dir
+from analyzer.core import data_dir
 
-from .. import metricinfo as mi
+from app import metricinfo as mi
 
 
 def render() -> None:

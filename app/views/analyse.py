@@ -12,12 +12,12 @@ from types import SimpleNamespace
 
 import streamlit as st
 
-from analyzer.errors import InputError
+from analyzer.core import InputError
 from analyzer.records import check_patient_id, list_patients
-from analyzer.sessions import SessionStore
+from analyzer.records import SessionStore
 
-from .. import jobs, state
-from ..theme import md
+from app import jobs, state
+from app.theme import md
 
 log = logging.getLogger("runform.app")
 
@@ -75,7 +75,7 @@ def _options(height_cm, speed_kmh, capture_fps, model):
 
 def check_video(path, shown_name: str, capture_fps) -> None:
     """Fail fast, before the progress bar, on a file that is not a readable video (InputError naming the file)."""
-    from analyzer.video import probe
+    from analyzer.media import probe
 
     try:
         probe(path, capture_fps)

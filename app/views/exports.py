@@ -8,12 +8,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from analyzer.errors import InputError
-from analyzer.pdf import html_to_pdf
+from analyzer.core import InputError
+from analyzer.render import html_to_pdf
 
-from .. import planview, state
-from ..data import ClipView, SessionView
-from ..theme import esc, md
+from app import planview, state
+from app.data import ClipView, SessionView
+from app.theme import esc, md
 
 log = logging.getLogger("runform.app")
 

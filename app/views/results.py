@@ -11,13 +11,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analyzer.sessions import Session
+from analyzer.records import Session
 
-from .. import cards, charts, gallery, jobs, planview, state
-from .. import metricinfo as mi
-from . import analyse
-from ..data import HEADLINE_METRICS, ClipView, SessionView
-from ..theme import chip, esc, md
+from app import cards, charts, gallery, jobs, planview, state
+from app import metricinfo as mi
+from app.views import analyse
+from app.data import HEADLINE_METRICS, ClipView, SessionView
+from app.theme import chip, esc, md
 
 VIEW_TEXT = {"side": "side view", "rear": "rear view", "front": "front view", "oblique": "oblique view",
              "mixed": "mixed views"}
@@ -108,7 +108,7 @@ def replay(sv: SessionView) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _signals(path: str, mtime: float, height_cm: float | None):
-    from .. import signals as sg
+    from app import signals as sg
 
     try:
         return sg.compute(Path(path), height_cm)
@@ -117,7 +117,7 @@ def _signals(path: str, mtime: float, height_cm: float | None):
 
 
 def continuous(sv: SessionView, clip: ClipView) -> None:
-    from ..signals import SIGNALS
+    from app.signals import SIGNALS
 
     lm = clip.path("landmarks")
     if lm is None or clip.view not in ("side", "oblique"):

@@ -19,11 +19,12 @@ TAG = f'<img src="http://{EVIL}/h.png">'
 @pytest.fixture(scope="module")
 def hostile_data(app_server, real_clip):
     """A finished session, a failed one and a patient, all with hostile text, in the running app's data dir."""
-    from analyzer.pipeline import AnalyzeOptions
+    from analyzer.pipeline.offline import AnalyzeOptions
     from analyzer.plan import PlanInputs
     from analyzer.records import add_patient, store_app_session
     from analyzer.records.store import _DBS
-    from analyzer.sessions import SessionStore, analyze
+    from analyzer.records.sessions import SessionStore
+    from analyzer.pipeline.stored import analyze_stored
 
     url, data = app_server
     old = os.environ["RUNFORM_DATA_DIR"]
@@ -32,7 +33,7 @@ def hostile_data(app_server, real_clip):
         store = SessionStore()
         s = store.create(title=TITLE)
         s.add_clip(CLIP, real_clip)
-        analyze(s, AnalyzeOptions(render_video=False))
+        analyze_stored(s, AnalyzeOptions(render_video=False))
         bad = store.create(title=f"Retest {TAG}")
         bad.add_clip("rear.mp4", b"not a video")
         bad.status, bad.error = "failed", f"“{CLIP}” is not a video we can read."

@@ -2,7 +2,7 @@
 
 Inside (everything embedded, nothing fetched from the network):
   - the plan in plain language (patient voice, analyzer.plan.render), printable on one or two pages;
-  - the key measurements (label, value, unit, typical range from analyzer.metrics_defs);
+  - the key measurements (label, value, unit, typical range from analyzer.core.metrics_defs);
   - key frames of the annotated video at gait events (initial contacts / toe-off), JPEG;
   - the annotated video itself (H.264 MP4 as a data URI; Chromium, Safari and Firefox play it).
 
@@ -26,10 +26,10 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import InputError
-from ..landmarks import PoseLandmark
-from .engine import Plan, PlanInputs, build_plan, label_for, merge_metrics
-from .render import PRINT_CSS, blocks_to_html, patient_blocks
+from analyzer.core.errors import InputError
+from analyzer.core.landmarks import PoseLandmark
+from analyzer.plan.engine import Plan, PlanInputs, build_plan, label_for, merge_metrics
+from analyzer.plan.render import PRINT_CSS, blocks_to_html, patient_blocks
 
 #: Landmarks that locate the head (BlazePose 0-10).
 FACE_LANDMARKS: tuple[PoseLandmark, ...] = (
@@ -131,7 +131,7 @@ def blur_faces_in_video(src: str | Path, dst: str | Path, landmarks_csv: str | P
     """
     import av
 
-    from ..video_out import H264Writer
+    from analyzer.media.video_out import H264Writer
 
     _, times, boxes = face_boxes(landmarks_csv)
     n = 0
@@ -201,10 +201,10 @@ def _event_times(doc: Mapping[str, Any], n: int = 3) -> list[tuple[str, float]]:
 
 
 def _measurement_rows(doc: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    from ..records.progress import KEY_METRICS
+    from analyzer.records.progress import KEY_METRICS
 
     try:
-        from analyzer.metrics_defs import METRICS
+        from analyzer.core.metrics_defs import METRICS
     except Exception:  # noqa: BLE001
         METRICS = {}
     s = merge_metrics([doc]).summary
@@ -289,8 +289,8 @@ def export_bundle(analysis_dir: str | Path, dest: str | Path, plan: Plan | Mappi
 
 def export_session(session_id: int, dest: str | Path, *, blur_face: bool = True) -> Path:
     """The bundle for a stored records session (its side-view clip folder and its stored plan)."""
-    from ..records import patient_detail, session_record
-    from ..records.compare import pick_clip
+    from analyzer.records import patient_detail, session_record
+    from analyzer.records.compare import pick_clip
 
     rec = session_record(session_id)
     folder = Path(rec["analysis_dir"]) if rec["analysis_dir"] else None

@@ -1,7 +1,7 @@
 """report.html: one self-contained page per analysed clip (opens offline: inline CSS, inline SVG charts, key frames
 embedded as JPEG data URIs; no scripts, fonts or images fetched from anywhere).
 
-Labels, units, definitions, reference ranges and sources come from analyzer.metrics_defs (no thresholds here).
+Labels, units, definitions, reference ranges and sources come from analyzer.core.metrics_defs (no thresholds here).
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .landmarks import LandmarkSeries
-from .render import OverlayBuilder, annotate, knee_flexion_deg
+from analyzer.core.landmarks import LandmarkSeries
+from analyzer.render.overlay import OverlayBuilder, annotate, knee_flexion_deg
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}
@@ -36,7 +36,7 @@ def _esc(x) -> str:
 
 def _defs() -> dict:
     try:
-        from .metrics_defs import METRICS
+        from analyzer.core.metrics_defs import METRICS
 
         return METRICS
     except ImportError:
@@ -164,7 +164,7 @@ def grab_frames(path: Path, times_s: list[float]) -> list[np.ndarray | None]:
     their spread."""
     import av
 
-    from .video import _norm_rotation, _rotate
+    from analyzer.media.video_in import _norm_rotation, _rotate
 
     order = sorted(range(len(times_s)), key=lambda k: times_s[k])
     out: list[np.ndarray | None] = [None] * len(times_s)

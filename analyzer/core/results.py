@@ -31,7 +31,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import InputError
+from analyzer.core.errors import InputError
 
 #: Files whose presence marks a folder as a runform result (safe to replace by a newer result).
 RESULT_MARKERS = ("metrics.json", "session.json", "batch.json", "timeline.jsonl")
@@ -95,7 +95,7 @@ def _exchange(a: Path, b: Path) -> bool:
 def _guard_target(target: Path, replace: bool = True) -> None:
     """Refuse targets a replacing rename would make a disaster of (replace=False: a folder written into, not
     replaced, e.g. batch mode's: it may hold other files)."""
-    from .config import data_dir_path
+    from analyzer.core.config import data_dir_path
 
     t = target.resolve()
     data = data_dir_path().resolve()

@@ -11,9 +11,9 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import ModelError
+from analyzer.core.errors import ModelError
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 MODELS_DIR = Path(os.environ.get("RUNFORM_MODELS_DIR", REPO_ROOT / "models"))
 MODEL_NAMES = ("full", "heavy")
 FETCH_HINT = "Run `scripts/setup.sh` (or `.venv/bin/python scripts/fetch_models.py {name}`) to install it."

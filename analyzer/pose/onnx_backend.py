@@ -1,6 +1,6 @@
 """ONNX Runtime pose backend: the BlazePose networks of MediaPipe's Pose Landmarker, run by onnxruntime.
 
-Same `PoseBackend` interface as `analyzer.pose.MediaPipeBackend`, same landmarks (parity-tested against it on the real
+Same `PoseBackend` interface as `analyzer.pose.mediapipe_backend.MediaPipeBackend`, same landmarks (parity-tested against it on the real
 clip, tests/test_pose_onnx.py). Its value is the CUDA execution provider (used when `onnxruntime-gpu` is installed and
 a GPU is present) and batching: several clips advance in lock-step and their landmark crops go through the network in
 one call (`OnnxPoseStreams`); first frames that need the detector are batched the same way.
@@ -39,12 +39,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
-from .models import file_matches
-from .landmarks import N_LANDMARKS
-from .pose import PoseFrame
+from analyzer.core.errors import ModelError
+from analyzer.pose.model_files import file_matches
+from analyzer.core.landmarks import N_LANDMARKS
+from analyzer.pose.mediapipe_backend import PoseFrame
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 ONNX_MANIFEST = REPO_ROOT / "models" / "onnx_manifest.json"
 
 DETECTOR_SIZE_PX = 224
@@ -647,13 +647,13 @@ class OnnxBackend:
 def make_backend(backend: str = "mediapipe", model: str = "full", **kwargs):
     """Backend by name: 'mediapipe' (default) or 'onnx'. kwargs go to the backend's constructor."""
     if backend == "mediapipe":
-        from .pose import MediaPipeBackend
+        from analyzer.pose.mediapipe_backend import MediaPipeBackend
 
         kwargs.pop("providers", None)
         kwargs.pop("threads", None)
         return MediaPipeBackend(model=model, **kwargs)
     if backend == "onnx":
         return OnnxBackend(model=model, **kwargs)
-    from .errors import InputError
+    from analyzer.core.errors import InputError
 
     raise InputError(f"Unknown pose backend '{backend}'.", "Use --backend mediapipe or --backend onnx.")

@@ -2,7 +2,7 @@
 directory, RUNFORM_DATA_DIR (default: ~/.local/share/runform, or $XDG_DATA_HOME/runform).
 
 The data directory and the folders the product makes in it are private to the user who runs it (0700; files
-0600: `analyzer.outdir`), and the entry points (`runform ...`, the app) set the process umask to 077."""
+0600: `analyzer.core.results`), and the entry points (`runform ...`, the app) set the process umask to 077."""
 from __future__ import annotations
 
 import os
@@ -26,14 +26,14 @@ def data_dir_path() -> Path:
 
 
 def data_dir() -> Path:
-    from .outdir import private_dir
+    from analyzer.core.results import private_dir
 
     return private_dir(data_dir_path())
 
 
 def cache_dir() -> Path:
     """Pose cache: one file per (clip content hash, model). RUNFORM_CACHE_DIR overrides (tests share one)."""
-    from .outdir import private_dir
+    from analyzer.core.results import private_dir
 
     env = os.environ.get("RUNFORM_CACHE_DIR")
     return private_dir(Path(env).expanduser() if env else data_dir() / "cache")

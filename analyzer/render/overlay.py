@@ -8,7 +8,7 @@ Knee angle shown: knee flexion = 180 deg - the hip-knee-ankle angle in image pix
 (biomechanics.md: sagittal-plane angles need a side view).
 
 Rear/front view: the pelvis line the pelvic drop is measured from (two markers or the waistband edge,
-analyzer.kinematics.pelvis_image; an image angle, positive when the image-right end is higher) is drawn through the
+analyzer.pose.pelvis_image; an image angle, positive when the image-right end is higher) is drawn through the
 hip midpoint, about the hip width long, in magenta with the source's name (`draw_pelvis_line`, also used by the
 live overlay and the app's contact gallery). The panel shows each side's pelvic drop per stance: the offline
 per-stride values (`OverlayBuilder.set_stances`, metrics.json strides[].pelvic_drop_deg) held from that stance's
@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .kinematics.core import PELVIS_MIN_QUALITY  # a frame's pelvis line counts at this quality, as for the metric
-from .kinematics.core import PELVIS_SOURCES as PELVIS_AUX  # source name -> its per-frame aux angle
+from analyzer.kinematics.core import PELVIS_MIN_QUALITY  # a frame's pelvis line counts at this quality, as for the metric
+from analyzer.kinematics.core import PELVIS_SOURCES as PELVIS_AUX  # source name -> its per-frame aux angle
 
-from .landmarks import SKELETON_EDGES
-from .landmarks import PoseLandmark as P
+from analyzer.core.landmarks import SKELETON_EDGES
+from analyzer.core.landmarks import PoseLandmark as P
 
 # BGR colours
 NEAR = (0, 150, 255)  # orange
@@ -109,7 +109,7 @@ def deepest_drop_index(t: np.ndarray, angle_deg: np.ndarray, quality: np.ndarray
     """Index of the frame of a `side` stance [t0, t1] (s) where the swing-side hip is lowest in the measured pelvis
     line (image angles; frames below PELVIS_MIN_QUALITY skipped): the frame a stance's pelvic drop comes from
     (analyzer.kinematics.metrics.contralateral_drop_deg, the same signs). None when no frame there was measured."""
-    from .kinematics.metrics import pelvis_right_up_deg
+    from analyzer.kinematics.metrics import pelvis_right_up_deg
 
     t, ang = np.asarray(t, float), np.asarray(angle_deg, float)
     ok = np.isfinite(ang) & (t >= t0 - 1e-6) & (t <= (t1 if math.isfinite(t1) else t0) + 1e-6)

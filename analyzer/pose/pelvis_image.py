@@ -18,7 +18,7 @@ import math
 import cv2
 import numpy as np
 
-from ..landmarks import PoseLandmark as P
+from analyzer.core.landmarks import PoseLandmark as P
 
 MIN_EDGE_LAB = 18.0  # Lab units: the weakest colour step accepted as a waistband edge
 MAX_ANGLE_DEG = 25.0

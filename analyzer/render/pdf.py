@@ -10,8 +10,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .config import data_dir
-from .errors import InputError
+from analyzer.core.config import data_dir
+from analyzer.core.errors import InputError
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = (

@@ -3,15 +3,15 @@
 The pieces (the caller owns the loop, as in roboflow/supervision):
 
   - `open_source(spec)`      camera index ("0"), stream URL (rtsp://, http://...) or video FILE -> `LiveSource`
-                             (over analyzer.video.open_source) yielding `CapturedFrame`s. A file is paced at its own
+                             (over analyzer.media.video_in.open_source) yielding `CapturedFrame`s. A file is paced at its own
                              frame rate (it stands in for a camera) unless `realtime=False`.
   - `LatestFrameSlot`        a one-place queue: the newest frame replaces an unprocessed one (counted as dropped),
                              so processing never lags behind the camera; `lossless=True` blocks instead (files).
-  - `LiveEngine`             per frame: pose (analyzer.pose backend) -> `GaitStream.update` (the same kinematics
+  - `LiveEngine`             per frame: pose (analyzer.pose.mediapipe_backend backend) -> `GaitStream.update` (the same kinematics
                              kernels as the offline analysis) -> feedback cue per new step. Returns a `LiveState`.
   - `draw_overlay`           skeleton, last-contact metrics per side, big in-range / out-of-range cue, rate + latency.
   - `SessionRecorder`        live.mp4 (H.264), timeline.jsonl (one object per step, as shown live), metrics.json
-                             (offline schema: `analyzer.pipeline.analyze_series` -> `analyzer.kinematics.analyze` on
+                             (offline schema: `analyzer.pipeline.offline.analyze_series` -> `analyzer.kinematics.analyze` on
                              the recorded landmark series), landmarks.npz,
                              live.json (rate, latency, targets, in-band share) under data_dir()/sessions/<id>/,
                              registered in the app's session store so it opens in the Analyse page.
@@ -40,9 +40,9 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .errors import InputError
-from .feedback import Cue, FeedbackConfig, FeedbackTracker
-from .landmarks import N_LANDMARKS, SKELETON_EDGES, LandmarkSeries, PoseLandmark
+from analyzer.core.errors import InputError
+from analyzer.live.feedback import Cue, FeedbackConfig, FeedbackTracker
+from analyzer.core.landmarks import N_LANDMARKS, SKELETON_EDGES, LandmarkSeries, PoseLandmark
 
 L = PoseLandmark
 log = logging.getLogger("runform.live")
@@ -72,7 +72,7 @@ class CapturedFrame:
 
 
 class LiveSource:
-    """A frame source for live use: the shared reader (`analyzer.video.open_source`: camera index, stream URL or
+    """A frame source for live use: the shared reader (`analyzer.media.video_in.open_source`: camera index, stream URL or
     file, rotation applied, real timestamps) plus arrival times, and real-time pacing for files.
 
     kind: "file" | "camera"; width, height: displayed size in px; fps_hint: the source's frame rate.
@@ -80,7 +80,7 @@ class LiveSource:
     with a camera; False yields frames as fast as they decode (every frame processed, reproducible)."""
 
     def __init__(self, spec: str | int, realtime: bool = True) -> None:
-        from .video import VideoReader, open_source as open_video_source
+        from analyzer.media.video_in import VideoReader, open_source as open_video_source
 
         if isinstance(spec, str) and not spec.strip().isdigit() and "://" not in spec and not Path(spec).is_file():
             raise InputError(f"Video file not found: {spec}.",
@@ -220,13 +220,13 @@ class FrameDecimator:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Pose: the shared backend (analyzer.pose), converted once at the edge into plain arrays
+# Pose: the shared backend (analyzer.pose.mediapipe_backend), converted once at the edge into plain arrays
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PoseArrays:
     """One frame's pose. xy (33,2) px of the displayed image; z (33,) px; visibility, presence (33,) in [0,1];
     world (33,3) m. All NaN when no pose was found. aux: per-frame image measurements in LandmarkSeries.aux form
-    (rear/front view: the pelvis line, analyzer.kinematics.pelvis_image.measure_pelvis), empty otherwise."""
+    (rear/front view: the pelvis line, analyzer.pose.pelvis_image.measure_pelvis), empty otherwise."""
 
     xy: np.ndarray
     z: np.ndarray
@@ -247,7 +247,7 @@ class PoseArrays:
 
 
 def _as_pose_arrays(pf: Any) -> PoseArrays:
-    """analyzer.pose.PoseFrame (or None) -> PoseArrays."""
+    """analyzer.pose.mediapipe_backend.PoseFrame (or None) -> PoseArrays."""
     if pf is None:
         return PoseArrays.missing()
     miss = PoseArrays.missing()
@@ -261,9 +261,9 @@ def _as_pose_arrays(pf: Any) -> PoseArrays:
 
 
 def open_pose_backend(model: str = "full", segmentation: bool = False) -> Any:
-    """The shared MediaPipe backend (analyzer.pose.MediaPipeBackend), VIDEO mode, one person; context manager.
+    """The shared MediaPipe backend (analyzer.pose.mediapipe_backend.MediaPipeBackend), VIDEO mode, one person; context manager.
     segmentation: also return the person mask (rear/front view: the waistband line is searched inside it)."""
-    from .pose import MediaPipeBackend
+    from analyzer.pose.mediapipe_backend import MediaPipeBackend
 
     return MediaPipeBackend(model=model, segmentation=segmentation)
 
@@ -452,7 +452,7 @@ class LiveEngine:
 
     Rear or front view (as the GaitStream's calibration finds it): the backend is reopened with segmentation masks
     and each frame's pelvis line is measured from the image (waistband edge inside the person mask, or two markers;
-    `analyzer.kinematics.pelvis_image`, as offline), so GaitStream can report pelvic drop per stance. The mask costs
+    `analyzer.pose.pelvis_image`, as offline), so GaitStream can report pelvic drop per stance. The mask costs
     about 6 ms per 720x1280 frame, so it is only asked for in those views; back in a side view it is dropped again.
     backend_factory(segmentation: bool) -> backend (context manager with process(rgb, t_ms))."""
 
@@ -488,7 +488,7 @@ class LiveEngine:
         """Import the kinematics core and load the pose model (seconds on a busy machine) before the first frame;
         safe to call from another thread. `ready` tells when it is done."""
         with self._backend_lock:
-            from .kinematics import GaitStream  # noqa: F401 - the import itself is the slow part (scipy)
+            from analyzer.kinematics import GaitStream  # noqa: F401 - the import itself is the slow part (scipy)
 
             if self._backend is None:
                 b = self._backend_factory(segmentation=self.frontal)
@@ -510,7 +510,7 @@ class LiveEngine:
 
     def _ensure_stream(self, width: int, height: int) -> None:
         if self._size != (width, height):
-            from .kinematics import GaitStream
+            from analyzer.kinematics import GaitStream
 
             self._stream = GridFeeder(GaitStream(fps_hint=self.fps_hint, width=width, height=height,
                                                  height_cm=self.height_cm), self.fps_hint)
@@ -577,7 +577,7 @@ class LiveEngine:
         pf = self._backend.process(rgb, t_ms)
         pose = _as_pose_arrays(pf)
         if self._backend_seg and pose.found:
-            from .kinematics.pelvis_image import measure_pelvis
+            from analyzer.pose.pelvis_image import measure_pelvis
 
             pose = dataclasses.replace(pose, aux=measure_pelvis(rgb, getattr(pf, "mask", None), pose.xy))
         return Detection(bgr=bgr, t_s=stream_t, offset_s=self._t_offset_s, restarted=restarted, pose=pose,
@@ -796,7 +796,7 @@ def draw_overlay(bgr: np.ndarray, state: LiveState | None, show_cue: bool = True
     u = max(h, w) / 1000.0  # text unit
     draw_skeleton(img, state.pose)
     if state.pose.found and state.pose.aux:  # rear/front view: the pelvis line measured in this frame (as offline)
-        from .render import draw_pelvis_line, pelvis_line_at
+        from analyzer.render.overlay import draw_pelvis_line, pelvis_line_at
 
         draw_pelvis_line(img, np.asarray(state.pose.xy, dtype=float),
                          pelvis_line_at(state.pose.aux, (state.snapshot or {}).get("pelvis_source")))
@@ -839,7 +839,7 @@ LIVE_X264_PRESET = "superfast"
 
 def _open_h264(path: Path, width: int, height: int, fps: float) -> Any:
     """The pipeline's H264Writer (libx264, yuv420p, +faststart), with the live preset."""
-    from .video_out import H264Writer
+    from analyzer.media.video_out import H264Writer
 
     return H264Writer(path, width, height, fps, preset=LIVE_X264_PRESET)
 
@@ -1036,13 +1036,13 @@ def _json_default(o: Any) -> Any:
 def _whole_run_metrics(series: LandmarkSeries, height_cm: float | None) -> tuple[dict | None, str | None]:
     """metrics.json content (offline schema) from the recorded series, or (None, why) when it cannot be computed.
 
-    Goes through the offline path after the pose stage (`analyzer.pipeline.analyze_series`: visibility checks,
+    Goes through the offline path after the pose stage (`analyzer.pipeline.offline.analyze_series`: visibility checks,
     steady-part trimming, then `analyzer.kinematics.analyze`), so live and offline numbers come from the same code.
     The pelvis line measured live (rear/front view) is part of the series, so pelvic drop is reported as offline.
     Not available live: the bystander pre-scan."""
     if series.n_frames < 2 or not series.detected.any():
         return None, "No runner was detected while recording."
-    from .pipeline import AnalyzeOptions, analyze_series
+    from analyzer.pipeline.offline import AnalyzeOptions, analyze_series
 
     try:
         _, metrics, _ = analyze_series(series, "live.mp4", AnalyzeOptions(height_cm=height_cm, render_video=False))
@@ -1068,19 +1068,19 @@ class LiveSessionResult:
 
 def new_session_folder(title: str = "", out_dir: Path | None = None) -> tuple[Path, Any]:
     """A folder for a live session: `out_dir` when given, else a new session in the app's store
-    (analyzer.sessions.SessionStore, data_dir()/sessions/<id>/, tagged "live"). Returns (folder, Session|None)."""
+    (analyzer.records.sessions.SessionStore, data_dir()/sessions/<id>/, tagged "live"). Returns (folder, Session|None)."""
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         return out_dir, None
-    from .sessions import SessionStore
+    from analyzer.records.sessions import SessionStore
 
     s = SessionStore().create(title=title or time.strftime("Live session %Y-%m-%d %H:%M"), tags=["live"])
     return s.dir, s
 
 
 def adopt_offline_metrics(folder: Path) -> dict | None:
-    """After the full offline analysis of live.mp4 ran into `folder/result/<clip>/` (analyzer.sessions.analyze),
+    """After the full offline analysis of live.mp4 ran into `folder/result/<clip>/` (analyzer.pipeline.stored.analyze_stored),
     make its metrics.json the session's metrics.json: it used every recorded frame, where the live landmarks hold only
     the frames processed live. live.json records which one metrics.json is. Returns the metrics, or None."""
     folder = Path(folder)
@@ -1102,7 +1102,7 @@ def register_clip(session: Any, result: LiveSessionResult, model: str, height_cm
     analysis on it; status stays "new" until that runs."""
     if session is None or not result.folder.joinpath("live.mp4").is_file():
         return
-    from .sessions import ClipEntry, sha256_file
+    from analyzer.records.sessions import ClipEntry, sha256_file
 
     p = result.folder / "live.mp4"
     session.clips = [ClipEntry(name="live.mp4", file="live.mp4", sha256=sha256_file(p), size_bytes=p.stat().st_size)]

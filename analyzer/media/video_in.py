@@ -21,7 +21,7 @@ from typing import Iterator, Protocol
 
 import numpy as np
 
-from .errors import InputError
+from analyzer.core.errors import InputError
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm")
 FIX_VIDEO = "Export the clip again from the phone or camera as MP4 (H.264) and retry."

@@ -1,6 +1,6 @@
 """Single source of metric definitions: name, label, unit, definition, sign, view, minimum frame rate, source and
 reference range. The kinematics core, the app, the reports and the plan read labels and ranges from here; docs/
-metrics.md is rendered from it (``python -m analyzer.metrics_defs`` rewrites it; a test checks it is current).
+metrics.md is rendered from it (``python -m analyzer.core.metrics_defs`` rewrites it; a test checks it is current).
 
 Reference ranges are typical values for recreational runners at 2.5-4.5 m/s (../shared/reference/biomechanics.md,
 section 2); where no validated cut-off exists the range is descriptive and the advice is to track change against the
@@ -116,7 +116,7 @@ def fps_warning(name: str, fps: float) -> str | None:
 
 def render_markdown() -> str:
     """docs/metrics.md content."""
-    lines = ["# Metrics", "", "Generated from `analyzer/metrics_defs.py` (`python -m analyzer.metrics_defs`). "
+    lines = ["# Metrics", "", "Generated from `analyzer/core/metrics_defs.py` (`python -m analyzer.core.metrics_defs`). "
              "Do not edit by hand.", "",
              "Every metric is reported per stride and per side, then summarised as the median, the spread "
              "(interquartile range), left and right medians and the symmetry index (R - L) / (0.5 (R + L)) x 100 % "
@@ -162,7 +162,7 @@ def render_markdown() -> str:
 
 
 def write_docs(path: str | Path | None = None) -> Path:
-    path = Path(path) if path else Path(__file__).resolve().parent.parent / "docs" / "metrics.md"
+    path = Path(path) if path else Path(__file__).resolve().parents[2] / "docs" / "metrics.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_markdown())
     return path

@@ -4,7 +4,7 @@ One folder per session under `config.data_dir()/sessions/<id>/`:
 
     session.json        the index (this module's schema below; small, rewritten atomically)
     inputs/<clip>       the uploaded clips, copied byte for byte
-    result/             what `analyzer.pipeline.analyze_session` wrote (one sub-folder per clip + its session.json;
+    result/             what `analyzer.pipeline.offline.analyze_session` wrote (one sub-folder per clip + its session.json;
                         written whole or not at all: a failed re-run leaves the earlier result in place)
     exports/            files made on demand from the result (e.g. the PDF report)
 
@@ -19,7 +19,7 @@ restarted or killed, machine rebooted) can never finish: `Session.load` reports 
 rule, `owner_alive`). Its inputs and options are still on disk, so `analyze` can simply run it again.
 
 Nothing here computes a measurement: it only stores inputs, calls the pipeline, and finds its outputs again.
-Everything is private to the user running the product (folders 0700, files 0600: `analyzer.outdir`).
+Everything is private to the user running the product (folders 0700, files 0600: `analyzer.core.results`).
 """
 from __future__ import annotations
 
@@ -37,9 +37,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterable
 
-from .config import data_dir
-from .errors import InputError
-from .outdir import private_dir, private_file, write_private
+from analyzer.core.config import data_dir
+from analyzer.core.errors import InputError
+from analyzer.core.results import private_dir, private_file, write_private
 
 SCHEMA_VERSION = 1
 INDEX_NAME = "session.json"
@@ -73,7 +73,7 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def _now_utc() -> str:
+def now_utc() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -272,7 +272,7 @@ class SessionStore:
                 continue
         else:  # pragma: no cover - five collisions of a 24-bit random suffix within one second
             raise RuntimeError("could not allocate a session id")
-        s = Session(id=sid, dir=folder, title=title, created_utc=_now_utc(), options=dict(options or {}),
+        s = Session(id=sid, dir=folder, title=title, created_utc=now_utc(), options=dict(options or {}),
                     patient_id=patient_id, tags=list(tags))
         s.save()
         return s
@@ -342,39 +342,3 @@ def mark_queued(session: Session, options=None) -> Session:
     session.owner = current_owner()
     session.save()
     return session
-
-
-def analyze(session: Session, options=None, progress: Callable | None = None):
-    """Run the pipeline over the session's clips into session.result_dir and record the outcome in session.json.
-
-    `options` None: the options stored in the session (e.g. when an interrupted session is run again).
-    Returns the pipeline's SessionResult. An InputError (bad clip, no runner found...) is recorded as
-    status "failed" with the plain-language message, then re-raised for the caller to show.
-    """
-    from . import pipeline  # imported late: the pipeline pulls in MediaPipe
-
-    if not session.clips:
-        raise InputError("This session has no clips.", "Upload at least one video of the runner.")
-    if options is None:
-        options = pipeline.AnalyzeOptions(**session.options) if session.options else pipeline.AnalyzeOptions()
-    session.options = options_to_dict(options)
-    session.status, session.error, session.finished_utc = "running", None, None
-    session.owner = current_owner()
-    session.save()
-    try:  # result/ is replaced only by a complete new result (analyzer.outdir.ResultFolder)
-        result = pipeline.analyze_session(session.clip_paths(), session.result_dir, options, progress)
-    except InputError as e:
-        session.status, session.error = "failed", str(e)
-        session.finished_utc = _now_utc()
-        session.save()
-        raise
-    except BaseException as e:  # a bug or an interruption, not bad input: keep the session readable and say so
-        session.status = "failed"
-        session.error = f"The analysis stopped before it finished ({type(e).__name__}). Run it again."
-        session.finished_utc = _now_utc()
-        session.save()
-        raise
-    session.status = "done"
-    session.finished_utc = _now_utc()
-    session.save()
-    return result

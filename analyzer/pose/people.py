@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import InputError
-from .landmarks import N_LANDMARKS, LandmarkSeries
-from .landmarks import PoseLandmark as P
-from .pose import PoseFrame
+from analyzer.core.errors import InputError
+from analyzer.core.landmarks import N_LANDMARKS, LandmarkSeries
+from analyzer.core.landmarks import PoseLandmark as P
+from analyzer.pose.mediapipe_backend import PoseFrame
 
 SCAN_MAX_SIDE_PX = 1280
 MIN_PERSON_HEIGHT_PX = 150  # head-to-feet landmark span below this: too small for the landmark model to be useful
@@ -57,7 +57,7 @@ def sample_frames(path: str, n: int = 5, rotation_deg: int = 0, duration_s: floa
     a few frame decodes plus reading the file, even for long clips with long key-frame intervals)."""
     import av
 
-    from .video import _rotate
+    from analyzer.media.video_in import _rotate
 
     out: list[np.ndarray] = []
     try:
@@ -91,7 +91,7 @@ def _person_height(p: PoseFrame) -> float:
 
 
 def scan_clip(path: str, rotation_deg: int, duration_s: float, model: str = "full", n: int = 5) -> ClipScan:
-    from .pose import count_people
+    from analyzer.pose.mediapipe_backend import count_people
 
     frames = sample_frames(path, n, rotation_deg, duration_s)
     poses = count_people(frames, model=model, max_people=3) if frames else []
@@ -100,7 +100,7 @@ def scan_clip(path: str, rotation_deg: int, duration_s: float, model: str = "ful
     largest = [max(ps, key=_person_height) for ps in poses if ps]
     if largest:
         try:
-            from .kinematics.view import detect_view
+            from analyzer.kinematics.view import detect_view
 
             vi = detect_view(np.stack([p.xy for p in largest]))
             view = "rear" if vi.fractions.get("rear", 0) >= 0.5 else vi.view

@@ -1,13 +1,13 @@
 """The one orchestration module: treadmill clip in -> landmarks -> measurements -> annotated H.264 + report.
 
 Stages (each in its own module; this file only wires them):
-  probe     analyzer.video.probe            header, rotation, fps (float), slow-motion factor
-  scan      analyzer.runner.scan_clip       how many people, which view (a few frames, IMAGE mode)
-  pose      analyzer.pose.MediaPipeBackend  every frame (VIDEO mode), cached per (clip sha256, model, capture fps)
-  select    analyzer.runner                 the runner among several people; the steady running part
+  probe     analyzer.media.video_in.probe            header, rotation, fps (float), slow-motion factor
+  scan      analyzer.pose.people.scan_clip       how many people, which view (a few frames, IMAGE mode)
+  pose      analyzer.pose.mediapipe_backend.MediaPipeBackend  every frame (VIDEO mode), cached per (clip sha256, model, capture fps)
+  select    analyzer.pose.people                 the runner among several people; the steady running part
   kinematics analyzer.kinematics.analyze    events, per-stride table, metrics.json content
-  render    analyzer.render + video_out     skeleton, knee angle, IC markers, metric panel -> H.264
-  report    analyzer.report                 self-contained report.html
+  render    analyzer.render.overlay + video_out     skeleton, knee angle, IC markers, metric panel -> H.264
+  report    analyzer.render.report                 self-contained report.html
 
 Speed design. With one person in frame (the common case) and no cached pose, a single pass runs: a decoder thread
 feeds the pose stage (main thread; MediaPipe releases the GIL and uses about one core), which feeds a render thread
@@ -35,16 +35,16 @@ from typing import Callable
 
 import numpy as np
 
-from . import cache
-from .errors import InputError
-from .kinematics.core import PELVIS_AUX_KEYS
-from .kinematics.foot_image import SOLE_AUX_KEYS
-from .landmarks import N_LANDMARKS, LandmarkSeries
-from .pose import MediaPipeBackend, PoseFrame
-from .render import OverlayBuilder, annotate
-from .runner import ClipScan, assess_visibility, scan_clip, select_runner, steady_segment
-from .video import VideoInfo, VideoReader, probe
-from .video_out import H264Writer
+from analyzer.pose import cache
+from analyzer.core.errors import InputError
+from analyzer.kinematics.core import PELVIS_AUX_KEYS
+from analyzer.kinematics.foot_image import SOLE_AUX_KEYS
+from analyzer.core.landmarks import N_LANDMARKS, LandmarkSeries
+from analyzer.pose.mediapipe_backend import MediaPipeBackend, PoseFrame
+from analyzer.render.overlay import OverlayBuilder, annotate
+from analyzer.pose.people import ClipScan, assess_visibility, scan_clip, select_runner, steady_segment
+from analyzer.media.video_in import VideoInfo, VideoReader, probe
+from analyzer.media.video_out import H264Writer
 
 QUEUE_FRAMES = 4
 #: Frames larger than this (long side, px) are downscaled once in the decoder thread, for pose inference and for the
@@ -59,7 +59,7 @@ def work_size(width: int, height: int, max_side: int = WORK_MAX_SIDE_PX) -> tupl
     if s >= 1.0:
         return width, height
     return max(2, int(round(width * s / 2)) * 2), max(2, int(round(height * s / 2)) * 2)
-BACKENDS = ("mediapipe", "onnx")  # onnx: analyzer.pose_onnx (same landmarks, CUDA/batching)
+BACKENDS = ("mediapipe", "onnx")  # onnx: analyzer.pose.onnx_backend (same landmarks, CUDA/batching)
 MODELS = ("full", "heavy")
 FIX_SHORT = "Record at least 10 seconds of steady running (about 15 strides)."
 
@@ -317,7 +317,7 @@ class _Renderer:
 def _make_stream(fps: float, width: int, height: int, height_cm: float | None):
     """The kinematics streaming core (GaitStream), or None while it is not available."""
     try:
-        from .kinematics import GaitStream
+        from analyzer.kinematics import GaitStream
     except ImportError:
         return None
     return GaitStream(fps_hint=fps, width=width, height=height, height_cm=height_cm)
@@ -387,15 +387,15 @@ class _SeriesBuilder:
 
 def _image_measure(view: str | None):
     """The per-frame measurement read from the person mask for this view, or None (no mask needed): the pelvis line
-    (waistband edge or two markers, analyzer.kinematics.pelvis_image) in a rear or front view, the sole line of each
+    (waistband edge or two markers, analyzer.pose.pelvis_image) in a rear or front view, the sole line of each
     shoe (analyzer.kinematics.foot_image, for the foot-strike angle) in a side view. Each maps (rgb, mask, xy) to a
     dict of aux values."""
     if view in ("rear", "front"):
-        from .kinematics.pelvis_image import measure_pelvis
+        from analyzer.pose.pelvis_image import measure_pelvis
 
         return measure_pelvis
     if view in ("side", "oblique"):
-        from .kinematics.foot_image import measure_soles
+        from analyzer.kinematics.foot_image import measure_soles
 
         return lambda rgb, mask, xy: measure_soles(mask, xy)
     return None
@@ -418,7 +418,7 @@ def _image_aux(measure, rgb: np.ndarray, pose: PoseFrame | None, keys: tuple[str
 
 def _make_backend(options: AnalyzeOptions, num_poses: int, segmentation: bool) -> MediaPipeBackend:
     if options.backend == "onnx":
-        from .pose_onnx import OnnxBackend
+        from analyzer.pose.onnx_backend import OnnxBackend
 
         return OnnxBackend(options.model, num_poses=num_poses, segmentation=segmentation)
     return MediaPipeBackend(options.model, num_poses=num_poses, segmentation=segmentation)
@@ -439,7 +439,7 @@ def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Mete
     One person (pre-scan): num_poses=1, and every PEOPLE_CHECK_S the frame also goes through the multi-person
     detector; when a second person shows up the landmarker is reopened with num_poses=2 from that frame on, the
     in-pass video is dropped (it is drawn again from the landmarks) and the runner is chosen from the whole clip."""
-    from .pose import PeopleCounter
+    from analyzer.pose.mediapipe_backend import PeopleCounter
 
     reader = VideoReader(path, options.capture_fps)
     info = reader.info
@@ -648,7 +648,7 @@ def load_series(path: str | Path, options: AnalyzeOptions | None = None, progres
 
 def _kinematics_analyze():
     try:
-        from .kinematics import analyze
+        from analyzer.kinematics import analyze
     except ImportError as e:
         raise RuntimeError("analyzer.kinematics.analyze is not available yet") from e
     return analyze
@@ -752,10 +752,10 @@ def analyze_clip(path: str | Path, out_dir: str | Path, options: AnalyzeOptions 
                  progress: ProgressFn = None, *, pose: LandmarkSeries | None = None) -> ClipResult:
     """The whole path for one clip; writes metrics.json, strides.csv, landmarks.csv, annotated.mp4, report.html.
 
-    out_dir appears complete or not at all (`analyzer.outdir.ResultFolder`: staged beside it, renamed into place;
+    out_dir appears complete or not at all (`analyzer.core.results.ResultFolder`: staged beside it, renamed into place;
     a second run on the same folder is refused; a failed run leaves an earlier result there untouched).
     pose: landmarks already computed for this clip (the batched ONNX pass), cached only if the analysis succeeds."""
-    from .outdir import ResultFolder
+    from analyzer.core.results import ResultFolder
 
     path, out_dir = Path(path), Path(out_dir)
     _check_input(path)
@@ -770,7 +770,7 @@ def analyze_clip(path: str | Path, out_dir: str | Path, options: AnalyzeOptions 
 
 def _check_input(path: Path) -> None:
     """An input clip that cannot be opened, as one line (before any folder is made or locked)."""
-    from .outdir import os_error_line
+    from analyzer.core.results import os_error_line
 
     try:
         with open(path, "rb"):
@@ -795,7 +795,7 @@ def _write_clip(path: Path, out_dir: Path, options: AnalyzeOptions, progress: Pr
                 pose: LandmarkSeries | None = None) -> tuple[ClipResult, bool]:
     """Every output of one clip into out_dir (a fresh staging folder: `analyze_clip`/`analyze_session` own it).
     Returns (result, fresh pose not cached yet)."""
-    from .report import write_report
+    from analyzer.render.report import write_report
 
     meter = _Meter(progress)
     times = StageTimes()
@@ -839,7 +839,7 @@ def combine_clips(results: list[ClipResult]) -> dict:
     """Session summary (analyzer.kinematics.combine): each metric from the clip whose view it needs (side metrics
     from the side clip, pelvic drop from the rear clip), the first available one otherwise; with a left-side and a
     right-side clip, each leg's side-view numbers from the clip where that leg is near the camera."""
-    from .kinematics.combine import combine_summaries
+    from analyzer.kinematics.combine import combine_summaries
 
     summary, source, leg_source = combine_summaries([(r.out_dir.name, r.metrics) for r in results])
     warnings = [f"{r.out_dir.name}: {w}" for r in results for w in r.metrics.get("quality", {}).get("warnings", [])]
@@ -855,9 +855,9 @@ def analyze_session(paths: list[str | Path], out_dir: str | Path, options: Analy
     """One sub-folder per clip (named after the clip) plus out_dir/session.json combining them.
 
     A clip that cannot be analysed is recorded in session.json (errors) and the others go on; InputError only when
-    none can be analysed. The whole folder is written as one (`analyzer.outdir.ResultFolder`); a re-run in which a
+    none can be analysed. The whole folder is written as one (`analyzer.core.results.ResultFolder`); a re-run in which a
     clip fails never replaces an earlier result: it raises InputError and leaves the earlier folder as it was."""
-    from .outdir import RESULT_MARKERS, ResultFolder
+    from analyzer.core.results import RESULT_MARKERS, ResultFolder
 
     options = options or AnalyzeOptions()
     paths = [Path(p) for p in paths]

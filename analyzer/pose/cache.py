@@ -7,7 +7,7 @@ treated as missing and rewritten.
 Privacy: a cache file holds landmarks and technical facts about the video only, never the clip's file name or
 path (file names are often patient names: `store` drops them, the pipeline restores the name of the clip being
 analysed on load). Files are 0600 in a 0700 folder, written to a unique temp file and renamed into place, and the
-analysis path stores a clip only after it was analysed successfully (`analyzer.pipeline.analyze_clip`).
+analysis path stores a clip only after it was analysed successfully (`analyzer.pipeline.offline.analyze_clip`).
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from .config import cache_dir
-from .landmarks import LandmarkSeries
+from analyzer.core.config import cache_dir
+from analyzer.core.landmarks import LandmarkSeries
 
 CACHE_VERSION = 3  # bump when the pose stage changes what it stores (2: pelvis marker signals in aux; 3: sole lines in side views)
 

@@ -1,7 +1,7 @@
 """Batch analysis: every clip in a folder, one result folder per clip, a failure on one clip never stops the others.
 
 `analyze_folder(folder, out_dir, options)` writes out_dir/<clip name>/ (metrics.json, strides.csv, landmarks.csv,
-annotated.mp4, report.html: `analyzer.pipeline.analyze_clip`) for each clip and out_dir/batch.json listing every
+annotated.mp4, report.html: `analyzer.pipeline.offline.analyze_clip`) for each clip and out_dir/batch.json listing every
 clip with its status ("ok" or "failed" + the reason) and timing.
 
 With the ONNX backend the pose stage is batched across clips first (`batched_pose_pass`): up to `streams` clips are
@@ -22,9 +22,9 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import InputError
-from .landmarks import N_LANDMARKS, LandmarkSeries
-from .video import VIDEO_SUFFIXES
+from analyzer.core.errors import InputError
+from analyzer.core.landmarks import N_LANDMARKS, LandmarkSeries
+from analyzer.media.video_in import VIDEO_SUFFIXES
 
 ProgressFn = Callable[[object], None] | None
 
@@ -84,7 +84,7 @@ def _unique_names(clips: list[Path]) -> list[str]:
 def _emit(progress: ProgressFn, stage: str, fraction: float, message: str) -> None:
     if progress is None:
         return
-    from .pipeline import Progress
+    from analyzer.pipeline.offline import Progress
 
     progress(Progress(stage, max(0.0, min(1.0, fraction)), None, message))
 
@@ -110,10 +110,10 @@ class _Track:
 
 def _eligible(path: Path, options) -> tuple[str, object] | None:
     """(sha256, scan) when the clip can take the batched pose pass: not cached yet, one person, not a rear view."""
-    from . import cache
-    from .pipeline import pose_cache_key
-    from .runner import scan_clip
-    from .video import probe
+    from analyzer.pose import cache
+    from analyzer.pipeline.offline import pose_cache_key
+    from analyzer.pose.people import scan_clip
+    from analyzer.media.video_in import probe
 
     sha = cache.clip_sha256(path)
     if cache.load_cached(sha, pose_cache_key(options), options.capture_fps) is not None:
@@ -154,8 +154,8 @@ def batched_pose_pass(clips: list[Path], options, streams: int = 4, progress: Pr
     the per-clip pass that follows reports its error."""
     import cv2
 
-    from .pose_onnx import OnnxPoseStreams, PoseEngine
-    from .video import VideoReader
+    from analyzer.pose.onnx_backend import OnnxPoseStreams, PoseEngine
+    from analyzer.media.video_in import VideoReader
 
     todo: list[tuple[Path, str, object]] = []
     for k, c in enumerate(clips):
@@ -222,7 +222,7 @@ def batched_pose_pass(clips: list[Path], options, streams: int = 4, progress: Pr
 
 
 def _n_frames(path: Path, options) -> int:
-    from .video import probe
+    from analyzer.media.video_in import probe
 
     try:
         return int(probe(path, options.capture_fps).n_frames)
@@ -239,22 +239,22 @@ def analyze_folder(folder_or_clips: str | Path | list, out_dir: str | Path, opti
 
     A clip that fails (bad video, no runner, too short, or any unexpected error) is recorded with its reason and the
     others go on. streams: clips per batched ONNX pose step."""
-    from .pipeline import AnalyzeOptions
+    from analyzer.pipeline.offline import AnalyzeOptions
 
     options = options or AnalyzeOptions()
     options.validate()
     clips = ([Path(c) for c in folder_or_clips] if isinstance(folder_or_clips, (list, tuple))
              else find_clips(folder_or_clips))
     out_dir = Path(out_dir)
-    from .outdir import locked_folder
+    from analyzer.core.results import locked_folder
 
     with locked_folder(out_dir):
         return _analyze_folder(clips, out_dir, options, progress, streams)
 
 
 def _analyze_folder(clips: list[Path], out_dir: Path, options, progress: ProgressFn, streams: int) -> BatchResult:
-    from .outdir import write_private
-    from .pipeline import Progress, analyze_clip
+    from analyzer.core.results import write_private
+    from analyzer.pipeline.offline import Progress, analyze_clip
 
     names = _unique_names(clips)
     batched: dict[Path, LandmarkSeries] = {}

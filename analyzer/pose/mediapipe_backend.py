@@ -2,7 +2,7 @@
 
 `MediaPipeBackend` wraps MediaPipe Tasks `PoseLandmarker` in VIDEO running mode (it tracks the person between
 frames, so timestamps must be strictly increasing integer milliseconds: enforced here). Model files come from
-`analyzer.models.model_path` (sha256-checked). MediaPipe's C++ logging is silenced (GLOG_minloglevel and a
+`analyzer.pose.model_files.model_path` (sha256-checked). MediaPipe's C++ logging is silenced (GLOG_minloglevel and a
 stderr redirect around the noisy calls) so the CLI progress bar stays readable.
 
 Source of the landmark topology and the meaning of visibility/presence/world landmarks: MediaPipe Pose Landmarker
@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .landmarks import N_LANDMARKS, PoseLandmark
+from analyzer.core.landmarks import N_LANDMARKS, PoseLandmark
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -121,7 +121,7 @@ class MediaPipeBackend:
     def __init__(self, model: str = "full", num_poses: int = 1, segmentation: bool = False,
                  min_detection_confidence: float = 0.5, min_presence_confidence: float = 0.5,
                  min_tracking_confidence: float = 0.5, max_input_side_px: int | None = None) -> None:
-        from .models import model_path
+        from analyzer.pose.model_files import model_path
 
         self.name = f"mediapipe-{model}"
         self.model = model
@@ -217,7 +217,7 @@ class PeopleCounter:
     max_people. Used to notice bystanders: before the pose pass on a few key frames and every ~2 s during it."""
 
     def __init__(self, model: str = "full", max_people: int = 3) -> None:
-        from .models import model_path
+        from analyzer.pose.model_files import model_path
 
         self._path = model_path(model)
         self.max_people = max_people
