@@ -14,7 +14,11 @@ import pytest
 
 from analyzer.live.feedback import FeedbackConfig, cadence_band
 from analyzer.core.landmarks import LandmarkSeries
-from analyzer.live.session import FrameDecimator, LiveController, LiveEngine, SessionRecorder, draw_overlay
+from analyzer.live.source import FrameDecimator
+from analyzer.live.browser import LiveController
+from analyzer.live.engine import LiveEngine
+from analyzer.live.recorder import SessionRecorder
+from analyzer.live.overlay import draw_overlay
 from analyzer.pose.mediapipe_backend import PoseFrame
 
 pytestmark = pytest.mark.slow
@@ -231,7 +235,7 @@ def test_grid_feeder_keeps_cadence_when_frames_are_dropped_unevenly(real_series)
     import numpy as np
 
     from analyzer.kinematics import GaitStream
-    from analyzer.live.session import GridFeeder
+    from analyzer.live.engine import GridFeeder
 
     s = real_series
     rng = np.random.default_rng(0)

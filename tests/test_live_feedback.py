@@ -12,7 +12,7 @@ import pytest
 
 from analyzer.live.feedback import (Cue, FeedbackConfig, FeedbackTracker, Metronome, TargetBand, band_center,
                                cadence_band)
-from analyzer.live.session import LatestFrameSlot, RateMeter
+from analyzer.live.source import LatestFrameSlot, RateMeter
 
 
 # ---- bands and cues ----------------------------------------------------------------------------------------------

@@ -113,7 +113,9 @@ def test_deepest_drop_index_matches_the_drop_kernel():
 
 
 def test_live_overlay_draws_the_pelvis_line_from_the_frame_aux():
-    from analyzer.live.session import LiveState, PoseArrays, _scaled_state, draw_overlay
+    from analyzer.live.engine import LiveState, PoseArrays
+    from analyzer.live.browser import _scaled_state
+    from analyzer.live.overlay import draw_overlay
 
     n = N_LANDMARKS
     pose = PoseArrays(_xy(), np.zeros(n), np.ones(n), np.ones(n), np.zeros((n, 3)),

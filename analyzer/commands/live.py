@@ -74,7 +74,7 @@ def _window(title: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from analyzer.live.session import LiveRunOptions, run_live
+    from analyzer.live.loop import LiveRunOptions, run_live
 
     spec = args.camera if args.camera is not None else args.source
     if spec is None:
@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         from analyzer.records.sessions import SessionStore
         from analyzer.pipeline.stored import analyze_stored
 
-        from analyzer.live.session import adopt_offline_metrics
+        from analyzer.live.recorder import adopt_offline_metrics
 
         s = SessionStore().get(result.session_id)
         analyze_stored(s)

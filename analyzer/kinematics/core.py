@@ -659,7 +659,7 @@ def on_uniform_grid(series: LandmarkSeries) -> tuple[LandmarkSeries, str | None]
     apart (a recorded live session, 2026-11-25: cadence 175 instead of 168.9 read on its frame indices). Each
     landmark coordinate is interpolated linearly in time between measured samples; grid instants inside a gap
     longer than MAX_GAP_S (or outside the measured span) stay NaN, as gap filling would leave them. The live mode
-    feeds its streaming core on the camera's grid the same way (analyzer.live.session.GridFeeder)."""
+    feeds its streaming core on the camera's grid the same way (analyzer.live.engine.GridFeeder)."""
     t = np.asarray(series.t, dtype=float)
     if len(t) < 3:
         return series, None

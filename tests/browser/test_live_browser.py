@@ -19,7 +19,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 REF_CADENCE_SPM = 168.9  # ../shared/videos/README.md
-LEFT_BONE_RGB = (40, 160, 255)  # analyzer.live.session._SIDE_BGR["left"] as RGB
+LEFT_BONE_RGB = (40, 160, 255)  # analyzer.live.overlay._SIDE_BGR["left"] as RGB
 
 
 @pytest.fixture(scope="module")
@@ -129,12 +129,12 @@ def test_live_page_fake_camera_cadence_skeleton_and_record(app_server, fake_came
             page.screenshot(path=str(artifacts / "live_page.png"), full_page=True)
 
             # frames reach the server at about the camera rate; pose runs on its own thread beside the kinematics
-            # (analyzer.live.session.LivePipeline) and frames it cannot take are dropped, never queued. Here the browser,
+            # (analyzer.live.engine.LivePipeline) and frames it cannot take are dropped, never queued. Here the browser,
             # its fake camera and both video codecs share the 2 cores with pose inference: measured 57-74 % of the
             # camera's frames processed (17-22 of 30 frames/s; the pose stage alone 26-32 ms p50 against 22-24 ms
             # with nothing beside it), and this shared VM's speed drifts by up to 50 % within an hour (the same
             # headless run processed 52-100 % of frames at different times). At least 30 % means the decimator
-            # stayed at k <= 3 (>= 10 frames/s), what the gait kernels need (analyzer.live.session.FrameDecimator).
+            # stayed at k <= 3 (>= 10 frames/s), what the gait kernels need (analyzer.live.source.FrameDecimator).
             assert received / dt > 15, s1
             assert processed >= 0.3 * received, s1
             # metrics appear and the live cadence matches the clip's reference

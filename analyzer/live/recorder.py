@@ -1,0 +1,302 @@
+"""Recording a live session: live.mp4 (H.264), timeline.jsonl (one object per step, as shown live), metrics.json
+(offline schema, from the recorded landmark series), landmarks.npz and live.json, registered in the session store.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from analyzer.core.errors import InputError
+from analyzer.live.feedback import FeedbackConfig, FeedbackTracker
+from analyzer.core.landmarks import LandmarkSeries
+from analyzer.live.engine import PoseArrays
+from analyzer.live.source import RateMeter, round_or_none
+
+log = logging.getLogger("runform.live")
+
+#: x264 preset of the live recording: it encodes beside pose inference on the same cores. "superfast" costs 8.3 ms
+#: per 720x1280 frame against 11.3 ms for the offline exports' "veryfast" (files about twice as large at crf 23).
+LIVE_X264_PRESET = "superfast"
+
+
+def _open_h264(path: Path, width: int, height: int, fps: float) -> Any:
+    """The pipeline's H264Writer (libx264, yuv420p, +faststart), with the live preset."""
+    from analyzer.media.video_out import H264Writer
+
+    return H264Writer(path, width, height, fps, preset=LIVE_X264_PRESET)
+
+
+class SessionRecorder:
+    """Records one live session into `folder`: live.mp4, timeline.jsonl, metrics.json, live.json.
+
+    Raw frames go through a writer thread (bounded queue; a full queue drops the frame) into the shared H264Writer
+    with their real presentation times (seconds since the first recorded frame), so live.mp4 keeps real time even
+    when frames were dropped (variable frame rate, as the offline reader expects). Pose per processed frame
+    and steps are kept in memory (a 30-minute session at 30 fps is about 30 MB of landmarks) and the whole-run
+    metrics.json is computed on `finish()` by the offline kinematics core from the recorded series."""
+
+    def __init__(self, folder: Path, width: int, height: int, fps: float = 30.0, model: str = "full",
+                 height_cm: float | None = None, feedback: FeedbackConfig | None = None,
+                 source: str = "", max_queue: int = 90) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.width, self.height = int(width), int(height)
+        self.fps = float(fps)
+        self.model = model
+        self.height_cm = height_cm
+        self.feedback = feedback or FeedbackConfig()
+        self.source = source
+        self.started_utc = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        self._t0: float | None = None  # source time of the first frame (recording time 0)
+        self._frames: queue.Queue = queue.Queue(maxsize=max_queue)
+        self.frames_written = 0
+        self.frames_dropped = 0
+        self.duration_s = 0.0
+        self._pose_t: list[float] = []
+        self._pose_frame: list[int] = []  # index in live.mp4 of each processed frame
+        self._index_of_t: dict[float, int] = {}  # raw frames queued but not processed yet: rel time -> index
+        self._index_lock = threading.Lock()
+        self._n_added = 0
+        self._pose: list[PoseArrays] = []
+        self._timeline = (self.folder / "timeline.jsonl").open("w")
+        self.n_steps = 0
+        self._writer_error: BaseException | None = None
+        self._thread = threading.Thread(target=self._write_loop, name="live-recorder", daemon=True)
+        self._thread.start()
+        self.finished = False
+
+    @property
+    def video_path(self) -> Path:
+        return self.folder / "live.mp4"
+
+    def _rel(self, t_s: float) -> float:
+        if self._t0 is None:
+            self._t0 = t_s
+        return t_s - self._t0
+
+    # ---- producer side ------------------------------------------------------------------------------------------
+    def add_frame(self, bgr: np.ndarray, t_s: float) -> None:
+        """A raw camera frame (every captured frame, processed or not)."""
+        rel = self._rel(t_s)
+        try:
+            self._frames.put_nowait((rel, bgr))
+        except queue.Full:
+            self.frames_dropped += 1
+            return
+        with self._index_lock:
+            self._index_of_t[rel] = self._n_added
+            self._n_added += 1
+
+    def add_pose(self, t_s: float, pose: PoseArrays) -> None:
+        rel = self._rel(t_s)
+        if self._pose_t and rel <= self._pose_t[-1]:
+            return
+        with self._index_lock:
+            idx = self._index_of_t.pop(rel, -1)
+            for k in [k for k in self._index_of_t if k < rel]:  # frames that were never processed (dropped)
+                del self._index_of_t[k]
+        self._pose_t.append(rel)
+        self._pose_frame.append(idx if idx >= 0 else (self._pose_frame[-1] + 1 if self._pose_frame else 0))
+        self._pose.append(pose)
+
+    def add_step(self, step: dict, shown_t_s: float | None = None) -> None:
+        """One step as shown live. Times are rewritten to recording time (seconds since live.mp4 frame 0):
+        `t` the initial contact, `shown_t` when the step appeared on screen (GaitStream emits a step after its
+        toe-off, about half a second later). Steps whose contact happened before recording started are left out
+        (they are not in live.mp4)."""
+        row = dict(step)
+        if self._t0 is None:
+            return
+        if row.get("t") is not None:
+            row["t"] = round(float(row["t"]) - self._t0, 4)
+            if row["t"] < 0:
+                return
+        if shown_t_s is not None:
+            row["shown_t"] = round(float(shown_t_s) - self._t0, 4)
+        self._timeline.write(json.dumps(row) + "\n")
+        self._timeline.flush()
+        self.n_steps += 1
+
+    # ---- writer thread ------------------------------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        import cv2
+
+        writer = None
+        last_rel = -1.0
+        try:
+            while True:
+                item = self._frames.get()
+                if item is None:
+                    break
+                rel, bgr = item
+                if rel <= last_rel:
+                    continue  # duplicate timestamp
+                if bgr.shape[:2] != (self.height, self.width):  # the browser renegotiated the size
+                    bgr = cv2.resize(bgr, (self.width, self.height), interpolation=cv2.INTER_AREA)
+                if writer is None:
+                    writer = _open_h264(self.video_path, self.width, self.height, self.fps)
+                writer.write(np.ascontiguousarray(bgr), rel)  # real presentation time: gaps stay gaps
+                self.frames_written += 1
+                last_rel = rel
+        except BaseException as e:  # noqa: BLE001 - reported by finish()
+            self._writer_error = e
+            while self._frames.get() is not None:  # drain so producers never block
+                pass
+        finally:
+            if writer is not None:
+                writer.close()
+            self.duration_s = max(last_rel, 0.0) + (1.0 / self.fps if last_rel >= 0 else 0.0)
+
+    # ---- finish -------------------------------------------------------------------------------------------------
+    def series(self) -> LandmarkSeries:
+        """The recorded landmarks as a LandmarkSeries (t = seconds since live.mp4 frame 0)."""
+        n = len(self._pose_t)
+        dur = float(self._pose_t[-1]) + 1.0 / self.fps if n else 0.0
+        span = self.duration_s - 1.0 / self.fps  # first to last written frame
+        fps = round((self.frames_written - 1) / span, 3) if self.frames_written > 1 and span > 0 else self.fps
+        info = {"fps": fps, "capture_fps": fps, "frames": self.frames_written, "duration_s": round(dur, 3),
+                "width": self.width, "height": self.height}
+        s = LandmarkSeries.empty(n, self.width, self.height, self.model,
+                                 meta={"clip": "live.mp4", "source": "live", "backend": f"mediapipe-{self.model}",
+                                       "capture_fps": None, "info": info})
+        if n:
+            s.t[:] = self._pose_t
+            s.frame_index[:] = self._pose_frame
+            s.xy[:] = np.stack([p.xy for p in self._pose])
+            s.z[:] = np.stack([p.z for p in self._pose])
+            s.visibility[:] = np.stack([p.visibility for p in self._pose])
+            s.presence[:] = np.stack([p.presence for p in self._pose])
+            s.world[:] = np.stack([p.world for p in self._pose])
+            for key in sorted({k for p in self._pose for k in p.aux}):  # rear view: the pelvis line per frame
+                s.aux[key] = np.array([p.aux.get(key, np.nan) for p in self._pose], dtype=float)
+        return s
+
+    def finish(self, meter: RateMeter | None = None, tracker: FeedbackTracker | None = None,
+               extra: dict | None = None) -> "LiveSessionResult":
+        """Close live.mp4 and timeline.jsonl, compute metrics.json from the recorded series, write live.json."""
+        if self.finished:
+            raise RuntimeError("SessionRecorder.finish() called twice")
+        self.finished = True
+        self._frames.put(None)
+        self._thread.join()
+        self._timeline.close()
+        if self._writer_error is not None:
+            raise self._writer_error
+        series = self.series()
+        series.save(self.folder / "landmarks.npz")
+        metrics, error = _whole_run_metrics(series, self.height_cm)
+        if metrics is not None:
+            (self.folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json_default))
+        live = {
+            "source": self.source, "started_utc": self.started_utc, "model": self.model, "fps": self.fps,
+            "width": self.width, "height": self.height, "duration_s": round_or_none(self.duration_s, 2),
+            "frames_written": self.frames_written,
+            "frames_dropped_by_recorder": self.frames_dropped, "frames_with_pose": len(self._pose_t),
+            "steps": self.n_steps, "feedback": self.feedback.to_dict(),
+            "in_band": tracker.summary() if tracker else {}, "performance": meter.summary() if meter else {},
+            "metrics_source": "live landmarks" if metrics is not None else None,
+            "metrics_error": error, **(extra or {}),
+        }
+        (self.folder / "live.json").write_text(json.dumps(live, indent=2, default=_json_default))
+        return LiveSessionResult(self.folder, metrics, live)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o) if math.isfinite(float(o)) else None
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if dataclasses.is_dataclass(o):
+        return dataclasses.asdict(o)
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _whole_run_metrics(series: LandmarkSeries, height_cm: float | None) -> tuple[dict | None, str | None]:
+    """metrics.json content (offline schema) from the recorded series, or (None, why) when it cannot be computed.
+
+    Goes through the offline path after the pose stage (`analyzer.pipeline.offline.analyze_series`: visibility checks,
+    steady-part trimming, then `analyzer.kinematics.analyze`), so live and offline numbers come from the same code.
+    The pelvis line measured live (rear/front view) is part of the series, so pelvic drop is reported as offline.
+    Not available live: the bystander pre-scan."""
+    if series.n_frames < 2 or not series.detected.any():
+        return None, "No runner was detected while recording."
+    from analyzer.pipeline.offline import AnalyzeOptions, analyze_series
+
+    try:
+        _, metrics, _ = analyze_series(series, "live.mp4", AnalyzeOptions(height_cm=height_cm, render_video=False))
+    except InputError as e:
+        return None, str(e)
+    except Exception as e:  # noqa: BLE001 - the recording itself must never be lost to a metrics failure
+        log.exception("whole-run metrics of a live session failed")
+        return None, (f"The whole-run analysis of the live landmarks failed ({type(e).__name__}); run the full "
+                      "analysis on live.mp4 instead.")
+    return metrics, None
+
+
+@dataclass(frozen=True)
+class LiveSessionResult:
+    """A finished live session: folder (holds live.mp4, timeline.jsonl, metrics.json, live.json, landmarks.npz),
+    metrics (metrics.json content, or None when no runner was found), live (live.json content), session_id."""
+
+    folder: Path
+    metrics: dict | None
+    live: dict
+    session_id: str | None = None
+
+
+def new_session_folder(title: str = "", out_dir: Path | None = None) -> tuple[Path, Any]:
+    """A folder for a live session: `out_dir` when given, else a new session in the app's store
+    (analyzer.records.sessions.SessionStore, data_dir()/sessions/<id>/, tagged "live"). Returns (folder, Session|None)."""
+    if out_dir is not None:
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return out_dir, None
+    from analyzer.records.sessions import SessionStore
+
+    s = SessionStore().create(title=title or time.strftime("Live session %Y-%m-%d %H:%M"), tags=["live"])
+    return s.dir, s
+
+
+def adopt_offline_metrics(folder: Path) -> dict | None:
+    """After the full offline analysis of live.mp4 ran into `folder/result/<clip>/` (analyzer.pipeline.stored.analyze_stored),
+    make its metrics.json the session's metrics.json: it used every recorded frame, where the live landmarks hold only
+    the frames processed live. live.json records which one metrics.json is. Returns the metrics, or None."""
+    folder = Path(folder)
+    found = sorted(folder.glob("result/*/metrics.json"))
+    if not found:
+        return None
+    text = found[0].read_text()
+    (folder / "metrics.json").write_text(text)
+    live_path = folder / "live.json"
+    if live_path.is_file():
+        live = json.loads(live_path.read_text())
+        live["metrics_source"] = f"offline analysis of live.mp4 ({found[0].parent.relative_to(folder)})"
+        live_path.write_text(json.dumps(live, indent=2))
+    return json.loads(text)
+
+
+def register_clip(session: Any, result: LiveSessionResult, model: str, height_cm: float | None) -> None:
+    """Record live.mp4 as the session's clip (in place, not copied) so the Analyse page can run the full offline
+    analysis on it; status stays "new" until that runs."""
+    if session is None or not result.folder.joinpath("live.mp4").is_file():
+        return
+    from analyzer.records.sessions import ClipEntry, sha256_file
+
+    p = result.folder / "live.mp4"
+    session.clips = [ClipEntry(name="live.mp4", file="live.mp4", sha256=sha256_file(p), size_bytes=p.stat().st_size)]
+    session.options = {"model": model, "height_cm": height_cm}
+    session.save()
