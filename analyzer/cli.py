@@ -11,7 +11,7 @@ import sys
 
 from analyzer.core.errors import InputError
 
-SUBCOMMANDS = ("analyze", "synth", "demo", "app", "live", "plan", "patients")
+SUBCOMMANDS = ("analyze", "synth", "demo", "app", "live", "plan", "patients", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -61,6 +61,8 @@ class Prepared:
     metric_ic: dict | None = None          # side -> phase-locked contact instants for the angle metrics (detect_events)
     leg_visibility: dict | None = None     # side -> median visibility of that leg's landmarks (labels corrected)
     sole_deg: dict | None = None           # side -> (T,) sole line against the belt from the image (foot_image.py)
+    swap_masks: np.ndarray | None = None   # (T, n_groups) frames whose leg labels were swapped (identity.correct_swaps)
+    swapped_all: bool = False              # the near/far check then swapped every leg label (identity.swap_all_legs)
 
 
 @dataclass
@@ -162,9 +164,11 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
     if not np.isfinite(leg_px) or leg_px <= 0:
         raise InputError("the runner's legs were not found in the clip", "Film with the whole body in frame.")
     swap_fraction = 0.0
+    swap_masks, swapped_all = None, False
     sole = {k: np.array(series.aux[k], dtype=float) for k in SOLE_AUX_KEYS if k in series.aux}
     if view.view in ("side", "oblique", "mixed"):
         xy, swapped = correct_swaps(xy, leg_px, extra=[z, vis], inplace=True)  # xy is prepare's own copy
+        swap_masks = swapped
         swap_fraction = float(swapped.any(axis=1).mean())
         _swap_soles(sole, swapped[:, -1])  # the foot group's swaps carry the per-foot sole lines along
     hip = 0.5 * (xy[:, P.LEFT_HIP] + xy[:, P.RIGHT_HIP])
@@ -181,6 +185,7 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
         if near_left is not None and near_left != (view.near_side == "left"):
             swap_all_legs([xy, xy_raw, vis])
             _swap_soles(sole, np.ones(len(xy), dtype=bool))
+            swapped_all = True
     side_view = view.view in ("side", "oblique")
     ground = estimate_ground(xy, leg_px, series.width, series.height, side_view, view.facing_sign)
     fsign = view.facing_sign if side_view or view.view == "mixed" else 0
@@ -200,7 +205,8 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None) -> Prepared:
         sole_deg = {s: sole_angle_body(sole, s, lambda p: to_body_frame(p, ground, fsign)) for s in SIDES}
     return Prepared(series.t, fps, xy, body, view, make_scale(leg_px, height_cm), ground, period, signals,
                     swap_fraction, glitch_fraction, cutoff_hz(fps), body_light, body_raw,
-                    ev.landmark_lag_s(series.model), leg_visibility=leg_vis, sole_deg=sole_deg)
+                    ev.landmark_lag_s(series.model), leg_visibility=leg_vis, sole_deg=sole_deg,
+                    swap_masks=swap_masks, swapped_all=swapped_all)
 
 
 def _swap_soles(sole: dict, frames: np.ndarray) -> None:

@@ -159,6 +159,16 @@ def correct_swaps(xy: np.ndarray, leg_px: float, extra: list[np.ndarray] | None 
     return out, masks
 
 
+def relabel(arr: np.ndarray, swap_masks: np.ndarray | None, swapped_all: bool) -> None:
+    """Apply, in place, the label corrections `correct_swaps` found (per-frame masks, (T, n_groups)) and then the
+    global left/right swap (`swap_all_legs`) to another per-landmark array (T,33[,k]), e.g. the world landmarks."""
+    if swap_masks is not None:
+        for g, (lt, rt) in enumerate(GROUPS):
+            apply_swaps(arr, swap_masks[:, g], lt, rt)
+    if swapped_all:
+        swap_all_legs([arr])
+
+
 def swap_all_legs(arrays: list[np.ndarray]) -> None:
     """Swap every leg landmark group (hips too) on all frames, in place: used to fix the global left/right labels."""
     every = (((P.LEFT_HIP,), (P.RIGHT_HIP,)),) + GROUPS
