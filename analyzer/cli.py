@@ -11,7 +11,7 @@ import sys
 
 from analyzer.core.errors import InputError
 
-SUBCOMMANDS = ("analyze", "synth", "demo", "app", "live", "plan", "patients", "export")
+SUBCOMMANDS = ("analyze", "synth", "demo", "app", "live", "plan", "patients", "users", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:

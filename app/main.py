@@ -1,12 +1,11 @@
 """runform clinic app: entry point (`runform app`, or `streamlit run app/main.py`).
 
-Navigation is built with st.navigation. Pages owned by other parts of the product plug in when their module exists:
-app/screens/patients.py and app/screens/live.py, each exposing render().
+Every page lives in app/screens/ and is registered here with st.navigation, directly: a page whose code fails shows
+its error on that page instead of disappearing. Until this browser tab signs in (app/access.py), the sign-in page is
+the only page; the Accounts and Audit pages exist for admins only.
 """
 from __future__ import annotations
 
-import importlib
-import logging
 from pathlib import Path
 
 import streamlit as st
@@ -15,10 +14,11 @@ from analyzer.core import private_umask
 
 private_umask()  # uploads, sessions and exports are the user's alone (also when started as `streamlit run`)
 
-from app import state, theme  # noqa: E402
+from app import access, state, theme  # noqa: E402
 
-log = logging.getLogger("runform.app")
-LOGO = Path(__file__).resolve().parent / "static" / "logo.svg"
+APP = Path(__file__).resolve().parent
+SCREENS = APP / "screens"
+LOGO = APP / "static" / "logo.svg"
 FAVICON = LOGO.with_name("favicon.png")  # a local file: a :material: favicon would be fetched from Google
 
 st.set_page_config(page_title="runform — running-form clinic", page_icon=str(FAVICON),
@@ -27,33 +27,20 @@ theme.apply()
 st.logo(str(LOGO), size="large")
 
 
-def _optional_page(module: str, title: str, icon: str, url: str):
-    """A page from another part of the product, if it exists and imports cleanly."""
-    try:
-        mod = importlib.import_module(f"app.screens.{module}")
-    except ModuleNotFoundError as e:
-        if e.name == f"app.screens.{module}":
-            return None
-        log.exception("page %s failed to import", module)
-        return None
-    except Exception:
-        log.exception("page %s failed to import", module)
-        return None
-    render = getattr(mod, "render", None)
-    if not callable(render):
-        return None
-    return st.Page(render, title=title, icon=icon, url_path=url)
-
-
 def session_label(s) -> str:
     title = s.title or "Session"
     date = s.created_utc[:10]
     return title if date[:4] in title or not date else f"{title} · {date}"
 
 
-def _sidebar() -> None:
+def _sidebar(actor) -> None:
     with st.sidebar:
         st.caption("Running-form analysis · everything stays on this computer")
+        if access.sign_in_required():
+            st.caption(f"Signed in as **{theme.md(actor.username)}** ({actor.role})")
+            if st.button("Sign out", key="signout", icon=":material/logout:"):
+                access.sign_out()
+                st.rerun()
         done = state.finished_sessions()
         if not done:
             return
@@ -68,20 +55,37 @@ def _sidebar() -> None:
             st.rerun()
 
 
-ROUTES = Path(__file__).resolve().parent / "routes"
+@st.fragment(run_every=60)
+def _expiry_watch() -> None:
+    """An idle tab is signed out when its session expires, not only at its next click (checked once a minute)."""
+    left = access.seconds_left()
+    if left is not None and left <= 0:
+        st.rerun(scope="app")
+
+
+actor = access.current_actor()
+if actor is None:
+    signin = st.Page(SCREENS / "signin.py", title="Sign in", icon=":material/login:", url_path="signin", default=True)
+    st.navigation([signin], position="hidden").run()
+    st.stop()
+
 pages = {
-    "results": st.Page(ROUTES / "results.py", title="Results", icon=":material/monitoring:", url_path="results",
+    "results": st.Page(SCREENS / "results.py", title="Results", icon=":material/monitoring:", url_path="results",
                        default=True),
-    "analyse": st.Page(ROUTES / "analyse.py", title="New analysis", icon=":material/upload:", url_path="analyse"),
-    "exports": st.Page(ROUTES / "exports.py", title="Exports", icon=":material/download:", url_path="exports"),
+    "analyse": st.Page(SCREENS / "analyse.py", title="New analysis", icon=":material/upload:", url_path="analyse"),
+    "exports": st.Page(SCREENS / "exports.py", title="Exports", icon=":material/download:", url_path="exports"),
+    "patients": st.Page(SCREENS / "patients.py", title="Patients", icon=":material/group:", url_path="patients"),
+    "live": st.Page(SCREENS / "live.py", title="Live camera", icon=":material/videocam:", url_path="live"),
+    "about": st.Page(SCREENS / "about.py", title="About & privacy", icon=":material/shield:", url_path="about"),
 }
-for key, title, icon in (("patients", "Patients", ":material/group:"), ("live", "Live camera", ":material/videocam:")):
-    page = _optional_page(key, title, icon, key)
-    if page is not None:
-        pages[key] = page
-pages["about"] = st.Page(ROUTES / "about.py", title="About & privacy", icon=":material/shield:", url_path="about")
+if actor.is_admin:
+    pages["users"] = st.Page(SCREENS / "users.py", title="Accounts", icon=":material/manage_accounts:",
+                             url_path="accounts")
+    pages["audit"] = st.Page(SCREENS / "audit.py", title="Audit log", icon=":material/history:", url_path="audit")
 st.session_state["runform_pages"] = pages
 
 nav = st.navigation(list(pages.values()))
-_sidebar()
+_sidebar(actor)
+if access.sign_in_required():
+    _expiry_watch()
 nav.run()

@@ -28,6 +28,14 @@ MAIN = str(REPO / "app" / "main.py")
 
 
 @pytest.fixture(autouse=True)
+def _single_user_workstation(monkeypatch):
+    """These tests are about the pages, not sign-in (tests/test_auth.py): the app as `runform app --no-sign-in`
+    runs it on loopback, the computer's own user acting as the admin."""
+    monkeypatch.setenv("RUNFORM_SIGN_IN", "off")
+    monkeypatch.setenv("RUNFORM_APP_ADDRESS", "localhost")
+
+
+@pytest.fixture(autouse=True)
 def _jobs_settle():
     """No analysis of one test may run into the next (its monkeypatched pipeline and data dir must still hold)."""
     yield
@@ -124,7 +132,7 @@ def finish_jobs(at: AppTest, before: set) -> AppTest:
 
 
 def upload_and_analyse(at: AppTest, name: str, data: bytes, height: float | None = None) -> AppTest:
-    at.switch_page("routes/analyse.py").run()
+    at.switch_page("screens/analyse.py").run()
     assert not at.exception, at.exception
     at.file_uploader(key="uploads").upload(name, data, "video/mp4")
     if height is not None:
@@ -189,7 +197,7 @@ def test_bad_upload_shows_message_and_keeps_earlier_results(data_dir, fake_pipel
     assert fake_pipeline == []  # rejected before the analysis started
     # the earlier result is untouched and still shown
     assert [s.id for s in SessionStore().list()] == [sid]
-    at.switch_page("routes/results.py").run()
+    at.switch_page("screens/results.py").run()
     assert "Earlier run" in all_text(at) and at.get("video")
 
 
@@ -229,7 +237,7 @@ def test_results_tabs_chart_gallery_and_tables(data_dir, clip_bytes):
 def test_exports_offer_video_report_and_data(data_dir, clip_bytes):
     sid = stored_session(clip_bytes)
     at = app_on(sid)
-    at.switch_page("routes/exports.py").run()
+    at.switch_page("screens/exports.py").run()
     assert not at.exception, at.exception
     labels = [b.label for b in at.get("download_button")]
     for want in ("Annotated video (MP4, H.264)", "Report (HTML)", "Steps (CSV)", "Landmarks (CSV)",
@@ -242,7 +250,7 @@ def test_exports_offer_video_report_and_data(data_dir, clip_bytes):
 def test_pdf_report_is_printed_offline(data_dir, clip_bytes):
     sid = stored_session(clip_bytes)
     at = app_on(sid)
-    at.switch_page("routes/exports.py").run()
+    at.switch_page("screens/exports.py").run()
     next(b for b in at.button if b.label == "Create PDF report").click()
     at.run()
     assert not at.exception, at.exception
@@ -254,7 +262,7 @@ def test_pdf_report_is_printed_offline(data_dir, clip_bytes):
 
 def test_about_page_states_privacy(data_dir):
     at = app().run()
-    at.switch_page("routes/about.py").run()
+    at.switch_page("screens/about.py").run()
     assert not at.exception
     text = all_text(at)
     assert "Nothing leaves this computer" in text and str(data_dir) in text
@@ -262,7 +270,7 @@ def test_about_page_states_privacy(data_dir):
 
 def test_side_and_rear_clips_make_one_session(data_dir, fake_pipeline, clip_bytes):
     at = app().run()
-    at.switch_page("routes/analyse.py").run()
+    at.switch_page("screens/analyse.py").run()
     up = at.file_uploader(key="uploads")
     up.upload("run_side.mp4", clip_bytes, "video/mp4").upload("run_rear.mp4", clip_bytes, "video/mp4")
     before = submitted_jobs()
@@ -280,7 +288,7 @@ def test_side_and_rear_clips_make_one_session(data_dir, fake_pipeline, clip_byte
 
 
 def test_progress_text_names_stage_and_time_left():
-    from app.views.analyse import progress_text
+    from app.screens.analyse import progress_text
 
     p = fake.FakeProgress("pose", 0.4, 12.4, "side.mp4: finding the runner's joints")
     text = progress_text(p)
@@ -305,7 +313,7 @@ def test_plan_tab_takes_clinician_inputs_and_exports_patient_version(data_dir, c
     saved = json.loads((exports / "plan_inputs.json").read_text())
     assert saved["pain_site"] == "knee" and saved["weekly_km"] == 30.0
     assert any("Pain site: knee" in m.value for m in at.markdown)
-    at.switch_page("routes/exports.py").run()
+    at.switch_page("screens/exports.py").run()
     assert not at.exception, at.exception
     assert "Plan (HTML)" in [b.label for b in at.get("download_button")]
     html = (exports / "plan_patient.html").read_text()
@@ -336,7 +344,7 @@ def submit(at: AppTest, data: bytes, title: str) -> AppTest:
 def test_analysis_goes_on_while_the_clinician_opens_other_pages(data_dir, gated_pipeline, clip_bytes):
     other = stored_session(clip_bytes, "Other patient")
     at = app().run()
-    at.switch_page("routes/analyse.py").run()
+    at.switch_page("screens/analyse.py").run()
     at = submit(at, clip_bytes, "J. Smith retest")
     assert not at.exception, at.exception
     (s,) = [x for x in SessionStore().list() if x.id != other]
@@ -347,7 +355,7 @@ def test_analysis_goes_on_while_the_clinician_opens_other_pages(data_dir, gated_
     assert SessionStore().get(s.id).status == "running"
 
     # to another patient's results: the analysis is not cancelled, it is listed as running, not as an error
-    at.switch_page("routes/results.py").run()
+    at.switch_page("screens/results.py").run()
     assert not at.exception, at.exception
     assert "Other patient" in all_text(at) and at.get("video")
     assert any("J. Smith retest" in text for _, text in progress_bars(at))
@@ -364,18 +372,18 @@ def test_analysis_goes_on_while_the_clinician_opens_other_pages(data_dir, gated_
     assert jobs.runner().wait(s.id, timeout=30)
     assert SessionStore().get(s.id).status == "done"
     # back on New analysis: the finished result opens
-    at.switch_page("routes/analyse.py").run()
+    at.switch_page("screens/analyse.py").run()
     assert not at.exception, at.exception
     assert at.query_params.get("session") in (s.id, [s.id])
     text = all_text(at)
     assert "J. Smith retest" in text and "Cadence" in text and at.get("video")
-    at.switch_page("routes/analyse.py").run()  # delivered once: the page is the plain form again
+    at.switch_page("screens/analyse.py").run()  # delivered once: the page is the plain form again
     assert not progress_bars(at) and "Cadence" not in all_text(at)
 
 
 def test_two_analyses_submitted_back_to_back_run_one_after_the_other(data_dir, gated_pipeline, clip_bytes):
     at = app().run()
-    at.switch_page("routes/analyse.py").run()
+    at.switch_page("screens/analyse.py").run()
     at = submit(at, clip_bytes, "Runner A")
     wait_until(lambda: len(gated_pipeline.calls) == 1)
     at = submit(at, clip_bytes, "Runner B")
@@ -443,7 +451,7 @@ def test_new_analysis_says_which_clips_and_stores_for_the_picked_patient(data_di
     from analyzer.records import list_patients, patient_detail
 
     at = app().run()
-    at.switch_page("routes/analyse.py").run()
+    at.switch_page("screens/analyse.py").run()
     assert "each leg from the clip where it is near the camera" in all_text(at)
     at.file_uploader(key="uploads").upload("side.mp4", clip_bytes, "video/mp4")
     at.text_input[1].set_value("bad id/../x")

@@ -84,6 +84,14 @@ def assert_literal(at: AppTest, *texts: str) -> None:
         assert t in visible, (t, visible[:3000])  # ... and the text itself is shown, literally
 
 
+@pytest.fixture(autouse=True)
+def _single_user_workstation(monkeypatch):
+    """These tests are about the pages, not sign-in (tests/test_auth.py): the app as `runform app --no-sign-in`
+    runs it on loopback, the computer's own user acting as the admin."""
+    monkeypatch.setenv("RUNFORM_SIGN_IN", "off")
+    monkeypatch.setenv("RUNFORM_APP_ADDRESS", "localhost")
+
+
 @pytest.fixture()
 def hostile_session(data_dir, real_clip, real_analysis):
     """A finished session (real pipeline, pose from the shared cache) with a hostile title and clip name."""
@@ -103,7 +111,7 @@ def test_hostile_session_title_and_clip_name_are_shown_as_text(hostile_session):
     at.query_params["session"] = hostile_session.id
     at.run()
     assert_literal(at, f"Baseline {HOSTILE}", HOSTILE_HTML)  # Results: head line, failed-session error
-    at.switch_page("routes/exports.py").run()
+    at.switch_page("screens/exports.py").run()
     assert_literal(at, f"Baseline {HOSTILE}", f"{HOSTILE}.mp4")
 
 

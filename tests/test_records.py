@@ -56,7 +56,7 @@ def data(tmp_path, monkeypatch) -> Path:
 
 def test_migrations_create_schema_on_an_empty_database(tmp_path):
     db = open_db(tmp_path / "empty.sqlite3")
-    assert current_revision(db.engine) == head_revision() == "0003"
+    assert current_revision(db.engine) == head_revision() == "0004"
     insp = sa.inspect(db.engine)
     assert {"patients", "sessions", "clips", "alembic_version"} <= set(insp.get_table_names())
     assert {"plan_json", "pain_site", "weekly_km", "metrics_json"} <= {c["name"] for c in insp.get_columns("sessions")}
@@ -75,7 +75,7 @@ def test_migrations_upgrade_an_older_database_keeping_its_data(tmp_path):
     assert "plan_json" not in {c["name"] for c in sa.inspect(old.engine).get_columns("sessions")}
     old.close()
     db = open_db(path)
-    assert current_revision(db.engine) == "0003"
+    assert current_revision(db.engine) == "0004"
     with db.engine.connect() as c:
         row = c.execute(sa.text("SELECT clinician_notes, plan_json, pain_site FROM sessions")).one()
         clips = c.execute(sa.text("SELECT session_id, name FROM clips")).all()

@@ -96,8 +96,11 @@ def test_patients_page_shows_history_trends_and_before_after(patient):
     assert "learn: cadence_spm 170 (baseline 160), goal 168: met - held on 100 % of 30 steps" in md
 
 
-def test_patients_page_deletes_after_typed_confirmation(patient):
+def test_patients_page_deletes_after_typed_confirmation(patient, monkeypatch):
     from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RUNFORM_SIGN_IN", "off")  # a single-user workstation: its user is the admin (test_auth.py:
+    monkeypatch.setenv("RUNFORM_APP_ADDRESS", "localhost")  # signed-in roles)
 
     at = AppTest.from_function(_page, default_timeout=60).run()
     at.text_input(key=f"patients_delete_confirm_{patient}").input(patient).run()

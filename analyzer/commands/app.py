@@ -24,6 +24,14 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("app", help="start the clinic app on http://localhost:PORT",
                               description="Start the clinic app (upload, annotated replay, measurements, exports).")
     add_server_arguments(p)
+    p.add_argument("--no-sign-in", action="store_true",
+                   help="single-user workstation: no sign-in (only with a loopback --address; the computer's own "
+                        "user acts as the admin)")
+    p.add_argument("--session-idle-min", type=float, default=None, metavar="MIN",
+                   help="sign a browser out after MIN minutes without a click (default 30, or "
+                        "RUNFORM_SESSION_IDLE_MIN)")
+    p.add_argument("--session-max-hours", type=float, default=None, metavar="H",
+                   help="sign a browser out after H hours in any case (default 8, or RUNFORM_SESSION_MAX_HOURS)")
     p.set_defaults(func=run)
 
 
@@ -76,6 +84,19 @@ def browser_address(address: str) -> str:
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
+def is_loopback_address(address: str) -> bool:
+    """Only this computer can connect (localhost, 127.0.0.0/8, ::1). Empty or a wildcard: every interface."""
+    import ipaddress
+
+    a = (address or "").strip().strip("[]").lower()
+    if a == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(a).is_loopback
+    except ValueError:
+        return False
+
+
 def allowed_hosts(address: str, extra: list[str] | None = None) -> list[str]:
     """Host names the app answers WebSocket connections for (Streamlit's server.allowedHosts): a page on another
     site that points its own name at this machine (DNS rebinding) gets no connection."""
@@ -104,8 +125,16 @@ def streamlit_argv(port: int, address: str, upload_mb: int, hosts: list[str] | N
 
 
 def launch(port: int, address: str = "localhost", upload_mb: int | None = None, session_id: str | None = None,
-           hosts: list[str] | None = None) -> int:
-    """Replace this process with the Streamlit server (so stopping it stops the app). Does not return."""
+           hosts: list[str] | None = None, *, sign_in: bool = True, idle_min: float | None = None,
+           max_hours: float | None = None) -> int:
+    """Replace this process with the Streamlit server (so stopping it stops the app). Does not return.
+    sign_in=False (a single-user workstation) only on a loopback address."""
+    if not sign_in and not is_loopback_address(address):
+        raise InputError(f"--no-sign-in is refused: the app would listen on {address}, reachable from the network.",
+                         "Drop --no-sign-in, or use --address localhost.")
+    for name, value in (("--session-idle-min", idle_min), ("--session-max-hours", max_hours)):
+        if value is not None and not value > 0:
+            raise InputError(f"{name} {value:g} is not a positive number.", f"Use e.g. {name} 30.")
     if not 1 <= port <= 65535:
         raise InputError(f"Port {port} is not a valid port.", "Use a number between 1024 and 65535, e.g. 8501.")
     if not port_free(port, address):
@@ -116,6 +145,12 @@ def launch(port: int, address: str = "localhost", upload_mb: int | None = None, 
     env["RUNFORM_MAX_UPLOAD_MB"] = str(upload)
     if session_id:
         env["RUNFORM_DEFAULT_SESSION"] = session_id
+    env["RUNFORM_SIGN_IN"] = "on" if sign_in else "off"  # read by app/access.py; never off off loopback
+    env["RUNFORM_APP_ADDRESS"] = address
+    if idle_min is not None:
+        env["RUNFORM_SESSION_IDLE_MIN"] = str(idle_min)
+    if max_hours is not None:
+        env["RUNFORM_SESSION_MAX_HOURS"] = str(max_hours)
     argv = streamlit_argv(port, address, upload, hosts)
     print(f"runform: clinic app on http://{'localhost' if address in ('localhost', '127.0.0.1') else address}:{port}"
           "  (Ctrl+C to stop)", flush=True)
@@ -125,4 +160,5 @@ def launch(port: int, address: str = "localhost", upload_mb: int | None = None, 
 
 
 def run(args) -> int:
-    return launch(args.port, args.address, args.max_upload_mb, args.session, getattr(args, "allowed_host", None))
+    return launch(args.port, args.address, args.max_upload_mb, args.session, getattr(args, "allowed_host", None),
+                  sign_in=not args.no_sign_in, idle_min=args.session_idle_min, max_hours=args.session_max_hours)

@@ -8,13 +8,18 @@ from analyzer.records.store import (DeletionReport, add_patient, check_patient_i
                     patient_detail, patient_dir, session_record, set_session_notes, set_session_plan, store_app_session,
                     store_session)
 
+from analyzer.records.accounts import (ROLES, Actor, PermissionDenied, SessionPolicy, add_user, audit, audit_csv,
+                                       audit_entries, authenticate, delete_patient_as, has_users, list_users,
+                                       local_actor, remove_user, require_admin, reset_password)
 from analyzer.records.bundle import export_bundle
 from analyzer.records.compare import GAIT_MOMENTS, gait_cycle_frames, gait_cycle_times, pick_clip, stride_values
 from analyzer.records.sessions import Session, SessionStore, mark_queued
 
-__all__ = ["add_patient", "check_patient_id", "compare_metrics", "Database", "database_path", "delete_patient",
+__all__ = ["Actor", "add_patient", "add_user", "audit", "audit_csv", "audit_entries", "authenticate",
+           "check_patient_id", "compare_metrics", "Database", "database_path", "delete_patient", "delete_patient_as",
            "DeletionReport", "export_bundle", "gait_cycle_frames", "gait_cycle_times", "GAIT_MOMENTS", "get_db",
-           "KEY_METRICS", "key_values", "list_patients", "mark_queued", "metric_trends", "MetricChange",
-           "MetricTrend", "open_db", "patient_detail", "patient_dir", "pick_clip", "Session", "session_record",
-           "SessionStore", "set_session_notes", "set_session_plan", "store_app_session", "store_session",
-           "stride_values"]
+           "has_users", "KEY_METRICS", "key_values", "list_patients", "list_users", "local_actor", "mark_queued",
+           "metric_trends", "MetricChange", "MetricTrend", "open_db", "patient_detail", "patient_dir",
+           "PermissionDenied", "pick_clip", "remove_user", "require_admin", "reset_password", "ROLES", "Session",
+           "session_record", "SessionPolicy", "SessionStore", "set_session_notes", "set_session_plan",
+           "store_app_session", "store_session", "stride_values"]

@@ -310,3 +310,9 @@ def render() -> None:
         _saved_ui()
     with right:
         _live_panel()
+
+
+if __name__ == "__main__":  # run by st.navigation as this page's script (see app/screens/__init__.py)
+    from app.screens.live import render as _render
+
+    _render()

@@ -13,11 +13,13 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analyzer.core import InputError
+from analyzer.records import PermissionDenied, delete_patient_as
+from app import access
 from app.theme import md
 from analyzer.plan import NEXT_MORNING, PAIN_SITES, PlanInputs, hold_summary, render as render_plan
 from analyzer.plan import Plan
 from analyzer.plan import check_line
-from analyzer.records import (add_patient, compare_metrics, delete_patient, list_patients, metric_trends,
+from analyzer.records import (add_patient, compare_metrics, list_patients, metric_trends,
                               patient_detail, session_record, set_session_notes, store_app_session)
 from analyzer.records import GAIT_MOMENTS, gait_cycle_frames, gait_cycle_times, pick_clip, stride_values
 
@@ -46,6 +48,7 @@ def render() -> None:
     except InputError as e:
         st.error(md(e))
         return
+    access.audit_opened(pid)
     _link_analysis_form(pid)
     sessions = detail["sessions"]
     if not sessions:
@@ -301,7 +304,8 @@ def _plan_and_export(detail: dict) -> None:
     made = st.session_state.get(_BUNDLE)
     if made and Path(made).is_file() and f"/{detail['id']}/" in made:
         st.download_button("Download bundle (HTML)", data=Path(made).read_bytes(), file_name=Path(made).name,
-                           mime="text/html", key="patients_bundle_dl")
+                           mime="text/html", key="patients_bundle_dl",
+                           on_click=access.export_logger(f"bundle {Path(made).name}", detail["id"]))
 
 
 # ---- manage ------------------------------------------------------------------------------------------------------
@@ -309,10 +313,24 @@ def _manage(pid: str) -> None:
     st.subheader("Delete this patient")
     st.caption("Removes every record and every file of this patient on this computer: sessions, analyses, videos, "
                "exports and cached pose data. This cannot be undone.")
+    actor = access.current_actor(touch=False)
+    if actor is None or not actor.is_admin:
+        st.info("Only an admin can delete a patient.")
+        return
     confirm = st.text_input(f"Type {pid} to confirm", key=f"patients_delete_confirm_{pid}")
     if st.button("Delete patient", type="primary", disabled=confirm.strip() != pid, key="patients_delete"):
-        rep = delete_patient(pid)
+        try:  # the role is checked again where the deletion happens (analyzer.records.accounts)
+            rep = delete_patient_as(actor, pid, remote=access.remote_ip())
+        except PermissionDenied as e:
+            st.error(md(e))
+            return
         st.session_state.pop(_PICK, None)
         st.session_state.pop(_BUNDLE, None)
         st.success(f"Deleted {md(rep.patient_id)}: {rep.sessions} session(s), {len(rep.removed_paths)} folder(s)/file(s).")
         st.rerun()
+
+
+if __name__ == "__main__":  # run by st.navigation as this page's script (see app/screens/__init__.py)
+    from app.screens.patients import render as _render
+
+    _render()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,23 +49,20 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture(scope="module")
-def app_server(tmp_path_factory):
-    """(url, data_dir): the clinic app started the way a user starts it, `runform app --port N`."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: scripts/setup.sh installs the Debian chromium package")
-    data = tmp_path_factory.mktemp("app-data")
+@contextmanager
+def start_app(data: Path, *args: str):
+    """`runform app --port N ARGS` with RUNFORM_DATA_DIR=data, the way a user starts it; yields (url, proc)."""
     port = free_port()
     env = dict(os.environ, RUNFORM_DATA_DIR=str(data))
     env.pop("RUNFORM_DEFAULT_SESSION", None)
     runform = shutil.which("runform", path=str(Path(sys.executable).parent)) or "runform"
     log = (data / "server.log").open("w")
-    proc = subprocess.Popen([runform, "app", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen([runform, "app", "--port", str(port), *args], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
-        yield url, data
+        yield url, proc
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -72,6 +70,18 @@ def app_server(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def app_server(tmp_path_factory):
+    """(url, data_dir): the clinic app as a single-user workstation runs it, `runform app --port N --no-sign-in`
+    (loopback only). These tests are about analysing, replay, exports and privacy; sign-in has its own test
+    (test_signin_browser.py, `signin_server`), and a page reload there asks to sign in again."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: scripts/setup.sh installs the Debian chromium package")
+    data = tmp_path_factory.mktemp("app-data")
+    with start_app(data, "--no-sign-in") as (url, _proc):
+        yield url, data
 
 
 @pytest.fixture(scope="module")

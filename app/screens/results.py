@@ -13,9 +13,9 @@ import streamlit as st
 
 from analyzer.records import Session
 
-from app import cards, charts, gallery, jobs, planview, state
+from app import access, cards, charts, gallery, jobs, planview, state
 from app import metricinfo as mi
-from app.views import analyse
+from app.screens import analyse
 from app.data import HEADLINE_METRICS, ClipView, SessionView
 from app.theme import chip, esc, md
 
@@ -319,6 +319,8 @@ def render() -> None:
         unfinished(waiting)
         return
     unfinished([s for s in unfinished_sessions() if s.id != session.id])
+    if session.patient_id:
+        access.audit_opened(session.patient_id)
     sv = SessionView.load(session)
     header(sv)
     warnings(sv)
@@ -342,3 +344,9 @@ def render() -> None:
         strides_table(sv)
     with tabs[5]:
         all_measurements(sv)
+
+
+if __name__ == "__main__":  # run by st.navigation as this page's script (see app/screens/__init__.py)
+    from app.screens.results import render as _render
+
+    _render()

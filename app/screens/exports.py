@@ -11,11 +11,22 @@ import streamlit as st
 from analyzer.core import InputError
 from analyzer.render import html_to_pdf
 
-from app import planview, state
+from app import access, planview, state
 from app.data import ClipView, SessionView
 from app.theme import esc, md
 
 log = logging.getLogger("runform.app")
+
+
+_EXPORTING = "exports_session_audit"
+
+
+def _download(label, data, **kwargs):
+    """st.download_button whose download is written to the audit log (who exported which session's file, and the
+    session's patient when it has one)."""
+    sid, pid = st.session_state.get(_EXPORTING, (None, None))
+    what = f"session {sid}: {kwargs.get('file_name')}"
+    return st.download_button(label, data, on_click=access.export_logger(what, pid), **kwargs)
 
 
 def _reader(p: Path):
@@ -49,7 +60,7 @@ def _zip_all(sv: SessionView) -> bytes:
 
 
 def report_buttons(sv: SessionView, report: Path, label: str, key: str) -> None:
-    st.download_button("Report (HTML)", _reader(report), file_name=f"{_slug(sv.session.title)}_{label}_report.html",
+    _download("Report (HTML)", _reader(report), file_name=f"{_slug(sv.session.title)}_{label}_report.html",
                        mime="text/html", icon=":material/description:", key=f"html_{key}", width="stretch")
     pdf_button(report, pdf_path(sv, report), f"{_slug(sv.session.title)}_{label}_report.pdf",
                ("Report (PDF)", "Create PDF report", "Printing the report to PDF…"), (f"pdf_{key}", f"mkpdf_{key}"))
@@ -59,7 +70,7 @@ def pdf_button(html: Path, pdf: Path, file_name: str, labels: tuple[str, str, st
     """Download `pdf` when it exists, else a button that prints `html` to it (local Chromium) and reruns.
     labels: (download, create, spinner); keys: (download, create) widget keys."""
     if pdf.is_file():
-        st.download_button(labels[0], _reader(pdf), file_name=file_name, mime="application/pdf",
+        _download(labels[0], _reader(pdf), file_name=file_name, mime="application/pdf",
                            icon=":material/picture_as_pdf:", key=keys[0], width="stretch")
         return
     if not st.button(labels[1], key=keys[1], icon=":material/picture_as_pdf:", width="stretch"):
@@ -88,7 +99,7 @@ def clip_block(sv: SessionView, c: ClipView, i: int) -> None:
         st.markdown("**Annotated video**")
         st.caption("Skeleton, knee angles and foot contacts drawn on the clip. H.264: plays on any phone or PC.")
         if video:
-            st.download_button("Annotated video (MP4, H.264)", _reader(video), file_name=f"{base}_annotated.mp4",
+            _download("Annotated video (MP4, H.264)", _reader(video), file_name=f"{base}_annotated.mp4",
                                mime="video/mp4", icon=":material/movie:", key=f"mp4_{i}", type="primary",
                                width="stretch")
         else:
@@ -108,7 +119,7 @@ def clip_block(sv: SessionView, c: ClipView, i: int) -> None:
                                         ("metrics", "Measurements (JSON)", "metrics.json", "application/json")):
             p = c.path(key)
             if p:
-                st.download_button(label, _reader(p), file_name=f"{base}_{fname}", mime=mime, key=f"{key}_{i}",
+                _download(label, _reader(p), file_name=f"{base}_{fname}", mime=mime, key=f"{key}_{i}",
                                    icon=":material/table:" if fname.endswith("csv") else ":material/data_object:",
                                    width="stretch")
 
@@ -120,7 +131,7 @@ def plan_block(sv: SessionView) -> None:
     st.markdown("#### Running plan for the patient")
     c1, c2 = st.columns([1, 2], gap="medium")
     with c1:
-        st.download_button("Plan (HTML)", _reader(html), file_name=f"{_slug(sv.session.title)}_plan.html",
+        _download("Plan (HTML)", _reader(html), file_name=f"{_slug(sv.session.title)}_plan.html",
                            mime="text/html", icon=":material/directions_run:", key="plan_html", width="stretch")
         pdf_button(html, sv.session.exports_dir / "plan_patient.pdf", f"{_slug(sv.session.title)}_plan.pdf",
                    ("Plan (PDF)", "Create plan PDF", "Printing the plan to PDF…"), ("plan_pdf", "mk_plan_pdf"))
@@ -135,6 +146,7 @@ def render() -> None:
         st.info("Nothing to export yet: analyse a clip first.")
         return
     sv = SessionView.load(session)
+    st.session_state[_EXPORTING] = (session.id, session.patient_id)
     st.markdown(f'<p class="rf-note">Session <b>{esc(session.title)}</b>. Files are made on this computer; nothing is '
                 f'uploaded anywhere.</p>', unsafe_allow_html=True)
     combined_report = session.result_dir / "report.html"
@@ -147,6 +159,12 @@ def render() -> None:
     for i, c in enumerate(sv.clips):
         clip_block(sv, c, i)
     st.divider()
-    st.download_button("Everything as one ZIP (reports, measurements, steps, landmarks)", lambda: _zip_all(sv),
+    _download("Everything as one ZIP (reports, measurements, steps, landmarks)", lambda: _zip_all(sv),
                        file_name=f"{_slug(session.title)}_runform.zip", mime="application/zip",
                        icon=":material/folder_zip:", key="zip_all")
+
+
+if __name__ == "__main__":  # run by st.navigation as this page's script (see app/screens/__init__.py)
+    from app.screens.exports import render as _render
+
+    _render()

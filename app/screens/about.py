@@ -35,3 +35,9 @@ clip from behind.
                          "Reference": m.range_text() if m.has_range else "—", "Camera view": m.view,
                          "Source": m.source})
         st.dataframe(rows, width="stretch", hide_index=True)
+
+
+if __name__ == "__main__":  # run by st.navigation as this page's script (see app/screens/__init__.py)
+    from app.screens.about import render as _render
+
+    _render()

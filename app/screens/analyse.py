@@ -263,3 +263,9 @@ def render() -> None:
     ids = pending()
     if ids:
         progress_panel(ids)
+
+
+if __name__ == "__main__":  # run by st.navigation as this page's script (see app/screens/__init__.py)
+    from app.screens.analyse import render as _render
+
+    _render()

@@ -1,1 +1,0 @@
-"""Pages of the clinic app; each module exposes render()."""
