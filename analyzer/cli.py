@@ -11,20 +11,14 @@ import sys
 
 from analyzer.core.errors import InputError
 
-SUBCOMMANDS = ("analyze", "synth", "demo", "app", "live", "plan", "patients", "users", "export")
+SUBCOMMANDS = ("analyze", "check", "batch", "synth", "demo", "app", "live", "plan", "patients", "users", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runform", description="Running-form analysis from treadmill video.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"analyzer.commands.{name}")
-        except ModuleNotFoundError as e:  # a subcommand not built yet
-            if e.name == f"analyzer.commands.{name}":
-                continue
-            raise
-        module.register(sub)
+    for name in SUBCOMMANDS:  # all are built: one that fails to import is a real error, not a missing subcommand
+        importlib.import_module(f"analyzer.commands.{name}").register(sub)
     return parser
 
 

@@ -1,7 +1,6 @@
 """Reading a stored session's results for display (files written by analyzer.pipeline.offline; nothing recomputed)."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -9,47 +8,45 @@ from pathlib import Path
 
 import pandas as pd
 
+from analyzer.core import KEY_METRICS, LandmarkSeries, ResultView, read_result
 from analyzer.records import Session
 
 from app import metricinfo as mi
 
 _FPS_RE = re.compile(r"^(.*?: )?([0-9]+(?:\.[0-9]+)?) fps is too coarse for ")
 
-#: Metrics shown first, as cards, in this order (a display choice; their ranges come from metrics_defs).
-HEADLINE_METRICS = (
-    "cadence_spm", "foot_strike_pattern", "overstride_cm", "overstride_pct_leg", "foot_strike_angle_deg",
-    "shank_angle_ic_deg",
-    "knee_flexion_ic_deg", "contact_time_ms", "pelvic_drop_deg", "trunk_lean_deg", "vertical_oscillation_cm",
-)
+#: Metrics shown first, as cards, in this order: the key metrics (analyzer.core.metrics_defs.KEY_METRICS, the one
+#: list the records' history and trends use too).
+HEADLINE_METRICS = KEY_METRICS
 
 
 @dataclass
 class ClipView:
-    """One analysed clip: its output folder and what the pipeline wrote there."""
+    """One analysed clip: its output folder and what the pipeline wrote there (read through analyzer.core's one
+    result-folder reader)."""
 
     dir: Path
     name: str
     input_path: Path | None = None
 
     @cached_property
+    def result(self) -> ResultView:
+        return read_result(self.dir)
+
+    @cached_property
     def metrics(self) -> dict:
-        return json.loads((self.dir / "metrics.json").read_text())
+        return self.result.metrics()
 
     def path(self, key: str) -> Path | None:
-        names = {"video": "annotated.mp4", "report": "report.html", "strides": "strides.csv",
-                 "landmarks": "landmarks.csv", "metrics": "metrics.json", "report_pdf": "report.pdf"}
-        p = self.dir / names[key]
-        return p if p.is_file() else None
+        return self.result.path(key)
 
     @cached_property
     def strides(self) -> pd.DataFrame:
-        p = self.path("strides")
-        if p is None or p.stat().st_size == 0:
-            return pd.DataFrame()
-        try:
-            return pd.read_csv(p)
-        except (pd.errors.EmptyDataError, pd.errors.ParserError):
-            return pd.DataFrame()
+        return self.result.strides()
+
+    @cached_property
+    def landmarks(self) -> LandmarkSeries | None:
+        return self.result.landmarks()
 
     @property
     def view(self) -> str:

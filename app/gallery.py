@@ -3,7 +3,8 @@ view, one tile per stance at its deepest pelvic drop with the measured pelvis li
 the same drawing as the annotated video) and that stance's pelvic drop.
 
 Frames come from the uploaded clip (rotation applied by analyzer.media.video_in), landmark positions from landmarks.csv and
-the values written on the image from strides.csv: this module draws, it does not measure. Drawn frames are stored
+the values written on the image from strides.csv (both read through the one result-folder reader, analyzer.core
+.read_result): this module draws, it does not measure. Drawn frames are stored
 as JPEG under the session's exports/ folder so a reload does not decode the clip again.
 """
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from analyzer.core import LandmarkSeries, PoseLandmark
+from analyzer.media import frames_at
 from app.data import ClipView, SessionView
 from app.theme import md
 
@@ -49,19 +52,22 @@ def _stride_row(strides: pd.DataFrame, event: dict) -> dict:
     return {}
 
 
-def _landmarks(clip: ClipView) -> pd.DataFrame | None:
-    p = clip.path("landmarks")
-    if p is None:
-        return None
+def _landmarks(clip: ClipView) -> LandmarkSeries | None:
     try:
-        return pd.read_csv(p).set_index("frame")
-    except Exception:
+        return clip.landmarks
+    except Exception:  # a damaged landmarks file: the gallery is left out, the rest of the page still shows
         return None
 
 
-def _pt(row: pd.Series, name: str) -> tuple[float, float] | None:
-    x, y = row.get(f"{name}_x_px"), row.get(f"{name}_y_px")
-    if x is None or y is None or (isinstance(x, float) and math.isnan(x)) or (isinstance(y, float) and math.isnan(y)):
+def _rows(lms: LandmarkSeries) -> dict[int, int]:
+    """video frame -> row of the series."""
+    return {int(f): k for k, f in enumerate(lms.frame_index)}
+
+
+def _pt(xy: np.ndarray, name: str) -> tuple[float, float] | None:
+    """(x, y) of landmark `name` in one frame's (33, 2) pixels, None where missing."""
+    x, y = xy[int(PoseLandmark[name.upper()])]
+    if math.isnan(x) or math.isnan(y):
         return None
     return float(x), float(y)
 
@@ -89,9 +95,9 @@ def _crop_box(shape: tuple[int, ...], pts: list[tuple[float, float]]) -> tuple[i
     return int(max(x0, 0)), int(max(y0, 0)), int(min(x1, w)), int(min(y1, h))
 
 
-def draw_contact(frame: np.ndarray, lm_row: pd.Series | None, side: str, stride: dict) -> np.ndarray:
-    """Overstride (hip-to-heel horizontal offset) and foot line (heel->toe vs horizontal) on one contact frame,
-    cropped to the lower body so both are legible in a small thumbnail."""
+def draw_contact(frame: np.ndarray, lm_row: np.ndarray | None, side: str, stride: dict) -> np.ndarray:
+    """Overstride (hip-to-heel horizontal offset) and foot line (heel->toe vs horizontal) on one contact frame
+    (`lm_row`: its (33, 2) landmark pixels), cropped to the lower body so both are legible in a small thumbnail."""
     if lm_row is None:
         return frame.copy()
     colour = SIDE_BGR.get(side, (0, 160, 0))
@@ -130,40 +136,28 @@ def draw_contact(frame: np.ndarray, lm_row: pd.Series | None, side: str, stride:
     return img
 
 
-def _xy(row: pd.Series) -> np.ndarray:
-    """(33, 2) landmark pixels of one landmarks.csv row (NaN where missing)."""
-    from analyzer.core import PoseLandmark
-
-    out = np.full((len(PoseLandmark), 2), np.nan)
-    for lm in PoseLandmark:
-        pt = _pt(row, lm.name.lower())
-        if pt is not None:
-            out[int(lm)] = pt
-    return out
-
-
-def pelvis_source(clip: ClipView, lms: pd.DataFrame) -> str | None:
+def pelvis_source(clip: ClipView, lms: LandmarkSeries) -> str | None:
     """The pelvis line source the summary used (markers / waistband), else the first one landmarks.csv has."""
     from analyzer.render import PELVIS_AUX
 
     src = ((clip.metrics.get("summary") or {}).get("pelvic_drop_deg") or {}).get("source")
-    if src in PELVIS_AUX and PELVIS_AUX[src] in lms.columns:
+    if src in PELVIS_AUX and PELVIS_AUX[src] in lms.aux:
         return src
-    return next((name for name, key in PELVIS_AUX.items() if key in lms.columns), None)
+    return next((name for name, key in PELVIS_AUX.items() if key in lms.aux), None)
 
 
-def deepest_frames(clip: ClipView, lms: pd.DataFrame, source: str, side: str) -> list[tuple[int, dict]]:
+def deepest_frames(clip: ClipView, lms: LandmarkSeries, source: str, side: str) -> list[tuple[int, dict]]:
     """[(video frame, stride row)] for the stances of `side` with a pelvic drop: the frame of each stance where the
     measured pelvis line shows the deepest drop (analyzer.render.overlay.deepest_drop_index)."""
     from analyzer.render import PELVIS_AUX, deepest_drop_index
 
     df = clip.strides
-    if df.empty or not {"side", "ic_t", "pelvic_drop_deg"} <= set(df.columns) or "t_s" not in lms.columns:
+    if df.empty or not {"side", "ic_t", "pelvic_drop_deg"} <= set(df.columns):
         return []
     key = PELVIS_AUX[source]
-    t, ang = lms["t_s"].to_numpy(float), lms[key].to_numpy(float)
+    t, ang = lms.t, np.asarray(lms.aux[key], dtype=float)
     q_col = key.replace("_deg", "_quality")
-    q = lms[q_col].to_numpy(float) if q_col in lms.columns else None
+    q = np.asarray(lms.aux[q_col], dtype=float) if q_col in lms.aux else None
     out = []
     for _, r in df[df["side"] == side].iterrows():
         if not _finite(r.get("pelvic_drop_deg")) or not _finite(r.get("ic_t")):
@@ -171,19 +165,19 @@ def deepest_frames(clip: ClipView, lms: pd.DataFrame, source: str, side: str) ->
         t1 = float(r["to_t"]) if _finite(r.get("to_t")) else float(r["ic_t"])
         k = deepest_drop_index(t, ang, q, clip.view, side, float(r["ic_t"]), t1)
         if k is not None:
-            out.append((int(lms.index[k]), r.to_dict()))
+            out.append((int(lms.frame_index[k]), r.to_dict()))
     return out
 
 
-def draw_pelvis(frame: np.ndarray, lm_row: pd.Series, side: str, stride: dict, source: str) -> np.ndarray:
-    """The measured pelvis line of one frame (as in the annotated video) and the stance's pelvic drop, cropped to the
-    trunk and thighs."""
+def draw_pelvis(frame: np.ndarray, xy: np.ndarray, ang: float | None, side: str, stride: dict,
+                source: str) -> np.ndarray:
+    """The measured pelvis line of one frame (`xy`: its (33, 2) landmark pixels, `ang`: the pelvis line angle of
+    `source` in that frame), as in the annotated video, and the stance's pelvic drop, cropped to the trunk and
+    thighs."""
     from analyzer.core import PoseLandmark as P
-    from analyzer.render import PELVIS_AUX, PelvisLine, draw_pelvis_line
+    from analyzer.render import PelvisLine, draw_pelvis_line
 
     img = frame.copy()
-    xy = _xy(lm_row)
-    ang = lm_row.get(PELVIS_AUX[source])
     if _finite(ang):
         draw_pelvis_line(img, xy, PelvisLine(float(ang), source))
     pts = [tuple(xy[i]) for i in (P.LEFT_SHOULDER, P.RIGHT_SHOULDER, P.LEFT_HIP, P.RIGHT_HIP, P.LEFT_KNEE,
@@ -211,12 +205,17 @@ def pelvis_images(clip: ClipView, cache_dir: Path) -> dict[str, list[tuple[Path,
                for side in ("left", "right")}
     missing = {f for items in targets.values() for f, _r, p in items if not p.is_file()}
     if missing and clip.input_path is not None and clip.input_path.is_file():
+        from analyzer.render import PELVIS_AUX
+
         frames = _grab_frames(clip.input_path, missing)
+        at = _rows(lms)
         for side, items in targets.items():
             for f, row, p in items:
-                if p.is_file() or f not in frames or f not in lms.index:
+                if p.is_file() or f not in frames or f not in at:
                     continue
-                _write_jpeg(p, draw_pelvis(frames[f], lms.loc[f], side, row, source))
+                k = at[f]
+                _write_jpeg(p, draw_pelvis(frames[f], lms.xy[k], float(lms.aux[PELVIS_AUX[source]][k]), side, row,
+                                           source))
     return {side: [(p, f"{float(row['ic_t']):.2f} s · pelvic drop {float(row['pelvic_drop_deg']):.1f}°")
                    for _f, row, p in items if p.is_file()] for side, items in targets.items()}
 
@@ -237,19 +236,8 @@ def _finite(v) -> bool:
 
 
 def _grab_frames(path: Path, wanted: set[int]) -> dict[int, np.ndarray]:
-    from analyzer.media import open_video
-
-    out: dict[int, np.ndarray] = {}
-    if not wanted:
-        return out
-    last = max(wanted)
-    with open_video(path) as reader:
-        for i, _t, frame in reader:
-            if i in wanted:
-                out[i] = frame
-            if i >= last:
-                break
-    return out
+    """Frame index (decoding order, as the result's events and landmarks count them) -> BGR image."""
+    return {kf.index: kf.image for kf in frames_at(path, sorted(wanted), by="index") if kf is not None}
 
 
 def contact_images(clip: ClipView, cache_dir: Path) -> dict[str, list[tuple[Path, str]]]:
@@ -262,12 +250,13 @@ def contact_images(clip: ClipView, cache_dir: Path) -> dict[str, list[tuple[Path
     if missing and clip.input_path is not None and clip.input_path.is_file():
         frames = _grab_frames(clip.input_path, missing)
         lms = _landmarks(clip)
+        at = _rows(lms) if lms is not None else {}
         for side, evs in targets.items():
             for e, p in evs:
                 f = int(e["frame"])
                 if p.is_file() or f not in frames:
                     continue
-                row = lms.loc[f] if lms is not None and f in lms.index else None
+                row = lms.xy[at[f]] if f in at else None
                 _write_jpeg(p, draw_contact(frames[f], row, side, _stride_row(clip.strides, e)))
     out: dict[str, list[tuple[Path, str]]] = {}
     for side, evs in targets.items():

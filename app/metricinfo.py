@@ -1,14 +1,16 @@
 """Display facts about a metric, read from analyzer.core.metrics_defs (the single source of labels, units and ranges).
 
 The app never holds its own thresholds: this module only adapts METRICS entries for display and asks them whether a
-value lies inside the reference range. If a metric has no definition yet, its name is shown as is and no flag is
-raised.
+value lies inside the reference range. A metric name metrics_defs does not define (a stored document from another
+version) is shown as it is and no flag is raised.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from numbers import Real
+
+from analyzer.core import METRICS, fmt_num
 
 
 @dataclass(frozen=True)
@@ -39,22 +41,6 @@ class MetricInfo:
         return f"Reference ≤ {fmt_number(self.ref_high)}{u}"
 
 
-def _defs() -> dict:
-    try:
-        from analyzer.core import METRICS
-    except Exception:  # not built yet, or broken: the app still shows the numbers
-        return {}
-    return METRICS
-
-
-def _first(obj: Any, names: tuple[str, ...], default=None):
-    for n in names:
-        v = obj.get(n) if isinstance(obj, dict) else getattr(obj, n, None)
-        if v is not None:
-            return v
-    return default
-
-
 def _float_or_none(v) -> float | None:
     try:
         f = float(v)
@@ -64,46 +50,25 @@ def _float_or_none(v) -> float | None:
 
 
 def info(name: str) -> MetricInfo:
-    d = _defs().get(name)
+    """The display facts of `name`; a name metrics_defs does not define (a document from another version) is shown as
+    it is, with no range."""
+    d = METRICS.get(name)
     if d is None:
         return MetricInfo(name, name.replace("_", " "), "", "", "any", "", None, None, None, "")
-    rng = _first(d, ("reference_range", "ref_range", "reference", "normal_range", "range"))
-    low = high = None
-    if isinstance(rng, (tuple, list)) and len(rng) == 2:
-        low, high = _float_or_none(rng[0]), _float_or_none(rng[1])
-    else:
-        low = _float_or_none(_first(d, ("ref_low", "reference_low", "low")))
-        high = _float_or_none(_first(d, ("ref_high", "reference_high", "high")))
-    return MetricInfo(
-        name=name, label=str(_first(d, ("label", "title"), name)), unit=str(_first(d, ("unit", "units"), "")),
-        definition=str(_first(d, ("definition", "description"), "")),
-        view=str(_first(d, ("view", "view_needed", "camera_view"), "any")),
-        source=str(_first(d, ("source", "citation", "reference_source"), "")),
-        ref_low=low, ref_high=high, min_fps=_float_or_none(_first(d, ("min_fps", "min_fps_hz"))),
-        sign=str(_first(d, ("sign_convention", "sign"), "")),
-    )
+    low, high = (float(d.reference[0]), float(d.reference[1])) if d.reference else (None, None)
+    return MetricInfo(name=name, label=d.label, unit=d.unit, definition=d.definition, view=d.view, source=d.source,
+                      ref_low=low, ref_high=high, min_fps=float(d.min_fps), sign=d.sign)
 
 
 def all_names() -> list[str]:
-    return list(_defs().keys())
+    return list(METRICS)
 
 
 def range_status(name: str, value) -> str:
-    """'in', 'low', 'high' or 'none' (no range, or no number). Uses the definition's own check when it has one."""
+    """'in', 'low', 'high' or 'none' (no range, or no number) against the reference range of metrics_defs."""
     v = _float_or_none(value)
     if v is None:
         return "none"
-    d = _defs().get(name)
-    for meth in ("range_status", "status", "classify"):
-        fn = getattr(d, meth, None)
-        if callable(fn):
-            try:
-                out = fn(v)
-            except Exception:
-                break
-            if out in ("in", "low", "high", "none"):
-                return out
-            break
     m = info(name)
     if not m.has_range:
         return "none"
@@ -115,12 +80,11 @@ def range_status(name: str, value) -> str:
 
 
 def fmt_number(v, digits: int | None = None) -> str:
-    f = _float_or_none(v)
-    if f is None:
-        return "—" if v is None or isinstance(v, float) else str(v)
-    if digits is None:
-        digits = 0 if abs(f) >= 100 else 1
-    return f"{f:.{digits}f}"
+    """A number as the app shows it (analyzer.core.fmt_num: digits None = 0 from 100 up, else 1; missing "—"); text
+    (a foot-strike pattern) as it is."""
+    if v is None or isinstance(v, Real):
+        return fmt_num(v, digits)
+    return str(v)
 
 
 def fmt_value(name: str, v) -> str:

@@ -8,6 +8,7 @@ import logging
 import streamlit as st
 
 from analyzer.core import InputError
+from analyzer.plan import NEXT_MORNING, PAIN_SITES, PlanInputs, build_plan, render
 
 from app.data import SessionView
 from app.theme import md
@@ -33,11 +34,7 @@ def save_inputs(sv: SessionView, inputs: dict) -> None:
 
 
 def build(sv: SessionView, inputs: dict | None = None):
-    """The plan for this session's clips, or None when the plan module cannot make one."""
-    try:
-        from analyzer.plan import PlanInputs, build_plan
-    except Exception:
-        return None
+    """The plan for this session's clips, or None when no plan can be made from them."""
     inputs = load_inputs(sv) if inputs is None else inputs
     try:
         return build_plan([c.metrics for c in sv.clips], PlanInputs(**inputs))
@@ -56,8 +53,6 @@ def patient_html(sv: SessionView):
     plan = build(sv)
     if plan is None:
         return None
-    from analyzer.plan import render
-
     path.write_text(render(plan, "patient", "html"))
     return path
 
@@ -74,11 +69,6 @@ def demote_headings(md: str, by: int = 3) -> str:
 
 
 def render_tab(sv: SessionView) -> None:
-    try:
-        from analyzer.plan import NEXT_MORNING, PAIN_SITES, render
-    except Exception:
-        st.info("The plan module is not available in this installation.")
-        return
     saved = load_inputs(sv)
     with st.expander("Runner's details for the plan (pain, volume, goal)", expanded=not saved):
         with st.form(f"plan_inputs_{sv.session.id}", border=False):

@@ -1,7 +1,8 @@
 """Continuous gait signals over time for the charts, from a stored result's landmarks.csv.
 
-Thin adapter over `analyzer.kinematics.frame_curves`: the landmarks are cleaned exactly as the analysis cleaned them
-and the curves are the core's own. Nothing here defines a measure.
+Thin adapter over `analyzer.kinematics.frame_curves` on the series the result folder stores (read through
+`analyzer.core.read_result`, with the image size and pose model the analysis had): the landmarks are cleaned as the
+analysis cleaned them and the curves are the core's own. Nothing here defines a measure.
 """
 from __future__ import annotations
 
@@ -9,9 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-from analyzer.core import N_LANDMARKS, LandmarkSeries, PoseLandmark
+from analyzer.core import InputError, read_result
 from analyzer.kinematics import frame_curves
 
 
@@ -44,27 +44,14 @@ class Signals:
     values: dict = field(default_factory=dict)     # key -> {"left": (T,), "right": (T,)}
 
 
-def series_from_csv(path: Path) -> LandmarkSeries:
-    """landmarks.csv (LandmarkSeries.to_csv layout) back to a LandmarkSeries; presence is not stored (NaN)."""
-    df = pd.read_csv(path)
-    n = len(df)
-    names = [lm.name.lower() for lm in PoseLandmark]
-
-    def cols(suffix: str) -> np.ndarray:
-        return np.stack([df[f"{nm}_{suffix}"].to_numpy(dtype=float) for nm in names], axis=1)
-
-    xy = np.stack([cols("x_px"), cols("y_px")], axis=2)
-    world = np.stack([cols("world_x_m"), cols("world_y_m"), cols("world_z_m")], axis=2)
-    fin = xy[np.isfinite(xy)]
-    width = int(np.nanmax(xy[..., 0]) + 1) if fin.size else 1
-    height = int(np.nanmax(xy[..., 1]) + 1) if fin.size else 1
-    return LandmarkSeries(df["t_s"].to_numpy(dtype=float), df["frame"].to_numpy(dtype=np.int64), xy, cols("z_px"),
-                          cols("visibility"), np.full((n, N_LANDMARKS), np.nan), world, max(width, 1),
-                          max(height, 1), "from-csv")
-
-
-def compute(landmarks_csv: Path, height_cm: float | None = None) -> Signals:
-    t, vals = frame_curves(series_from_csv(landmarks_csv), height_cm)
+def compute(result: Path, height_cm: float | None = None) -> Signals:
+    """The signals of one clip's result folder (or of a file in it, e.g. its landmarks.csv): its landmark series as
+    the analysis stored it (analyzer.core.read_result: image size and pose model from metrics.json)."""
+    folder = Path(result)
+    series = read_result(folder if folder.is_dir() else folder.parent).landmarks()
+    if series is None:
+        raise InputError(f"{folder} holds no landmarks.", "Analyse the clip again.")
+    t, vals = frame_curves(series, height_cm)
     out = Signals(t=t)
     out.values = {s.key: vals[s.key] for s in SIGNALS}
     return out

@@ -11,6 +11,7 @@ against the model's truth. The near leg is the one on the camera's side (Camera.
     .venv/bin/python benchmarks/referee_real.py                  # render + pose what is missing (~20 min), score
     .venv/bin/python benchmarks/referee_real.py --rescore        # kinematics only, from the cached landmarks (~5 s)
     .venv/bin/python benchmarks/referee_real.py --rescore --only r07
+    .venv/bin/python benchmarks/referee_real.py --rescore --events contact_thr=0.02   # sweep an event parameter
     .venv/bin/python benchmarks/referee_real.py --list           # the matrix
 
 --rescore never renders or runs pose: it loads out/referee_real/clips/NAME.pose.npz (the pipeline's LandmarkSeries
@@ -165,8 +166,9 @@ def _pose_version(path: Path) -> int | None:
 LEG_METRICS = ("contact_time_ms", "step_time_ms", "foot_strike_angle_deg", "overstride_pct_leg")
 
 
-def score_case(case: RealCase, out: Path) -> dict:
-    """Kinematics on the cached landmarks and per-leg errors against the truth."""
+def score_case(case: RealCase, out: Path, events=None) -> dict:
+    """Kinematics on the cached landmarks and per-leg errors against the truth. events: an EventDetector to score
+    instead of the calibrated one (a parameter sweep, --events)."""
     from analyzer.core import LandmarkSeries
     from analyzer.pipeline import AnalyzeOptions, analyze_series
 
@@ -185,7 +187,7 @@ def score_case(case: RealCase, out: Path) -> dict:
                  "truth": {m: stored["summary"][m] for m in LEG_METRICS + ("foot_strike_pattern",)}}
     t0 = time.perf_counter()
     try:
-        _, metrics, _ = analyze_series(series, p["clip"].name, opts)
+        _, metrics, _ = analyze_series(series, p["clip"].name, opts, events=events)
     except Exception as e:  # a failure is a result too
         res["error"] = f"{type(e).__name__}: {e}"
         return res
@@ -343,7 +345,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--model", default="full", choices=("full", "heavy"), help="pose model (default full)")
     ap.add_argument("--list", action="store_true", help="print the matrix and exit")
+    ap.add_argument("--events", nargs="*", default=None, metavar="NAME=VALUE",
+                    help="score an event detector with these parameters instead of the calibrated one (e.g. "
+                         "--rescore --events contact_thr=0.02 pose_ic_lag_s=0.03); written to table_sweep.md and "
+                         "results_sweep.json beside the usual files")
     args = ap.parse_args(argv)
+    events = None
+    if args.events is not None:
+        import ast
+
+        from analyzer.kinematics import EventDetector
+
+        events = EventDetector(**{k: ast.literal_eval(v) for k, v in (a.split("=", 1) for a in args.events)})
     cases = [c for c in matrix() if not args.only or any(t in c.name for t in args.only)]
     if args.list:
         for c in cases:
@@ -363,16 +376,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{c.name}: no cached landmarks in {paths(c, out)['pose']}; run without --rescore first",
                   file=sys.stderr)
             return 2
-        results.append(score_case(c, out))
-    text = report(results, args.model)
+        results.append(score_case(c, out, events))
+    text = report(results, args.model) + (f"\n\nEvent detector: {events!r}" if events is not None else "")
+    sweep = "_sweep" if events is not None else ""
     print(text)
-    (out / "table.md").write_text(text + "\n")
+    (out / f"table{sweep}.md").write_text(text + "\n")
     if timings:
         (out / "timings.json").write_text(json.dumps(timings, indent=1))
     summary = {"all": leg_summary(results), **{f"{fps}fps": leg_summary(results, (fps,))
                                                for fps in sorted({r["case"]["fps"] for r in results})}}
-    (out / "results.json").write_text(json.dumps({"model": args.model, "summary": summary, "clips": results},
-                                                 indent=1, default=float))
+    doc = {"model": args.model, "summary": summary, "clips": results}
+    if events is not None:
+        doc["events"] = events.get_params()
+    (out / f"results{sweep}.json").write_text(json.dumps(doc, indent=1, default=float))
     return 0
 
 

@@ -10,8 +10,11 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 # Debian packages: chromium (browser tests), ffmpeg (ffprobe checks, fake-camera .y4m), fonts,
-# Mesa EGL/OSMesa (offscreen 3D rendering of the rear-view synthetic runner), libGL for OpenCV.
-APT_PACKAGES=(chromium ffmpeg fonts-dejavu-core libgl1 libegl1 libegl-mesa0 libgles2 libosmesa6 libglib2.0-0)
+# Mesa EGL/OSMesa (offscreen 3D rendering of the rear-view synthetic runner), libGL for OpenCV,
+# postgresql (the tests start a throw-away server to run the records tests on PostgreSQL too: tests/pg.py),
+# iproute2 + util-linux (ip, unshare: tests/test_no_network.py runs the CLI and the app in a network namespace).
+APT_PACKAGES=(chromium ffmpeg fonts-dejavu-core libgl1 libegl1 libegl-mesa0 libgles2 libosmesa6 libglib2.0-0 postgresql
+              iproute2 util-linux)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,53 @@ def _isolated_dirs(tmp_path_factory):
     data = tmp_path_factory.mktemp("runform-data")
     os.environ["RUNFORM_DATA_DIR"] = str(data)
     os.environ.setdefault("RUNFORM_CACHE_DIR", str(data / "cache"))
+    os.environ.pop("RUNFORM_DATABASE_URL", None)  # never a real server: records tests choose theirs (db_url)
     yield
+
+
+# ---- the records database: SQLite (the default file) and a real PostgreSQL server (tests/pg.py) ------------------
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throw-away PostgreSQL server for the run (started on first use, stopped and removed at the end)."""
+    from pg import PgCluster, pg_bin
+
+    bindir = pg_bin()
+    if bindir is None:
+        pytest.skip("PostgreSQL server binaries not installed (Debian package `postgresql`; scripts/setup.sh "
+                    "installs it)")
+    cluster = PgCluster(bindir).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, monkeypatch):
+    """The records database of one test: None for SQLite (RUNFORM_DATABASE_URL unset: the default file in the data
+    dir), or the URL of a fresh database on the test PostgreSQL server (RUNFORM_DATABASE_URL set to it)."""
+    from analyzer.records.store import close_dbs
+
+    monkeypatch.delenv("RUNFORM_DATABASE_URL", raising=False)
+    if request.param == "sqlite":
+        yield None
+        close_dbs()
+        return
+    cluster = request.getfixturevalue("pg_cluster")
+    name = cluster.create_db()
+    url = cluster.url(name)
+    monkeypatch.setenv("RUNFORM_DATABASE_URL", url)
+    yield url
+    close_dbs()
+    cluster.drop_db(name)
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Streamlit's AppTest runs app/main.py as `__main__` and leaves it there; a process pool started later (the
+    batch engine spawns workers, which re-import `__main__`) would then run the app in every worker. Put it back."""
+    main = sys.modules.get("__main__")
+    yield
+    if sys.modules.get("__main__") is not main:
+        sys.modules["__main__"] = main
 
 
 @pytest.fixture()

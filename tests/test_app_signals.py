@@ -1,10 +1,12 @@
 """The app's continuous signals (app/signals.py) on an exact synthetic runner: the heel-ahead-of-hip signal at the
-true initial contacts must read the true overstride, after a round trip through landmarks.csv."""
+true initial contacts must read the true overstride, after a round trip through a result folder's landmarks.csv."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from analyzer.core import read_result
+from analyzer.core.results import write_json, write_landmarks
 from analyzer.synthetic import GaitParams, project, simulate
 from analyzer.synthetic.project import default_camera
 from app import signals
@@ -14,15 +16,17 @@ from app import signals
 def truth_and_csv(tmp_path_factory):
     truth = simulate(GaitParams(cadence_spm=170, overstride_pct_leg=20.0), fps=60, seconds=4, seed=0)
     series = project(truth, default_camera(truth, "side", 640, 360))
-    path = tmp_path_factory.mktemp("sig") / "landmarks.csv"
-    series.to_csv(path)
-    return truth, series, path
+    folder = tmp_path_factory.mktemp("sig")
+    write_json(folder / "metrics.json", {"clip": {"width": 640, "height": 360},
+                                         "quality": {"pose_model": series.model}})
+    return truth, series, write_landmarks(folder, series)
 
 
 def test_csv_round_trip_keeps_landmarks(truth_and_csv):
     _, series, path = truth_and_csv
-    back = signals.series_from_csv(path)
+    back = read_result(path.parent).landmarks()
     assert back.n_frames == series.n_frames
+    assert (back.width, back.height, back.model) == (series.width, series.height, series.model)
     np.testing.assert_allclose(back.xy, series.xy, atol=1e-3)
     np.testing.assert_allclose(back.t, series.t, atol=1e-5)
 

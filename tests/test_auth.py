@@ -276,3 +276,46 @@ def test_admin_manages_accounts_on_the_accounts_page(data):
     assert ("dora", "clinician") in {(u["username"], u["role"]) for u in list_users()}
     assert authenticate("dora", "dora pass 1") == Actor("dora", "clinician")
     assert ("anna", "user_added", None) in actions(action="user_added")
+
+
+def _claim_first_admin(k: int, data: str, url: str | None, barrier, out) -> None:
+    """One process trying to create the first account at the same moment as the others (the app's first-run step)."""
+    import os
+
+    os.environ["RUNFORM_DATA_DIR"] = data
+    if url:
+        os.environ["RUNFORM_DATABASE_URL"] = url
+    from analyzer.records import PermissionDenied, add_user
+
+    barrier.wait()
+    try:
+        add_user(f"first{k}", "correct horse battery", "admin", first_only=True)
+        out.put("created")
+    except PermissionDenied:
+        out.put("refused")
+
+
+def test_first_account_is_created_once_when_several_claim_it_at_once(db_url, tmp_path):
+    """Account changes are serialised (accounts._lock_accounts): of 4 processes claiming the first admin together,
+    exactly one gets it, on SQLite and on PostgreSQL."""
+    import multiprocessing as mp
+
+    from analyzer.records import list_users, open_db
+
+    data = tmp_path / "data"
+    data.mkdir(mode=0o700)
+    open_db(db_url or data / "runform.sqlite3").close()  # migrated once, before the race
+    ctx = mp.get_context("spawn")
+    barrier, out = ctx.Barrier(4), ctx.Queue()
+    procs = [ctx.Process(target=_claim_first_admin, args=(k, str(data), db_url, barrier, out)) for k in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    got = sorted(out.get(timeout=5) for _ in procs)
+    assert got == ["created", "refused", "refused", "refused"]
+    db = open_db(db_url or data / "runform.sqlite3")
+    try:
+        assert len(list_users(db=db)) == 1
+    finally:
+        db.close()

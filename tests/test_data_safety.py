@@ -320,7 +320,7 @@ def test_read_only_output_disk_is_one_line(real_clip, tmp_path):
     one_line_error(p.returncode, p.stderr, "read-only")
 
 
-def test_record_session_ids_are_not_reused_after_deletion(tmp_path, monkeypatch):
+def test_record_session_ids_are_not_reused_after_deletion(tmp_path, monkeypatch, db_url):  # SQLite, PostgreSQL
     from analyzer.records import delete_patient, store_session
 
     monkeypatch.setenv("RUNFORM_DATA_DIR", str(tmp_path / "data"))

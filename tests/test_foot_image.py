@@ -119,13 +119,15 @@ def test_sole_lines_follow_the_legs_when_labels_swap():
 
 
 def test_pose_pass_measures_sole_lines_in_side_views_only():
-    from types import SimpleNamespace
+    from analyzer.pose.base import PoseFrame
+    from analyzer.pose.step import image_measure, measure_aux
 
-    from analyzer.pipeline import offline as pipeline
-
-    side = pipeline._image_measure("side")
+    side = image_measure("side")
+    assert side[1] == SOLE_AUX_KEYS
     mask, xy = _shoe_mask(15.0, "left")
-    aux = pipeline._image_aux(side, np.zeros(mask.shape + (3,), np.uint8), SimpleNamespace(mask=mask, xy=xy),
-                              SOLE_AUX_KEYS)
+    n = len(xy)
+    pose = PoseFrame(xy, np.zeros(n), np.ones(n), np.ones(n), np.zeros((n, 3)), mask)
+    aux = measure_aux(side, np.zeros(mask.shape + (3,), np.uint8), pose)
     assert set(aux) == set(SOLE_AUX_KEYS) and aux["sole_left_quality"] >= 0.8
-    assert pipeline._image_measure("") is None
+    assert image_measure("") is None
+    assert image_measure("side", soles=False) is None  # live mode: no mask in a side view

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from analyzer.kinematics import analyze
-from analyzer.kinematics import events as ev
+from analyzer.kinematics import EventDetector
 from analyzer.kinematics.scale import leg_length_px
 from analyzer.core.landmarks import PoseLandmark as P
 
@@ -99,6 +99,7 @@ def test_sprint_contacts_and_toe_offs_against_labels(sprint):
     renders' (+40-70 ms, README). Contacts read late, +0.6 and +3.3 frames (3 and 19 ms), as issue 16 found on
     real slow-motion clips: the foot points settle onto the ground for a few frames after the sole touches."""
     s, lab = sprint
+    ev = EventDetector()
     leg = leg_length_px(s.xy[230:310])
     errs = {"ic": [], "to": []}
     for side, ic, to in CONTACTS:
@@ -110,7 +111,7 @@ def test_sprint_contacts_and_toe_offs_against_labels(sprint):
         assert ic in lab["ic"][side] and to in lab["to"][side]
         start = max(ic, 238)  # first frame with the pose found again
         toe = _heights(s, side, "FOOT_INDEX", start, to, leg)
-        cross = next(i for i in range(to - 5, to + 25) if toe[i] > ev.CONTACT_THR >= toe[i - 1])
+        cross = next(i for i in range(to - 5, to + 25) if toe[i] > ev.contact_thr >= toe[i - 1])
         errs["to"].append(ev.lift_line_times(toe, np.array([cross]), s.fps, np.array([start + 4]))[0] - to)
     assert np.all(np.isfinite(errs["to"])) and np.all(np.abs(errs["to"]) <= 3.0), errs
     assert np.all(np.isfinite(errs["ic"])) and np.all((np.array(errs["ic"]) >= -1.0) & (np.array(errs["ic"]) <= 4.0)), errs

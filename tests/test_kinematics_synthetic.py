@@ -391,7 +391,7 @@ def test_uneven_frame_timing_is_resampled_onto_an_even_grid():
     """A camera that delivers frames unevenly (here: 90 fps capture, frames kept 1-4 capture intervals apart at
     random, as a loaded browser camera does) still gives the true cadence and contacts, with a warning saying the
     landmarks were resampled; evenly spaced frames are analysed as they are."""
-    from analyzer.kinematics.core import on_uniform_grid
+    from analyzer.kinematics.grid import on_uniform_grid
 
     tr, s = _series(90, 10.0, noise_px=1.0)
     rng = np.random.default_rng(5)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from analyzer.core.errors import InputError
-from analyzer.kinematics import analyze
+from analyzer.kinematics import EventDetector, analyze
 from analyzer.kinematics.filters import cutoff_hz, fill_gaps, light_cutoff_hz, lowpass
 from analyzer.pose.pelvis_image import measure_pelvis, measure_pelvis_line, measure_pelvis_markers
 from analyzer.kinematics.summary import entry, strike_pattern, symmetry_pct
@@ -172,17 +172,17 @@ def test_pelvis_line_without_landmarks_is_nan():
 
 
 def test_pipeline_pelvis_aux_uses_marker_and_waistband_estimators():
-    """The pose pass stores both pelvis-line estimators (waistband edge and two markers) per rear-view frame: the
-    four aux keys pelvis_signal reads, NaN when the frame has no pose/mask."""
-    from types import SimpleNamespace
+    """The pose step stores both pelvis-line estimators (waistband edge and two markers) per rear-view frame: the
+    four aux keys pelvis_signal reads, NaN when the frame has no mask."""
+    from analyzer.pose.base import PoseFrame
+    from analyzer.kinematics.core import PELVIS_AUX_KEYS
+    from analyzer.pose.step import image_measure, measure_aux
 
-    from analyzer.pipeline import offline as pipeline
-
-    measure = pipeline._image_measure("rear")
-    assert measure is measure_pelvis
+    measure = image_measure("rear")
+    assert measure[0] is measure_pelvis
     keys = {"pelvis_band_deg", "pelvis_band_quality", "pelvis_marker_deg", "pelvis_marker_quality"}
-    assert set(pipeline.PELVIS_AUX_KEYS) == keys
-    empty = pipeline._image_aux(measure, np.zeros((360, 640, 3), np.uint8), None, pipeline.PELVIS_AUX_KEYS)
+    assert set(measure[1]) == set(PELVIS_AUX_KEYS) == keys
+    empty = measure_aux(measure, np.zeros((360, 640, 3), np.uint8), PoseFrame.missing())
     assert set(empty) == keys and all(np.isnan(v) for v in empty.values())
     # a grey runner's back with two red stickers 6 px apart in height across the pelvis (about 4.5 deg)
     rgb = np.full((360, 640, 3), 40, np.uint8)
@@ -196,7 +196,8 @@ def test_pipeline_pelvis_aux_uses_marker_and_waistband_estimators():
     xy[P.LEFT_ANKLE], xy[P.RIGHT_ANKLE] = (295, 300), (345, 300)
     mask = np.zeros((360, 640), np.float32)
     mask[80:300, 270:370] = 1.0
-    aux = pipeline._image_aux(measure, rgb, SimpleNamespace(mask=mask, xy=xy), pipeline.PELVIS_AUX_KEYS)
+    n = len(xy)
+    aux = measure_aux(measure, rgb, PoseFrame(xy, np.zeros(n), np.ones(n), np.ones(n), np.zeros((n, 3)), mask))
     assert set(aux) == keys
     assert aux["pelvis_marker_quality"] == 1.0
     assert aux["pelvis_marker_deg"] == pytest.approx(np.degrees(np.arctan2(6, 50)), abs=0.5)
@@ -205,7 +206,7 @@ def test_pipeline_pelvis_aux_uses_marker_and_waistband_estimators():
 def test_stride_period_keeps_time_across_gaps_and_refuses_sparse_or_aperiodic_signals():
     """The autocorrelation period of a foot signal: missing samples keep their place in time (a gap does not shorten
     the lags), too few samples or no clear periodicity give NaN, never an exception (live windows can be sparse)."""
-    from analyzer.kinematics.events import stride_period
+    stride_period = EventDetector().stride_period
 
     fps, period_s = 60.0, 0.7
     t = np.arange(int(6 * fps)) / fps
@@ -223,7 +224,7 @@ def test_stride_period_keeps_time_across_gaps_and_refuses_sparse_or_aperiodic_si
 
 
 def test_symmetry_index_withheld_below_timing_resolution_and_for_opposite_signs():
-    from analyzer.kinematics.core import symmetry_resolution_note
+    from analyzer.kinematics.quality import symmetry_resolution_note
 
     # 383 vs 367 ms steps at 60 fps: 16 ms < two frame intervals (33 ms): not resolved
     assert "two frame intervals" in symmetry_resolution_note("step_time_ms", 383.3, 366.7, 60.0)

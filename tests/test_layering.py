@@ -184,3 +184,15 @@ def test_the_layering_test_can_fail(tmp_path, monkeypatch):
             test_pure_packages_read_no_pixels("kinematics")
     finally:
         planted.unlink()
+
+
+def test_no_module_imports_private_names_of_another():
+    """`from analyzer.media.video_in import _rotate` reaches into another module's private parts: a kernel two
+    modules need is public (and then exported by the package face), or it is not shared."""
+    bad = []
+    for mod, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("analyzer") and node.module != mod:
+                bad += [f"{path.relative_to(ROOT)}:{node.lineno}: from {node.module} import {a.name}"
+                        for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+    assert not bad, "private names imported from another module:\n" + "\n".join(bad)

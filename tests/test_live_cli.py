@@ -29,7 +29,7 @@ def test_headless_every_frame_session_matches_offline(real_clip, tmp_path, capsy
     assert rc == 0
     printed = capsys.readouterr().out
     assert "session:" in printed and "latency p50" in printed
-    for name in ("live.mp4", "timeline.jsonl", "metrics.json", "live.json", "landmarks.npz"):
+    for name in ("live.mp4", "timeline.jsonl", "metrics.json", "strides.csv", "live.json", "landmarks.csv"):
         assert (out / name).is_file(), name
     live = json.loads((out / "live.json").read_text())
     assert live["performance"]["frames_processed"] == 360 and live["frames_dropped_live"] == 0
@@ -81,6 +81,40 @@ def test_headless_rear_view_reports_pelvic_drop_per_stance(tmp_path, capsys):
     assert m["view"] == "rear"
     pd = m["summary"]["pelvic_drop_deg"]
     assert pd["available"] and pd["source"] == "markers" and pd["value"] == pytest.approx(truth, abs=2.0)
+
+
+@pytest.mark.slow
+def test_headless_live_on_the_onnx_backend(tmp_path, capsys, monkeypatch):
+    """`runform live --backend onnx`: the live pose step runs on ONNX Runtime (real onnxruntime, the networks in
+    models/), MediaPipe is never called, and the steps carry the clip's cadence."""
+    from support import real_frames, write_clip
+
+    from analyzer.pose.mediapipe_backend import MediaPipeBackend
+    from analyzer.pose.onnx_backend import OnnxBackend
+
+    clip = write_clip(tmp_path / "run.mp4", [img for _, img in real_frames(0.0, 7.0, scale=0.5)])
+    calls = []
+    onnx_process_all = OnnxBackend.process_all
+
+    def counted(self, frame_rgb, t_ms):
+        poses = onnx_process_all(self, frame_rgb, t_ms)
+        calls.append(len(poses))
+        return poses
+
+    def refuse(self, frame_rgb, t_ms):
+        raise AssertionError("MediaPipe was called with --backend onnx")
+
+    monkeypatch.setattr(OnnxBackend, "process_all", counted)
+    monkeypatch.setattr(MediaPipeBackend, "process_all", refuse)
+    out = tmp_path / "live"
+    assert main(["live", str(clip), "--backend", "onnx", "--headless", "--every-frame", "--out", str(out)]) == 0
+    live = json.loads((out / "live.json").read_text())
+    assert live["pose_backend"] == "onnx"
+    assert live["performance"]["frames_processed"] == live["frames_written"] == len(calls) == 210
+    assert sum(n > 0 for n in calls) >= 200  # the runner is found on (nearly) every frame
+    rows = [json.loads(x) for x in (out / "timeline.jsonl").read_text().splitlines()]
+    cadences = [r["cadence_spm"] for r in rows if r.get("cadence_spm") is not None]
+    assert len(cadences) >= 6 and float(np.median(cadences)) == pytest.approx(REF_CADENCE_SPM, rel=0.03)
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from analyzer.live.browser import LiveController
 from analyzer.live.engine import LiveEngine
 from analyzer.live.recorder import SessionRecorder
 from analyzer.live.overlay import draw_overlay
-from analyzer.pose.mediapipe_backend import PoseFrame
+from analyzer.pose.base import PoseFrame
 
 pytestmark = pytest.mark.slow
 
@@ -55,6 +55,10 @@ class ReplayBackend:
         return PoseFrame(self.s.xy[k] * self.scale, self.s.z[k] * self.scale, self.s.visibility[k],
                          self.s.presence[k], self.s.world[k])
 
+    def process_all(self, frame_rgb: np.ndarray, t_ms: int) -> list[PoseFrame]:
+        pose = self.process(frame_rgb, t_ms)
+        return [] if pose is None else [pose]
+
 
 def _blank(series: LandmarkSeries, scale: float = 1.0) -> np.ndarray:
     return np.full((round(series.height * scale), round(series.width * scale), 3), 90, np.uint8)
@@ -64,7 +68,7 @@ def test_engine_emits_steps_with_cadence_and_cue(real_series):
     fb = FeedbackConfig((cadence_band(160.0),))  # target 168 +- 3.4 spm; the clip runs at 168.9
     backend = ReplayBackend(real_series)
     img = _blank(real_series)
-    with LiveEngine(fps_hint=30.0, feedback=fb, backend_factory=lambda segmentation=False: backend) as eng:
+    with LiveEngine(fps_hint=30.0, feedback=fb, backend_factory=lambda **_: backend) as eng:
         states = [eng.process(img, float(t)) for t in real_series.t]
     last = states[-1]
     assert len(backend.calls) == real_series.n_frames and len(set(backend.calls)) == real_series.n_frames
@@ -90,7 +94,7 @@ def test_controller_drops_old_frames_records_all_and_saves_a_session(real_series
 
     backend = ReplayBackend(real_series, scale=0.5)  # a 360x640 camera: small frames keep the test quick
     ctrl = LiveController(feedback=FeedbackConfig((cadence_band(160.0),)), prewarm=False, record_queue=400)
-    ctrl.engine._backend_factory = lambda segmentation=False: backend
+    ctrl.engine.backend_factory = lambda **_: backend
     ctrl.decimator.enabled = False  # newest frame of each batch (decimation: test_controller_keeps_a_regular_grid)
     img = _blank(real_series, 0.5)
     t = [float(x) for x in real_series.t]
@@ -156,7 +160,7 @@ def test_engine_survives_a_restarted_clock_and_sparse_frames(real_series):
     backend = ReplayBackend(real_series)
     img = _blank(real_series)
     t = [float(x) for x in real_series.t]
-    with LiveEngine(fps_hint=30.0, backend_factory=lambda segmentation=False: backend) as eng:
+    with LiveEngine(fps_hint=30.0, backend_factory=lambda **_: backend) as eng:
         for k in range(0, 150):
             eng.process(img, t[k])
         for k in range(0, len(t), 4):
@@ -190,7 +194,7 @@ def test_controller_keeps_a_regular_grid(real_series):
     arrive in irregular batches; the frames in between still come back with the last overlay."""
     backend = ReplayBackend(real_series, scale=0.5)
     ctrl = LiveController(prewarm=False)
-    ctrl.engine._backend_factory = lambda segmentation=False: backend
+    ctrl.engine.backend_factory = lambda **_: backend
     ctrl.decimator.update = lambda proc_ms, now_s=None: 2  # processing measured at ~2 frame intervals
     ctrl.decimator.k = 2
     img = _blank(real_series, 0.5)
@@ -217,7 +221,7 @@ def test_controller_sends_back_a_smaller_picture_for_hd_cameras(real_series):
     """720x1280 camera: pose runs on the full frame, the browser gets at most 720 px with the skeleton scaled."""
     backend = ReplayBackend(real_series)
     ctrl = LiveController(prewarm=False)
-    ctrl.engine._backend_factory = lambda segmentation=False: backend
+    ctrl.engine.backend_factory = lambda **_: backend
     img = _blank(real_series)
     first = ctrl.on_frames([(img, float(real_series.t[0]))])
     assert first.shape == (720, 405, 3)  # nothing processed yet: the picture itself
@@ -225,7 +229,8 @@ def test_controller_sends_back_a_smaller_picture_for_hd_cameras(real_series):
     out = ctrl.on_frames([(img, float(real_series.t[1]))])  # now the processed frame with its overlay
     assert out.shape == (720, 405, 3)
     assert ctrl.engine.state.pose.found and np.nanmax(ctrl.engine.state.pose.xy[:, 1]) > 720  # full-frame pose
-    assert np.all(np.abs(out.astype(int) - (255, 160, 40)) < 30, axis=2).sum() > 20  # left bones drawn
+    # left bones drawn, orange (analyzer.render.overlay.LEFT_REAR before the view is calibrated, NEAR after: the same)
+    assert np.all(np.abs(out.astype(int) - (0, 150, 255)) < 30, axis=2).sum() > 20
     ctrl.close()
 
 
@@ -235,7 +240,7 @@ def test_grid_feeder_keeps_cadence_when_frames_are_dropped_unevenly(real_series)
     import numpy as np
 
     from analyzer.kinematics import GaitStream
-    from analyzer.live.engine import GridFeeder
+    from analyzer.kinematics.grid import GridFeeder
 
     s = real_series
     rng = np.random.default_rng(0)

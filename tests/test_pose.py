@@ -128,7 +128,8 @@ def test_rear_view_pass_feeds_pelvis_measure_with_mask(tmp_path, monkeypatch):
     import sys
     import types
 
-    from analyzer.pipeline import offline as pipeline
+    from analyzer.pipeline.offline import StageTimes
+    from analyzer.pipeline.pose_pass import pose_pass
     from analyzer.pose.people import ClipScan
 
     calls = []
@@ -142,8 +143,8 @@ def test_rear_view_pass_feeds_pelvis_measure_with_mask(tmp_path, monkeypatch):
     fake.measure_pelvis = measure_pelvis
     monkeypatch.setitem(sys.modules, "analyzer.pose.pelvis_image", fake)
     clip = write_clip(tmp_path / "rear.mp4", [img for _, img in real_frames(3.0, 3.4, scale=0.5)])
-    s = pipeline._pose_pass(clip, AnalyzeOptions(), ClipScan((1,), "rear", None), pipeline._Meter(None),
-                            pipeline.StageTimes(), None, None)
+    s = pose_pass(clip, AnalyzeOptions(), ClipScan((1,), "rear", None), lambda *a, **k: None, StageTimes(), None,
+                  None)
     assert calls and calls[0] == ((640, 360, 3), (640, 360), (33, 2))
     det = s.detected
     assert np.all(s.aux["pelvis_band_deg"][det] == 2.5) and np.all(s.aux["pelvis_band_quality"][det] == 0.8)
@@ -154,13 +155,14 @@ def test_rear_view_pass_feeds_pelvis_measure_with_mask(tmp_path, monkeypatch):
 def test_side_view_pass_measures_the_sole_lines(tmp_path):
     """Side view: the pose pass asks for the person mask and stores each shoe's sole line per frame (real
     MediaPipe mask, real clip): measured on most frames, angles of a foot pointing along the run."""
-    from analyzer.pipeline import offline as pipeline
+    from analyzer.pipeline.offline import StageTimes
+    from analyzer.pipeline.pose_pass import pose_pass
     from analyzer.kinematics.foot_image import SOLE_AUX_KEYS
     from analyzer.pose.people import ClipScan
 
     clip = write_clip(tmp_path / "side.mp4", [img for _, img in real_frames(3.0, 4.0, scale=0.5)])
-    s = pipeline._pose_pass(clip, AnalyzeOptions(), ClipScan((1,), "side", "left"), pipeline._Meter(None),
-                            pipeline.StageTimes(), None, None)
+    s = pose_pass(clip, AnalyzeOptions(), ClipScan((1,), "side", "left"), lambda *a, **k: None, StageTimes(),
+                  None, None)
     assert set(SOLE_AUX_KEYS) <= set(s.aux) and not any(k.startswith("pelvis_") for k in s.aux)
     near = s.aux["sole_left_quality"] >= 0.6
     assert near.mean() >= 0.5, s.aux["sole_left_quality"]

@@ -75,9 +75,12 @@ def test_unknown_backend_name_is_an_input_error():
 
     with pytest.raises(InputError, match="backend"):
         AnalyzeOptions(backend="tensorrt").validate()
+    from analyzer.pose.backends import open_backend
+
     with pytest.raises(InputError, match="backend"):
-        po.make_backend("tensorrt")
-    assert isinstance(po.make_backend("onnx"), po.OnnxBackend)
+        open_backend("tensorrt")
+    with open_backend("onnx") as b:
+        assert isinstance(b, po.OnnxBackend)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -113,21 +113,22 @@ def test_deepest_drop_index_matches_the_drop_kernel():
 
 
 def test_live_overlay_draws_the_pelvis_line_from_the_frame_aux():
-    from analyzer.live.engine import LiveState, PoseArrays
+    from analyzer.live.engine import LiveState
+    from analyzer.pose.base import PoseFrame
     from analyzer.live.browser import _scaled_state
     from analyzer.live.overlay import draw_overlay
 
     n = N_LANDMARKS
-    pose = PoseArrays(_xy(), np.zeros(n), np.ones(n), np.ones(n), np.zeros((n, 3)),
-                      {"pelvis_marker_deg": -8.0, "pelvis_marker_quality": 1.0})
-    state = LiveState(0.0, pose, [], {}, float("nan"), {"pelvis_source": "markers"}, None, 0.0, 0.0, 0.0, 0, 0,
-                      float("nan"))
+    pose = PoseFrame(_xy(), np.zeros(n), np.ones(n), np.ones(n), np.zeros((n, 3)),
+                     aux={"pelvis_marker_deg": -8.0, "pelvis_marker_quality": 1.0})
+    state = LiveState(0.0, pose, [], {}, float("nan"), {"view": "rear", "pelvis_source": "markers"}, None, 0.0, 0.0,
+                      0.0, 0, 0, float("nan"))
     bgr = np.full((640, 360, 3), 90, np.uint8)
     fitted, n_px = _fit_angle(_magenta(draw_overlay(bgr, state)), (180.0, 300.0), 25.0)
     assert n_px > 100 and fitted == pytest.approx(-8.0, abs=1.5)
     assert _scaled_state(state, 0.5).pose.aux == pose.aux  # the display scaling keeps the measurement
-    bare = LiveState(0.0, PoseArrays(_xy(), np.zeros(n), np.ones(n), np.ones(n), np.zeros((n, 3))), [], {},
-                     float("nan"), {}, None, 0.0, 0.0, 0.0, 0, 0, float("nan"))
+    bare = LiveState(0.0, PoseFrame(_xy(), np.zeros(n), np.ones(n), np.ones(n), np.zeros((n, 3))), [], {},
+                     float("nan"), {"view": "rear"}, None, 0.0, 0.0, 0.0, 0, 0, float("nan"))
     assert not _magenta(draw_overlay(bgr, bare)).any()
 
 
@@ -146,9 +147,10 @@ def rear_clip(tmp_path_factory):
 def _analyse(clip, out, monkeypatch):
     """analyze_clip with the drawn overlay state of every frame recorded: {t: RenderState}."""
     import analyzer.pipeline.offline as pl
+    import analyzer.pipeline.render_pass as rp
 
     drawn: dict[float, object] = {}
-    real = pl.annotate
+    real = rp.annotate
 
     def spy(bgr, state):
         drawn[round(float(state_t[0]), 6)] = state
@@ -161,7 +163,7 @@ def _analyse(clip, out, monkeypatch):
         state_t[0] = t
         return real_update(self, t, *a, **k)
 
-    monkeypatch.setattr(pl, "annotate", spy)
+    monkeypatch.setattr(rp, "annotate", spy)
     monkeypatch.setattr(OverlayBuilder, "update", update)
     res = pl.analyze_clip(clip, out)
     monkeypatch.undo()
@@ -277,23 +279,21 @@ def test_gallery_rear_tiles_one_per_stance_at_the_deepest_drop(rear_runs, rear_c
         if not np.isfinite(row["to_t"]):
             continue
         checked += 1
-        sub = lms[(lms["t_s"] >= row["ic_t"] - 1e-6) & (lms["t_s"] <= row["to_t"] + 1e-6)
-                  & (lms["pelvis_marker_quality"] >= 0.5)]
-        assert f == int(sub["pelvis_marker_deg"].idxmin())  # left stance, rear view: the right hip lowest
+        ang, q = lms.aux["pelvis_marker_deg"], lms.aux["pelvis_marker_quality"]
+        rows = np.flatnonzero((lms.t >= row["ic_t"] - 1e-6) & (lms.t <= row["to_t"] + 1e-6) & (q >= 0.5))
+        assert f == int(lms.frame_index[rows[np.nanargmin(ang[rows])]])  # left stance, rear view: right hip lowest
     assert checked >= 2
 
 
 def test_gallery_draw_pelvis_tile_from_a_landmarks_row():
-    import pandas as pd
-
     from app.gallery import draw_pelvis
 
-    row = {"t_s": 0.0, "pelvis_marker_deg": 10.0, "pelvis_marker_quality": 1.0}
+    xy = np.full((33, 2), np.nan)
     for lm, (x, y) in {P.LEFT_HIP: (150, 300), P.RIGHT_HIP: (210, 300), P.LEFT_SHOULDER: (140, 180),
                        P.RIGHT_SHOULDER: (220, 180), P.LEFT_KNEE: (150, 420), P.RIGHT_KNEE: (210, 420)}.items():
-        row[f"{lm.name.lower()}_x_px"], row[f"{lm.name.lower()}_y_px"] = float(x), float(y)
+        xy[lm] = (float(x), float(y))
     frame = np.full((640, 360, 3), 90, np.uint8)
-    tile = draw_pelvis(frame, pd.Series(row), "left", {"pelvic_drop_deg": 7.95}, "markers")
+    tile = draw_pelvis(frame, xy, 10.0, "left", {"pelvic_drop_deg": 7.95}, "markers")
     assert tile.shape[0] < 640  # cropped to the trunk
     mask = _magenta(tile)
     ys, xs = np.nonzero(mask)

@@ -1,4 +1,7 @@
-"""Patient records: Alembic migrations (empty and older database), progress across sessions, complete deletion."""
+"""Patient records: Alembic migrations (empty and older database), progress across sessions, complete deletion.
+
+Every test runs twice: on the SQLite file (the default) and on a real PostgreSQL server (`db_url`, tests/conftest.py).
+"""
 from __future__ import annotations
 
 import json
@@ -47,15 +50,15 @@ def analysis_folder(root: Path, name: str, sha: str, **values) -> Path:
 
 
 @pytest.fixture()
-def data(tmp_path, monkeypatch) -> Path:
+def data(tmp_path, monkeypatch, db_url) -> Path:
     d = tmp_path / "data"
     monkeypatch.setenv("RUNFORM_DATA_DIR", str(d))
     monkeypatch.setenv("RUNFORM_CACHE_DIR", str(d / "cache"))
     return d
 
 
-def test_migrations_create_schema_on_an_empty_database(tmp_path):
-    db = open_db(tmp_path / "empty.sqlite3")
+def test_migrations_create_schema_on_an_empty_database(tmp_path, db_url):
+    db = open_db(db_url or tmp_path / "empty.sqlite3")
     assert current_revision(db.engine) == head_revision() == "0004"
     insp = sa.inspect(db.engine)
     assert {"patients", "sessions", "clips", "alembic_version"} <= set(insp.get_table_names())
@@ -63,8 +66,8 @@ def test_migrations_create_schema_on_an_empty_database(tmp_path):
     db.close()
 
 
-def test_migrations_upgrade_an_older_database_keeping_its_data(tmp_path):
-    path = tmp_path / "old.sqlite3"
+def test_migrations_upgrade_an_older_database_keeping_its_data(tmp_path, db_url):
+    path = db_url or tmp_path / "old.sqlite3"
     old = open_db(path, upgrade_to="0001")  # the first released schema
     assert current_revision(old.engine) == "0001"
     with old.engine.begin() as c:
@@ -166,7 +169,7 @@ def test_session_json_retest_holds_from_the_clip_steps(data, tmp_path):
     assert "learn" in session_record(s3)["plan"]["status"]["completed"]
 
 
-def test_deleting_a_patient_leaves_nothing_behind(data, tmp_path, capsys):
+def test_deleting_a_patient_leaves_nothing_behind(data, tmp_path, capsys, db_url):
     from analyzer.records.sessions import SessionStore
 
     outside = tmp_path / "analyses"
@@ -189,11 +192,18 @@ def test_deleting_a_patient_leaves_nothing_behind(data, tmp_path, capsys):
     leftovers = [p for p in data.rglob("*") if "GONE-1" in str(p) or sha1 in p.name or p == app.dir]
     assert leftovers == []
     assert not app.dir.exists() and (pose / f"{sha2}_full.npz").is_file()
-    raw = (data / "runform.sqlite3").read_bytes()
-    assert b"GONE-1" not in raw and b"secret-note-gone" not in raw  # VACUUMed: no stale pages
-    con = sqlite3.connect(data / "runform.sqlite3")
-    assert con.execute("SELECT COUNT(*) FROM clips WHERE sha256 = ?", (sha1,)).fetchone() == (0,)
-    con.close()
+    if db_url is None:
+        raw = (data / "runform.sqlite3").read_bytes()
+        assert b"GONE-1" not in raw and b"secret-note-gone" not in raw  # VACUUMed: no stale pages
+        con = sqlite3.connect(data / "runform.sqlite3")
+        assert con.execute("SELECT COUNT(*) FROM clips WHERE sha256 = ?", (sha1,)).fetchone() == (0,)
+        con.close()
+    else:
+        assert not (data / "runform.sqlite3").exists()  # the server holds the records
+        with sa.create_engine(db_url).connect() as c:
+            assert c.execute(sa.text("SELECT COUNT(*) FROM clips WHERE sha256 = :s"), {"s": sha1}).scalar() == 0
+            assert c.execute(sa.text("SELECT COUNT(*) FROM sessions WHERE patient_id = 'GONE-1' OR "
+                                     "clinician_notes LIKE '%gone%'")).scalar() == 0
     assert [p["id"] for p in list_patients()] == ["KEEP-2"]
     assert patient_detail("KEEP-2")["sessions"][0]["clinician_notes"] == "kept note"
     with pytest.raises(InputError):

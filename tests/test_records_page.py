@@ -46,7 +46,7 @@ def make_analysis(root: Path, name: str, cadence: float, overstride: float, shad
 
 
 @pytest.fixture()
-def patient(tmp_path, monkeypatch) -> str:
+def patient(tmp_path, monkeypatch, db_url) -> str:  # on SQLite and on PostgreSQL (tests/conftest.py)
     data = tmp_path / "data"
     monkeypatch.setenv("RUNFORM_DATA_DIR", str(data))
     monkeypatch.setenv("RUNFORM_CACHE_DIR", str(data / "cache"))

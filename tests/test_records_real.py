@@ -23,7 +23,7 @@ def _sharpness(img: np.ndarray, x: float, y: float, r: int = 14) -> float:
     return float(np.abs(np.diff(win, axis=1)).mean() + np.abs(np.diff(win, axis=0)).mean())
 
 
-def test_real_clip_store_plan_export_delete(real_analysis, tmp_path, monkeypatch, capsys):
+def test_real_clip_store_plan_export_delete(real_analysis, tmp_path, monkeypatch, capsys, db_url):
     import av
 
     data = tmp_path / "data"  # our own data dir: the session-wide pose cache is left alone

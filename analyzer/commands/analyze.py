@@ -110,20 +110,8 @@ def run(args) -> int:
 
 
 def _run_folder(folder: Path, out: Path, options, quiet: bool) -> int:
-    """Batch mode (CLIP is a folder): one result folder per clip + batch.json; failures reported, not fatal."""
-    from analyzer.pipeline.batch import analyze_folder
+    """Batch mode (CLIP is a folder): `runform batch FOLDER` on the local engine (analyzer.commands.batch): one
+    result folder per clip + batch.json + the dataset table; failures reported, not fatal."""
+    from analyzer.commands.batch import run_folder
 
-    bar = None if quiet else ProgressBar()
-    t0 = time.monotonic()
-    try:
-        res = analyze_folder(folder, out, options, bar)
-    finally:
-        if bar:
-            bar.clear()
-    for o in res.outcomes:
-        line = f"runform: {o.status:6} {o.clip.name} -> {o.out_dir}" + (f" ({o.error})" if o.error else "")
-        print(line, file=sys.stderr if o.error else sys.stdout)
-    ok = len(res.outcomes) - len(res.failed)
-    print(f"runform: {ok} of {len(res.outcomes)} clips analysed in {time.monotonic() - t0:.0f} s; "
-          f"summary in {res.path}")
-    return 1 if res.failed else 0
+    return run_folder([folder], out, options, quiet, engine="local")

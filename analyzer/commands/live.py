@@ -1,4 +1,5 @@
-"""`runform live --camera 0|URL|FILE [--seconds S] [--out DIR] [--headless] [--model full|heavy]`.
+"""`runform live --camera 0|URL|FILE [--seconds S] [--out DIR] [--headless] [--model full|heavy]
+[--backend mediapipe|onnx]`.
 
 Live analysis with real-time feedback: an OpenCV window shows the camera image with the skeleton, cadence, the
 last contact's metrics per side and the in-range / out-of-range cue (q or Esc stops). --headless shows nothing and
@@ -26,6 +27,9 @@ def register(subparsers) -> None:
     p.add_argument("--out", type=Path, default=None, help="write the session here (default: a new app session)")
     p.add_argument("--headless", action="store_true", help="no window; write the same session files")
     p.add_argument("--model", choices=("full", "heavy"), default="full", help="pose model (default full)")
+    p.add_argument("--backend", choices=("mediapipe", "onnx"), default="mediapipe",
+                   help="pose backend: mediapipe (default) or onnx (ONNX Runtime: the same networks, CUDA when "
+                        "available)")
     p.add_argument("--height-cm", type=float, default=None, help="runner height, for metrics in cm")
     p.add_argument("--every-frame", action="store_true",
                    help="FILE only: process every frame as fast as possible instead of at camera pace (no drops)")
@@ -88,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.headless and sys.platform.startswith("linux") and not (
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise InputError("No display for the live window.", "Add --headless to record without a window.")
-    opts = LiveRunOptions(seconds=args.seconds, every_frame=args.every_frame, model=args.model,
+    opts = LiveRunOptions(seconds=args.seconds, every_frame=args.every_frame, model=args.model, backend=args.backend,
                           height_cm=args.height_cm, feedback=feedback_from_args(args), title=args.title)
     show = None if args.headless else _window("runform live (q to stop)")
     try:

@@ -15,7 +15,8 @@ from analyzer.records import add_patient, delete_patient, list_patients, patient
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("patients", help="list, show, add or delete patient records",
-                       description="Patient records stored in RUNFORM_DATA_DIR/runform.sqlite3.")
+                       description="Patient records stored in RUNFORM_DATA_DIR/runform.sqlite3 (or on the "
+                       "PostgreSQL server of RUNFORM_DATABASE_URL).")
     act = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     a = act.add_parser("list", help="all patients")
     a.add_argument("--format", choices=("text", "json"), default="text")

@@ -81,6 +81,18 @@ def register(subparsers) -> None:
     r.add_argument("--shoe", choices=("running", "body"), default="running",
                    help="running = lofted running shoe with a distinct sole (default); body = the bare mesh foot "
                         "painted as a shoe")
+    f = p.add_argument_group("filming problems (footage-check cases; skinned body, analyzer.synthetic.moving)")
+    f.add_argument("--yaw", type=float, nargs="+", default=None, metavar="DEG",
+                   help="camera orbit from the square side view, + = towards the runner's back (90 = behind); two "
+                        "values: from the first to the second over the clip (-90 90: front, side, rear)")
+    f.add_argument("--travel-mps", type=float, default=0.0, metavar="V",
+                   help="overground: the runner moves along the running direction at V m/s")
+    f.add_argument("--follow", choices=("none", "pan", "track"), default="none",
+                   help="with --travel-mps: the camera pans (turns in place) or tracks (moves alongside) the runner")
+    f.add_argument("--pan-sweep", type=float, default=0.0, metavar="DEG",
+                   help="a hand-held back-and-forth pan of this amplitude (2 s period)")
+    f.add_argument("--backlight", type=float, default=1.0, metavar="GAIN",
+                   help="< 1: a bright window behind the runner, who is exposed x GAIN (e.g. 0.3)")
     p.add_argument("--crf", type=int, default=23, metavar="Q", help="H.264 quality, lower = better (default 23)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=run)
@@ -117,7 +129,20 @@ def run(args) -> int:
     progress = None if args.quiet else (lambda f: (sys.stderr.write(f"\rrendering {100 * f:5.1f}%"),
                                                    sys.stderr.flush()))
     out.parent.mkdir(parents=True, exist_ok=True)
-    if realistic:
+    if args.yaw or args.travel_mps or args.follow != "none" or args.pan_sweep or args.backlight != 1.0:
+        from analyzer.synthetic.moving import Shot, render_shot
+        from analyzer.synthetic.project import default_camera
+
+        if len(args.yaw or []) > 2 or not 0 < args.backlight <= 1:
+            raise InputError("--yaw takes one or two angles and --backlight a gain in (0, 1].",
+                             "E.g. --yaw 30, --yaw -90 90, --backlight 0.3.")
+        yaw = tuple(args.yaw or (0.0,)) * (2 if len(args.yaw or (0,)) == 1 else 1)
+        cam = default_camera(truth, view="side", width=w, height=h, distance_m=args.camera_distance,
+                             **({"tilt_deg": args.tilt} if args.tilt is not None else {}))
+        render_shot(truth, cam, Shot(yaw_deg=yaw, travel_mps=args.travel_mps, follow=args.follow,
+                                     pan_sweep_deg=args.pan_sweep, backlight_gain=args.backlight), out,
+                    dress=args.dress if args.dress != "band" else "club", crf=args.crf)
+    elif realistic:
         from analyzer.synthetic.realistic import parse_shutter, phone_camera, render_realistic
 
         cam = phone_camera(truth, w, h, distance_m=args.camera_distance, height_m=args.camera_height)

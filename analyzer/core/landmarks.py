@@ -203,7 +203,7 @@ class LandmarkSeries:
         aux_names = sorted(self.aux)
         cols += aux_names
         per = np.concatenate([self.xy, self.z[..., None], self.visibility[..., None], self.world], axis=2)
-        per = per.reshape(self.n_frames, -1)
+        per = per.reshape(self.n_frames, len(PoseLandmark) * 7)  # an empty series is a header-only file
         if aux_names:
             per = np.concatenate([per, np.stack([np.asarray(self.aux[k], dtype=float) for k in aux_names], axis=1)],
                                  axis=1)
@@ -216,3 +216,29 @@ class LandmarkSeries:
             w.writerow(cols)
             for i in range(self.n_frames):
                 w.writerow([int(self.frame_index[i]), f"{self.t[i]:.6f}", *map(fmt, per[i])])
+
+    @classmethod
+    def from_csv(cls, path: str | Path, width: int, height: int, model: str = "unknown",
+                 meta: dict | None = None) -> "LandmarkSeries":
+        """The series `to_csv` wrote: pixels, depth, visibility, world metres and the `aux` columns (every column
+        after the landmarks), at the file's precision (4 decimals, t 6). Presence is not in the file (NaN); the image
+        size and model are not either (the result folder's metrics.json records them: `analyzer.core.results`)."""
+        import pandas as pd
+
+        path = Path(path)
+        head = path.open(newline="").readline().strip().split(",")
+        if head[:2] != ["frame", "t_s"]:
+            raise ValueError(f"{path} is not a landmarks.csv written by LandmarkSeries.to_csv")
+        df = pd.read_csv(path)
+        n = len(df)
+        names = [lm.name.lower() for lm in PoseLandmark]
+
+        def cols(suffix: str) -> np.ndarray:
+            return np.stack([df[f"{nm}_{suffix}"].to_numpy(dtype=float) for nm in names], axis=1)
+
+        xy = np.stack([cols("x_px"), cols("y_px")], axis=2)
+        world = np.stack([cols("world_x_m"), cols("world_y_m"), cols("world_z_m")], axis=2)
+        aux = {name: df[name].to_numpy(dtype=float) for name in head[2 + 7 * N_LANDMARKS:]}
+        return cls(df["t_s"].to_numpy(dtype=float), df["frame"].to_numpy(dtype=np.int64), xy, cols("z_px"),
+                   cols("visibility"), np.full((n, N_LANDMARKS), np.nan), world, int(width), int(height), model,
+                   dict(meta or {}), aux)

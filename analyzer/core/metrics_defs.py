@@ -96,6 +96,15 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in [
        "markerless error).", "", "none", 0, "biomechanics.md 1.9; Preece et al. 2016 Hum Mov Sci", None),
 ]}
 
+#: The key metrics, in the order they are shown: the app's headline cards, the history tables and trend charts of the
+#: patient records, the patient bundle's measurement table. Each consumer shows the ones a session measured (the
+#: trends and comparisons only the numeric ones; `overstride_cm` only with the runner's height).
+KEY_METRICS: tuple[str, ...] = (
+    "cadence_spm", "foot_strike_pattern", "overstride_cm", "overstride_pct_leg", "foot_strike_angle_deg",
+    "shank_angle_ic_deg", "knee_flexion_ic_deg", "knee_flexion_peak_deg", "contact_time_ms", "pelvic_drop_deg",
+    "step_width_cm", "trunk_lean_deg", "vertical_oscillation_cm",
+)
+
 #: Why anterior pelvic tilt is never reported (shown in metrics.json as its reason).
 APT_REASON = ("Anterior pelvic tilt cannot be measured from video pose landmarks: BlazePose has no ASIS, PSIS or "
               "sacrum points. Add ASIS/PSIS markers and a standing reference to assess it.")
@@ -145,7 +154,7 @@ def render_markdown() -> str:
               "frame grid), with a two-sample extrapolation at low frame rates; toe-off is where a line (parabola at "
               "high frame rates) through the toe's clear lift meets the belt (`analyzer/kinematics/events.py`). "
               "Foot-strike angle: line fitted to the unfiltered foot angle over the 40 ms before contact. "
-              "Contacts from a pose model are moved 30 ms earlier (MediaPipe's foot points reach the belt late; "
+              "Contacts from a pose model are moved 15 ms earlier (MediaPipe's foot points reach the belt late; "
               "calibrated on hand labels and rendered clips). Angles at contact (knee, shank, foot, overstride) are "
               "read at a phase-locked contact: the swing heel passing under the pelvis plus the foot's median "
               "offset to contact, because every one of them sits near an extremum at contact and per-step timing "

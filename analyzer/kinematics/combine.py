@@ -13,7 +13,7 @@ import copy
 import numpy as np
 
 from analyzer.core.metrics_defs import METRICS
-from analyzer.kinematics.core import symmetry_resolution_note
+from analyzer.kinematics.quality import symmetry_resolution_note
 from analyzer.kinematics.summary import strike_pattern, symmetry_pct
 
 SIDES = ("left", "right")

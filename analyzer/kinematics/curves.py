@@ -1,6 +1,6 @@
 """Per-frame gait curves for charts: the same cleaned signals the analysis measured its events and metrics on.
 
-`frame_curves(series, height_cm)` runs the core's own preparation (`core.prepare`: left/right swap correction, glitch
+`frame_curves(series, height_cm)` runs the core's own preparation (`prepare.prepare`: left/right swap correction, glitch
 rejection, gap filling, low-pass, body frame) and returns, per side, the curves whose values at the events are the
 metrics: heel ahead of the hip (% leg; at initial contact: overstride), knee flexion (deg), foot angle to the belt
 (deg, toe up positive) and heel height above the belt (% leg). Nothing here defines a new measure.
@@ -11,7 +11,7 @@ import numpy as np
 
 from analyzer.core.landmarks import LandmarkSeries
 from analyzer.kinematics import metrics as mk
-from analyzer.kinematics.core import prepare
+from analyzer.kinematics.prepare import prepare
 
 CURVES = ("foot_ahead", "knee_flexion", "foot_angle", "heel_height")
 

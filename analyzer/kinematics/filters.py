@@ -1,4 +1,4 @@
-"""Gap filling and low-pass filtering of landmark trajectories.
+"""Gap filling, low-pass and band-pass filtering of landmark trajectories.
 
 Cut-off choice (documented in docs/metrics.md): running kinematics from video are usually low-passed at 6-15 Hz
 (Winter, *Biomechanics and Motor Control of Human Movement*, 4th ed., ch. 2: residual analysis gives 6-10 Hz for
@@ -33,10 +33,11 @@ def light_cutoff_hz(fps: float) -> float:
     return float(max(cutoff_hz(fps), min(25.0, 0.45 * fps)))
 
 
-def fill_gaps(x: np.ndarray, max_gap: int, inplace: bool = False) -> np.ndarray:
+def fill_gaps(x: np.ndarray, max_gap: int, inplace: bool = False, hold_ends: bool = False) -> np.ndarray:
     """Linearly interpolate runs of NaN of at most `max_gap` samples along axis 0.
 
-    x: (T, ...) float. Gaps at the ends and longer gaps stay NaN. Returns a new array, or x itself filled in place
+    x: (T, ...) float. Longer gaps stay NaN; gaps at the ends stay NaN too, or take the nearest finite value when
+    `hold_ends` (whatever their length). All-NaN columns stay NaN. Returns a new array, or x itself filled in place
     when `inplace` (x must then be a contiguous float array).
     """
     x = x if inplace else np.array(x, dtype=float, copy=True)
@@ -52,7 +53,8 @@ def fill_gaps(x: np.ndarray, max_gap: int, inplace: bool = False) -> np.ndarray:
         edges = np.diff(np.concatenate([[0], bad.astype(np.int8), [0]]))
         starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
         for a, b in zip(starts, stops):
-            if a == 0 or b == len(col) or (b - a) > max_gap:
+            at_end = a == 0 or b == len(col)
+            if (at_end and not hold_ends) or (not at_end and (b - a) > max_gap):
                 continue
             col[a:b] = filled[a:b]
     return x
@@ -95,6 +97,17 @@ def lowpass(x: np.ndarray, fps: float, fc_hz: float | None = None) -> np.ndarray
             if b - a > pad:
                 flat[a:b, j] = sosfiltfilt(sos, flat_in[a:b, j])
     return out
+
+
+def bandpass(x: np.ndarray, fps: float, lo_hz: float = 0.5, hi_hz: float = 5.0) -> np.ndarray:
+    """Zero-phase 2nd-order Butterworth band-pass along axis 0 of x (T, ...), finite input (fill gaps first).
+
+    The upper edge is held below Nyquist (at most 0.45 * fps). Shorter than 16 samples: only the mean is removed.
+    Used for the periodic leg motion of running (0.5-5 Hz: stride and step frequencies with their first harmonics).
+    """
+    hi = min(hi_hz, 0.45 * fps)
+    sos = butter(2, [lo_hz, hi], btype="band", fs=fps, output="sos")
+    return sosfiltfilt(sos, x, axis=0) if len(x) > 15 else x - np.mean(x, axis=0)
 
 
 def reject_spikes(rel: np.ndarray, fps: float, threshold: float = 0.2) -> np.ndarray:

@@ -3,13 +3,13 @@
 Per frame (cheap): store the landmarks in a ring buffer and run the fixed-lag left/right swap tracker
 (identity.LaggedSwapTracker, lag 4 frames). About once per second: re-estimate view, facing, leg length, belt line
 and stride period from the buffer (the same functions as offline). Every ~1/8 stride: run the offline event kernels
-(filters.lowpass, events.zeni_peaks / refine_ic / refine_to, metrics.ic_metrics / stance_metrics) on the buffered
-window behind the current frame; a step is emitted once its toe-off is confirmed, i.e. with a delay of about
+(filters.lowpass, EventDetector.zeni_peaks / refine_ic / refine_to, metrics.ic_metrics / stance_metrics) on the
+buffered window behind the current frame; a step is emitted once its toe-off is confirmed, i.e. with a delay of about
 0.75 stride + 4 frames (about 0.5 s at 170 steps/min).
 
-Rear or front view (_scan_frontal): stances are the runs where a foot stays at its belt level (events.stance_edges,
-as offline), emitted once the foot has lifted again, with pelvic drop per stance (metrics.contralateral_drop_deg)
-from the pelvis line measured in the image and passed per frame as ``aux`` (pelvis_image.measure_pelvis keys, the
+Rear or front view (_scan_frontal): stances are the runs where a foot stays at its belt level
+(EventDetector.stance_edges, as offline), emitted once the foot has lifted again, with pelvic drop per stance
+(metrics.contralateral_drop_deg) from the pelvis line measured in the image and passed per frame as ``aux`` (pelvis_image.measure_pelvis keys, the
 same per-frame values the offline series carries). The source is chosen over the buffer as offline
 (core.pelvis_source: markers, else waistband, a frame counts at quality >= 0.5, the source needs >= 60 % of
 frames); its zero is the buffer's median obliquity (offline: the clip's). Without a usable line the step carries
@@ -42,11 +42,12 @@ import numpy as np
 
 from analyzer.core.landmarks import N_LANDMARKS, PoseLandmark as P
 from analyzer.core.metrics_defs import METRICS
-from analyzer.kinematics import events as ev
 from analyzer.kinematics import metrics as mk
-from analyzer.kinematics.core import LEG_IDS, PELVIS_AUX_KEYS, SIDES, body_lowpass, foot_signals, light_body, pelvis_source
+from analyzer.kinematics.core import PELVIS_AUX_KEYS, pelvis_source
+from analyzer.kinematics.events import EventDetector
 from analyzer.kinematics.filters import MAX_GAP_S, fill_gaps, reject_spikes
 from analyzer.kinematics.identity import GROUPS, LaggedSwapTracker, apply_swaps, relative_positions
+from analyzer.kinematics.prepare import LEG_IDS, SIDES, body_lowpass, foot_signals, light_body
 from analyzer.kinematics.scale import estimate_ground, leg_length_px, make_scale, stance_slopes, to_body_frame
 from analyzer.kinematics.summary import strike_pattern
 from analyzer.kinematics.view import detect_view
@@ -98,11 +99,13 @@ class GaitStream:
     """Streaming gait analysis. update(t, xy (33,2) px, visibility (33,)) -> list[StepUpdate]."""
 
     def __init__(self, fps_hint: float, width: int, height: int, height_cm: float | None = None,
-                 model: str = "full") -> None:
-        """model: landmark source (pose model name, or "synthetic-truth"): sets the calibrated contact lag."""
+                 model: str = "full", events: EventDetector | None = None) -> None:
+        """model: landmark source (pose model name, or "synthetic-truth"): sets the calibrated contact lag.
+        events: the gait-event detector and its parameters (default EventDetector(), as analyze)."""
         if not fps_hint or fps_hint <= 0:
             raise ValueError(f"fps_hint must be positive, got {fps_hint}")
-        self.ic_lag_s = ev.landmark_lag_s(model)
+        self.events = EventDetector() if events is None else events
+        self.ic_lag_s = self.events.landmark_lag_s(model)
         self.fps_hint = float(fps_hint)
         self.width, self.height, self.height_cm = int(width), int(height), height_cm
         self.n_buf = int(math.ceil(BUFFER_S * fps_hint)) + SWAP_LAG + 2
@@ -179,11 +182,11 @@ class GaitStream:
             return
         self._leg_px = leg
         fps = 1.0 / float(np.nanmedian(np.diff(t))) if len(t) > 2 else self.fps_hint
-        if view.view in ("rear", "front"):  # as core.prepare: no facing, no roll from stance runs, foot heights
+        if view.view in ("rear", "front"):  # as prepare.prepare: no facing, no roll from stance runs, foot heights
             xy_f = body_lowpass(fill_gaps(xy, 3), fps)
             ground = estimate_ground(xy_f, leg, self.width, self.height, False, 0)
             body = to_body_frame(xy_f, ground, 0)
-            periods = [ev.stride_period(foot_signals(body, s, leg, fps).foot_h, fps) for s in SIDES]
+            periods = [self.events.stride_period(foot_signals(body, s, leg, fps).foot_h, fps) for s in SIDES]
             if np.isfinite(periods).any():
                 self._cal = {"view": view, "leg_px": leg, "ground": ground, "fps": fps,
                              "period": float(np.nanmedian(periods)), "scale": make_scale(leg, self.height_cm)}
@@ -196,7 +199,7 @@ class GaitStream:
         roll = float(np.degrees(np.arctan(np.median(self._slopes)))) if len(self._slopes) >= 3 else None
         ground = estimate_ground(xy_f, leg, self.width, self.height, True, view.facing_sign, roll_deg=roll)
         body = to_body_frame(xy_f, ground, view.facing_sign)
-        periods = [ev.stride_period(foot_signals(body, s, leg, fps).fwd_rel, fps) for s in SIDES]
+        periods = [self.events.stride_period(foot_signals(body, s, leg, fps).fwd_rel, fps) for s in SIDES]
         if not np.isfinite(periods).any():
             return
         self._cal = {"view": view, "leg_px": leg, "ground": ground, "fps": fps,
@@ -228,17 +231,17 @@ class GaitStream:
         need_after = int(math.ceil(0.75 * per)) + 2
         for side in SIDES:
             sig = foot_signals(body, side, leg, fps, body_raw)
-            for z in ev.zeni_peaks(sig.fwd_rel, per):
+            for z in self.events.zeni_peaks(sig.fwd_rel, per):
                 absz = start + int(z)
                 if absz + need_after > ready or any(abs(absz - d) < 0.5 * per for d in self._done_peaks[side]):
                     continue
                 if z < WIN_MARGIN * per:
                     continue
                 self._done_peaks[side].append(absz)
-                ic = ev.refine_ic(sig, int(z), per)
+                ic = self.events.refine_ic(sig, int(z), per)
                 if not math.isfinite(ic):
                     continue
-                to_fit = ev.refine_to(sig, ic, math.nan, per)
+                to_fit = self.events.refine_to(sig, ic, math.nan, per)
                 ic -= self.ic_lag_s * fps
                 to = to_fit
                 t_ic = float(np.interp(ic, np.arange(len(t)), t))
@@ -273,7 +276,7 @@ class GaitStream:
         period_s = per / fps
         out: list[StepUpdate] = []
         for side in SIDES:
-            starts, ends = ev.stance_edges(foot_signals(body, side, leg, fps).foot_h, per)
+            starts, ends = self.events.stance_edges(foot_signals(body, side, leg, fps).foot_h, per)
             for a, z in zip(starts, ends):
                 absa = start + int(a)
                 if a < 1 or z > len(t) - 3:  # cut by the window start, or the foot has not lifted yet

@@ -1,11 +1,15 @@
-"""Per-stride table -> metrics.json summary entries (median, spread, left, right, symmetry index)."""
+"""Per-stride table -> metrics.json summary entries (median, spread, left, right, symmetry index), the summary of a
+clip (build_summary) and the stride table as metrics.json writes it."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from analyzer.core.metrics_defs import FSA_CUTOFFS_DEG, FSA_UNCERTAIN_DEG, METRICS
+from analyzer.core.metrics_defs import APT_REASON, FSA_CUTOFFS_DEG, FSA_UNCERTAIN_DEG, METRICS, fps_warning
+from analyzer.kinematics.legs import LegGates
+from analyzer.kinematics.prepare import Prepared
+from analyzer.kinematics.quality import NEEDS_SCALE, SIDE_VIEW_SYMMETRY_NOTE, symmetry_resolution_note, view_reason
 
 
 def _clean(v: float | None) -> float | None:
@@ -101,3 +105,130 @@ def pattern_entry(fsa_values: np.ndarray, sides: np.ndarray, available: bool, re
             "warning": warning, "rearfoot_share": round(shares["rearfoot"], 3),
             "pattern_shares": {k: round(x, 3) for k, x in shares.items()},
             "angle_deg": _clean(float(np.median(u))), "withheld": withheld}
+
+
+# ---- the metrics.json summary and stride table -------------------------------------------------------------
+
+def json_value(v):
+    """A stride-table value for metrics.json: floats rounded to 3 decimals (None when not finite)."""
+    if type(v) is float:  # the common case first (40 000 values on a 10-minute clip)
+        return round(v, 3) if math.isfinite(v) else None
+    if isinstance(v, (float, np.floating)):
+        return round(float(v), 3) if math.isfinite(v) else None
+    if isinstance(v, np.integer):
+        return int(v)
+    return v
+
+
+def round_many(vals: list[float], ndigits: int = 3) -> list:
+    """[round(v, ndigits) if math.isfinite(v) else None for v in vals] for Python floats, as array operations:
+    rint(v * 10**ndigits) / 10**ndigits is exactly Python's round (the double nearest the decimal rounding) whenever
+    v * 10**ndigits is clearly away from a half (the nearest integer is then the same, and the division is
+    correctly rounded); the few values within 1e-9 (relative) of a half, or too large for the trick, go through
+    round()."""
+    a = np.array(vals, dtype=float)
+    scale = float(10 ** ndigits)
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = a * scale
+        out = (np.rint(y) / scale).tolist()
+        exact = np.abs(np.abs(y - np.floor(y)) - 0.5) > 1e-9 * (1.0 + np.abs(y))
+        exact &= np.abs(y) < 2.0 ** 50
+    for j in np.flatnonzero(~exact).tolist():  # NaN and inf included
+        out[j] = round(vals[j], ndigits) if math.isfinite(vals[j]) else None
+    return out
+
+
+def stride_rows_for_json(rows: list[dict]) -> list[dict]:
+    """The stride table for metrics.json: every value through :func:`json_value`, column by column over the rows
+    that share their keys (all of them in practice); a column of Python floats (40 000 values on a 10-minute clip)
+    is rounded in one batch by :func:`round_many`."""
+    out: list = [None] * len(rows)
+    by_keys: dict[tuple, list[int]] = {}
+    for j, r in enumerate(rows):
+        by_keys.setdefault(tuple(r), []).append(j)
+    for keys, idx in by_keys.items():
+        cols = []
+        for k in keys:
+            col = [rows[j][k] for j in idx]
+            cols.append(round_many(col) if all(type(v) is float for v in col) else [json_value(v) for v in col])
+        for j, vals in zip(idx, zip(*cols)):
+            out[j] = dict(zip(keys, vals))
+    return out
+
+
+def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, pelvis_source: str | None,
+                  hip_hint: float | None, quality: dict, gates: LegGates) -> dict:
+    """metric -> summary entry. gates: the per-leg gates, assessed on `rows` (legs.py); a leg that fails them is
+    withheld from the metrics that depend on its events."""
+    view = prep.view.view
+    fps = prep.fps
+    sides = np.array([r["side"] for r in rows]) if rows else np.zeros(0, dtype=str)
+
+    # the table's columns in one pass when every row has the same keys (always, in practice)
+    keys = tuple(rows[0]) if rows else ()
+    columns = (dict(zip(keys, zip(*(r.values() for r in rows))))
+               if rows and all(tuple(r) == keys for r in rows) else None)
+
+    def col(name: str) -> np.ndarray:
+        if not rows:
+            return np.zeros(0)
+        if columns is not None:
+            return np.array(columns[name], dtype=float) if name in columns else np.full(len(rows), np.nan)
+        return np.array([r.get(name, np.nan) for r in rows], dtype=float)
+
+    summary: dict = {}
+    for name, m in METRICS.items():
+        if name == "anterior_pelvic_tilt_deg":
+            summary[name] = entry(name, np.zeros(0), sides, available=False, reason=APT_REASON)
+            continue
+        reason = view_reason(name, view)
+        available = reason is None
+        if available and name in NEEDS_SCALE and prep.scale.px_per_cm is None:
+            available, reason = False, (f"{m.label} in cm needs the runner's height (--height-cm); see the "
+                                        "% leg length value instead")
+        if available and name == "pelvic_drop_deg" and pelvis_reason:
+            available, reason = False, pelvis_reason
+        warning = fps_warning(name, fps) if available else None
+        if warning:
+            quality["fps_limited"].append(name)
+        withheld = gates.withheld(name) if available else {}
+        if name == "foot_strike_pattern":
+            e = pattern_entry(col("foot_strike_angle_deg"), sides, available, reason, warning, withheld)
+            if view in ("side", "oblique") and e["available"] and prep.view.near_side in ("left", "right"):
+                e["far_side"] = "right" if prep.view.near_side == "left" else "left"  # read less reliably
+            summary[name] = e
+            continue
+        value = None
+        if name in ("cadence_spm", "step_time_ms") and available and np.isfinite(prep.period):
+            # two steps per stride period (autocorrelation of the foot signals): needs neither leg's contacts, so
+            # it stands when a leg's per-side value is withheld
+            value = 120.0 * fps / prep.period
+            if name == "step_time_ms":
+                value = 60000.0 / value if withheld else None
+        e = entry(name, col(name), sides, available, reason, value=value, warning=warning, withheld=withheld)
+        if view in ("side", "oblique") and e["available"]:
+            e["symmetry_pct"] = None
+            e["symmetry_note"] = SIDE_VIEW_SYMMETRY_NOTE
+            if prep.view.near_side in ("left", "right"):  # the per-side value read less reliably
+                e["far_side"] = "right" if prep.view.near_side == "left" else "left"
+        elif e["available"] and e["symmetry_pct"] is not None:
+            note = symmetry_resolution_note(name, e["left"], e["right"], fps)
+            if note:
+                e["symmetry_pct"], e["symmetry_note"] = None, note
+        if name == "foot_strike_angle_deg" and e["available"]:
+            used = [r.get("foot_strike_source") for r in rows
+                    if r["side"] not in e["withheld"] and np.isfinite(r.get("foot_strike_angle_deg", np.nan))]
+            share = used.count("sole") / len(used) if used else 0.0
+            e["source"] = "sole line (image)" if share >= 0.5 else "heel and toe landmarks"
+            e["sole_share"] = round(share, 3)
+        if name == "pelvic_drop_deg":
+            e["source"] = pelvis_source
+            e["hint_hip_landmarks_deg"] = None if hip_hint is None or not np.isfinite(hip_hint) else round(hip_hint, 2)
+            e["hint_label"] = ("qualitative hint only: MediaPipe hip points read about 40 % of the true drop plus a "
+                               "2-3 degree stance-locked artefact")
+        summary[name] = e
+    for name in quality["fps_limited"]:
+        w = summary[name]["warning"]
+        if w and w not in quality["warnings"]:
+            quality["warnings"].append(w)
+    return summary

@@ -5,8 +5,9 @@ Per frame, the body's apparent width is compared with its torso length:
 A sagittal (side) view sees the shoulders and hips almost on top of each other (ratio < 0.25); a rear or front view
 sees them side by side (Winter: shoulders about 0.7 and hip joints about 0.35 torso lengths apart, ratio about 0.5; > 0.40); in between is
 oblique. From behind the body's left is on the image left (left shoulder x < right shoulder x), from the front on the
-image right. The clip's view is the majority per-frame view when it covers at least 70 % of detected frames,
-otherwise ``mixed``.
+image right. The clip's view is the majority per-frame view when it covers at least 70 % of detected frames;
+side and oblique frames together covering 70 % make an ``oblique`` view (a camera 25-35 deg off square flickers
+between the two); otherwise ``mixed``.
 
 Facing (side view): the sign of toe minus heel along x (the foot points where the runner goes), backed by nose minus
 ears. The near side then follows from geometry: a runner travelling to image-left shows the camera their left side.
@@ -88,6 +89,8 @@ def detect_view(xy: np.ndarray) -> ViewInfo:
     fractions = {v: float(np.sum(masks[v])) / n for v in VIEWS}
     best = max(fractions, key=fractions.get)
     view = best if fractions[best] >= MAJORITY else "mixed"
+    if view == "mixed" and fractions["side"] + fractions["oblique"] >= MAJORITY:
+        view = "oblique"  # a fixed camera between square and oblique (issue 15), not a view that changes
     ratio = float(np.nanmedian(r)) if det.any() else float("nan")
     if view == "rear":
         return ViewInfo(view, "away", None, fractions, ratio, 0)

@@ -7,12 +7,13 @@ The pieces (the caller owns the loop, as in roboflow/supervision), one module ea
                              frame rate (it stands in for a camera) unless `realtime=False`.
   - `LatestFrameSlot`        a one-place queue: the newest frame replaces an unprocessed one (counted as dropped),
                              so processing never lags behind the camera; `lossless=True` blocks instead (files).
-  - `LiveEngine`             per frame: pose (analyzer.pose.mediapipe_backend backend) -> `GaitStream.update` (the same kinematics
-                             kernels as the offline analysis) -> feedback cue per new step. Returns a `LiveState`.
+  - `LiveEngine`             per frame: the pose step (analyzer.pose.step, as offline; MediaPipe or ONNX backend)
+                             -> `GaitStream.update` (the same kinematics kernels as the offline analysis) ->
+                             feedback cue per new step. Returns a `LiveState`.
   - `draw_overlay`           skeleton, last-contact metrics per side, big in-range / out-of-range cue, rate + latency.
   - `SessionRecorder`        live.mp4 (H.264), timeline.jsonl (one object per step, as shown live), metrics.json
                              (offline schema: `analyzer.pipeline.offline.analyze_series` -> `analyzer.kinematics.analyze` on
-                             the recorded landmark series), landmarks.npz,
+                             the recorded landmark series), strides.csv and landmarks.csv (the offline format),
                              live.json (rate, latency, targets, in-band share) under data_dir()/sessions/<id>/,
                              registered in the app's session store so it opens in the Analyse page.
   - `run_live`               the capture/process loop used by `runform live`.
@@ -27,14 +28,14 @@ of wall time over the last 2 s.
 from analyzer.live.feedback import (DEFAULT_CADENCE_INCREASE_PCT, DEFAULT_CADENCE_TOLERANCE_PCT, FeedbackConfig, Metronome,
                                      TargetBand, band_center, cadence_band)
 from analyzer.live.source import CapturedFrame, FrameDecimator, LatestFrameSlot, RateMeter, open_source
-from analyzer.live.engine import GridFeeder, LiveEngine, LivePipeline, LiveState, PoseArrays, shorten_gil_switch_interval
+from analyzer.live.engine import LiveEngine, LivePipeline, LiveState, shorten_gil_switch_interval
 from analyzer.live.overlay import draw_overlay
 from analyzer.live.recorder import LiveSessionResult, SessionRecorder, adopt_offline_metrics, new_session_folder
 from analyzer.live.loop import LiveRunOptions, run_live
 from analyzer.live.browser import LiveController
 
 __all__ = ["adopt_offline_metrics", "band_center", "cadence_band", "CapturedFrame", "DEFAULT_CADENCE_INCREASE_PCT",
-           "DEFAULT_CADENCE_TOLERANCE_PCT", "draw_overlay", "FeedbackConfig", "FrameDecimator", "GridFeeder",
+           "DEFAULT_CADENCE_TOLERANCE_PCT", "draw_overlay", "FeedbackConfig", "FrameDecimator",
            "LatestFrameSlot", "LiveController", "LiveEngine", "LivePipeline", "LiveRunOptions", "LiveSessionResult",
-           "LiveState", "Metronome", "new_session_folder", "open_source", "PoseArrays", "RateMeter", "run_live",
+           "LiveState", "Metronome", "new_session_folder", "open_source", "RateMeter", "run_live",
            "SessionRecorder", "shorten_gil_switch_interval", "TargetBand"]

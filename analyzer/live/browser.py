@@ -26,7 +26,7 @@ def _scaled_state(state: LiveState | None, scale: float) -> LiveState | None:
     if state is None or scale == 1.0:
         return state
     p = state.pose
-    return dataclasses.replace(state, pose=dataclasses.replace(p, xy=p.xy * scale, z=p.z * scale))
+    return dataclasses.replace(state, pose=p.scaled(scale, scale))
 
 
 def _to_bgr(img: Any) -> np.ndarray:
@@ -45,12 +45,13 @@ class LiveController:
 
     def __init__(self, model: str = "full", height_cm: float | None = None,
                  feedback: FeedbackConfig | None = None, fps_hint: float = 30.0, prewarm: bool = True,
-                 record_queue: int = 90, display_max_side_px: int = 720) -> None:
+                 record_queue: int = 90, display_max_side_px: int = 720, backend: str = "mediapipe") -> None:
         self.model = model
+        self.backend = backend
         self.record_queue = record_queue
         self.height_cm = height_cm
         self.fps_hint = fps_hint
-        self.engine = LiveEngine(model, height_cm, fps_hint, feedback)
+        self.engine = LiveEngine(model, height_cm, fps_hint, feedback, backend=backend)
         self.decimator = FrameDecimator(fps_hint)
         self.display_max_side_px = display_max_side_px
         self._min_offset: float | None = None
@@ -190,7 +191,7 @@ class LiveController:
         folder, session = new_session_folder(title, out_dir)
         w, h = self.frame_size
         rec = SessionRecorder(folder, w, h, self.fps_hint, self.model, self.height_cm, self.feedback,
-                              source="browser camera", max_queue=self.record_queue)
+                              source="browser camera", max_queue=self.record_queue, backend=self.backend)
         with self._lock:
             self._recorder, self._session = rec, session
         self.engine.tracker.reset()

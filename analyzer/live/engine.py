@@ -1,6 +1,7 @@
-"""The live engine: per frame, pose (converted once into `PoseArrays`) -> `GaitStream.update` (the offline kinematics
-kernels, fed on the camera's grid by `GridFeeder`) -> feedback cue per new step, as a `LiveState`; `LivePipeline`
-overlaps pose with the kinematics on two threads.
+"""The live engine: per frame, the pose step (`analyzer.pose.step.PoseStep`, the one the offline pose pass runs; on
+the MediaPipe or the ONNX backend) -> `GaitStream.update` (the offline kinematics kernels, fed on the camera's grid
+by `analyzer.kinematics.grid.GridFeeder`) -> feedback cue per new step, as a `LiveState`; `LivePipeline` overlaps
+pose with the kinematics on two threads.
 """
 from __future__ import annotations
 
@@ -10,19 +11,20 @@ import math
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
+from analyzer.kinematics.grid import GridFeeder
 from analyzer.live.feedback import Cue, FeedbackConfig, FeedbackTracker
-from analyzer.core.landmarks import N_LANDMARKS, PoseLandmark
 from analyzer.live.source import LatestFrameSlot, RateMeter
+from analyzer.pose.base import PoseFrame
+from analyzer.pose.step import PoseStep
 
 if TYPE_CHECKING:  # annotations only: the recorder is handed in by the loop
     from analyzer.live.recorder import SessionRecorder
 
-L = PoseLandmark
 log = logging.getLogger("runform.live")
 
 #: Per-step metrics shown live and written to timeline.jsonl (StepUpdate field names, GaitStream contract).
@@ -30,52 +32,6 @@ STEP_METRICS = ("overstride_pct_leg", "overstride_cm", "shank_angle_ic_deg", "fo
                 "knee_flexion_ic_deg", "pelvic_drop_deg")
 #: The cadence cue judges the median of this many recent step cadences (about 2 s of running).
 CUE_CADENCE_STEPS = 6
-
-
-@dataclass(frozen=True)
-class PoseArrays:
-    """One frame's pose. xy (33,2) px of the displayed image; z (33,) px; visibility, presence (33,) in [0,1];
-    world (33,3) m. All NaN when no pose was found. aux: per-frame image measurements in LandmarkSeries.aux form
-    (rear/front view: the pelvis line, analyzer.pose.pelvis_image.measure_pelvis), empty otherwise."""
-
-    xy: np.ndarray
-    z: np.ndarray
-    visibility: np.ndarray
-    presence: np.ndarray
-    world: np.ndarray
-    aux: dict = field(default_factory=dict)
-
-    @classmethod
-    def missing(cls) -> "PoseArrays":
-        n = N_LANDMARKS
-        return cls(np.full((n, 2), np.nan), np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan),
-                   np.full((n, 3), np.nan))
-
-    @property
-    def found(self) -> bool:
-        return bool(np.isfinite(self.xy[L.LEFT_HIP, 0]))
-
-
-def _as_pose_arrays(pf: Any) -> PoseArrays:
-    """analyzer.pose.mediapipe_backend.PoseFrame (or None) -> PoseArrays."""
-    if pf is None:
-        return PoseArrays.missing()
-    miss = PoseArrays.missing()
-
-    def arr(name: str, default: np.ndarray) -> np.ndarray:
-        v = getattr(pf, name, None)
-        return default if v is None else np.asarray(v, dtype=float)
-
-    return PoseArrays(arr("xy", miss.xy), arr("z", miss.z), arr("visibility", miss.visibility),
-                      arr("presence", miss.presence), arr("world", miss.world))
-
-
-def open_pose_backend(model: str = "full", segmentation: bool = False) -> Any:
-    """The shared MediaPipe backend (analyzer.pose.mediapipe_backend.MediaPipeBackend), VIDEO mode, one person; context manager.
-    segmentation: also return the person mask (rear/front view: the waistband line is searched inside it)."""
-    from analyzer.pose.mediapipe_backend import MediaPipeBackend
-
-    return MediaPipeBackend(model=model, segmentation=segmentation)
 
 
 def _bgr_to_rgb(bgr: np.ndarray) -> np.ndarray:
@@ -107,54 +63,6 @@ def _step_dict(step: Any) -> dict:
 
 
 
-class GridFeeder:
-    """Feeds GaitStream on the camera's regular time grid when only some frames are processed.
-
-    The streaming kernels work on uniformly sampled signals (filters, autocorrelation stride period, event search in
-    frame units). Live, frames are dropped when processing falls behind and the drop pattern changes as the load
-    does, so processed frames are unevenly spaced. Between two processed frames this feeds the grid instants
-    (spacing 1 / fps_hint) with landmarks linearly interpolated in time (NaN where either end is missing). This
-    adds no delay: every grid instant up to the newest processed frame is fed at once. Same update/snapshot/reset
-    interface as GaitStream.
-    """
-
-    def __init__(self, stream: Any, fps_hint: float, max_gap_s: float = 0.5) -> None:
-        self.stream = stream
-        self.dt_s = 1.0 / float(fps_hint)
-        self.max_gap_s = max_gap_s
-        self.reset_grid()
-
-    def reset_grid(self) -> None:
-        self._prev: tuple[float, np.ndarray, np.ndarray] | None = None
-
-    def reset(self) -> None:
-        self.stream.reset()
-        self.reset_grid()
-
-    def snapshot(self) -> dict:
-        return self.stream.snapshot()
-
-    def update(self, t: float, xy: np.ndarray, visibility: np.ndarray, aux: dict | None = None) -> list:
-        """aux: the frame's image measurements (pelvis line angles and qualities); interpolated like the landmarks
-        (qualities: the lower of the two ends)."""
-        xy = np.asarray(xy, dtype=float)
-        vis = np.asarray(visibility, dtype=float)
-        aux = dict(aux or {})
-        prev, self._prev = self._prev, (t, xy, vis, aux)
-        if prev is None or t - prev[0] > self.max_gap_s or t - prev[0] < 1.5 * self.dt_s:
-            return list(self.stream.update(t, xy, vis, aux or None))
-        t0, xy0, vis0, aux0 = prev
-        n = int(round((t - t0) / self.dt_s))
-        out: list = []
-        for k in range(1, n + 1):
-            g = t0 + (t - t0) * k / n  # k == n lands exactly on the processed frame
-            w = k / n
-            a = {key: (min(aux0.get(key, np.nan), v) if key.endswith("_quality")
-                       else (1 - w) * aux0.get(key, np.nan) + w * v) for key, v in aux.items()} if k < n else aux
-            out.extend(self.stream.update(g, (1 - w) * xy0 + w * xy, np.minimum(vis0, vis), a or None))
-        return out
-
-
 @dataclass(frozen=True)
 class LiveState:
     """What the display shows after one processed frame.
@@ -167,7 +75,7 @@ class LiveState:
     """
 
     t_s: float
-    pose: PoseArrays
+    pose: PoseFrame
     new_steps: list
     last_step: dict
     cadence_spm: float
@@ -194,33 +102,40 @@ class Detection:
     t_s: float
     offset_s: float
     restarted: bool
-    pose: PoseArrays
+    pose: PoseFrame
     arrived_s: float
     pose_ms: float
+
+
+#: frames of recent poses the live framing guide reads (about 2 s at 30 fps: a stride or more)
+GUIDE_FRAMES = 60
 
 
 class LiveEngine:
     """Pose -> GaitStream -> feedback, one frame at a time. Not thread-safe: one consumer thread calls process().
 
-    The pose backend is created on first use (frame size known then) and the GaitStream is recreated when the frame
-    size changes (a browser may renegotiate resolution).
+    The pose step (`analyzer.pose.step.PoseStep` on `backend` "mediapipe" | "onnx", `model` "full" | "heavy") is
+    opened on first use (or by `warm_up`) and the GaitStream is recreated when the frame size changes (a browser
+    may renegotiate resolution).
 
-    Rear or front view (as the GaitStream's calibration finds it): the backend is reopened with segmentation masks
-    and each frame's pelvis line is measured from the image (waistband edge inside the person mask, or two markers;
-    `analyzer.pose.pelvis_image`, as offline), so GaitStream can report pelvic drop per stance. The mask costs
-    about 6 ms per 720x1280 frame, so it is only asked for in those views; back in a side view it is dropped again.
-    backend_factory(segmentation: bool) -> backend (context manager with process(rgb, t_ms))."""
+    Rear or front view (as the GaitStream's calibration finds it): the pose step reopens the backend with
+    segmentation masks and measures each frame's pelvis line from the image (waistband edge inside the person mask,
+    or two markers; `analyzer.pose.pelvis_image`, as offline), so GaitStream can report pelvic drop per stance. The
+    mask costs about 6 ms per 720x1280 frame, so it is only asked for in those views (no sole lines in a side view:
+    the streaming core does not read them); back in a side view it is dropped again.
+    backend_factory(segmentation=, num_poses=) -> backend (PoseBackend protocol) replaces the named backend
+    (tests replay recorded landmarks through it)."""
 
     def __init__(self, model: str = "full", height_cm: float | None = None, fps_hint: float = 30.0,
-                 feedback: FeedbackConfig | None = None, backend_factory: Callable[..., Any] | None = None) -> None:
+                 feedback: FeedbackConfig | None = None, backend_factory: Callable[..., Any] | None = None,
+                 backend: str = "mediapipe") -> None:
         self.model = model
+        self.backend = backend
         self.height_cm = height_cm
         self.fps_hint = fps_hint
         self.feedback = feedback or FeedbackConfig()
-        self._backend_factory = backend_factory or (lambda segmentation=False: open_pose_backend(model, segmentation))
-        self._backend = None
-        self._backend_seg = False  # the open backend returns person masks
-        self.frontal = False  # the stream sees a rear/front view: measure the pelvis line (set by consume)
+        self._step = PoseStep(backend, model, None, num_poses=1, soles=False, factory=backend_factory)
+        self.view: str | None = None  # the stream's view (set by consume); the pose step measures for it
         self._stream = None
         self._size: tuple[int, int] | None = None
         self._last_t_ms = -1
@@ -230,6 +145,7 @@ class LiveEngine:
         self.meter = RateMeter()
         self.last_step: dict[str, dict] = {}
         self.steps: list[dict] = []
+        self._recent_poses: deque = deque(maxlen=GUIDE_FRAMES)  # (pose, width, height) for the framing guide
         self._recent_cadence: deque = deque(maxlen=CUE_CADENCE_STEPS)
         self.dropped = 0
         self.kinematics_errors = 0  # frames where GaitStream.update raised (logged once, frame skipped)
@@ -238,6 +154,22 @@ class LiveEngine:
         self._lock = threading.Lock()  # guards recorder hand-over and feedback changes from another thread
         self._backend_lock = threading.Lock()
 
+    @property
+    def frontal(self) -> bool:
+        """The stream sees a rear/front view: the pose step measures the pelvis line."""
+        return self.view in ("rear", "front")
+
+    @property
+    def backend_factory(self) -> Callable[..., Any] | None:
+        return self._step._factory
+
+    @backend_factory.setter
+    def backend_factory(self, factory: Callable[..., Any] | None) -> None:
+        """Replace the backend before the first frame (tests: a replayed series)."""
+        with self._backend_lock:
+            self._step.close()
+            self._step._factory = factory
+
     # ---- lifecycle ----------------------------------------------------------------------------------------------
     def warm_up(self) -> None:
         """Import the kinematics core and load the pose model (seconds on a busy machine) before the first frame;
@@ -245,23 +177,17 @@ class LiveEngine:
         with self._backend_lock:
             from analyzer.kinematics import GaitStream  # noqa: F401 - the import itself is the slow part (scipy)
 
-            if self._backend is None:
-                b = self._backend_factory(segmentation=self.frontal)
-                b.__enter__()
-                self._backend, self._backend_seg = b, self.frontal
+            self._step.open()
 
-    def _reopen_backend(self) -> None:
-        """Reopen the backend with or without segmentation masks to match the view (pose thread only)."""
+    def _follow_view(self) -> None:
+        """Measure for the stream's current view; a reopened backend is a new VIDEO-mode graph (pose thread only)."""
         with self._backend_lock:
-            old, self._backend = self._backend, None
-            if old is not None:
-                old.__exit__(None, None, None)
-        self._last_t_ms = -1  # a new VIDEO-mode graph
-        self.warm_up()
+            if self._step.set_view(self.view):
+                self._last_t_ms = -1
 
     @property
     def ready(self) -> bool:
-        return self._backend is not None
+        return self._step.is_open
 
     def _ensure_stream(self, width: int, height: int) -> None:
         if self._size != (width, height):
@@ -274,9 +200,7 @@ class LiveEngine:
 
     def close(self) -> None:
         with self._backend_lock:
-            if self._backend is not None:
-                self._backend.__exit__(None, None, None)
-                self._backend = None
+            self._step.close()
 
     def __enter__(self) -> "LiveEngine":
         return self
@@ -304,6 +228,7 @@ class LiveEngine:
         self.last_step.clear()
         self.steps.clear()
         self._recent_cadence.clear()
+        self._recent_poses.clear()
         self.dropped = 0
 
     # ---- per frame ----------------------------------------------------------------------------------------------
@@ -316,10 +241,10 @@ class LiveEngine:
         Touches only the backend and the clock, so it may run on another thread than consume()."""
         arrived_s = time.monotonic() if arrived_s is None else arrived_s
         t0 = time.monotonic()
-        if self._backend is None:
+        if not self._step.is_open:
             self.warm_up()
-        elif self.frontal != self._backend_seg:
-            self._reopen_backend()
+        if self._step.view != self.view:
+            self._follow_view()
         restarted = False
         if self._last_t_s is not None and t_s <= self._last_t_s:
             restarted = t_s < self._last_t_s - 1.0  # the source restarted its clock (camera stopped and started)
@@ -328,13 +253,7 @@ class LiveEngine:
         stream_t = t_s + self._t_offset_s  # stream time: strictly increasing for GaitStream and MediaPipe
         t_ms = max(int(round(stream_t * 1000.0)), self._last_t_ms + 1)  # MediaPipe VIDEO mode: increasing ms
         self._last_t_ms = t_ms
-        rgb = _bgr_to_rgb(bgr)
-        pf = self._backend.process(rgb, t_ms)
-        pose = _as_pose_arrays(pf)
-        if self._backend_seg and pose.found:
-            from analyzer.pose.pelvis_image import measure_pelvis
-
-            pose = dataclasses.replace(pose, aux=measure_pelvis(rgb, getattr(pf, "mask", None), pose.xy))
+        pose = self._step(_bgr_to_rgb(bgr), t_ms)
         return Detection(bgr=bgr, t_s=stream_t, offset_s=self._t_offset_s, restarted=restarted, pose=pose,
                          arrived_s=arrived_s, pose_ms=(time.monotonic() - t0) * 1000.0)
 
@@ -348,6 +267,7 @@ class LiveEngine:
             self.last_step.clear()
             self._recent_cadence.clear()
         t_s, pose = det.t_s, det.pose
+        self._recent_poses.append((pose, w, h))
         try:
             updates = self._stream.update(t_s, pose.xy, pose.visibility, pose.aux or None)
         except (ValueError, IndexError, FloatingPointError) as e:  # one bad window must not stop a live session
@@ -376,7 +296,7 @@ class LiveEngine:
                     src = dict(s, t=s["t"] - off) if s.get("t") is not None else s
                     rec.add_step(src, shown_t_s=t_s - off)
         snap = dict(self._stream.snapshot() or {})
-        self.frontal = snap.get("view") in ("rear", "front")
+        self.view = snap.get("view")
         done = time.monotonic()
         latency_ms = (done - det.arrived_s) * 1000.0
         consume_ms = (done - t0) * 1000.0
@@ -389,6 +309,20 @@ class LiveEngine:
             n_processed=len(self.meter.latencies_ms), in_band_pct=self.tracker.in_band_pct(),
             recording=rec is not None)
         return self.state
+
+    def framing_guide(self) -> list[dict]:
+        """The framing guide over the last GUIDE_FRAMES processed frames (analyzer.kinematics.capture.framing_guide:
+        whole body in frame, feet visible, camera level and perpendicular, distance), for the live page before
+        recording. [] before any frame."""
+        from analyzer.kinematics.capture import framing_guide
+
+        recent = list(self._recent_poses)
+        if not recent:
+            return []
+        _, w, h = recent[-1]
+        poses = [p for p, pw, ph in recent if (pw, ph) == (w, h)]
+        return framing_guide(np.stack([p.xy for p in poses]), np.stack([p.visibility for p in poses]),
+                             np.stack([p.z for p in poses]), np.stack([p.world for p in poses]), w, h)
 
     # ---- recording ----------------------------------------------------------------------------------------------
     def start_recording(self, recorder: "SessionRecorder") -> None:

@@ -20,11 +20,13 @@ from analyzer.live.source import FrameDecimator, open_source
 class LiveRunOptions:
     """seconds: stop after this much source time (None = until the source ends / the window is closed);
     every_frame: process every frame of a file, no pacing, no drops (reproducible); model: pose model;
-    height_cm: runner height for cm metrics; title: session title."""
+    backend: pose backend ("mediapipe" | "onnx", analyzer.pose.backends); height_cm: runner height for cm
+    metrics; title: session title."""
 
     seconds: float | None = None
     every_frame: bool = False
     model: str = "full"
+    backend: str = "mediapipe"
     height_cm: float | None = None
     feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
     title: str = ""
@@ -45,11 +47,12 @@ def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = No
     lossless = source.kind == "file" and not source.realtime
     decimator = FrameDecimator(source.fps_hint, enabled=not lossless)
     rec = SessionRecorder(folder, source.width, source.height, source.fps_hint, options.model, options.height_cm,
-                          options.feedback, source=str(spec))
+                          options.feedback, source=str(spec), backend=options.backend)
     stop = threading.Event()
     counts = {"captured": 0, "off_grid": 0}
 
-    with source, LiveEngine(options.model, options.height_cm, source.fps_hint, options.feedback) as engine:
+    with source, LiveEngine(options.model, options.height_cm, source.fps_hint, options.feedback,
+                            backend=options.backend) as engine:
         engine.warm_up()  # load the model before the first frame arrives
         engine.start_recording(rec)
         pipe = LivePipeline(engine, lossless=lossless)
@@ -91,6 +94,6 @@ def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = No
         result = rec.finish(engine.meter, engine.tracker,
                             extra={"frames_dropped_live": pipe.dropped + counts["off_grid"],
                                    "frames_captured": counts["captured"], "decimation_k_last": decimator.k,
-                                   "kinematics_errors": engine.kinematics_errors})
+                                   "kinematics_errors": engine.kinematics_errors, "pose_backend": options.backend})
     register_clip(session, result, options.model, options.height_cm)
     return dataclasses.replace(result, session_id=getattr(session, "id", None))

@@ -1,12 +1,11 @@
 """Recording a live session: live.mp4 (H.264), timeline.jsonl (one object per step, as shown live), metrics.json
-(offline schema, from the recorded landmark series), landmarks.npz and live.json, registered in the session store.
+(offline schema, from the recorded landmark series), strides.csv and landmarks.csv (the offline result format,
+analyzer.core.results) and live.json, registered in the session store.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
-import math
 import queue
 import threading
 import time
@@ -19,7 +18,8 @@ import numpy as np
 from analyzer.core.errors import InputError
 from analyzer.live.feedback import FeedbackConfig, FeedbackTracker
 from analyzer.core.landmarks import LandmarkSeries
-from analyzer.live.engine import PoseArrays
+from analyzer.core.results import write_json, write_landmarks, write_strides
+from analyzer.pose.base import PoseFrame
 from analyzer.live.source import RateMeter, round_or_none
 
 log = logging.getLogger("runform.live")
@@ -47,12 +47,13 @@ class SessionRecorder:
 
     def __init__(self, folder: Path, width: int, height: int, fps: float = 30.0, model: str = "full",
                  height_cm: float | None = None, feedback: FeedbackConfig | None = None,
-                 source: str = "", max_queue: int = 90) -> None:
+                 source: str = "", max_queue: int = 90, backend: str = "mediapipe") -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.width, self.height = int(width), int(height)
         self.fps = float(fps)
         self.model = model
+        self.backend = backend  # the pose backend that produced the landmarks (analyzer.pose.backends)
         self.height_cm = height_cm
         self.feedback = feedback or FeedbackConfig()
         self.source = source
@@ -67,7 +68,7 @@ class SessionRecorder:
         self._index_of_t: dict[float, int] = {}  # raw frames queued but not processed yet: rel time -> index
         self._index_lock = threading.Lock()
         self._n_added = 0
-        self._pose: list[PoseArrays] = []
+        self._pose: list[PoseFrame] = []
         self._timeline = (self.folder / "timeline.jsonl").open("w")
         self.n_steps = 0
         self._writer_error: BaseException | None = None
@@ -97,7 +98,7 @@ class SessionRecorder:
             self._index_of_t[rel] = self._n_added
             self._n_added += 1
 
-    def add_pose(self, t_s: float, pose: PoseArrays) -> None:
+    def add_pose(self, t_s: float, pose: PoseFrame) -> None:
         rel = self._rel(t_s)
         if self._pose_t and rel <= self._pose_t[-1]:
             return
@@ -167,7 +168,7 @@ class SessionRecorder:
         info = {"fps": fps, "capture_fps": fps, "frames": self.frames_written, "duration_s": round(dur, 3),
                 "width": self.width, "height": self.height}
         s = LandmarkSeries.empty(n, self.width, self.height, self.model,
-                                 meta={"clip": "live.mp4", "source": "live", "backend": f"mediapipe-{self.model}",
+                                 meta={"clip": "live.mp4", "source": "live", "backend": f"{self.backend}-{self.model}",
                                        "capture_fps": None, "info": info})
         if n:
             s.t[:] = self._pose_t
@@ -193,10 +194,11 @@ class SessionRecorder:
         if self._writer_error is not None:
             raise self._writer_error
         series = self.series()
-        series.save(self.folder / "landmarks.npz")
+        write_landmarks(self.folder, series)
         metrics, error = _whole_run_metrics(series, self.height_cm)
         if metrics is not None:
-            (self.folder / "metrics.json").write_text(json.dumps(metrics, indent=2, default=_json_default))
+            write_json(self.folder / "metrics.json", metrics, indent=2)
+            write_strides(list(metrics.get("strides") or []), self.folder / "strides.csv")
         live = {
             "source": self.source, "started_utc": self.started_utc, "model": self.model, "fps": self.fps,
             "width": self.width, "height": self.height, "duration_s": round_or_none(self.duration_s, 2),
@@ -207,22 +209,8 @@ class SessionRecorder:
             "metrics_source": "live landmarks" if metrics is not None else None,
             "metrics_error": error, **(extra or {}),
         }
-        (self.folder / "live.json").write_text(json.dumps(live, indent=2, default=_json_default))
+        write_json(self.folder / "live.json", live, indent=2)
         return LiveSessionResult(self.folder, metrics, live)
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o) if math.isfinite(float(o)) else None
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if dataclasses.is_dataclass(o):
-        return dataclasses.asdict(o)
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
 def _whole_run_metrics(series: LandmarkSeries, height_cm: float | None) -> tuple[dict | None, str | None]:
@@ -249,7 +237,8 @@ def _whole_run_metrics(series: LandmarkSeries, height_cm: float | None) -> tuple
 
 @dataclass(frozen=True)
 class LiveSessionResult:
-    """A finished live session: folder (holds live.mp4, timeline.jsonl, metrics.json, live.json, landmarks.npz),
+    """A finished live session: folder (holds live.mp4, timeline.jsonl, metrics.json, strides.csv,
+    landmarks.csv, live.json),
     metrics (metrics.json content, or None when no runner was found), live (live.json content), session_id."""
 
     folder: Path
@@ -285,7 +274,7 @@ def adopt_offline_metrics(folder: Path) -> dict | None:
     if live_path.is_file():
         live = json.loads(live_path.read_text())
         live["metrics_source"] = f"offline analysis of live.mp4 ({found[0].parent.relative_to(folder)})"
-        live_path.write_text(json.dumps(live, indent=2))
+        write_json(live_path, live, indent=2)
     return json.loads(text)
 
 

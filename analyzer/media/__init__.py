@@ -1,6 +1,6 @@
 """Video in (`video_in`: files through PyAV, cameras through OpenCV, one frame-source protocol) and H.264 out
-(`video_out`). Knows nothing about poses or metrics."""
-from analyzer.media.video_in import open_video, probe
+(`video_out`); `frames_at` picks single frames for key-frame pictures. Knows nothing about poses or metrics."""
+from analyzer.media.video_in import KeyFrame, frames_at, open_video, probe
 from analyzer.media.video_out import H264Writer
 
-__all__ = ["H264Writer", "open_video", "probe"]
+__all__ = ["H264Writer", "KeyFrame", "frames_at", "open_video", "probe"]

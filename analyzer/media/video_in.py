@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Iterator, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
@@ -74,14 +74,17 @@ class FrameSource(Protocol):
     def close(self) -> None: ...
 
 
-def _rotate(img: np.ndarray, rotation_deg: int) -> np.ndarray:
+def rotate_display(img: np.ndarray, rotation_deg: int) -> np.ndarray:
     """Rotate counter-clockwise by rotation_deg (a multiple of 90) as the display matrix asks."""
     k = (rotation_deg // 90) % 4
     return np.ascontiguousarray(np.rot90(img, k)) if k else img
 
 
-def _norm_rotation(deg: float) -> int:
+def norm_rotation(deg: float) -> int:
+    """A display-matrix angle (degrees, counter-clockwise) as 0, 90, 180 or 270."""
     return int(round(deg / 90.0)) * 90 % 360
+
+
 
 
 def _check_file(path: Path) -> None:
@@ -93,7 +96,8 @@ def _check_file(path: Path) -> None:
         raise InputError(f"{path.name} is empty (0 bytes).", "The copy or upload did not finish: " + FIX_VIDEO)
 
 
-def _open_container(path: Path):
+def open_container(path: Path):
+    """The PyAV container of a clip file; InputError when it is missing, empty, not a video or has no video stream."""
     import av
 
     _check_file(path)
@@ -110,10 +114,11 @@ def _open_container(path: Path):
     return container
 
 
+
 def probe(path: str | Path, capture_fps: float | None = None) -> VideoInfo:
     """Read a clip's header (and its first frame, for the rotation). InputError when it is not a usable video."""
     path = Path(path)
-    container = _open_container(path)
+    container = open_container(path)
     try:
         return _info_from_container(container, path, capture_fps)
     finally:
@@ -137,7 +142,7 @@ def _info_from_container(container, path: Path, capture_fps: float | None) -> Vi
     width, height = stream.codec_context.width, stream.codec_context.height
     try:
         first = next(container.decode(stream))
-        rotation = _norm_rotation(getattr(first, "rotation", 0) or 0)
+        rotation = norm_rotation(getattr(first, "rotation", 0) or 0)
         width, height = first.width, first.height
     except (StopIteration, av.error.FFmpegError):
         raise InputError(f"{path.name} contains no decodable video frame (empty, truncated or corrupt).",
@@ -165,14 +170,14 @@ class VideoReader:
 
     def __init__(self, path: str | Path, capture_fps: float | None = None) -> None:
         self.path = Path(path)
-        self._container = _open_container(self.path)
+        self._container = open_container(self.path)
         try:
             self.info = _info_from_container(self._container, self.path, capture_fps)
         except Exception:
             self._container.close()
             raise
         self._container.close()
-        self._container = _open_container(self.path)
+        self._container = open_container(self.path)
         self.warnings: list[str] = []
         self.frames_decoded = 0
         self.last_t = float("nan")
@@ -207,7 +212,7 @@ class VideoReader:
                 t = last_t + 1e-6
             img = frame.to_ndarray(format="bgr24")
             if self.info.rotation_deg:
-                img = _rotate(img, self.info.rotation_deg)
+                img = rotate_display(img, self.info.rotation_deg)
             last_t = t
             self.frames_decoded = i + 1
             self.last_t = t
@@ -242,6 +247,101 @@ class VideoReader:
 def open_video(path: str | Path, capture_fps: float | None = None) -> VideoReader:
     """Open a clip file: `with open_video(p) as v: for i, t, bgr in v: ...` (rotation applied, real seconds)."""
     return VideoReader(path, capture_fps)
+
+
+class KeyFrame(NamedTuple):
+    """One frame picked by `frames_at`: t_s on the container timeline (seconds of playback), index in decoding order
+    (None when the decode started at a seek point), image (H, W, 3) uint8, rotation applied, BGR unless rgb=True."""
+
+    t_s: float
+    index: int | None
+    image: np.ndarray
+
+
+def frames_at(path: str | Path, at: Sequence[float] | Sequence[int], *, by: str = "time",
+              rotation_deg: int | None = None, max_side: int | None = None, max_width: int | None = None,
+              rgb: bool = False, keyframes_only: bool = False) -> list[KeyFrame | None]:
+    """The frames of a clip at given times or frame indices, for key-frame pictures (never the analysis pass).
+
+    at: container times in seconds (by="time": the frame nearest to each time; one seek to the key frame before
+        the earliest, then one forward decode, so keep the times close together) or 0-based frame indices in
+        decoding order (by="index": decoded from the start up to the largest index).
+    rotation_deg: counter-clockwise rotation to apply; None = the clip's own display matrix (as `open_video`).
+    max_side / max_width: shrink (never enlarge, INTER_AREA) so the longer side / the width is at most this.
+    keyframes_only: decode key frames only (by="time"): a few decodes even on long clips, at the price of the
+        nearest *key* frame.
+    Returns one entry per requested item, in the order given: None where the clip has no such frame (empty clip,
+    index past the end, a decoding error before it).
+    """
+    import av
+
+    if by not in ("time", "index"):
+        raise ValueError(f"by must be 'time' or 'index', got {by!r}")
+    at = list(at)
+    out: list[KeyFrame | None] = [None] * len(at)
+    if not at:
+        return out
+    order = sorted(range(len(at)), key=lambda k: at[k])
+
+    def picture(f) -> np.ndarray:
+        img = f.to_ndarray(format="rgb24" if rgb else "bgr24")
+        rot = norm_rotation(getattr(f, "rotation", 0) or 0) if rotation_deg is None else rotation_deg
+        return _shrink(rotate_display(img, rot), max_side, max_width)
+
+    try:
+        with av.open(str(path), metadata_errors="ignore") as c:
+            s = c.streams.video[0]
+            s.thread_type = "AUTO"
+            if keyframes_only:
+                s.codec_context.skip_frame = "NONKEY"
+            if by == "index":
+                wanted = {int(i) for i in at}
+                last = max(wanted)
+                got: dict[int, KeyFrame] = {}
+                for i, f in enumerate(c.decode(s)):
+                    if i in wanted:
+                        got[i] = KeyFrame(float(f.time) if f.time is not None else float("nan"), i, picture(f))
+                    if i >= last:
+                        break
+                return [got.get(int(i)) for i in at]
+            first = float(at[order[0]])
+            if first > 0 and s.time_base is not None:
+                c.seek(max(int(first / s.time_base), 0), stream=s, backward=True)
+            best: dict[int, tuple[float, object]] = {}  # request -> (distance, frame)
+            pending = list(order)
+            for f in c.decode(s):
+                t = float(f.time) if f.time is not None else 0.0
+                for k in pending:
+                    d = abs(t - float(at[k]))
+                    if k not in best or d < best[k][0]:
+                        best[k] = (d, f)
+                while pending and t >= float(at[pending[0]]):  # later frames are further from it
+                    pending.pop(0)
+                if not pending:
+                    break
+            pictures: dict[int, KeyFrame] = {}  # one conversion per distinct frame
+            for k, (_d, f) in best.items():
+                key = id(f)
+                if key not in pictures:
+                    pictures[key] = KeyFrame(float(f.time) if f.time is not None else 0.0, None, picture(f))
+                out[k] = pictures[key]
+    except (av.error.FFmpegError, IndexError):  # not a video / no video stream / corrupt mid-way: what was found
+        pass
+    return out
+
+
+def _shrink(img: np.ndarray, max_side: int | None, max_width: int | None) -> np.ndarray:
+    h, w = img.shape[:2]
+    k = 1.0
+    if max_side and max(h, w) > max_side:
+        k = max_side / max(h, w)
+    if max_width and w * k > max_width:
+        k = max_width / w
+    if k >= 1.0:
+        return img
+    import cv2
+
+    return cv2.resize(img, (max(1, round(w * k)), max(1, round(h * k))), interpolation=cv2.INTER_AREA)
 
 
 class CameraSource:

@@ -3,7 +3,8 @@
 Stages (each in its own module; this file only wires them):
   probe     analyzer.media.video_in.probe            header, rotation, fps (float), slow-motion factor
   scan      analyzer.pose.people.scan_clip       how many people, which view (a few frames, IMAGE mode)
-  pose      analyzer.pose.mediapipe_backend.MediaPipeBackend  every frame (VIDEO mode), cached per (clip sha256, model, capture fps)
+  pose      analyzer.pipeline.pose_pass (the pose step, analyzer.pose.step, as live)  every frame (VIDEO mode), cached
+            per (clip sha256, model, capture fps)
   select    analyzer.pose.people                 the runner among several people; the steady running part
   kinematics analyzer.kinematics.analyze    events, per-stride table, metrics.json content
   render    analyzer.render.overlay + video_out     skeleton, knee angle, IC markers, metric panel -> H.264
@@ -24,7 +25,6 @@ metrics.json agree exactly (one more decode + encode of the clip).
 from __future__ import annotations
 
 import dataclasses
-import json
 import queue
 import shutil
 import threading
@@ -37,30 +37,17 @@ import numpy as np
 
 from analyzer.pose import cache
 from analyzer.core.errors import InputError
-from analyzer.kinematics.core import PELVIS_AUX_KEYS
-from analyzer.kinematics.foot_image import SOLE_AUX_KEYS
-from analyzer.core.landmarks import N_LANDMARKS, LandmarkSeries
-from analyzer.pose.mediapipe_backend import MediaPipeBackend, PoseFrame
-from analyzer.render.overlay import OverlayBuilder, annotate
-from analyzer.pose.people import ClipScan, assess_visibility, scan_clip, select_runner, steady_segment
+from analyzer.core.landmarks import LandmarkSeries
+from analyzer.kinematics import analyze as kinematics_analyze
+from analyzer.core.results import jsonable, write_json, write_landmarks, write_strides
+from analyzer.pose.backends import BACKENDS, MODELS
+from analyzer.pose.people import assess_visibility, scan_clip, steady_segment
 from analyzer.media.video_in import VideoInfo, VideoReader, probe
-from analyzer.media.video_out import H264Writer
+from analyzer.pipeline.pose_pass import pose_pass
+from analyzer.pipeline.render_pass import Renderer as _Renderer
+from analyzer.pipeline.threads import END as _END, QUEUE_FRAMES, Worker as _Worker, decoder as _decoder, get as _get
+from analyzer.pipeline.threads import WORK_MAX_SIDE_PX, work_size  # noqa: F401 - re-exported (tests, benchmarks)
 
-QUEUE_FRAMES = 4
-#: Frames larger than this (long side, px) are downscaled once in the decoder thread, for pose inference and for the
-#: annotated video: the landmark network sees a 256x256 crop anyway, and 720p plays well on phones. At 1080p this
-#: roughly halves drawing and H.264 encoding cost. Landmarks are stored in pixels of the full-size displayed frame.
-WORK_MAX_SIDE_PX = 1280
-
-
-def work_size(width: int, height: int, max_side: int = WORK_MAX_SIDE_PX) -> tuple[int, int]:
-    """(w, h) frames are processed and exported at: even sizes, long side at most max_side."""
-    s = min(1.0, max_side / max(width, height))
-    if s >= 1.0:
-        return width, height
-    return max(2, int(round(width * s / 2)) * 2), max(2, int(round(height * s / 2)) * 2)
-BACKENDS = ("mediapipe", "onnx")  # onnx: analyzer.pose.onnx_backend (same landmarks, CUDA/batching)
-MODELS = ("full", "heavy")
 FIX_SHORT = "Record at least 10 seconds of steady running (about 15 strides)."
 
 
@@ -168,382 +155,11 @@ class _Meter:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Threads with bounded queues
+# Pose pass: analyzer.pipeline.pose_pass (the pose step shared with live mode)
 # ---------------------------------------------------------------------------------------------------------------
-_END = object()
-
-
-class _Worker(threading.Thread):
-    """Runs fn(); an exception is kept and re-raised by join_raise() on the main thread."""
-
-    def __init__(self, fn: Callable[[], None], name: str) -> None:
-        super().__init__(name=name, daemon=True)
-        self.fn = fn
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.fn()
-        except BaseException as e:  # noqa: BLE001 - forwarded to the main thread
-            self.error = e
-
-    def join_raise(self) -> None:
-        self.join()
-        if self.error is not None:
-            raise self.error
-
-
-def _put(q: queue.Queue, item, stop: threading.Event) -> bool:
-    while not stop.is_set():
-        try:
-            q.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            continue
-    return False
-
-
-def _get(q: queue.Queue, stop: threading.Event):
-    while True:
-        try:
-            return q.get(timeout=0.1)
-        except queue.Empty:
-            if stop.is_set():
-                return _END
-
-
-def _decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times: StageTimes,
-             want_rgb: bool) -> Callable[[], None]:
-    """Decoder thread: (i, t, bgr, rgb|None) at work_size (downscaled once here when the clip is larger)."""
-    import cv2
-
-    size = work_size(reader.info.width, reader.info.height)
-    resize = size != (reader.info.width, reader.info.height)
-
-    def run() -> None:
-        try:
-            it = iter(reader)
-            while not stop.is_set():
-                t0 = time.perf_counter()
-                try:
-                    i, t, bgr = next(it)
-                except StopIteration:
-                    break
-                if resize:
-                    bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if want_rgb else None
-                times.add("decode", time.perf_counter() - t0)
-                if not _put(out, (i, t, bgr, rgb), stop):
-                    return
-        finally:
-            _put(out, _END, stop)
-
-    return run
-
-
-class _Renderer:
-    """Render thread: streaming core + overlay + H.264 encoding, fed (i, t, bgr, xy|None, vis|None[, aux|None]).
-
-    bgr is at work_size; xy in pixels of the full-size frame (what the streaming core measures); drawn scaled.
-    aux: the frame's image measurements (the pelvis line of a rear/front view, drawn when measured).
-    stances: offline per-stance values for the panel (`OverlayBuilder.set_stances`; see `overlay_stances`)."""
-
-    def __init__(self, path: Path, reader: VideoReader, near_side: str | None, view: str, height_cm: float | None,
-                 times: StageTimes, stop: threading.Event, stances: tuple[list, str | None] | None = None) -> None:
-        info = reader.info
-        self.q: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
-        self.reader = reader
-        w, h = work_size(info.width, info.height)
-        self.draw_scale = np.array([w / info.width, h / info.height])
-        self.writer = H264Writer(path, w, h, info.fps)
-        self.overlay = OverlayBuilder(near_side, view)
-        if stances is not None:
-            self.overlay.set_stances(*stances)
-        self.stream = _make_stream(info.capture_fps, info.width, info.height, height_cm)
-        self.times = times
-        self.stop = stop
-        self.worker = _Worker(self._run, "render")
-
-    def _run(self) -> None:
-        nan_xy, nan_v = np.full((N_LANDMARKS, 2), np.nan), np.full(N_LANDMARKS, np.nan)
-        try:
-            while True:
-                item = _get(self.q, self.stop)
-                if item is _END:
-                    break
-                i, t, bgr, xy, vis, *rest = item
-                aux = rest[0] if rest else None
-                t0 = time.perf_counter()
-                ups = []
-                if self.stream is not None:
-                    try:
-                        ups = self.stream.update(t, xy if xy is not None else nan_xy,
-                                                 vis if vis is not None else nan_v) or []
-                    except InputError:
-                        ups = []
-                if ups and self.stream is not None and hasattr(self.stream, "snapshot"):
-                    self.overlay.set_rolling(self.stream.snapshot())
-                state = self.overlay.update(t, None if xy is None else xy * self.draw_scale, vis, ups, aux)
-                annotate(bgr, state)
-                t1 = time.perf_counter()
-                self.writer.write(bgr, self.reader.container_t(t))
-                t2 = time.perf_counter()
-                self.times.add("draw", t1 - t0)
-                self.times.add("encode", t2 - t1)
-        finally:
-            self.writer.close()
-
-    def start(self) -> "_Renderer":
-        self.worker.start()
-        return self
-
-    def feed(self, item) -> bool:
-        """Queue a frame (blocks while 4 are waiting); raises the render thread's error if it died."""
-        while not self.stop.is_set():
-            try:
-                self.q.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                if not self.worker.is_alive():
-                    self.worker.join_raise()
-                    return False
-        return False
-
-    def finish(self) -> None:
-        _put(self.q, _END, self.stop)
-        self.worker.join_raise()
-
-
-def _make_stream(fps: float, width: int, height: int, height_cm: float | None):
-    """The kinematics streaming core (GaitStream), or None while it is not available."""
-    try:
-        from analyzer.kinematics import GaitStream
-    except ImportError:
-        return None
-    return GaitStream(fps_hint=fps, width=width, height=height, height_cm=height_cm)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Pose pass
-# ---------------------------------------------------------------------------------------------------------------
-class _SeriesBuilder:
-    """Per-frame landmarks into growing arrays (about 3 KB a frame; frames themselves are never kept)."""
-
-    def __init__(self, n_hint: int) -> None:
-        self.n = 0
-        cap = max(n_hint + 8, 64)
-        self.t = np.zeros(cap)
-        self.fi = np.zeros(cap, np.int64)
-        self.xy = np.full((cap, N_LANDMARKS, 2), np.nan)
-        self.z = np.full((cap, N_LANDMARKS), np.nan)
-        self.vis = np.full((cap, N_LANDMARKS), np.nan)
-        self.pres = np.full((cap, N_LANDMARKS), np.nan)
-        self.world = np.full((cap, N_LANDMARKS, 3), np.nan)
-        self.aux: dict[str, np.ndarray] = {}
-
-    def _grow(self) -> None:
-        for name in ("t", "fi", "xy", "z", "vis", "pres", "world", *[f"aux:{k}" for k in self.aux]):
-            arr = self.aux[name[4:]] if name.startswith("aux:") else getattr(self, name)
-            fill = 0 if name in ("t", "fi") else np.nan
-            new = np.full((len(arr),) + arr.shape[1:], fill, dtype=arr.dtype)
-            grown = np.concatenate([arr, new])
-            if name.startswith("aux:"):
-                self.aux[name[4:]] = grown
-            else:
-                setattr(self, name, grown)
-
-    def add(self, i: int, t: float, pose: PoseFrame | None, aux: dict | None = None) -> None:
-        if self.n >= len(self.t):
-            self._grow()
-        k = self.n
-        self.t[k], self.fi[k] = t, i
-        if pose is not None:
-            self.xy[k], self.z[k], self.vis[k], self.pres[k], self.world[k] = (pose.xy, pose.z, pose.visibility,
-                                                                               pose.presence, pose.world)
-        for name, v in (aux or {}).items():
-            if name not in self.aux:
-                self.aux[name] = np.full(len(self.t), np.nan)
-            self.aux[name][k] = v
-        self.n += 1
-
-    def as_candidates(self) -> list[list[tuple[PoseFrame, dict]]]:
-        """Frames so far as single-candidate lists (when a second person appears mid-pass)."""
-        out = []
-        for k in range(self.n):
-            if np.isnan(self.xy[k, 0, 0]) and np.isnan(self.xy[k]).all():
-                out.append([])
-                continue
-            p = PoseFrame(self.xy[k].copy(), self.z[k].copy(), self.vis[k].copy(), self.pres[k].copy(),
-                          self.world[k].copy())
-            out.append([(p, {name: v[k] for name, v in self.aux.items()})])
-        return out
-
-    def build(self, info: VideoInfo, model: str, meta: dict) -> LandmarkSeries:
-        n = self.n
-        return LandmarkSeries(self.t[:n].copy(), self.fi[:n].copy(), self.xy[:n].copy(), self.z[:n].copy(),
-                              self.vis[:n].copy(), self.pres[:n].copy(), self.world[:n].copy(), info.width,
-                              info.height, model, meta, {k: v[:n].copy() for k, v in self.aux.items()})
-
-
-def _image_measure(view: str | None):
-    """The per-frame measurement read from the person mask for this view, or None (no mask needed): the pelvis line
-    (waistband edge or two markers, analyzer.pose.pelvis_image) in a rear or front view, the sole line of each
-    shoe (analyzer.kinematics.foot_image, for the foot-strike angle) in a side view. Each maps (rgb, mask, xy) to a
-    dict of aux values."""
-    if view in ("rear", "front"):
-        from analyzer.pose.pelvis_image import measure_pelvis
-
-        return measure_pelvis
-    if view in ("side", "oblique"):
-        from analyzer.kinematics.foot_image import measure_soles
-
-        return lambda rgb, mask, xy: measure_soles(mask, xy)
-    return None
-
-
-def _image_aux(measure, rgb: np.ndarray, pose: PoseFrame | None, keys: tuple[str, ...]) -> dict:
-    """Per-frame aux values of `measure` (NaN when not measurable); {} when no measure runs."""
-    if measure is None:
-        return {}
-    out = dict.fromkeys(keys, np.nan)
-    if pose is None or pose.mask is None:
-        return out
-    try:
-        res = measure(rgb, pose.mask, pose.xy)
-    except (ValueError, IndexError, FloatingPointError):
-        return out
-    out.update({k: float(v) if v is not None else np.nan for k, v in res.items()})
-    return out
-
-
-def _make_backend(options: AnalyzeOptions, num_poses: int, segmentation: bool) -> MediaPipeBackend:
-    if options.backend == "onnx":
-        from analyzer.pose.onnx_backend import OnnxBackend
-
-        return OnnxBackend(options.model, num_poses=num_poses, segmentation=segmentation)
-    return MediaPipeBackend(options.model, num_poses=num_poses, segmentation=segmentation)
-
-
 def pose_cache_key(options: AnalyzeOptions) -> str:
     """Model name used as the pose-cache key: "full"/"heavy" for MediaPipe, "onnx-full"/"onnx-heavy" for ONNX."""
     return options.model if options.backend == "mediapipe" else f"{options.backend}-{options.model}"
-
-
-PEOPLE_CHECK_S = 2.0  # during a one-person pose pass, look for a second person this often (IMAGE-mode detector)
-
-
-def _pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: _Meter, times: StageTimes,
-               video_path: Path | None, height_cm: float | None) -> LandmarkSeries:
-    """Decode + pose every frame (+ render in the same pass when video_path is given and one person is in frame).
-
-    One person (pre-scan): num_poses=1, and every PEOPLE_CHECK_S the frame also goes through the multi-person
-    detector; when a second person shows up the landmarker is reopened with num_poses=2 from that frame on, the
-    in-pass video is dropped (it is drawn again from the landmarks) and the runner is chosen from the whole clip."""
-    from analyzer.pose.mediapipe_backend import PeopleCounter
-
-    reader = VideoReader(path, options.capture_fps)
-    info = reader.info
-    multi = scan.multi_person
-    multi_from = 0 if multi else None
-    measure = _image_measure(scan.view)
-    aux_keys = (PELVIS_AUX_KEYS if scan.view in ("rear", "front") else SOLE_AUX_KEYS) if measure else ()
-    builder = _SeriesBuilder(info.n_frames)
-    candidates: list[list[tuple[PoseFrame, dict]]] = []
-    stop = threading.Event()
-    dq: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
-    decoder = _Worker(_decoder(reader, dq, stop, times, True), "decode")
-    renderer = None
-    # a rear/front view is drawn after the analysis (render_video): its panel shows the offline per-stance pelvic
-    # drop and its pelvis line the source the summary chose, so the video and metrics.json agree exactly
-    if video_path is not None and not multi and scan.view not in ("rear", "front"):
-        renderer = _Renderer(video_path, reader, _scan_near_side(scan), scan.view or "side", height_cm, times, stop)
-    stage_msg = "finding the runner's joints" + (" and drawing the video" if renderer else "")
-    check_every = max(1, int(round(PEOPLE_CHECK_S * info.fps)))
-    ww, wh = work_size(info.width, info.height)
-    up = (info.width / ww, info.height / wh)
-    rescale = (ww, wh) != (info.width, info.height)
-    counter = PeopleCounter(options.model) if not multi else None
-    backend = _make_backend(options, 2 if multi else 1, measure is not None).open()
-    t_wall = time.perf_counter()
-    try:
-        decoder.start()
-        if renderer:
-            renderer.start()
-        n_est = max(info.n_frames, 1)
-        while True:
-            item = _get(dq, stop)
-            if item is _END:
-                break
-            i, t, bgr, rgb = item
-            t0 = time.perf_counter()
-            if counter is not None and i % check_every == check_every // 2:
-                if len(counter.poses(rgb)) >= 2:  # a bystander the pre-scan missed: follow everyone from here
-                    multi, multi_from = True, i
-                    candidates = builder.as_candidates()
-                    counter.close()
-                    counter = None
-                    backend.close()
-                    backend = _make_backend(options, 2, measure is not None).open()
-                    if renderer:
-                        renderer.finish()
-                        renderer = None
-                times.add("people_check", time.perf_counter() - t0)
-                t0 = time.perf_counter()
-            poses = backend.process_all(rgb, int(round(t * 1000)))
-            times.add("pose", time.perf_counter() - t0)
-            # pelvis line measured at work size (an angle: scale-free); landmarks kept in full-size pixels
-            found = [(_strip_mask(p).scaled(*up) if rescale else _strip_mask(p), _image_aux(measure, rgb, p, aux_keys))
-                     for p in poses]
-            pose = found[0][0] if found else None
-            if multi:  # every candidate kept until the runner is chosen (a few KB per person-frame)
-                candidates.append(found)
-                builder.add(i, t, None)
-            else:  # one person: straight into the series, nothing else kept
-                builder.add(i, t, pose, found[0][1] if found else None)
-            if renderer and not renderer.feed((i, t, bgr, None if pose is None else pose.xy,
-                                               None if pose is None else pose.visibility)):
-                break
-            meter("pose", min((i + 1) / n_est, 0.999), stage_msg)
-        decoder.join_raise()
-        if renderer:
-            renderer.finish()
-    except BaseException:
-        stop.set()
-        raise
-    finally:
-        stop.set()
-        backend.close()
-        if counter is not None:
-            counter.close()
-        reader.close()
-    times.wall_s["pose_pass"] = time.perf_counter() - t_wall
-    meta = {"clip": path.name, "backend": f"{options.backend}-{options.model}", "capture_fps": options.capture_fps,
-            "decode_warnings": list(reader.warnings), "info": info.to_dict(), "num_poses": 2 if multi else 1,
-            "scan": {"people_per_sample": list(scan.people_per_sample), "view": scan.view},
-            "rendered_in_pose_pass": renderer is not None}
-    if builder.n == 0:
-        raise InputError(f"{path.name} contains no decodable video frame.", "Export the clip again and retry.")
-    if multi:
-        chosen, sel = select_runner([[p for p, _ in c] for c in candidates], info.capture_fps)
-        for arr in (builder.xy, builder.z, builder.vis, builder.pres, builder.world, *builder.aux.values()):
-            arr[:] = np.nan  # frames before a mid-pass switch held the first-found person: re-chosen here
-        for k, pose in enumerate(chosen):
-            if pose is not None:
-                builder.xy[k], builder.z[k], builder.vis[k], builder.pres[k], builder.world[k] = (
-                    pose.xy, pose.z, pose.visibility, pose.presence, pose.world)
-                aux = next((a for p, a in candidates[k] if p is pose), {})
-                for name, v in aux.items():
-                    builder.aux.setdefault(name, np.full(len(builder.t), np.nan))[k] = v
-        meta["runner_selection"] = {**sel, "from_frame": multi_from}
-    return builder.build(info, options.model, meta)
-
-
-def _strip_mask(p: PoseFrame) -> PoseFrame:
-    return PoseFrame(p.xy, p.z, p.visibility, p.presence, p.world, None) if p.mask is not None else p
-
-
-def _scan_near_side(scan: ClipScan) -> str | None:
-    return scan.near_side if scan.view in ("side", "oblique") else None
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -625,7 +241,7 @@ def _cached_or_run(path: Path, options: AnalyzeOptions, meter: _Meter, times: St
     t0 = time.perf_counter()
     scan = scan_clip(str(path), info.rotation_deg, info.duration_s, options.model)
     times.wall_s["scan"] = time.perf_counter() - t0
-    series = _pose_pass(path, options, scan, meter, times, video_path, options.height_cm)
+    series = pose_pass(path, options, scan, meter, times, video_path, options.height_cm)
     series.meta["sha256"] = sha
     return series, series.meta.get("rendered_in_pose_pass", False) and video_path is not None, True
 
@@ -646,14 +262,6 @@ def load_series(path: str | Path, options: AnalyzeOptions | None = None, progres
     return series
 
 
-def _kinematics_analyze():
-    try:
-        from analyzer.kinematics import analyze
-    except ImportError as e:
-        raise RuntimeError("analyzer.kinematics.analyze is not available yet") from e
-    return analyze
-
-
 def _count_strides(analysis) -> dict:
     """Strides per side = initial contacts - 1."""
     out = {}
@@ -663,51 +271,10 @@ def _count_strides(analysis) -> dict:
     return out
 
 
-def _jsonable(o):
-    if isinstance(o, dict):
-        return {str(k): _jsonable(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_jsonable(v) for v in o]
-    if isinstance(o, np.ndarray):
-        return _jsonable(o.tolist())
-    if isinstance(o, (np.floating, float)):
-        return None if not np.isfinite(o) else float(o)
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.bool_):
-        return bool(o)
-    if isinstance(o, Path):
-        return str(o)
-    return o
-
-
-def _write_strides(rows: list[dict], path: Path) -> None:
-    import csv
-
-    cols: list[str] = []
-    for r in rows:
-        for k in r:
-            if k not in cols:
-                cols.append(k)
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(cols or ["stride"])
-        for r in rows:
-            vals = []
-            for c in cols:
-                v = r.get(c)
-                if v is None or (isinstance(v, (float, np.floating)) and not np.isfinite(v)):
-                    vals.append("")
-                elif isinstance(v, (float, np.floating)):
-                    vals.append(f"{float(v):.4f}")
-                else:
-                    vals.append(str(v))
-            w.writerow(vals)
-
-
-def analyze_series(series: LandmarkSeries, clip_name: str, options: AnalyzeOptions, meter: _Meter | None = None
-                   ) -> tuple[object, dict, LandmarkSeries]:
-    """Visibility checks, steady-part trimming and the kinematics core. Returns (analysis, metrics, analysed part)."""
+def analyze_series(series: LandmarkSeries, clip_name: str, options: AnalyzeOptions, meter: _Meter | None = None,
+                   events=None) -> tuple[object, dict, LandmarkSeries]:
+    """Visibility checks, steady-part trimming and the kinematics core. Returns (analysis, metrics, analysed part).
+    events: the kinematics' EventDetector (None: its calibrated defaults), for referees sweeping its parameters."""
     meter = meter or _Meter(None)
     meter("kinematics", 0.1, "measuring the gait", force=True)
     warnings = [f"video: {w}" for w in series.meta.get("decode_warnings", [])]
@@ -716,21 +283,29 @@ def analyze_series(series: LandmarkSeries, clip_name: str, options: AnalyzeOptio
     part = series.slice(seg.start, seg.stop) if seg.trimmed else series
     if seg.note:
         warnings.append(seg.note)
+    view_note = None
+    if part.n_frames >= 2:  # a view that changes within the clip (issue 15): the longest steady view is analysed
+        from analyzer.kinematics.capture import steady_view_part
+
+        v0, v1, view_note = steady_view_part(part.xy, part.t)
+        if view_note:
+            part = part.slice(v0, v1)
+            warnings.append(view_note)
     if series.n_frames < 2:
         raise InputError(f"{clip_name} is too short: it has {series.n_frames} video frame"
                          f"{'' if series.n_frames == 1 else 's'} (a still image, not a video of running).", FIX_SHORT)
     if part.n_frames < 2 or part.t[-1] - part.t[0] < 1.5:
         fps = series.fps if np.isfinite(series.fps) and series.fps > 0 else None
         seconds = series.t[-1] - series.t[0] + (1 / fps if fps else 0.0)
+        if view_note and seconds >= 3.0:
+            raise InputError(f"{clip_name}: {view_note.split(': only')[0]}: no steady view lasts 1.5 s.",
+                             FIX_ONE_VIEW)
         raise InputError(f"{clip_name} is too short: {seconds:.1f} s of video, at least two strides per side are "
                          "needed.", FIX_SHORT)
-    analysis = _kinematics_analyze()(part, height_cm=options.height_cm,
-                                     treadmill_speed_kmh=options.treadmill_speed_kmh)
-    strides = _count_strides(analysis)
-    if min(strides.values()) < 2:
-        raise InputError(f"{clip_name} is too short: {strides['left']} left and {strides['right']} right strides "
-                         "found, at least 2 per side are needed.", FIX_SHORT)
-    metrics = _jsonable(dict(analysis.metrics))
+    analysis = kinematics_analyze(part, height_cm=options.height_cm,
+                                     treadmill_speed_kmh=options.treadmill_speed_kmh, events=events)
+    metrics = jsonable(dict(analysis.metrics))
+    _measure_what_the_clip_allows(metrics, part, clip_name, _count_strides(analysis), warnings)
     info = series.meta.get("info", {})
     metrics["clip"] = {**metrics.get("clip", {}), **{k: info.get(k) for k in
                                                      ("fps", "capture_fps", "frames", "duration_s", "width",
@@ -746,6 +321,35 @@ def analyze_series(series: LandmarkSeries, clip_name: str, options: AnalyzeOptio
     q["pose_model"] = series.model
     meter("kinematics", 1.0, "measuring the gait", force=True)
     return analysis, metrics, part
+
+
+FIX_ONE_VIEW = "Film one view per clip from a fixed spot (one clip from the side, one from behind)."
+
+
+def _measure_what_the_clip_allows(metrics: dict, part: LandmarkSeries, clip_name: str, strides: dict,
+                                  warnings: list) -> None:
+    """Issue 15: a short or imperfect clip keeps its view, facing and whatever metrics its strides support, each
+    missing one with its reason (summary entries, `withheld`); the camera angle withholds the metrics it rules out
+    (analyzer.kinematics.capture). InputError only when nothing at all can be measured."""
+    from analyzer.kinematics.capture import MIN_SECONDS, apply_capture_limits
+
+    apply_capture_limits(metrics, part.xy, part.z, part.world)
+    seconds = float(part.t[-1] - part.t[0]) if part.n_frames else 0.0
+    if min(strides.values()) < 2:
+        found = f"{strides['left']} left and {strides['right']} right strides found in {seconds:.1f} s"
+        warnings.append(f"Short clip: {found}; metrics that need more strides are withheld with their reason. "
+                        f"{FIX_SHORT}" if seconds < MIN_SECONDS["per_leg"] else
+                        f"Few strides: {found} (the clip is long enough: the feet's contacts were not found); "
+                        "metrics that need them are withheld with their reason. Run `runform check` on the clip "
+                        "for what to change in the filming.")
+    summary = metrics.get("summary", {})
+    if summary and not any(e.get("available") for e in summary.values()):
+        why = next((e.get("reason") for e in summary.values() if e.get("reason")), "no stride could be measured")
+        view_changed = any("view changes" in w for w in warnings) or metrics.get("view") == "mixed"
+        raise InputError(f"{clip_name}: nothing could be measured ({strides['left']} left and {strides['right']} "
+                         f"right strides found in {seconds:.1f} s; {why}).",
+                         FIX_ONE_VIEW if view_changed else FIX_SHORT if seconds < MIN_SECONDS["per_leg"] else
+                         "Run `runform check` on the clip: it says what to change in the filming.")
 
 
 def analyze_clip(path: str | Path, out_dir: str | Path, options: AnalyzeOptions | None = None,
@@ -820,9 +424,12 @@ def _write_clip(path: Path, out_dir: Path, options: AnalyzeOptions, progress: Pr
         paths["video"] = video
     else:
         video.unlink(missing_ok=True)
-    paths["metrics"].write_text(json.dumps(metrics, indent=1, allow_nan=False))
-    _write_strides(list(getattr(analysis, "strides", [])), paths["strides"])
-    series.to_csv(paths["landmarks"])
+    from analyzer.pipeline.jobs import run_versions  # runform version, model file sha256, backend
+
+    metrics["versions"] = run_versions(options.backend, options.model)
+    write_json(paths["metrics"], metrics)
+    write_strides(list(getattr(analysis, "strides", [])), paths["strides"])
+    write_landmarks(out_dir, series)
     meter("report", 0.5, "writing the report", force=True)
     info = probe(path, options.capture_fps)
     result = ClipResult(out_dir, metrics, series, analysis, paths, info, times)
@@ -898,7 +505,7 @@ def analyze_session(paths: list[str | Path], out_dir: str | Path, options: Analy
                              "unchanged.", "Fix that clip (or leave it out) and run again.")
         session = combine_clips(results)
         session["errors"] = errors
-        (staging / "session.json").write_text(json.dumps(_jsonable(session), indent=1, allow_nan=False))
+        write_json(staging / "session.json", session)
         rf.commit()
     for r in results:
         _retarget(r, rf.target / r.out_dir.name)

@@ -13,13 +13,14 @@ Steps (the clinic's method, reference section 4 'Phases'):
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from analyzer.core.errors import InputError
+from analyzer.core.metrics_defs import METRICS
+from analyzer.core.results import load_json, read_result
 from analyzer.plan.hold import (HOLD_DEFINITION, MIN_STEPS, check_hold, fmt_value, hold_line, robust_sd, step_values,
                    summary_step_noise)
 from analyzer.plan.noise import NOISE_FLOORS, change_noise, noise_basis
@@ -170,31 +171,24 @@ def merge_metrics(docs: Iterable[Mapping[str, Any]]) -> MetricSet:
 
 
 def load_metrics(paths: Iterable[str | Path]) -> MetricSet:
+    """The merged metrics of metrics.json / session.json files, or of result folders (their summary document)."""
+    fix = "Pass the metrics.json written by `runform analyze`."
     docs = []
     for p in paths:
         path = Path(p)
+        if path.is_dir():
+            docs.append(read_result(path).document())
+            continue
         if not path.is_file():
-            raise InputError(f"metrics file not found: {path}.", "Pass the metrics.json written by `runform analyze`.")
-        try:
-            docs.append(json.loads(path.read_text()))
-        except json.JSONDecodeError as e:
-            raise InputError(f"{path} is not valid JSON ({e.msg}, line {e.lineno}).",
-                             "Pass the metrics.json written by `runform analyze`.") from None
+            raise InputError(f"metrics file not found: {path}.", fix)
+        docs.append(load_json(path, fix))
     return merge_metrics(docs)
 
 
 # ---- labels ------------------------------------------------------------------------------------------------------
 def label_for(metric: str) -> str:
-    try:
-        from analyzer.core.metrics_defs import METRICS
-
-        lab = getattr(METRICS.get(metric), "label", None)
-        if isinstance(lab, str) and lab:
-            return lab
-    except Exception:  # noqa: BLE001 - metrics_defs not built yet
-        pass
-    return metric.replace("_pct_leg", " (% leg)").replace("_spm", " (spm)").replace("_deg", " (deg)") \
-        .replace("_cm", " (cm)").replace("_ms", " (ms)").replace("_pct", " (%)").replace("_", " ").capitalize()
+    """The metric's label (analyzer.core.metrics_defs)."""
+    return METRICS[metric].label
 
 
 # ---- plan data ---------------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from analyzer.core.fmt import fmt_num
 from analyzer.plan.noise import NOISE_FLOORS
 
 #: share of measured steps that must hold the change (biomechanics.md section 4, Phase 2)
@@ -131,7 +132,7 @@ def hold_line(baseline: float, goal: float) -> float:
 
 def fmt_value(x: float) -> str:
     """A threshold as printed in plans and reasons: 2 decimals at most, so the printed line is the computed one."""
-    return f"{round(float(x), 2):g}"
+    return fmt_num(x, 2, trim=True)
 
 
 def check_hold(metric: str, baseline: float, goal: float, direction: str, values: Sequence[float] | None,

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
+from analyzer.core.fmt import fmt_num
 from analyzer.plan.engine import Phase, Plan, TargetSpec, hold_summary
 
 Voice = Literal["clinician", "patient"]
@@ -27,7 +28,8 @@ class Block:
 
 
 def _fmt(x: float) -> str:
-    return f"{x:.1f}".rstrip("0").rstrip(".") if abs(x - round(x)) > 1e-9 else f"{x:.0f}"
+    """A plan number: one decimal at most ("3", "2.5")."""
+    return fmt_num(x, 1, trim=True)
 
 
 def _target_line(t: TargetSpec) -> str:

@@ -5,10 +5,12 @@ it applies to, the phase it feeds, the cue in two voices (clinician and patient)
 (`sources`, keys of `analyzer.plan.sources.SOURCES`). The engine (`engine.py`) evaluates this table; there are no
 chains of `if` about metrics anywhere else.
 
-Thresholds: where `analyzer.core.metrics_defs.METRICS[metric]` publishes a reference range, a `Condition` with
-`ref="high"` / `ref="low"` uses that bound instead of its own `value` (one source of truth for the app, reports and the
-plan). The `value` here is the fallback, with its basis stated. No validated cut-off exists for overstride
-(Souza 2016): those fallbacks are heuristics and the plan tracks change from the runner's own baseline.
+Thresholds: a `Condition` with `ref="high"` / `ref="low"` reads that bound of the metric's reference range in
+`analyzer.core.metrics_defs.METRICS` (one source of truth for the app, reports and the plan: the rules hold no copy
+of it, and a `ref` on a metric without a published range is an error when the table is built). A `Condition` with a
+`value` is the plan's own threshold, a study-based flag or a heuristic with its basis stated (no validated cut-off
+exists for overstride, Souza 2016: the plan tracks change from the runner's own baseline). Camera views and the
+foot-strike cut-offs come from metrics_defs too.
 
 Evidence base: section 4 of ../shared/reference/biomechanics.md.
 """
@@ -17,6 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Literal
+
+from analyzer.core.metrics_defs import FSA_CUTOFFS_DEG, FSA_UNCERTAIN_DEG, METRICS
 
 Op = Literal["gt", "ge", "lt", "le", "in"]
 RuleKind = Literal["target", "strength", "recovery", "running", "safety", "feedback"]
@@ -27,41 +31,38 @@ PhaseKey = Literal["assessment", "learn", "progress", "second", "transition", "m
 PAIN_SITES: tuple[str, ...] = ("low_back", "hip", "knee", "shin", "calf", "ankle_foot", "none")
 NEXT_MORNING: tuple[str, ...] = ("better", "same", "worse")
 
-#: Camera view each metric needs (fallback when analyzer.core.metrics_defs is not importable).
-VIEW_NEEDED: dict[str, str] = {
-    "cadence_spm": "any", "step_time_ms": "any", "contact_time_ms": "side", "flight_time_ms": "side",
-    "duty_factor_pct": "side", "overstride_cm": "side", "overstride_pct_leg": "side", "shank_angle_ic_deg": "side",
-    "foot_strike_angle_deg": "side", "foot_strike_pattern": "side", "knee_flexion_ic_deg": "side",
-    "knee_flexion_peak_deg": "side", "hip_extension_to_deg": "side", "trunk_lean_deg": "side",
-    "vertical_oscillation_cm": "side", "pelvic_drop_deg": "rear", "knee_fppa_deg": "rear", "step_width_cm": "rear",
-}
-
-
 @dataclass(frozen=True)
 class Condition:
-    """`summary[metric].value <op> value`. `ref` = "high"/"low": use metrics_defs' reference bound when published."""
+    """`summary[metric].value <op> threshold`: `value` (the plan's own threshold, or the labels of "in"), or with
+    `ref` = "high"/"low" (and no value) that bound of the metric's reference range in analyzer.core.metrics_defs."""
 
     metric: str
     op: Op
-    value: float | tuple[str, ...]
+    value: float | tuple[str, ...] | None
     basis: str
     source: str
     ref: Literal["high", "low"] | None = None
 
+    def __post_init__(self) -> None:
+        if (self.ref is None) == (self.value is None):
+            raise ValueError(f"Condition on {self.metric}: give a value or a reference bound (ref), not both")
+        if self.ref is not None:
+            rng = reference_range(self.metric)
+            if rng is None:
+                raise ValueError(f"Condition on {self.metric}: ref={self.ref!r}, but analyzer.core.metrics_defs "
+                                 "publishes no reference range for it")
+
     def threshold(self) -> float | tuple[str, ...]:
-        if self.ref is None or isinstance(self.value, tuple):
-            return self.value
-        rng = reference_range(self.metric)
-        if rng is None:
-            return self.value
-        bound = rng[1] if self.ref == "high" else rng[0]
-        return self.value if bound is None or not math.isfinite(bound) else float(bound)
+        if self.ref is None:
+            return self.value  # type: ignore[return-value]
+        low, high = reference_range(self.metric)  # type: ignore[misc]
+        return float(high if self.ref == "high" else low)
 
     def basis_text(self) -> str:
-        """The basis, noting when the threshold comes from analyzer.core.metrics_defs' reference range."""
-        thr = self.threshold()
-        if self.ref is not None and not isinstance(thr, tuple) and thr != self.value:
-            return f"{self.basis} [threshold {thr:g} = reference-range {self.ref} bound in analyzer.core.metrics_defs]"
+        """The basis, with the threshold noted when it is analyzer.core.metrics_defs' reference bound."""
+        if self.ref is not None:
+            return (f"{self.basis} [threshold {self.threshold():g} = reference-range {self.ref} bound in "
+                    "analyzer.core.metrics_defs]")
         return self.basis
 
     def holds(self, measured: float | str | None) -> bool:
@@ -160,43 +161,21 @@ class Rule:
         return tuple(dict.fromkeys(names))
 
 
-def reference_range(metric: str) -> tuple[float | None, float | None] | None:
-    """(low, high) from analyzer.core.metrics_defs when that module publishes one, else None."""
-    try:
-        from analyzer.core.metrics_defs import METRICS  # owned by the kinematics helper
-    except Exception:  # noqa: BLE001 - module not built yet or broken: fall back to our own thresholds
-        return None
-    d = METRICS.get(metric)
-    rng = (getattr(d, "reference", None) or getattr(d, "reference_range", None)) if d is not None else None
-    if not rng or len(rng) != 2:
-        return None
-    return rng[0], rng[1]
+def reference_range(metric: str) -> tuple[float, float] | None:
+    """(low, high) of the metric's reference range in analyzer.core.metrics_defs, or None where it publishes none."""
+    return METRICS[metric].reference
 
 
 def view_needed(metric: str) -> str:
-    try:
-        from analyzer.core.metrics_defs import METRICS
-
-        v = getattr(METRICS.get(metric), "view", None) or getattr(METRICS.get(metric), "view_needed", None)
-        if isinstance(v, str):
-            return v
-    except Exception:  # noqa: BLE001
-        pass
-    return VIEW_NEEDED.get(metric, "any")
+    """The camera view the metric needs (analyzer.core.metrics_defs); "any" for a name metrics_defs does not define
+    (a document written by another version)."""
+    d = METRICS.get(metric)
+    return d.view if d is not None else "any"
 
 
 # ---- the shared conditions -------------------------------------------------------------------------------------
-def _fsa_bounds() -> tuple[float, float, float]:
-    """(forefoot cut-off, rearfoot cut-off, measurement band) in deg, from analyzer.core.metrics_defs when present."""
-    try:
-        from analyzer.core.metrics_defs import FSA_CUTOFFS_DEG, FSA_UNCERTAIN_DEG
-
-        return float(FSA_CUTOFFS_DEG[0]), float(FSA_CUTOFFS_DEG[1]), float(FSA_UNCERTAIN_DEG)
-    except Exception:  # noqa: BLE001
-        return -1.6, 8.0, 3.0
-
-
-_FFS_CUT, _RFS_CUT, _FSA_BAND = _fsa_bounds()
+#: forefoot cut-off, rearfoot cut-off, measurement band (deg; analyzer.core.metrics_defs)
+_FFS_CUT, _RFS_CUT, _FSA_BAND = float(FSA_CUTOFFS_DEG[0]), float(FSA_CUTOFFS_DEG[1]), float(FSA_UNCERTAIN_DEG)
 #: A strike pattern drives the plan only when the angle is clear of the cut-off by the measurement band (markerless
 #: FSA RMSE about 3 deg, Mo 2025): a 9 deg "rearfoot" could be a midfoot strike.
 RFS = Condition("foot_strike_angle_deg", "gt", _RFS_CUT + _FSA_BAND,
@@ -205,24 +184,24 @@ RFS = Condition("foot_strike_angle_deg", "gt", _RFS_CUT + _FSA_BAND,
 FFS = Condition("foot_strike_angle_deg", "lt", _FFS_CUT - _FSA_BAND,
                 f"clear forefoot strike: FSA < {_FFS_CUT:g} deg (Altman & Davis 2012) - {_FSA_BAND:g} deg "
                 "measurement band (Mo 2025)", "altman2012")
+# metrics_defs publishes no range for overstride (no validated cut-off): the plan's own heuristic, so no `ref`.
 OVERSTRIDE = Condition("overstride_pct_leg", "gt", 20.0, "heuristic: heel > 20 % of leg length ahead of the hip at "
-                       "contact; no validated cut-off, track change from baseline (Souza 2016)", "souza2016",
-                       ref="high")
-SHANK_FORWARD = Condition("shank_angle_ic_deg", "gt", 10.0, "heuristic: tibia > 10 deg from vertical at contact "
-                          "(Souza 2016 favours a near-vertical tibia)", "souza2016", ref="high")
+                       "contact; no validated cut-off, track change from baseline (Souza 2016)", "souza2016")
+SHANK_FORWARD = Condition("shank_angle_ic_deg", "gt", None, "heuristic: tibia inclined forward beyond the typical "
+                          "range at contact (Souza 2016 favours a near-vertical tibia)", "souza2016", ref="high")
 # Not the typical range (metrics_defs): a study-based flag, so no `ref`.
 LOW_CADENCE = Condition("cadence_spm", "le", 166.0, "cadence <= 166 spm linked to higher knee forces (Thakkar 2019)",
                         "thakkar2019")
-PELVIC_DROP = Condition("pelvic_drop_deg", "gt", 6.0, "heuristic: 2D contralateral pelvic drop > 6 deg; 3D controls "
-                        "sit in the mid single digits, +1 deg -> odds x1.8 of injury (Bramah 2018, check)",
-                        "bramah2018", ref="high")
+PELVIC_DROP = Condition("pelvic_drop_deg", "gt", None, "heuristic: 2D contralateral pelvic drop above the typical "
+                        "range; 3D controls sit in the mid single digits, +1 deg -> odds x1.8 of injury (Bramah 2018, "
+                        "check)", "bramah2018", ref="high")
 CROSSOVER = Condition("step_width_cm", "le", 0.0, "crossover gait: step width <= 0 (Meardon 2012)", "meardon2012")
-UPRIGHT = Condition("trunk_lean_deg", "lt", 4.0, "low-lean group 3.6 +/- 2.8 deg (Teng & Powers 2015)",
+UPRIGHT = Condition("trunk_lean_deg", "lt", None, "low-lean group 3.6 +/- 2.8 deg (Teng & Powers 2015)",
                     "teng_powers2015", ref="low")
-LEAN_EXCESS = Condition("trunk_lean_deg", "gt", 13.0, "heuristic: above the high-lean group 10.8 +/- 2.2 deg "
+LEAN_EXCESS = Condition("trunk_lean_deg", "gt", None, "heuristic: above the high-lean group 10.8 +/- 2.2 deg "
                         "(Teng & Powers 2015)", "teng_powers2015", ref="high")
-STIFF_KNEE = Condition("knee_flexion_peak_deg", "lt", 40.0, "peak stance knee flexion < 40 deg: poor shock "
-                       "absorption (Souza 2016; typical 46 deg, Heiderscheit 2011)", "souza2016", ref="low")
+STIFF_KNEE = Condition("knee_flexion_peak_deg", "lt", None, "peak stance knee flexion below the typical range: poor "
+                       "shock absorption (Souza 2016; typical 46 deg, Heiderscheit 2011)", "souza2016", ref="low")
 
 _CADENCE_GOALS = {
     "learn": Goal("increase", pct=5.0, text_clinician="+5 % cadence (metronome)",

@@ -1,4 +1,4 @@
-"""Pose stage: one frame in, 33 landmarks out (pixels of the displayed frame), behind a small backend protocol.
+"""MediaPipe pose backend: one frame in, 33 landmarks out (pixels of the displayed frame) as `analyzer.pose.base.PoseFrame`.
 
 `MediaPipeBackend` wraps MediaPipe Tasks `PoseLandmarker` in VIDEO running mode (it tracks the person between
 frames, so timestamps must be strictly increasing integer milliseconds: enforced here). Model files come from
@@ -14,12 +14,11 @@ import contextlib
 import os
 import sys
 import threading
-from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
-from analyzer.core.landmarks import N_LANDMARKS, PoseLandmark
+from analyzer.core.landmarks import N_LANDMARKS
+from analyzer.pose.base import PoseBackend, PoseFrame  # noqa: F401 - PoseBackend: the protocol, re-exported
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -48,55 +47,6 @@ def quiet_native_stderr():
             os.dup2(saved, 2)
             os.close(saved)
             os.close(devnull)
-
-
-@dataclass(frozen=True)
-class PoseFrame:
-    """One person's pose in one frame.
-
-    xy (33,2) px of the frame given to the backend (x right, y down); z (33,) MediaPipe relative depth in px
-    (same scale as x, smaller = nearer the camera); visibility, presence (33,) in [0,1]; world (33,3) metres, origin
-    at the hip midpoint; mask (H,W) float32 person-segmentation probability or None when not requested.
-    """
-
-    xy: np.ndarray
-    z: np.ndarray
-    visibility: np.ndarray
-    presence: np.ndarray
-    world: np.ndarray
-    mask: np.ndarray | None = None
-
-    @property
-    def hip_center_px(self) -> np.ndarray:
-        return (self.xy[PoseLandmark.LEFT_HIP] + self.xy[PoseLandmark.RIGHT_HIP]) / 2.0
-
-    @property
-    def bbox_px(self) -> tuple[float, float, float, float]:
-        """(x0, y0, x1, y1) of the landmarks."""
-        return (float(np.nanmin(self.xy[:, 0])), float(np.nanmin(self.xy[:, 1])),
-                float(np.nanmax(self.xy[:, 0])), float(np.nanmax(self.xy[:, 1])))
-
-    def scaled(self, sx: float, sy: float) -> "PoseFrame":
-        return PoseFrame(self.xy * np.array([sx, sy]), self.z * sx, self.visibility, self.presence, self.world,
-                         self.mask)
-
-
-class PoseBackend(Protocol):
-    """A pose estimator over a video's frames, in time order. Use as a context manager (releases native resources)."""
-
-    name: str
-
-    def open(self) -> "PoseBackend": ...
-
-    def process(self, frame_rgb: np.ndarray, t_ms: int) -> PoseFrame | None: ...
-
-    def process_all(self, frame_rgb: np.ndarray, t_ms: int) -> list[PoseFrame]: ...
-
-    def __enter__(self) -> "PoseBackend": ...
-
-    def __exit__(self, *exc) -> None: ...
-
-    def close(self) -> None: ...
 
 
 def _to_pose_frame(lms, world, w: int, h: int, mask) -> PoseFrame:

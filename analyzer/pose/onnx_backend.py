@@ -42,7 +42,7 @@ import numpy as np
 from analyzer.core.errors import ModelError
 from analyzer.pose.model_files import file_matches
 from analyzer.core.landmarks import N_LANDMARKS
-from analyzer.pose.mediapipe_backend import PoseFrame
+from analyzer.pose.base import PoseFrame
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ONNX_MANIFEST = REPO_ROOT / "models" / "onnx_manifest.json"
@@ -643,17 +643,3 @@ class OnnxBackend:
         poses = self.process_all(frame_rgb, t_ms)
         return poses[0] if poses else None
 
-
-def make_backend(backend: str = "mediapipe", model: str = "full", **kwargs):
-    """Backend by name: 'mediapipe' (default) or 'onnx'. kwargs go to the backend's constructor."""
-    if backend == "mediapipe":
-        from analyzer.pose.mediapipe_backend import MediaPipeBackend
-
-        kwargs.pop("providers", None)
-        kwargs.pop("threads", None)
-        return MediaPipeBackend(model=model, **kwargs)
-    if backend == "onnx":
-        return OnnxBackend(model=model, **kwargs)
-    from analyzer.core.errors import InputError
-
-    raise InputError(f"Unknown pose backend '{backend}'.", "Use --backend mediapipe or --backend onnx.")

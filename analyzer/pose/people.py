@@ -7,7 +7,8 @@
    camera view (rear view -> the pose pass asks for segmentation masks for the pelvis measurement).
 2. Runner selection (`select_runner`): candidates are linked frame to frame into tracks (nearest hip centre, gated
    by body size). Each track is scored by the periodic leg motion of running: the RMS of the band-passed
-   (0.5-5 Hz) ankle-to-ankle vector, in leg lengths, times the share of frames it is present; a person who walks
+   (0.5-5 Hz, kinematics.filters.bandpass) ankle-to-ankle vector, in leg lengths (kinematics.scale.leg_length_px,
+   the leg length the metrics use), times the share of frames it is present; a person who walks
    across the frame also loses score for hip drift (a treadmill runner stays in place). The best track is the runner.
 3. Steady part (`steady_segment`): stepping on/off the belt shows as small or irregular ankle motion; the longest
    stretch where the rolling amplitude of the ankle-to-ankle signal stays above half its typical running value is
@@ -23,7 +24,11 @@ import numpy as np
 from analyzer.core.errors import InputError
 from analyzer.core.landmarks import N_LANDMARKS, LandmarkSeries
 from analyzer.core.landmarks import PoseLandmark as P
-from analyzer.pose.mediapipe_backend import PoseFrame
+from analyzer.kinematics.filters import bandpass, fill_gaps
+from analyzer.kinematics.scale import leg_length_px
+from analyzer.kinematics.view import detect_view
+from analyzer.media import frames_at, probe
+from analyzer.pose.base import PoseFrame
 
 SCAN_MAX_SIDE_PX = 1280
 MIN_PERSON_HEIGHT_PX = 150  # head-to-feet landmark span below this: too small for the landmark model to be useful
@@ -53,35 +58,22 @@ class ClipScan:
 
 
 def sample_frames(path: str, n: int = 5, rotation_deg: int = 0, duration_s: float = 0.0) -> list[np.ndarray]:
-    """Up to n RGB frames spread over the clip: key frames only (the decoder skips every other frame, so this costs
-    a few frame decodes plus reading the file, even for long clips with long key-frame intervals)."""
-    import av
-
-    from analyzer.media.video_in import _rotate
-
+    """Up to n RGB frames spread over the clip: the key frames nearest to n evenly spaced times (the decoder skips
+    every other frame, so this costs a few frame decodes plus reading the file, even for long clips with long
+    key-frame intervals). A key frame nearest to several of the times is returned once."""
+    if not duration_s:
+        try:
+            duration_s = probe(path).duration_s
+        except InputError:
+            return []
+    targets = [duration_s * (k + 0.5) / n for k in range(n)] if duration_s > 0 else [0.0]
     out: list[np.ndarray] = []
-    try:
-        with av.open(path) as c:
-            s = c.streams.video[0]
-            s.codec_context.skip_frame = "NONKEY"
-            dur = duration_s or ((c.duration or 0) / 1e6)
-            targets = [dur * (k + 0.5) / n for k in range(n)] if dur > 0 else [0.0]
-            for f in c.decode(s):
-                t = f.time if f.time is not None else 0.0
-                if targets and t >= targets[0] - 1e-6 or not out and targets:
-                    img = _rotate(f.to_ndarray(format="rgb24"), rotation_deg)
-                    if max(img.shape[:2]) > SCAN_MAX_SIDE_PX:  # the detector sees 224x224: no need for 4K
-                        import cv2
-
-                        k = SCAN_MAX_SIDE_PX / max(img.shape[:2])
-                        img = cv2.resize(img, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
-                    out.append(img)
-                    while targets and targets[0] <= t + 1e-6:
-                        targets.pop(0)
-                if not targets:
-                    break
-    except av.error.FFmpegError:
-        pass
+    seen: set[float] = set()
+    for kf in frames_at(path, targets, rotation_deg=rotation_deg, max_side=SCAN_MAX_SIDE_PX, rgb=True,
+                        keyframes_only=True):  # the detector sees 224x224: no need for 4K
+        if kf is not None and kf.t_s not in seen:
+            seen.add(kf.t_s)
+            out.append(kf.image)
     return out
 
 
@@ -99,14 +91,9 @@ def scan_clip(path: str, rotation_deg: int, duration_s: float, model: str = "ful
     view, near = "", None
     largest = [max(ps, key=_person_height) for ps in poses if ps]
     if largest:
-        try:
-            from analyzer.kinematics.view import detect_view
-
-            vi = detect_view(np.stack([p.xy for p in largest]))
-            view = "rear" if vi.fractions.get("rear", 0) >= 0.5 else vi.view
-            near = vi.near_side
-        except ImportError:  # kinematics not there: the view is decided after the pose pass
-            pass
+        vi = detect_view(np.stack([p.xy for p in largest]))
+        view = "rear" if vi.fractions.get("rear", 0) >= 0.5 else vi.view
+        near = vi.near_side
     return ClipScan(counts, view, near)
 
 
@@ -149,45 +136,24 @@ def link_tracks(candidates: list[list[PoseFrame]], max_gap: int = 15) -> list[_T
     return tracks
 
 
-def _bandpass(x: np.ndarray, fps: float, lo_hz: float = 0.5, hi_hz: float = 5.0) -> np.ndarray:
-    from scipy.signal import butter, sosfiltfilt
-
-    hi = min(hi_hz, 0.45 * fps)
-    sos = butter(2, [lo_hz, hi], btype="band", fs=fps, output="sos")
-    return sosfiltfilt(sos, x, axis=0) if len(x) > 15 else x - np.mean(x, axis=0)
-
-
-def _fill_nan(x: np.ndarray) -> np.ndarray:
-    """Linear interpolation over NaNs along axis 0 (edges held); all-NaN columns become 0."""
-    x = np.array(x, dtype=float)
-    idx = np.arange(len(x))
-    flat = x.reshape(len(x), -1)
-    for j in range(flat.shape[1]):
-        ok = np.isfinite(flat[:, j])
-        if ok.sum() == 0:
-            flat[:, j] = 0.0
-        elif not ok.all():
-            flat[:, j] = np.interp(idx, idx[ok], flat[ok, j])
-    return flat.reshape(x.shape)
+def _leg_px(xy: np.ndarray) -> float:
+    """The measured leg length (kinematics.scale.leg_length_px, the one the metrics are scaled by); NaN when the
+    candidate's legs were never seen or collapse to a point."""
+    v = leg_length_px(xy) if len(xy) else float("nan")
+    return v if v > 1 else float("nan")
 
 
-def leg_length_px(xy: np.ndarray) -> float:
-    """Median hip-to-ankle distance over frames and sides (px) from (T,33,2)."""
-    d = [np.linalg.norm(xy[:, h] - xy[:, a], axis=-1) for h, a in
-         ((P.LEFT_HIP, P.LEFT_KNEE), (P.RIGHT_HIP, P.RIGHT_KNEE))]
-    e = [np.linalg.norm(xy[:, k] - xy[:, a], axis=-1) for k, a in
-         ((P.LEFT_KNEE, P.LEFT_ANKLE), (P.RIGHT_KNEE, P.RIGHT_ANKLE))]
-    v = np.nanmedian(np.concatenate(d)) + np.nanmedian(np.concatenate(e)) if len(xy) else np.nan
-    return float(v) if np.isfinite(v) and v > 1 else float("nan")
+def _ankle_gap(xy: np.ndarray, leg: float) -> np.ndarray:
+    """(T, 2) left-minus-right ankle vector in leg lengths, every gap filled (ends held; a never-seen ankle: 0)."""
+    return np.nan_to_num(fill_gaps(xy[:, P.LEFT_ANKLE] - xy[:, P.RIGHT_ANKLE], len(xy), hold_ends=True), nan=0.0) / leg
 
 
 def running_motion_score(xy: np.ndarray, fps: float) -> float:
     """RMS of the band-passed ankle-to-ankle vector in leg lengths ((T,33,2) px, NaN allowed). ~0 standing."""
-    leg = leg_length_px(xy)
+    leg = _leg_px(xy)
     if not np.isfinite(leg) or len(xy) < 10:
         return 0.0
-    d = _fill_nan(xy[:, P.LEFT_ANKLE] - xy[:, P.RIGHT_ANKLE]) / leg
-    bp = _bandpass(d, fps)
+    bp = bandpass(_ankle_gap(xy, leg), fps)
     return float(np.sqrt(np.mean(np.sum(bp ** 2, axis=1))))
 
 
@@ -197,7 +163,7 @@ def track_score(track: _Track, n_frames: int, fps: float) -> float:
     for f, p in zip(track.frames, track.poses):
         xy[f - track.frames[0]] = p.xy
     coverage = len(track.frames) / max(n_frames, 1)
-    leg = leg_length_px(xy)
+    leg = _leg_px(xy)
     hips = np.array([p.hip_center_px for p in track.poses])
     drift = float(np.nanpercentile(hips[:, 0], 95) - np.nanpercentile(hips[:, 0], 5)) / leg if np.isfinite(leg) else 9
     return coverage * running_motion_score(xy, fps) / (1.0 + max(drift - 0.5, 0.0))
@@ -235,12 +201,11 @@ def steady_segment(series: LandmarkSeries, window_s: float = 1.5, rel_threshold:
 
     n = series.n_frames
     fps = series.fps
-    leg = leg_length_px(series.xy)
+    leg = _leg_px(series.xy)
     if n < 10 or not np.isfinite(leg) or not np.isfinite(fps):
         return Segment(0, n, False, None)
     det = series.detected
-    d = _fill_nan(series.xy[:, P.LEFT_ANKLE] - series.xy[:, P.RIGHT_ANKLE]) / leg
-    bp = _bandpass(d, fps)
+    bp = bandpass(_ankle_gap(series.xy, leg), fps)
     w = max(3, int(round(window_s * fps)))
     power = np.sum(bp ** 2, axis=1)
     if n < 2 * w:  # too short to tell steady from not: keep it all (the too-short check follows)

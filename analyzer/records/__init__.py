@@ -1,4 +1,5 @@
-"""Patient records: SQLite (SQLAlchemy 2.x, Alembic migrations upgraded on open) at data_dir()/runform.sqlite3.
+"""Patient records: SQLite at data_dir()/runform.sqlite3, or a PostgreSQL server at RUNFORM_DATABASE_URL
+(SQLAlchemy 2.x, Alembic migrations upgraded on open: analyzer.records.db).
 
 `store_session(patient_id, out_dir_or_ClipResult, notes=None)` is the hook `runform analyze --patient ID` calls.
 """

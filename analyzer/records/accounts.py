@@ -22,7 +22,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Integer, String, Text, func, select
+from sqlalchemy import Integer, String, Text, func, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from analyzer.core.errors import InputError
@@ -139,6 +139,19 @@ def has_users(db: Database | None = None) -> bool:
         return (s.scalar(select(func.count()).select_from(User)) or 0) > 0
 
 
+_ACCOUNTS_LOCK = 0x52554E5553455253  # "RUNUSERS": PostgreSQL advisory lock held while accounts change
+
+
+def _lock_accounts(s) -> None:
+    """Serialise account changes across processes for the rest of the transaction, so that "no account yet", "not the
+    last admin" and "name not taken (any case)" stay true until the change commits. PostgreSQL: a transaction-level
+    advisory lock; SQLite: a no-op write, which takes the database's write lock (other writers wait)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ACCOUNTS_LOCK})
+    else:
+        s.execute(text("UPDATE users SET id = id WHERE 0"))
+
+
 def add_user(username: str, password: str, role: str = "clinician", *, actor: Actor | None = None,
              first_only: bool = False, db: Database | None = None) -> Actor:
     """Create an account. `first_only`: only if no account exists yet (the app's first-run step), checked in the
@@ -147,6 +160,7 @@ def add_user(username: str, password: str, role: str = "clinician", *, actor: Ac
     check_password(password)
     dbx = _db(db)
     with dbx.session() as s, s.begin():
+        _lock_accounts(s)
         if first_only and (s.scalar(select(func.count()).select_from(User)) or 0) > 0:
             raise PermissionDenied("an account exists already.", "Sign in, or ask an admin for an account.")
         if s.scalar(select(User).where(func.lower(User.username) == name.lower())) is not None:
@@ -175,6 +189,7 @@ def remove_user(username: str, *, actor: Actor | None = None, db: Database | Non
     """Delete an account. The last admin cannot be removed (nobody could manage accounts or delete patients)."""
     dbx = _db(db)
     with dbx.session() as s, s.begin():
+        _lock_accounts(s)
         u = _get(s, username)
         if u.role == "admin":
             admins = s.scalar(select(func.count()).select_from(User).where(User.role == "admin")) or 0

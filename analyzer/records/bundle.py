@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import csv
 import html
-import json
 import math
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,7 +26,11 @@ from typing import Any, Mapping
 import numpy as np
 
 from analyzer.core.errors import InputError
+from analyzer.core.fmt import fmt_num
+from analyzer.core.metrics_defs import KEY_METRICS, METRICS
+from analyzer.core.results import read_result
 from analyzer.core.landmarks import PoseLandmark
+from analyzer.media import frames_at
 from analyzer.plan.engine import Plan, PlanInputs, build_plan, label_for, merge_metrics
 from analyzer.plan.render import PRINT_CSS, blocks_to_html, patient_blocks
 
@@ -153,30 +156,15 @@ def blur_faces_in_video(src: str | Path, dst: str | Path, landmarks_csv: str | P
 
 
 def key_frames(video: str | Path, times_s: list[float], max_width: int = 480) -> list[tuple[float, bytes]]:
-    """JPEG bytes of the frames nearest to `times_s` (seconds of the video's own timeline)."""
-    import av
+    """JPEG bytes of the frames nearest to `times_s` (seconds of the video's own timeline), in time order."""
     import cv2
 
     wanted = sorted(times_s)
     out: list[tuple[float, bytes]] = []
-    if not wanted:
-        return out
-    best: dict[float, tuple[float, np.ndarray]] = {}
-    with av.open(str(video)) as container:
-        for frame in container.decode(container.streams.video[0]):
-            t = float(frame.time or 0.0)
-            for w in wanted:
-                d = abs(t - w)
-                if w not in best or d < best[w][0]:
-                    best[w] = (d, frame.to_ndarray(format="bgr24"))
-            if t > wanted[-1] + 0.2:
-                break
-    for w in wanted:
-        img = best[w][1]
-        if img.shape[1] > max_width:
-            img = cv2.resize(img, (max_width, int(img.shape[0] * max_width / img.shape[1])),
-                             interpolation=cv2.INTER_AREA)
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    for w, kf in zip(wanted, frames_at(video, wanted, max_width=max_width)):
+        if kf is None:
+            continue
+        ok, buf = cv2.imencode(".jpg", kf.image, [cv2.IMWRITE_JPEG_QUALITY, 85])
         if ok:
             out.append((w, buf.tobytes()))
     return out
@@ -201,12 +189,6 @@ def _event_times(doc: Mapping[str, Any], n: int = 3) -> list[tuple[str, float]]:
 
 
 def _measurement_rows(doc: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    from analyzer.records.progress import KEY_METRICS
-
-    try:
-        from analyzer.core.metrics_defs import METRICS
-    except Exception:  # noqa: BLE001
-        METRICS = {}
     s = merge_metrics([doc]).summary
     rows = []
     for m in KEY_METRICS:
@@ -214,7 +196,7 @@ def _measurement_rows(doc: Mapping[str, Any]) -> list[tuple[str, str, str]]:
             continue
         ref = getattr(METRICS.get(m), "reference", None)
         unit = s[m].get("unit") or getattr(METRICS.get(m), "unit", "") or ""
-        rows.append((label_for(m), f"{float(s[m]['value']):.1f} {unit}".strip(),
+        rows.append((label_for(m), fmt_num(s[m]["value"], 1, unit=unit),
                      f"{ref[0]:g}-{ref[1]:g} {unit}".strip() if ref else "-"))
     return rows
 
@@ -227,10 +209,10 @@ def export_bundle(analysis_dir: str | Path, dest: str | Path, plan: Plan | Mappi
     `plan`: a Plan, a stored plan dict, or None to build one from the metrics with `inputs`.
     """
     folder = Path(analysis_dir)
-    mfile = folder / "metrics.json"
-    if not mfile.is_file():
+    result = read_result(folder)
+    if not result.is_clip:
         raise InputError(f"no metrics.json in {folder}.", "Export from a folder written by `runform analyze`.")
-    doc = json.loads(mfile.read_text())
+    doc = result.metrics()
     if plan is None:
         plan_obj = build_plan(doc, inputs or PlanInputs())
     else:

@@ -8,14 +8,15 @@ annotated video shares). Frames are read from each session's annotated.mp4.
 """
 from __future__ import annotations
 
-import csv
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from analyzer.core.errors import InputError
+from analyzer.core.results import ResultView, read_result
 
 GAIT_MOMENTS: tuple[str, ...] = ("Initial contact", "Mid-stance", "Toe-off", "Mid-swing")
 
@@ -28,22 +29,23 @@ class ClipFolder:
     metrics: dict[str, Any]
 
     @property
+    def result(self) -> ResultView:
+        return read_result(self.path)
+
+    @property
     def video(self) -> Path | None:
-        p = self.path / "annotated.mp4"
-        return p if p.is_file() else None
+        return self.result.path("video")
 
 
 def clip_folders(analysis_dir: str | Path) -> list[ClipFolder]:
     """The clip folders (holding metrics.json) of a stored analysis: the folder itself or its sub-folders."""
-    root = Path(analysis_dir)
-    found = [root] if (root / "metrics.json").is_file() else sorted(p.parent for p in root.glob("*/metrics.json"))
     out = []
-    for p in found:
+    for r in read_result(analysis_dir).clips():
         try:
-            doc = json.loads((p / "metrics.json").read_text())
-        except (OSError, json.JSONDecodeError):
+            doc = r.metrics()
+        except InputError:
             continue
-        out.append(ClipFolder(p, doc.get("view"), doc.get("near_side"), doc))
+        out.append(ClipFolder(r.dir, doc.get("view"), doc.get("near_side"), doc))
     return out
 
 
@@ -52,18 +54,14 @@ def pick_clip(analysis_dir: str | Path, view: str = "side") -> ClipFolder | None
     return next((f for f in folders if f.view == view), folders[0] if folders else None)
 
 
-def _strides(folder: Path) -> list[dict[str, str]]:
-    f = folder / "strides.csv"
-    if not f.is_file():
-        return []
-    with f.open(newline="") as fh:
-        return list(csv.DictReader(fh))
+def _strides(folder: Path) -> list[dict[str, Any]]:
+    return read_result(folder).stride_rows()
 
 
-def _num(v: str | None) -> float:
+def _num(v: Any) -> float:
     try:
         x = float(v) if v not in (None, "") else math.nan
-    except ValueError:
+    except (TypeError, ValueError):
         return math.nan
     return x
 

@@ -37,6 +37,7 @@ import json
 from pathlib import Path
 
 from analyzer.core.errors import InputError
+from analyzer.core.results import read_result
 from analyzer.core.metrics_defs import METRICS
 
 STRIDE_RENAMES = {"index": "stride_index"}
@@ -136,13 +137,10 @@ def dataset_rows(result_dirs: list[str | Path]) -> list[dict]:
     exported_by = f"runform {_version()}"
     rows: list[dict] = []
     for d in map(Path, result_dirs):
-        path = d / "metrics.json"
-        try:
-            metrics = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise InputError(f"{d} has no metrics.json.", "Give result folders written by `runform analyze`.") from None
-        except json.JSONDecodeError as e:
-            raise InputError(f"{path} is not valid JSON ({e.msg}).", "Analyse that clip again.") from None
+        view = read_result(d)
+        if not view.is_clip:
+            raise InputError(f"{d} has no metrics.json.", "Give result folders written by `runform analyze`.")
+        metrics = view.metrics()
         base = clip_columns(metrics, d, exported_by)
         rows.append(clip_row(metrics, base))
         rows.extend(stride_rows(metrics, base))

@@ -1,4 +1,5 @@
-"""SQLAlchemy 2.x ORM models of the patient records (SQLite file at config.data_dir()/runform.sqlite3).
+"""SQLAlchemy 2.x ORM models of the patient records (SQLite file at config.data_dir()/runform.sqlite3, or the
+PostgreSQL server of RUNFORM_DATABASE_URL: analyzer.records.db).
 
 Tables (schema changes only through Alembic migrations in ./migrations/versions; `db.open_db` upgrades on open):
   patients  id (the clinic's own patient code, str), display_name, notes, created_utc
@@ -6,7 +7,8 @@ Tables (schema changes only through Alembic migrations in ./migrations/versions;
             clinician inputs (pain site/score/next morning, weekly km, goal) and notes
   clips     the clips of a session: name, view, sha256 (to find the pose-cache files on deletion), stored path
 Times are ISO-8601 UTC strings. Deleting a patient cascades to sessions and clips (FK ON DELETE CASCADE, enforced
-with PRAGMA foreign_keys=ON, and ORM cascades).
+with PRAGMA foreign_keys=ON on SQLite, natively on PostgreSQL, and ORM cascades). Ids: SQLite AUTOINCREMENT,
+PostgreSQL SERIAL sequences: never reused after a deletion.
 """
 from __future__ import annotations
 

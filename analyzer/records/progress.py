@@ -9,16 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from analyzer.core.errors import InputError
+from analyzer.core.metrics_defs import KEY_METRICS, METRICS
 from analyzer.plan.engine import label_for, merge_metrics
 from analyzer.plan.noise import change_noise
-from analyzer.core.errors import InputError
-
-#: Metrics shown in history tables and trend charts, in this order.
-KEY_METRICS: tuple[str, ...] = (
-    "cadence_spm", "overstride_pct_leg", "shank_angle_ic_deg", "foot_strike_angle_deg", "knee_flexion_ic_deg",
-    "knee_flexion_peak_deg", "trunk_lean_deg", "vertical_oscillation_cm", "contact_time_ms", "pelvic_drop_deg",
-    "step_width_cm",
-)
 
 
 @dataclass
@@ -35,12 +29,7 @@ class MetricChange:
 
 
 def _lower_is_better(metric: str) -> bool | None:
-    try:
-        from analyzer.core.metrics_defs import METRICS
-
-        return getattr(METRICS.get(metric), "lower_is_better", None)
-    except Exception:  # noqa: BLE001
-        return None
+    return METRICS[metric].lower_is_better
 
 
 def _summary(doc: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -7,7 +7,7 @@ markers and events as a C3D file (ezc3d).
                                                    # metrics.json): RESULT_DIR/run.trc, run.mot, run.c3d
 
 Frames. The exports cover the frames the kinematics analysed (metrics.json `quality.analysed_range_s`), on the same
-time grid (`analyzer.kinematics.core.on_uniform_grid`: unevenly timed clips are resampled at their median frame
+time grid (`analyzer.kinematics.grid.on_uniform_grid`: unevenly timed clips are resampled at their median frame
 rate), so every event and per-stride value in metrics.json falls inside them. Times are clip seconds, as in
 metrics.json.
 
@@ -50,8 +50,6 @@ first exported frame (0 s); RUNFORM:FIRST_FRAME_TIME holds that frame's clip tim
 """
 from __future__ import annotations
 
-import csv
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,10 +57,13 @@ from pathlib import Path
 import numpy as np
 
 from analyzer.core.errors import InputError
-from analyzer.core.landmarks import N_LANDMARKS, LandmarkSeries, PoseLandmark as P
+from analyzer.core.results import read_result
+from analyzer.core.landmarks import LandmarkSeries, PoseLandmark as P
 from analyzer.kinematics import metrics as mk
-from analyzer.kinematics.core import Prepared, on_uniform_grid, pelvis_source, prepare
+from analyzer.kinematics.core import pelvis_source
+from analyzer.kinematics.grid import on_uniform_grid
 from analyzer.kinematics.identity import relabel
+from analyzer.kinematics.prepare import Prepared, prepare
 from analyzer.kinematics.scale import LEG_TO_HEIGHT
 
 #: Exported markers, in file order (BlazePose indices; names as landmarks.csv).
@@ -387,45 +388,13 @@ def read_mot(path: str | Path) -> tuple[dict[str, str], dict[str, np.ndarray]]:
 
 # ---- result folders -----------------------------------------------------------------------------------------------
 
-def read_landmarks_csv(path: str | Path, width: int, height: int, model: str = "unknown") -> LandmarkSeries:
-    """The LandmarkSeries that `LandmarkSeries.to_csv` wrote (landmarks.csv of a result folder): pixels, depth,
-    visibility, world metres and the aux image measurements; presence is not in the file (NaN)."""
-    with Path(path).open(newline="") as f:
-        rows = list(csv.reader(f))
-    head, data = rows[0], rows[1:]
-    if head[:2] != ["frame", "t_s"]:
-        raise InputError(f"{path} is not a runform landmarks.csv.", "Give a result folder from `runform analyze`.")
-    col = {name: k for k, name in enumerate(head)}
-    arr = np.array([[float(c) if c != "" else np.nan for c in r] for r in data], dtype=float).reshape(len(data), -1)
-    n = len(data)
-    xy, z = np.full((n, N_LANDMARKS, 2), np.nan), np.full((n, N_LANDMARKS), np.nan)
-    vis, world = np.full((n, N_LANDMARKS), np.nan), np.full((n, N_LANDMARKS, 3), np.nan)
-    for lm in P:
-        s = lm.name.lower()
-        xy[:, lm] = arr[:, [col[f"{s}_x_px"], col[f"{s}_y_px"]]]
-        z[:, lm], vis[:, lm] = arr[:, col[f"{s}_z_px"]], arr[:, col[f"{s}_visibility"]]
-        world[:, lm] = arr[:, [col[f"{s}_world_x_m"], col[f"{s}_world_y_m"], col[f"{s}_world_z_m"]]]
-    per_lm = 2 + 7 * N_LANDMARKS
-    aux = {name: arr[:, k] for name, k in col.items() if k >= per_lm}
-    return LandmarkSeries(arr[:, 1], arr[:, 0].astype(np.int64), xy, z, vis, np.full((n, N_LANDMARKS), np.nan), world,
-                          width, height, model, {}, aux)
-
-
 def load_result(result_dir: str | Path) -> tuple[LandmarkSeries, dict]:
-    """(landmark series, metrics.json) of a result folder."""
-    d = Path(result_dir)
-    mpath, lpath = d / "metrics.json", d / "landmarks.csv"
-    if not mpath.is_file() or not lpath.is_file():
-        raise InputError(f"{d} is not a clip's result folder (it needs metrics.json and landmarks.csv).",
+    """(landmark series, metrics.json) of a clip's result folder (analyzer.core.results.read_result)."""
+    view = read_result(result_dir)
+    if not view.is_clip or view.path("landmarks") is None:
+        raise InputError(f"{view.dir} is not a clip's result folder (it needs metrics.json and landmarks.csv).",
                          "Give a folder written by `runform analyze` (one per clip).")
-    metrics = json.loads(mpath.read_text())
-    clip = metrics.get("clip") or {}
-    if not clip.get("width") or not clip.get("height"):
-        raise InputError(f"{mpath} records no image size (clip.width / clip.height).",
-                         "Analyse the clip again with `runform analyze` (it records the size).")
-    series = read_landmarks_csv(lpath, int(clip["width"]), int(clip["height"]),
-                                (metrics.get("quality") or {}).get("pose_model", "unknown"))
-    return series, metrics
+    return view.landmarks(), view.metrics()
 
 
 def write_research_files(data: ResearchData, out_dir: str | Path) -> dict[str, Path]:
@@ -445,4 +414,4 @@ def write_research_exports(result_dir: str | Path, out_dir: str | Path | None = 
 
 __all__ = ["MARKERS", "MARKER_NAMES", "AXES", "FILE_NAMES", "Event", "ResearchData", "research_data",
            "world_to_opensim", "sagittal_angles", "write_trc", "write_mot", "write_c3d", "read_trc", "read_mot",
-           "read_landmarks_csv", "load_result", "write_research_files", "write_research_exports"]
+           "load_result", "write_research_files", "write_research_exports"]

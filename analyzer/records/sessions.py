@@ -35,11 +35,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO, Iterable
 
 from analyzer.core.config import data_dir
 from analyzer.core.errors import InputError
-from analyzer.core.results import private_dir, private_file, write_private
+from analyzer.core.results import private_dir, private_file, read_result, write_private
 
 SCHEMA_VERSION = 1
 INDEX_NAME = "session.json"
@@ -239,13 +239,10 @@ class Session:
 
     def combined_result(self) -> dict | None:
         """The pipeline's combined result/session.json (side metrics from the side clip, pelvic drop from rear)."""
-        p = self.result_dir / INDEX_NAME
-        if p.is_file():
-            try:
-                return json.loads(p.read_text())
-            except (OSError, json.JSONDecodeError):
-                return None
-        return None
+        try:
+            return read_result(self.result_dir).session()
+        except InputError:  # unreadable: shown as a result without the combined summary
+            return None
 
     @property
     def has_result(self) -> bool:

@@ -4,12 +4,20 @@ Files: a stored session's analysis folder is always a copy the store owns, under
 config.data_dir()/patients/<patient id>/sessions/<session id>/analysis (copied whole, atomically and privately, by
 `analyzer.core.results.ResultFolder`, wherever the analysis was written: two patients analysed into one --out folder each
 keep their own copy, and deleting one never touches the other's). Deleting a patient removes their database rows (then VACUUMs the
-SQLite file so the deleted rows do not linger in free pages), their patient folder, every app session folder tagged
-with their id, and the pose-cache files of their clips.
+SQLite file so the deleted rows do not linger in free pages; on PostgreSQL a plain VACUUM of the tables, which never
+blocks the other workstations: the server's own files, WAL and backups are the server administrator's), their
+patient folder, every app session folder tagged with their id, and the pose-cache files of their clips.
+
+Several processes (workstations, batch workers) may write at once: a patient's row is created with an
+insert-if-absent and locked for the whole store (row lock on PostgreSQL, the file's write lock on SQLite), so two
+stores for one patient run one after the other (the second continues the first's plan) and stores for different
+patients run side by side on PostgreSQL; ids come from the database (SQLite AUTOINCREMENT, PostgreSQL sequences):
+never lost, duplicated or reused.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -18,15 +26,19 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session as OrmSession
 
 from analyzer.core.config import cache_dir, data_dir
 from analyzer.core.errors import InputError
+from analyzer.core.results import read_result
 from analyzer.records.db import Database, open_db
 from analyzer.records.models import ClipRecord, Patient, SessionRecord
 from analyzer.records.progress import KEY_METRICS, compare_metrics, key_values
 
 PATIENT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_DBS: dict[Path, Database] = {}
+_DBS: dict[str, Database] = {}
 
 
 def _now() -> str:
@@ -37,14 +49,39 @@ def get_db(db: Database | None = None) -> Database:
     """The records database under the current data_dir (opened once per path and kept)."""
     if db is not None:
         return db
-    from analyzer.records.db import database_path
+    from analyzer.records.db import resolve
 
-    p = database_path().resolve()
-    if p not in _DBS or not p.exists():
-        if p in _DBS:
-            _DBS.pop(p).close()
-        _DBS[p] = open_db(p)
-    return _DBS[p]
+    path, url = resolve()  # RUNFORM_DATABASE_URL, else the SQLite file under data_dir
+    key = str(path.resolve()) if path is not None else url.render_as_string(hide_password=False)
+    if key in _DBS and path is not None and not path.exists():
+        _DBS.pop(key).close()
+    if key not in _DBS:
+        _DBS[key] = open_db(path.resolve() if path is not None else url)
+    return _DBS[key]
+
+
+def _after_fork_in_child() -> None:  # a forked child must not share the parent's pooled connections
+    for d in _DBS.values():
+        d.engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def close_dbs() -> None:
+    """Close every database `get_db` opened (a process that changes RUNFORM_DATABASE_URL or RUNFORM_DATA_DIR)."""
+    while _DBS:
+        _DBS.popitem()[1].close()
+
+
+def _ensure_patient(s: OrmSession, pid: str, lock: bool = False) -> None:
+    """Create the patient's row if absent, safely when another process does the same at the same moment (insert-if-
+    absent, never a duplicate-key error); `lock`: hold the row until the transaction ends (PostgreSQL row lock; on
+    SQLite the insert already holds the file's write lock)."""
+    ins = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    s.execute(ins(Patient).values(id=pid, created_utc=_now()).on_conflict_do_nothing(index_elements=["id"]))
+    if lock:
+        s.execute(select(Patient.id).where(Patient.id == pid).with_for_update())
 
 
 def check_patient_id(patient_id: str) -> str:
@@ -64,11 +101,12 @@ def add_patient(patient_id: str, display_name: str | None = None, notes: str | N
                 db: Database | None = None) -> str:
     """Create the patient if missing (idempotent; a given name/notes updates the record). Returns the id."""
     pid = check_patient_id(patient_id)
+    if display_name is not None and len(display_name) > 200:
+        raise InputError(f"the display name is {len(display_name)} characters long.", "Use at most 200.")
     with get_db(db).session() as s, s.begin():
-        p = s.get(Patient, pid)
-        if p is None:
-            s.add(Patient(id=pid, display_name=display_name, notes=notes, created_utc=_now()))
-        else:
+        _ensure_patient(s, pid)
+        if display_name is not None or notes is not None:
+            p = s.get(Patient, pid, with_for_update=True)
             if display_name is not None:
                 p.display_name = display_name
             if notes is not None:
@@ -98,13 +136,9 @@ def _result_dir(result: Any) -> Path:
 
 
 def _read_metrics(result: Any, folder: Path) -> dict[str, Any]:
-    for name in ("session.json", "metrics.json"):
-        f = folder / name
-        if f.is_file():
-            try:
-                return with_clip_strides(json.loads(f.read_text()), folder)
-            except json.JSONDecodeError as e:
-                raise InputError(f"{f} is not valid JSON ({e.msg}).", "Re-run `runform analyze`.") from None
+    view = read_result(folder)
+    if view.is_session or view.is_clip:
+        return with_clip_strides(view.document(), folder)
     m = getattr(result, "metrics", None)
     if isinstance(m, Mapping):
         return dict(m)
@@ -123,12 +157,12 @@ def with_clip_strides(doc: dict[str, Any], folder: Path | None) -> dict[str, Any
         if not isinstance(c, dict) or isinstance(c.get("strides"), list):
             continue
         sub = c.get("dir") or c.get("name")
-        f = folder / str(sub) / "metrics.json" if isinstance(sub, str) and sub else None
-        if f is None or not _inside(f, folder) or not f.is_file():
+        clip = read_result(folder / str(sub)) if isinstance(sub, str) and sub else None
+        if clip is None or not _inside(clip.dir / "metrics.json", folder) or not clip.is_clip:
             continue
         try:
-            rows = json.loads(f.read_text()).get("strides")
-        except (OSError, json.JSONDecodeError, AttributeError):
+            rows = clip.metrics().get("strides")
+        except (InputError, AttributeError):
             continue
         if isinstance(rows, list):
             c["strides"] = rows
@@ -189,18 +223,20 @@ def store_session(patient_id: str, result: Any, notes: str | None = None, *, inp
     met beyond measurement noise and held on >= 80 % of the re-test's steps); `replan=True` builds a fresh plan from
     this session instead. `clips`: source clip paths (their sha256 is recorded to find pose-cache files on deletion).
     """
-    pid = add_patient(patient_id, db=db)
+    pid = check_patient_id(patient_id)
     folder = _result_dir(result)
     doc = _read_metrics(result, folder)
     now = _now()
     dbx = get_db(db)
-    plan_doc = dict(plan) if plan is not None else None
-    if plan_doc is None and make_plan:
-        plan_doc = None if replan else _continued_plan(pid, doc, dbx)
-        if plan_doc is None:
-            plan_doc = _auto_plan(doc, inputs)
     with dbx.session() as s:
-        rec = SessionRecord(patient_id=pid, created_utc=now, recorded_utc=recorded_utc or now, label=label,
+        _ensure_patient(s, pid, lock=True)  # one store per patient at a time, in every process: plans continue
+        plan_doc = dict(plan) if plan is not None else None
+        if plan_doc is None and make_plan:
+            plan_doc = None if replan else _continued_plan(pid, doc, s)
+            if plan_doc is None:
+                plan_doc = _auto_plan(doc, inputs)
+        rec = SessionRecord(patient_id=pid, created_utc=now, recorded_utc=recorded_utc or now,
+                            label=label[:200] if label else label,
                             metrics_json=json.dumps(doc), clinician_notes=notes, app_session_id=app_session_id,
                             plan_json=json.dumps(plan_doc) if plan_doc is not None else None)
         if inputs is not None:
@@ -271,21 +307,21 @@ def _s(v: Any) -> str | None:
     return None if v is None else str(v)
 
 
-def _continued_plan(pid: str, doc: Mapping[str, Any], dbx: Database) -> dict[str, Any] | None:
-    """The patient's latest plan moved on by this re-test, or None when they have no plan yet."""
+def _continued_plan(pid: str, doc: Mapping[str, Any], s: OrmSession) -> dict[str, Any] | None:
+    """The patient's latest plan moved on by this re-test, or None when they have no plan yet (read in the storing
+    transaction `s`, which holds the patient's lock)."""
     from analyzer.plan import advance_plan
 
-    with dbx.session() as s:
-        prev = s.scalars(select(SessionRecord).where(SessionRecord.patient_id == pid,
-                                                     SessionRecord.plan_json.is_not(None))
-                         .order_by(SessionRecord.recorded_utc.desc(), SessionRecord.id.desc())).first()
-        if prev is None:
-            return None
-        plan = json.loads(prev.plan_json)
-        base_id = (plan.get("status") or {}).get("baseline_session_id") or prev.id
-        base = s.get(SessionRecord, base_id) or prev
-        baseline = with_clip_strides(json.loads(base.metrics_json), _abs(base.analysis_dir)) \
-            if base.metrics_json else None
+    prev = s.scalars(select(SessionRecord).where(SessionRecord.patient_id == pid,
+                                                 SessionRecord.plan_json.is_not(None))
+                     .order_by(SessionRecord.recorded_utc.desc(), SessionRecord.id.desc())).first()
+    if prev is None:
+        return None
+    plan = json.loads(prev.plan_json)
+    base_id = (plan.get("status") or {}).get("baseline_session_id") or prev.id
+    base = s.get(SessionRecord, base_id) or prev
+    baseline = with_clip_strides(json.loads(base.metrics_json), _abs(base.analysis_dir)) \
+        if base.metrics_json else None
     try:
         return advance_plan(plan, doc, baseline).to_dict()
     except (InputError, KeyError, TypeError):
@@ -420,7 +456,7 @@ def delete_patient(patient_id: str, db: Database | None = None) -> DeletionRepor
     shas: set[str] = set()
     app_ids: set[str] = set()
     with dbx.session() as s:
-        p = s.get(Patient, pid)
+        p = s.get(Patient, pid, with_for_update=True)  # waits for a store in progress for this patient
         if p is None:
             raise InputError(f"no patient {pid!r}.", "List patients with `runform patients list`.")
         n = len(p.sessions)
@@ -435,8 +471,12 @@ def delete_patient(patient_id: str, db: Database | None = None) -> DeletionRepor
                                        .where(SessionRecord.patient_id != pid)) if c}
         s.delete(p)
         s.commit()
-    with dbx.engine.connect() as conn:  # deleted rows must not linger in the file's free pages
-        conn.execute(text("VACUUM"))
+    if dbx.dialect == "sqlite":
+        with dbx.engine.connect() as conn:  # deleted rows must not linger in the file's free pages
+            conn.execute(text("VACUUM"))
+    else:  # dead rows pruned from the tables' pages (VACUUM runs outside a transaction; it never locks out writers)
+        with dbx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM patients, sessions, clips"))
     folders.add(root / "patients" / pid)
     for app in _app_sessions(pid, app_ids):
         folders.add(app.dir)
@@ -464,10 +504,8 @@ def _owning_folder(d: Path, root: Path) -> Path:
 
 def _app_sessions(pid: str, ids: set[str]) -> list[Any]:
     """App session folders (analyzer.records.sessions) tagged with this patient or referenced by their records."""
-    try:
-        from analyzer.records.sessions import SessionStore
-    except Exception:  # noqa: BLE001 - app session store not available
-        return []
+    from analyzer.records.sessions import SessionStore
+
     try:
         return [s for s in SessionStore().list() if s.patient_id == pid or s.id in ids]
     except OSError:

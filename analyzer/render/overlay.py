@@ -1,8 +1,16 @@
-"""Annotated-video overlay: skeleton (near/far side colours), knee angle, initial-contact markers, metric panel.
+"""The one overlay, for the annotated video and the live view: skeleton (near/far side colours), knee angle,
+initial-contact markers, pelvis line, metric panel, and (live) the feedback cue, a status line and the recording dot.
 
 Rendering only reads results: `OverlayBuilder` turns per-frame landmarks plus the streaming core's step updates
-(`analyzer.kinematics.GaitStream`) into a `RenderState`; `annotate(frame_bgr, state)` draws it. Sizes scale with
-the image (short side / 720), so text stays readable on a phone.
+(`analyzer.kinematics.GaitStream`) into a `RenderState`; `annotate(frame_bgr, state)` draws it. The live view
+(`analyzer.live.overlay.draw_overlay`) builds its `RenderState` from the live state with the same helpers
+(`pose_layer`, `panel_rows`) and draws it with the same `annotate`, so a pose looks the same in both (guarded by
+tests/test_overlay_parity.py). Sizes scale with the image (short side / 720), so text stays readable on a phone.
+
+Colour scheme (one, for both): in a side view the leg nearer the camera (the one the side-view metrics are read
+from) orange, the far leg blue; in a rear/front view (no near side) left orange, right green; bones joining the
+two sides (shoulders, hips) light grey; joints filled in their side's colour with a dark rim. The near side comes from the clip's view
+calibration (offline: the pre-scan, then GaitStream's; live: GaitStream's snapshot).
 
 Knee angle shown: knee flexion = 180 deg - the hip-knee-ankle angle in image pixels (0 = straight), side view only
 (biomechanics.md: sagittal-plane angles need a side view).
@@ -39,6 +47,10 @@ RIGHT_REAR = (80, 220, 80)
 IC_COLOUR = (60, 60, 255)
 PANEL_BG = (25, 25, 25)
 PELVIS_COLOUR = (255, 0, 255)  # magenta: the measured pelvis line (no skeleton colour is close)
+JOINT_RIM = (20, 20, 20)
+#: live feedback cue: frame border and banner per verdict (in the target band / out of it / not judged)
+CUE_COLOURS = {"in": (60, 170, 40), "out": (40, 40, 220), "unknown": (140, 140, 140)}
+RECORDING_COLOUR = (0, 0, 230)
 
 _LEFT = {P.LEFT_SHOULDER, P.LEFT_ELBOW, P.LEFT_WRIST, P.LEFT_HIP, P.LEFT_KNEE, P.LEFT_ANKLE, P.LEFT_HEEL,
          P.LEFT_FOOT_INDEX}
@@ -153,7 +165,10 @@ class RenderState:
     near_side: 'left'|'right' (side view) or None (rear/front: left and right get their own colours).
     knee_flexion_deg: side -> degrees to print at that knee (only sides present are drawn).
     panel: (label, value) lines of the metric panel. banner: short status line or None.
-    pelvis: the pelvis line measured in this frame (rear/front view) or None."""
+    pelvis: the pelvis line measured in this frame (rear/front view) or None.
+    Live view only: cue (verdict "in"|"out"|"unknown", message): coloured frame border and banner; footer: a status
+    line at the bottom (rate, latency); recording: the red dot; panel_scale: panel text size factor (read from the
+    treadmill)."""
 
     xy: np.ndarray | None = None
     visibility: np.ndarray | None = None
@@ -163,6 +178,10 @@ class RenderState:
     panel: list = field(default_factory=list)
     banner: str | None = None
     pelvis: PelvisLine | None = None
+    cue: tuple[str, str] | None = None
+    footer: str | None = None
+    recording: bool = False
+    panel_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -192,7 +211,8 @@ def _style(img: np.ndarray) -> Style:
     return st
 
 
-def _side_colour(lm: int, near_side: str | None) -> tuple[int, int, int]:
+def side_colour(lm: int, near_side: str | None) -> tuple[int, int, int]:
+    """BGR colour of a landmark (or of a bone starting there) in the one colour scheme (module docstring)."""
     if lm in _LEFT:
         side = "left"
     elif lm in _RIGHT:
@@ -204,6 +224,7 @@ def _side_colour(lm: int, near_side: str | None) -> tuple[int, int, int]:
     return NEAR if side == near_side else FAR
 
 
+
 def _ok(xy: np.ndarray, vis: np.ndarray | None, i: int) -> bool:
     return bool(np.all(np.isfinite(xy[i])) and (vis is None or not np.isfinite(vis[i]) or vis[i] >= MIN_VIS))
 
@@ -212,30 +233,41 @@ def _pt(p) -> tuple[int, int]:
     return int(round(float(p[0]))), int(round(float(p[1])))
 
 
+def _outlined_text(img, text: str, org: tuple[int, int], font_scale: float, colour, thickness: int,
+                   outline: int) -> None:
+    import cv2
+
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, (0, 0, 0), thickness + outline, cv2.LINE_AA)
+    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, font_scale, colour, thickness, cv2.LINE_AA)
+
+
 def _text(img, text: str, org: tuple[int, int], st: Style, colour=(255, 255, 255), scale: float = 1.0) -> None:
+    _outlined_text(img, text, org, st.font_scale * scale, colour, st.text_px, 2 * max(1, st.text_px // 2))
+
+
+def draw_text(img: np.ndarray, text: str, org: tuple[int, int], scale: float = 1.0,
+              colour=(255, 255, 255)) -> None:
+    """White text with a dark outline, sized for the image (the overlay's own text style), in place."""
+    _text(img, text, org, _style(img), colour, scale)
+
+
+def draw_skeleton(img: np.ndarray, xy: np.ndarray, visibility: np.ndarray | None, near_side: str | None,
+                  st: Style | None = None) -> None:
+    """Bones of SKELETON_EDGES in the side colours (far side first, so the near side is on top) and the joints
+    (filled, dark rim), in place. Points with visibility below MIN_VIS or not finite are left out."""
     import cv2
 
-    fs = st.font_scale * scale
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, fs, (0, 0, 0), st.text_px + 2 * max(1, st.text_px // 2),
-                cv2.LINE_AA)
-    cv2.putText(img, text, org, cv2.FONT_HERSHEY_SIMPLEX, fs, colour, st.text_px, cv2.LINE_AA)
-
-
-def _draw_skeleton(img, state: RenderState, st: Style) -> None:
-    import cv2
-
-    xy, vis = state.xy, state.visibility
+    st = st or _style(img)
     # far side first so the near side is drawn on top
-    order = sorted(SKELETON_EDGES, key=lambda e: _side_colour(e[0], state.near_side) == NEAR)
+    order = sorted(SKELETON_EDGES, key=lambda e: side_colour(e[0], near_side) == NEAR)
     for a, b in order:
-        if _ok(xy, vis, a) and _ok(xy, vis, b):
-            colour = _side_colour(a, state.near_side) if _side_colour(a, state.near_side) == _side_colour(
-                b, state.near_side) else MID
+        if _ok(xy, visibility, a) and _ok(xy, visibility, b):
+            colour = side_colour(a, near_side) if side_colour(a, near_side) == side_colour(b, near_side) else MID
             cv2.line(img, _pt(xy[a]), _pt(xy[b]), colour, st.line_px, cv2.LINE_AA)
     for j in _JOINTS:
-        if _ok(xy, vis, j):
-            cv2.circle(img, _pt(xy[j]), st.joint_px, _side_colour(j, state.near_side), -1, cv2.LINE_AA)
-            cv2.circle(img, _pt(xy[j]), st.joint_px, (20, 20, 20), max(1, st.text_px // 2), cv2.LINE_AA)
+        if _ok(xy, visibility, j):
+            cv2.circle(img, _pt(xy[j]), st.joint_px, side_colour(j, near_side), -1, cv2.LINE_AA)
+            cv2.circle(img, _pt(xy[j]), st.joint_px, JOINT_RIM, max(1, st.text_px // 2), cv2.LINE_AA)
 
 
 def _draw_knees(img, state: RenderState, st: Style) -> None:
@@ -244,7 +276,7 @@ def _draw_knees(img, state: RenderState, st: Style) -> None:
         if deg is None or not np.isfinite(deg) or not _ok(state.xy, state.visibility, knee):
             continue
         x, y = _pt(state.xy[knee])
-        colour = _side_colour(knee, state.near_side)
+        colour = side_colour(knee, state.near_side)
         _text(img, f"{deg:.0f}", (x + 2 * st.joint_px, y + st.font_px // 3), st, colour, 0.85)
 
 
@@ -260,36 +292,78 @@ def _draw_ics(img, state: RenderState, st: Style) -> None:
         _text(img, "IC", (_pt(m.xy_px)[0] - r, _pt(m.xy_px)[1] - r - 4), st, IC_COLOUR, 0.7)
 
 
-def _draw_panel(img, state: RenderState, st: Style) -> None:
+def _text_unit(img) -> float:
+    """Size unit of the live cue and dot: the long side / 1000 (large enough to read from a treadmill)."""
+    return max(img.shape[:2]) / 1000.0
+
+
+def _draw_cue(img, state: RenderState) -> int:
+    """The feedback cue: a frame border and a banner with the message in the verdict's colour. Returns the banner's
+    bottom row (0 without a cue)."""
+    import cv2
+
+    if state.cue is None:
+        return 0
+    verdict, message = state.cue
+    h, w = img.shape[:2]
+    u = _text_unit(img)
+    col = CUE_COLOURS.get(verdict, CUE_COLOURS["unknown"])
+    bw = max(6, int(12 * u))
+    bottom = bw + int(70 * u)
+    cv2.rectangle(img, (0, 0), (w - 1, h - 1), col, bw)
+    cv2.rectangle(img, (bw, bw), (w - bw, bottom), col, -1)
+    th = max(2, int(3 * u))
+    _outlined_text(img, message, (bw + int(10 * u), bw + int(55 * u)), 1.6 * u, (255, 255, 255), th, 3)
+    return bottom
+
+
+def _draw_panel(img, state: RenderState, st: Style, top: int = 0) -> None:
     import cv2
 
     lines = list(state.panel)
     if not lines and not state.banner:
         return
-    pad = st.font_px // 3
-    line_h = int(st.font_px * 1.25)
+    ps = state.panel_scale
+    font_px = st.font_px if ps == 1.0 else int(round(st.font_px * ps))
+    pad = font_px // 3
+    line_h = int(font_px * 1.25)
     rows = [f"{k}: {v}" if v != "" else k for k, v in lines]
     if state.banner:
         rows.insert(0, state.banner)
-    width = max(cv2.getTextSize(r, cv2.FONT_HERSHEY_SIMPLEX, st.font_scale * 0.8, st.text_px)[0][0] for r in rows)
-    x0, y0 = pad, pad
+    width = max(cv2.getTextSize(r, cv2.FONT_HERSHEY_SIMPLEX, st.font_scale * 0.8 * ps, st.text_px)[0][0]
+                for r in rows)
+    x0, y0 = pad, top + pad
     x1 = min(img.shape[1] - 1, x0 + width + 2 * pad)
     y1 = min(img.shape[0] - 1, y0 + line_h * len(rows) + pad)
     roi = img[y0:y1, x0:x1]
     roi[:] = (roi.astype(np.uint16) * 2 // 5 + np.array(PANEL_BG, np.uint16) * 3 // 5).astype(np.uint8)
     for i, r in enumerate(rows):
-        _text(img, r, (x0 + pad, y0 + line_h * (i + 1) - pad // 2), st, (255, 255, 255), 0.8)
+        _text(img, r, (x0 + pad, y0 + line_h * (i + 1) - pad // 2), st, (255, 255, 255), 0.8 * ps)
+
+
+def _draw_footer(img, state: RenderState, st: Style) -> None:
+    import cv2
+
+    if state.footer:
+        pad = st.font_px // 3
+        _text(img, state.footer, (pad, img.shape[0] - 2 * pad), st, (255, 255, 255), 0.7)
+    if state.recording:
+        u = _text_unit(img)
+        h, w = img.shape[:2]
+        cv2.circle(img, (w - int(40 * u), h - int(35 * u)), int(14 * u), RECORDING_COLOUR, -1, cv2.LINE_AA)
 
 
 def annotate(frame_bgr: np.ndarray, state: RenderState) -> np.ndarray:
     """Draw `state` onto frame_bgr (in place) and return it."""
     st = _style(frame_bgr)
     if state.xy is not None and np.isfinite(state.xy).any():
-        _draw_skeleton(frame_bgr, state, st)
+        draw_skeleton(frame_bgr, state.xy, state.visibility, state.near_side, st)
         _draw_knees(frame_bgr, state, st)
         draw_pelvis_line(frame_bgr, state.xy, state.pelvis)
     _draw_ics(frame_bgr, state, st)
-    _draw_panel(frame_bgr, state, st)
+    top = _draw_cue(frame_bgr, state)
+    _draw_panel(frame_bgr, state, st, top)
+    _draw_footer(frame_bgr, state, st)
     return frame_bgr
 
 
@@ -394,14 +468,8 @@ class OverlayBuilder:
                 if pos is not None:
                     self._ics.append((float(getattr(u, "t", t)), pos, side))
         markers = [IcMarker(pos, side, t - ti) for ti, pos, side in self._ics if 0 <= t - ti < IC_SHOW_S]
-        knees = {}
-        if xy is not None and self.view in ("side", "oblique", ""):
-            for side in ("left", "right") if self.near_side is None else (self.near_side,):
-                knees[side] = knee_flexion_deg(xy, side)
-        pelvis = pelvis_line_at(aux, self.pelvis_source) if xy is not None and self.view in ("rear", "front") \
-            else None
-        return RenderState(xy=xy, visibility=visibility, near_side=self.near_side, knee_flexion_deg=knees,
-                           ic_markers=markers, panel=self._panel(), banner=self.banner, pelvis=pelvis)
+        return RenderState(**pose_layer(xy, visibility, self.view, self.near_side, aux, self.pelvis_source),
+                           ic_markers=markers, panel=self._panel(), banner=self.banner)
 
     def set_rolling(self, snapshot: dict) -> None:
         """Rolling values from GaitStream.snapshot() (median of the last steps): steadier cadence, and the near side
@@ -414,23 +482,55 @@ class OverlayBuilder:
             self.near_side = snapshot["near_side"]
 
     def _panel(self) -> list[tuple[str, str]]:
-        rows = [("Cadence", _fmt(self.cadence_spm, " spm"))]
-        frontal = self.view in ("rear", "front")
-        for side in ("left", "right"):
-            if frontal and self._stances is not None:
-                drop = self.stance_drop(side, self._t)
-                rows.append((f"{side.capitalize()} pelvic drop", "-" if drop is None else _fmt(drop, " deg", 1)))
-                continue
-            u = self._last.get(side)
-            if u is None:
-                rows.append((f"{side.capitalize()} contact", "-"))
-                continue
-            if frontal:
-                rows.append((f"{side.capitalize()} pelvic drop", _fmt(getattr(u, "pelvic_drop_deg", None), " deg", 1)))
-                continue
-            over = getattr(u, "overstride_cm", float("nan"))
-            over_s = _fmt(over, " cm") if over is not None and np.isfinite(over) else _fmt(
-                getattr(u, "overstride_pct_leg", None), "% leg")
-            rows.append((f"{side.capitalize()} overstride", over_s))
-            rows.append((f"{side.capitalize()} strike", _fmt(getattr(u, "foot_strike_angle_deg", None), " deg")))
-        return rows
+        stance = None
+        if self.view in ("rear", "front") and self._stances is not None:
+            stance = {side: self.stance_drop(side, self._t) for side in ("left", "right")}
+        return panel_rows(self.cadence_spm, self._last, self.view, stance)
+
+
+def pose_layer(xy: np.ndarray | None, visibility: np.ndarray | None, view: str | None, near_side: str | None,
+               aux: Mapping | None = None, pelvis_source: str | None = None) -> dict:
+    """The pose part of a RenderState (xy, visibility, near_side, knee_flexion_deg, pelvis) for one frame, as the
+    annotated video and the live view both draw it: knee flexion at the near knee (both without a near side) in a
+    side view, the frame's measured pelvis line (from `aux`, `pelvis_line_at`) in a rear/front view."""
+    knees = {}
+    if xy is not None and view in ("side", "oblique", ""):
+        for side in ("left", "right") if near_side is None else (near_side,):
+            knees[side] = knee_flexion_deg(xy, side)
+    pelvis = pelvis_line_at(aux, pelvis_source) if xy is not None and view in ("rear", "front") else None
+    return {"xy": xy, "visibility": visibility, "near_side": near_side, "knee_flexion_deg": knees, "pelvis": pelvis}
+
+
+def _value(step, name: str, default=None):
+    """A step's value by name: StepUpdate attribute or (live) step-dict key."""
+    if isinstance(step, Mapping):
+        return step.get(name, default)
+    return getattr(step, name, default)
+
+
+def panel_rows(cadence_spm: float | None, last_by_side: Mapping, view: str | None,
+               stance_drop: Mapping | None = None) -> list[tuple[str, str]]:
+    """The metric panel's (label, value) rows: cadence, then per side the last contact's overstride and foot-strike
+    angle (side view) or pelvic drop (rear/front view). last_by_side: side -> that side's latest step
+    (`analyzer.kinematics.StepUpdate`, or the live step dict); stance_drop: side -> the offline per-stance pelvic
+    drop shown instead (rear/front, `OverlayBuilder.set_stances`; None value: before that side's first contact)."""
+    rows = [("Cadence", _fmt(cadence_spm, " spm"))]
+    frontal = view in ("rear", "front")
+    for side in ("left", "right"):
+        if frontal and stance_drop is not None:
+            drop = stance_drop.get(side)
+            rows.append((f"{side.capitalize()} pelvic drop", "-" if drop is None else _fmt(drop, " deg", 1)))
+            continue
+        u = last_by_side.get(side)
+        if u is None:
+            rows.append((f"{side.capitalize()} contact", "-"))
+            continue
+        if frontal:
+            rows.append((f"{side.capitalize()} pelvic drop", _fmt(_value(u, "pelvic_drop_deg"), " deg", 1)))
+            continue
+        over = _value(u, "overstride_cm", float("nan"))
+        over_s = _fmt(over, " cm") if over is not None and np.isfinite(over) else _fmt(
+            _value(u, "overstride_pct_leg"), "% leg")
+        rows.append((f"{side.capitalize()} overstride", over_s))
+        rows.append((f"{side.capitalize()} strike", _fmt(_value(u, "foot_strike_angle_deg"), " deg")))
+    return rows

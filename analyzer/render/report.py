@@ -11,8 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from analyzer.core.fmt import fmt_num
 from analyzer.core.landmarks import LandmarkSeries
-from analyzer.render.overlay import OverlayBuilder, annotate, knee_flexion_deg
+from analyzer.core.metrics_defs import METRICS
+from analyzer.kinematics.metrics import joint_flexion, side_ids
+from analyzer.media import frames_at
+from analyzer.render.overlay import OverlayBuilder, annotate
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f5f6f8;color:#1d2330}
@@ -34,22 +38,10 @@ def _esc(x) -> str:
     return html.escape(str(x))
 
 
-def _defs() -> dict:
-    try:
-        from analyzer.core.metrics_defs import METRICS
-
-        return METRICS
-    except ImportError:
-        return {}
-
-
 def _fmt(v, digits: int = 1) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, (int, float, np.floating)):
-        if not np.isfinite(v):
-            return ""
-        return f"{v:.{digits}f}"
+    """A report cell: a number with `digits` decimals (missing: empty), anything else as escaped text."""
+    if v is None or isinstance(v, (int, float, np.floating)):
+        return fmt_num(v, digits, missing="")
     return _esc(v)
 
 
@@ -62,7 +54,7 @@ def _side_td(e: dict, side: str) -> str:
 
 
 def _summary_table(metrics: dict) -> str:
-    defs = _defs()
+    defs = METRICS
     rows = []
     for name, e in (metrics.get("summary") or {}).items():
         if not isinstance(e, dict):
@@ -91,7 +83,7 @@ def _summary_table(metrics: dict) -> str:
 
 
 def _definitions(metrics: dict) -> str:
-    defs = _defs()
+    defs = METRICS
     items = []
     for name in (metrics.get("summary") or {}):
         d = defs.get(name)
@@ -158,35 +150,6 @@ def svg_lines(t: np.ndarray, series: dict[str, np.ndarray], colours: dict[str, s
     return "".join(parts)
 
 
-def grab_frames(path: Path, times_s: list[float]) -> list[np.ndarray | None]:
-    """BGR frames (rotation applied) at container times: one seek to the key frame before the earliest time, then a
-    single forward decode (frame-threaded) through the others. Keep the times close together: cost grows with
-    their spread."""
-    import av
-
-    from analyzer.media.video_in import _norm_rotation, _rotate
-
-    order = sorted(range(len(times_s)), key=lambda k: times_s[k])
-    out: list[np.ndarray | None] = [None] * len(times_s)
-    if not order:
-        return out
-    try:
-        with av.open(str(path)) as c:
-            s = c.streams.video[0]
-            s.thread_type = "AUTO"
-            c.seek(max(int(times_s[order[0]] / s.time_base), 0), stream=s, backward=True)
-            pending = list(order)
-            for f in c.decode(s):
-                while pending and f.time is not None and f.time >= times_s[pending[0]] - 1e-3:
-                    out[pending.pop(0)] = _rotate(f.to_ndarray(format="bgr24"),
-                                                  _norm_rotation(getattr(f, "rotation", 0) or 0))
-                if not pending:
-                    break
-    except av.error.FFmpegError:
-        pass
-    return out
-
-
 def _jpeg_uri(img: np.ndarray, max_side: int = 540) -> str:
     import cv2
 
@@ -219,7 +182,8 @@ def _key_frames(result, clip_path: Path | None) -> str:
         return ""
     slow = result.info.slowmo_factor if result.info else 1.0
     figs = []
-    frames = grab_frames(Path(clip_path), [e.t / slow for e, _ in picks])
+    # the two contacts are close in time: one seek and a short decode
+    frames = [kf.image if kf is not None else None for kf in frames_at(clip_path, [e.t / slow for e, _ in picks])]
     filtered = getattr(analysis, "filtered_xy", None)
     for (e, side), img in zip(picks, frames):
         if img is None:
@@ -257,8 +221,9 @@ def _knee_chart(result) -> str:
     s: LandmarkSeries = result.series
     if s.n_frames < 2:
         return ""
-    knees = {side: np.array([knee_flexion_deg(s.xy[k], side) for k in range(s.n_frames)]) for side in
-             ("left", "right")}
+    with np.errstate(invalid="ignore", divide="ignore"):  # a missing or collapsed point: NaN
+        knees = {side: joint_flexion(*(s.xy[:, side_ids(side)[j]] for j in ("hip", "knee", "ankle")))
+                 for side in ("left", "right")}
     marks = [(e.t, "#e67e22" if e.side == "left" else "#2e86c1") for e in getattr(result.analysis, "events", [])
              if e.kind == "ic"]
     return svg_lines(s.t, knees, {"left": "#e67e22", "right": "#2e86c1"}, "knee flexion (deg)", marks=marks)

@@ -17,7 +17,9 @@ Impossible parameter sets raise InvalidGaitError (an InputError: problem + fix).
 for what was established about this approach.
 """
 from analyzer.synthetic.body import BodyDims
-from analyzer.synthetic.gait import GaitParams, GaitTruth, InvalidGaitError, RunnerModel, TruthEvent, resample, simulate
+from analyzer.synthetic.gait import GaitParams, GaitTruth, InvalidGaitError, TruthEvent
+from analyzer.synthetic.runner_model import RunnerModel
+from analyzer.synthetic.simulation import resample, simulate
 from analyzer.synthetic.project import Camera, default_camera, project
 from analyzer.synthetic.truth import load_truth, truth_dict, truth_path_for, write_truth
 
@@ -35,6 +37,9 @@ def __getattr__(name):  # renderers import OpenCV / PyAV lazily
     if name == "render_rear":
         from analyzer.synthetic.render_rear import render_rear
         return render_rear
+    if name in ("render_shot", "Shot"):
+        from analyzer.synthetic import moving
+        return getattr(moving, name)
     if name in ("render_realistic", "phone_camera"):
         from analyzer.synthetic import realistic
         return getattr(realistic, name)
@@ -42,5 +47,5 @@ def __getattr__(name):  # renderers import OpenCV / PyAV lazily
 
 __all__ = ["BodyDims", "Camera", "default_camera", "GaitParams", "GaitTruth", "get_shape", "InvalidGaitError",
            "load_truth", "METRIC_NAMES", "parse_shutter", "phone_camera", "project", "render_realistic",
-           "render_rear", "render_side", "RENDER_VERSION", "resample", "RunnerModel", "simulate", "STRIKE_STYLES",
+           "render_rear", "render_shot", "render_side", "RENDER_VERSION", "resample", "RunnerModel", "Shot", "simulate", "STRIKE_STYLES",
            "truth_dict", "truth_path_for", "TruthEvent", "write_truth"]

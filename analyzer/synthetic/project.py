@@ -23,6 +23,10 @@ class Camera:
     distance_m: horizontal distance from the runner's midline (side) or hip midpoint (rear) to the camera.
     height_m: camera height above the belt. tilt_deg: pitch, positive = looking down.
     shift_m: camera moved along the running direction (side) or sideways (rear), metres.
+    yaw_deg: the camera orbits the runner's vertical axis (about the hip midpoint) by this angle, still aimed at it:
+        side view + = towards the runner's back (90 = straight behind, -90 = straight in front); rear view + =
+        towards the runner's left. pan_deg: the camera turns in place about the vertical, + = towards the running
+        direction (side) / the runner's right (rear). Both 0 by default (the square treadmill views).
     """
 
     view: Literal["side", "rear"] = "side"
@@ -34,6 +38,8 @@ class Camera:
     tilt_deg: float = 0.0
     focal_mm: float = 30.0
     shift_m: float = 0.0
+    yaw_deg: float = 0.0
+    pan_deg: float = 0.0
 
     def __post_init__(self) -> None:
         if self.view not in ("side", "rear"):
@@ -68,6 +74,14 @@ class Camera:
         else:
             pos = np.array([-self.distance_m, self.height_m, self.shift_m])
             fwd = np.array([1.0, 0.0, 0.0])
+        if self.yaw_deg or self.pan_deg:
+            zs = (-1.0 if self.facing == "left" else 1.0) if self.view == "side" else 1.0
+            a = -zs * math.radians(self.yaw_deg)
+            orbit = pos - np.array([self.shift_m if self.view == "side" else 0.0, 0.0,
+                                    0.0 if self.view == "side" else self.shift_m])
+            pos = pos - orbit + _rot_y(orbit, a)
+            fwd = _rot_y(_rot_y(fwd, a), -zs * math.radians(self.pan_deg) if self.view == "side"
+                         else -math.radians(self.pan_deg))
         right = np.cross(fwd, up_w)
         right /= np.linalg.norm(right)
         tilt = math.radians(self.tilt_deg)
@@ -88,6 +102,12 @@ class Camera:
         x = self.width / 2 + f * c[..., 0] / c[..., 2]
         y = self.height / 2 - f * c[..., 1] / c[..., 2]
         return np.stack([x, y], axis=-1), c[..., 2]
+
+
+def _rot_y(v: np.ndarray, a: float) -> np.ndarray:
+    """v rotated by a radians about the world vertical (x' = x cos a + z sin a, z' = -x sin a + z cos a)."""
+    c, s = math.cos(a), math.sin(a)
+    return np.array([v[0] * c + v[2] * s, v[1], -v[0] * s + v[2] * c])
 
 
 def default_camera(truth_or_params, view: str = "side", width: int = 1280, height: int = 720, **kw) -> Camera:

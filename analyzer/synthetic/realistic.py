@@ -28,7 +28,8 @@ import numpy as np
 from analyzer.core.errors import InputError
 from analyzer.core.landmarks import PoseLandmark as L
 from analyzer.synthetic.dress import Dress
-from analyzer.synthetic.gait import GaitTruth, resample
+from analyzer.synthetic.gait import GaitTruth
+from analyzer.synthetic.simulation import resample
 from analyzer.synthetic.project import Camera
 from analyzer.synthetic.render_rear import MeshRenderer
 from analyzer.synthetic.render_side import FrameRenderer, write_rendered_clip

@@ -35,9 +35,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from analyzer.core.landmarks import PoseLandmark as L
+from analyzer.core.results import jsonable
 
 if TYPE_CHECKING:
-    from analyzer.synthetic.gait import GaitTruth, RunnerModel, TruthEvent
+    from analyzer.synthetic.gait import GaitTruth, TruthEvent
+    from analyzer.synthetic.runner_model import RunnerModel
 
 UNITS = {
     "cadence_spm": "steps/min", "step_time_ms": "ms", "contact_time_ms": "ms", "flight_time_ms": "ms",
@@ -166,23 +168,9 @@ def summarize(strides: list[dict], model: "RunnerModel | None" = None) -> dict:
     return out
 
 
-def _clean(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, (np.floating,)):
-        return _clean(float(v))
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, dict):
-        return {k: _clean(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
-    return v
-
-
 def truth_dict(truth: "GaitTruth", camera=None, render: dict | None = None) -> dict:
     """JSON-ready truth: parameters, body, camera, events, per-step truth, summary, definitions."""
-    return _clean({
+    return jsonable({
         "schema": "runform.synthetic.truth/1",
         "generator": "runform synth (analyzer.synthetic), made by the runform project",
         "fps": truth.fps, "frames": truth.n_frames, "duration_s": truth.duration_s,

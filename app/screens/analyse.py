@@ -90,6 +90,40 @@ def show_input_error(problem: str, fix: str = "") -> None:
              icon=":material/error:")
 
 
+_FOOTAGE = "runform_footage_checks"  # session id -> the quick footage verdicts of its clips (shown while it runs)
+_VERDICT_BOX = {"good": "success", "limited": "warning", "unusable": "error"}
+_VERDICT_WORD = {"good": "usable", "limited": "usable with limits", "unusable": "not usable"}
+
+
+def check_footage(clips, capture_fps) -> list[dict]:
+    """The quick footage verdict of each stored clip (analyzer.pipeline.quick_check: a few sampled frames, seconds).
+    A clip the check cannot read is left to the analysis, which names the problem; a bug here never blocks it."""
+    from analyzer.pipeline import quick_check
+
+    out = []
+    with st.spinner("Checking the footage…"):
+        for path, name in clips:
+            try:
+                out.append({**quick_check(path, capture_fps=capture_fps).to_dict(), "clip": name})
+            except InputError:
+                continue
+            except Exception:  # noqa: BLE001 - the full analysis still runs and reports
+                log.exception("footage check failed for %s", name)
+    return out
+
+
+def show_footage(verdicts: list[dict]) -> None:
+    """Each clip's verdict: what was found and what to change (before the analysis result)."""
+    for v in verdicts:
+        lines = [f"**Footage check — {md(v['clip'])}: {_VERDICT_WORD[v['status']]}** ({md(v['view'])} view, "
+                 f"{v['duration_s']:.1f} s)"]
+        lines += [f"- **{md(f['check'].capitalize())}:** {md(f['problem'])} ({md(f['measured'])}). {md(f['fix'])}"
+                  for f in v["findings"] if not f["ok"]]
+        if len(lines) == 1:
+            lines.append("- Nothing to change: camera still, one steady view, runner and feet in frame.")
+        getattr(st, _VERDICT_BOX[v["status"]])("\n".join(lines))
+
+
 def start_upload(files, title: str, height_cm, speed_kmh, capture_fps, model: str,
                  patient_id: str | None = None) -> str | None:
     """Store the uploads as a new session, check they are videos, and queue the analysis on the background runner
@@ -98,10 +132,13 @@ def start_upload(files, title: str, height_cm, speed_kmh, capture_fps, model: st
     store = SessionStore()
     session = store.create(title=title, options={}, patient_id=patient_id)
     try:
+        stored = []
         for f in files:
             f.seek(0)
             entry = session.add_clip(f.name, f)
             check_video(session.dir / entry.file, f.name, capture_fps)
+            stored.append((session.dir / entry.file, f.name))
+        st.session_state.setdefault(_FOOTAGE, {})[session.id] = check_footage(stored, capture_fps)
         jobs.submit_analysis(session, _options(height_cm, speed_kmh, capture_fps, model), discard_on_failure=True)
         return session.id
     except InputError as e:
@@ -261,6 +298,8 @@ def render() -> None:
                 st.query_params["job"] = pending()
     deliver_finished(switch=True)
     ids = pending()
+    for sid in ids:
+        show_footage(st.session_state.get(_FOOTAGE, {}).get(sid, []))
     if ids:
         progress_panel(ids)
 

@@ -14,7 +14,7 @@ import math
 
 import streamlit as st
 
-from analyzer.core import InputError
+from analyzer.core import InputError, fmt_num
 from analyzer.live import (DEFAULT_CADENCE_INCREASE_PCT, DEFAULT_CADENCE_TOLERANCE_PCT, FeedbackConfig,
                                Metronome, TargetBand, band_center, cadence_band)
 from app import metricinfo
@@ -40,11 +40,7 @@ _CUE_CSS = """
 
 
 def _fmt(v, nd: int = 0) -> str:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return "—"
-    return f"{f:.{nd}f}" if math.isfinite(f) else "—"
+    return fmt_num(v, nd)
 
 
 def _controller(model: str, height_cm: float | None):
@@ -205,6 +201,14 @@ def _live_panel() -> None:
                 f'data-processing-p50="{_fmt(proc_ms, 1)}" data-stage-p50="{_fmt(stage_ms, 1)}" '
                 f'data-landmarks="{landmarks}" data-steps="{len(ctrl.engine.steps)}"></span>',
                 unsafe_allow_html=True)
+    if not ctrl.recording:  # before recording: is the camera placed well? (analyzer.kinematics.capture)
+        guide = ctrl.engine.framing_guide()
+        if guide:
+            st.markdown("**Framing guide**\n" + "\n".join(
+                f"- {':green[:material/check_circle:]' if g['ok'] else ':orange[:material/warning:]'} {md(g['text'])}"
+                for g in guide))
+            st.markdown(f'<span data-testid="rf-live-framing" data-ok="{int(all(g["ok"] for g in guide))}"></span>',
+                        unsafe_allow_html=True)
     if state.snapshot.get("pelvic_reason"):  # rear view without a usable pelvis line: why, and the fix
         st.info(state.snapshot["pelvic_reason"])
     if ctrl.error:

@@ -6,13 +6,12 @@ lays out widgets and draws. `render()` is called by the app's navigation (app/ma
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import plotly.graph_objects as go
 import streamlit as st
 
-from analyzer.core import InputError
+from analyzer.core import InputError, fmt_num
 from analyzer.records import PermissionDenied, delete_patient_as
 from app import access
 from app.theme import md
@@ -84,11 +83,11 @@ def _add_patient_form(patients: list[dict]) -> None:
 
 
 def _finished_app_sessions() -> list:
-    try:
-        from analyzer.records import SessionStore
+    from analyzer.records import SessionStore
 
+    try:
         return [s for s in SessionStore().list() if s.has_result]
-    except Exception:  # noqa: BLE001 - the app's session store is optional here
+    except OSError:  # an unreadable sessions folder: nothing to link
         return []
 
 
@@ -124,9 +123,7 @@ def _link_analysis_form(pid: str) -> None:
 
 # ---- history -----------------------------------------------------------------------------------------------------
 def _fmt(v) -> str:
-    if isinstance(v, (int, float)) and math.isfinite(v):
-        return f"{v:.1f}"
-    return "-"
+    return fmt_num(v, 1, missing="-")
 
 
 def _pain_text(s: dict) -> str:

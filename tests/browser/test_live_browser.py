@@ -19,7 +19,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 REF_CADENCE_SPM = 168.9  # ../shared/videos/README.md
-LEFT_BONE_RGB = (40, 160, 255)  # analyzer.live.overlay._SIDE_BGR["left"] as RGB
+LEFT_BONE_RGB = (255, 150, 0)  # the clip's left leg is the near one: analyzer.render.overlay.NEAR (= LEFT_REAR) as RGB
 
 
 @pytest.fixture(scope="module")
