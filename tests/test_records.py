@@ -210,6 +210,30 @@ def test_deleting_a_patient_leaves_nothing_behind(data, tmp_path, capsys, db_url
         delete_patient("GONE-1")
 
 
+def test_deletion_names_the_outside_outputs_and_removes_them_when_asked(data, tmp_path, capsys, db_url):
+    """An --out outside the data directory is not the product's: `patients delete` lists the ones that still hold
+    the patient's results, leaves a folder analysed into again since (now another patient's) alone, and removes the
+    listed ones with --remove-outside."""
+    outside = tmp_path / "analyses"
+    g1 = analysis_folder(outside, "g1", "e" * 64, cadence_spm=160.0)
+    store_session("OUT-1", g1)
+    reused = analysis_folder(outside, "shared", "e" * 64, cadence_spm=161.0)
+    store_session("OUT-1", reused)
+    (reused / "metrics.json").write_text((reused / "metrics.json").read_text().replace("161.0", "171.0"))
+    store_session("OUT-2", reused)  # the same --out, analysed again for another patient
+    store_session("OUT-3", analysis_folder(outside, "g3", "f" * 64, cadence_spm=165.0))
+
+    assert main(["patients", "delete", "OUT-1", "--yes"]) == 0
+    out = capsys.readouterr().out
+    assert str(g1.resolve()) in out and str(reused.resolve()) not in out and "--remove-outside" in out
+    assert g1.is_dir() and reused.is_dir()  # listed, not removed
+
+    assert main(["patients", "delete", "OUT-3", "--yes", "--remove-outside"]) == 0
+    capsys.readouterr()
+    assert not (outside / "g3").exists() and reused.is_dir() and g1.is_dir()
+    assert [p["id"] for p in list_patients()] == ["OUT-2"]
+
+
 def test_bad_ids_and_folders_are_input_errors(data, tmp_path, capsys):
     with pytest.raises(InputError):
         store_session("../escape", tmp_path)

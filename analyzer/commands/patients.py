@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = act.add_parser("delete", help="delete a patient and every record and file of theirs")
     a.add_argument("patient_id", metavar="ID")
     a.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    a.add_argument("--remove-outside", action="store_true",
+                   help="also remove the --out folders outside the data directory this patient was analysed into")
     p.set_defaults(func=run)
 
 
@@ -81,8 +83,13 @@ def run(args: argparse.Namespace) -> int:
             if answer.strip().lower() not in ("y", "yes"):
                 print("not deleted")
                 return 1
-        rep = delete_patient(args.patient_id)
+        rep = delete_patient(args.patient_id, remove_outside=args.remove_outside)
         print(f"deleted patient {rep.patient_id}: {rep.sessions} session(s), {len(rep.removed_paths)} path(s) removed")
+        if rep.outside_paths:
+            print("Result folders outside the data directory still hold this patient's results (not removed):")
+            for path in rep.outside_paths:
+                print(f"  {path}")
+            print("Remove them too with `runform patients delete ID --remove-outside`, or delete them yourself.")
         return 0
     raise InputError(f"unknown action {args.action!r}.", "Use list, show, add or delete.")
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from analyzer.core.config import cache_dir, data_dir
 from analyzer.core.errors import InputError
-from analyzer.core.results import read_result
+from analyzer.core.results import read_result, write_private
 from analyzer.records.db import Database, open_db
 from analyzer.records.models import ClipRecord, Patient, SessionRecord
 from analyzer.records.progress import KEY_METRICS, compare_metrics, key_values
@@ -258,6 +258,8 @@ def store_session(patient_id: str, result: Any, notes: str | None = None, *, inp
             raise InputError(f"could not copy {folder} into the records folder: {why}",
                              "Check free disk space and permissions of RUNFORM_DATA_DIR.") from None
         rec.analysis_dir = _rel(dest)
+        if not _inside(folder, data_dir()):  # remembered so that deleting the patient can name the outside copy
+            write_private(dest.parent / ORIGIN_FILE, json.dumps({"analysed_into": str(folder.resolve())}))
         seen: set[str] = set()
         for c in _clip_entries(doc):
             key = c.get("sha256") or str(c.get("name"))
@@ -440,18 +442,45 @@ def session_record(session_id: int, db: Database | None = None) -> dict[str, Any
 
 
 # ---- deletion ----------------------------------------------------------------------------------------------------
+ORIGIN_FILE = "origin.json"  # in a stored session folder: the --out outside the data directory it was copied from
+
+
 @dataclass
 class DeletionReport:
+    """removed_paths: what was deleted; outside_paths: result folders outside the data directory that analyses of
+    this patient were written into (their records hold copies) and that still exist: named, and removed only when
+    asked (`remove_outside`), since the product does not own them."""
+
     patient_id: str
     sessions: int
     removed_paths: list[str]
+    outside_paths: list[str] = field(default_factory=list)
 
 
-def delete_patient(patient_id: str, db: Database | None = None) -> DeletionReport:
-    """Remove every record and every file of the patient under data_dir (and their pose-cache files)."""
+def _outside_outputs(pid: str) -> list[Path]:
+    """The --out folders outside the data directory this patient's stored sessions were copied from, still there
+    and still holding the same results (their metrics.json equals the stored copy's: a folder analysed into again
+    since, e.g. for another patient, is not this patient's any more)."""
+    out = set()
+    for f in (patient_dir(pid) / "sessions").glob(f"*/{ORIGIN_FILE}"):
+        try:
+            d = Path(json.loads(f.read_text())["analysed_into"])
+            same = (d / "metrics.json").read_bytes() == (f.parent / "analysis" / "metrics.json").read_bytes()
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if same:
+            out.add(d)
+    return sorted(out)
+
+
+def delete_patient(patient_id: str, db: Database | None = None, remove_outside: bool = False) -> DeletionReport:
+    """Remove every record and every file of the patient under data_dir (and their pose-cache files). Result folders
+    outside data_dir that their analyses were written into are listed in the report (`outside_paths`), and removed
+    too with `remove_outside`."""
     pid = check_patient_id(patient_id)
     dbx = get_db(db)
     root = data_dir()
+    outside = _outside_outputs(pid)
     folders: set[Path] = set()
     shas: set[str] = set()
     app_ids: set[str] = set()
@@ -491,7 +520,14 @@ def delete_patient(patient_id: str, db: Database | None = None) -> DeletionRepor
         for f in pose.glob(f"{sha}_*"):
             f.unlink(missing_ok=True)
             removed.append(str(f))
-    return DeletionReport(pid, n, removed)
+    left: list[str] = []
+    for d in outside:
+        if remove_outside:
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(str(d))
+        else:
+            left.append(str(d))
+    return DeletionReport(pid, n, removed, left)
 
 
 def _owning_folder(d: Path, root: Path) -> Path:
