@@ -1,8 +1,5 @@
-"""Batch analysis: every clip in a folder, one result folder per clip, a failure on one clip never stops the others.
-
-`analyze_folder(folder, out_dir, options)` writes out_dir/<clip name>/ (metrics.json, strides.csv, landmarks.csv,
-annotated.mp4, report.html: `analyzer.pipeline.offline.analyze_clip`) for each clip and out_dir/batch.json listing every
-clip with its status ("ok" or "failed" + the reason) and timing.
+"""The clips of a batch (`find_clips`) and the batched ONNX pose pass the batch engines run (`batched_pose_pass`;
+the jobs themselves: analyzer.pipeline.batch_run).
 
 With the ONNX backend the pose stage is batched across clips first (`batched_pose_pass`): up to `streams` clips are
 decoded in lock-step and each step runs the landmark network once for all of them (and the detector once for every
@@ -13,9 +10,6 @@ per-clip path. MediaPipe has no batch API: with it, clips run one after another.
 """
 from __future__ import annotations
 
-import json
-import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -29,34 +23,6 @@ from analyzer.media.video_in import VIDEO_SUFFIXES
 ProgressFn = Callable[[object], None] | None
 
 
-@dataclass(frozen=True)
-class ClipOutcome:
-    """One clip of a batch: status "ok" | "failed"; error: one line (problem + fix) when failed; seconds: wall time
-    spent on it (the batched pose share is attributed equally to the clips of its group)."""
-
-    clip: Path
-    out_dir: Path
-    status: str
-    error: str | None
-    seconds: float
-
-    def to_dict(self) -> dict:
-        return {"clip": str(self.clip), "dir": self.out_dir.name, "status": self.status, "error": self.error,
-                "seconds": round(self.seconds, 2)}
-
-
-@dataclass
-class BatchResult:
-    out_dir: Path
-    outcomes: list[ClipOutcome]
-    path: Path  # batch.json
-    pose_batched: list[str] = field(default_factory=list)  # clip names whose pose ran in the batched pass
-
-    @property
-    def failed(self) -> list[ClipOutcome]:
-        return [o for o in self.outcomes if o.status != "ok"]
-
-
 def find_clips(folder: str | Path) -> list[Path]:
     """Video files directly in folder (sorted by name); InputError when there is none."""
     folder = Path(folder)
@@ -68,17 +34,6 @@ def find_clips(folder: str | Path) -> list[Path]:
         raise InputError(f"{folder} contains no video clip ({', '.join(VIDEO_SUFFIXES)}).",
                          "Put the treadmill clips in that folder, or give the clip files themselves.")
     return clips
-
-
-def _unique_names(clips: list[Path]) -> list[str]:
-    used, names = set(), []
-    for c in clips:
-        name = c.stem
-        while name in used:
-            name += "_"
-        used.add(name)
-        names.append(name)
-    return names
 
 
 def _emit(progress: ProgressFn, stage: str, fraction: float, message: str) -> None:
@@ -233,61 +188,3 @@ def _n_frames(path: Path, options) -> int:
 # ---------------------------------------------------------------------------------------------------------------
 # Folder driver
 # ---------------------------------------------------------------------------------------------------------------
-def analyze_folder(folder_or_clips: str | Path | list, out_dir: str | Path, options=None, progress: ProgressFn = None,
-                   streams: int = 4) -> BatchResult:
-    """Analyse every clip of a folder (or a list of clips): out_dir/<clip name>/ each + out_dir/batch.json.
-
-    A clip that fails (bad video, no runner, too short, or any unexpected error) is recorded with its reason and the
-    others go on. streams: clips per batched ONNX pose step."""
-    from analyzer.pipeline.offline import AnalyzeOptions
-
-    options = options or AnalyzeOptions()
-    options.validate()
-    clips = ([Path(c) for c in folder_or_clips] if isinstance(folder_or_clips, (list, tuple))
-             else find_clips(folder_or_clips))
-    out_dir = Path(out_dir)
-    from analyzer.core.results import locked_folder
-
-    with locked_folder(out_dir):
-        return _analyze_folder(clips, out_dir, options, progress, streams)
-
-
-def _analyze_folder(clips: list[Path], out_dir: Path, options, progress: ProgressFn, streams: int) -> BatchResult:
-    from analyzer.core.results import write_private
-    from analyzer.pipeline.offline import Progress, analyze_clip
-
-    names = _unique_names(clips)
-    batched: dict[Path, LandmarkSeries] = {}
-    t_batch = 0.0
-    if options.backend == "onnx" and len(clips) > 1:
-        t0 = time.perf_counter()
-        batched = batched_pose_pass(clips, options, streams, progress)
-        t_batch = time.perf_counter() - t0
-    share = t_batch / max(len(batched), 1)
-    outcomes: list[ClipOutcome] = []
-    for k, (clip, name) in enumerate(zip(clips, names)):
-        def sub(pr, k=k, name=name) -> None:
-            if progress is not None:
-                progress(Progress(pr.stage, (k + pr.fraction) / len(clips), None,
-                                  f"[{k + 1}/{len(clips)}] {name}: {pr.message}"))
-
-        t0 = time.perf_counter()
-        try:
-            analyze_clip(clip, out_dir / name, options, sub, pose=batched.get(clip))
-            status, error = "ok", None
-        except InputError as e:  # out_dir/<name> is untouched: an earlier good result there stays
-            status, error = "failed", str(e)
-        except Exception as e:  # noqa: BLE001 - one broken clip must not stop the batch
-            status = "failed"
-            error = f"unexpected error: {type(e).__name__}: {e}"
-            write_private(out_dir / f"{name}.error.txt", traceback.format_exc())
-        dt = time.perf_counter() - t0 + (share if clip in batched else 0.0)
-        outcomes.append(ClipOutcome(clip, out_dir / name, status, error, dt))
-    path = out_dir / "batch.json"
-    doc = {"schema_version": 1, "backend": options.backend, "model": options.model,
-           "clips": [o.to_dict() for o in outcomes],
-           "ok": sum(o.status == "ok" for o in outcomes), "failed": sum(o.status != "ok" for o in outcomes),
-           "pose_batched": [c.name for c in batched], "streams": streams}
-    write_private(path, json.dumps(doc, indent=1))
-    _emit(progress, "done", 1.0, f"{doc['ok']} of {len(clips)} clips analysed")
-    return BatchResult(out_dir, outcomes, path, [c.name for c in batched])
