@@ -8,16 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from analyzer.core import KEY_METRICS, LandmarkSeries, ResultView, read_result
+from analyzer.core import LandmarkSeries, ResultView, read_result
 from analyzer.records import Session
 
 from app import metricinfo as mi
 
 _FPS_RE = re.compile(r"^(.*?: )?([0-9]+(?:\.[0-9]+)?) fps is too coarse for ")
-
-#: Metrics shown first, as cards, in this order: the key metrics (analyzer.core.metrics_defs.KEY_METRICS, the one
-#: list the records' history and trends use too).
-HEADLINE_METRICS = KEY_METRICS
 
 
 @dataclass

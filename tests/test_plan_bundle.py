@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from analyzer.core.landmarks import LandmarkSeries, PoseLandmark as L
+from analyzer.core.results import read_result
 from analyzer.plan import PlanInputs, build_plan
 from analyzer.records.bundle import export_bundle, face_boxes
 from analyzer.media.video_out import H264Writer
@@ -78,7 +79,7 @@ def decode_jpegs(html_text: str) -> list[np.ndarray]:
 
 
 def test_face_boxes_cover_the_head_from_landmarks(analysis):
-    frames, times, boxes = face_boxes(analysis / "landmarks.csv")
+    frames, times, boxes = face_boxes(read_result(analysis).landmarks())
     assert len(frames) == N and boxes[5] is None
     b = boxes[0]
     assert (b.cx, b.cy) == pytest.approx((40.0, 30.8), abs=0.01)

@@ -16,8 +16,8 @@ import pytest
 
 from analyzer.core.landmarks import N_LANDMARKS
 from analyzer.core.landmarks import PoseLandmark as P
-from analyzer.render.overlay import (PELVIS_AUX, OverlayBuilder, PelvisLine, _fmt, deepest_drop_index, draw_pelvis_line,
-                             pelvis_line_at, pelvis_line_ends)
+from analyzer.render.overlay import (PELVIS_AUX, OverlayBuilder, PelvisLine, deepest_drop_index, draw_pelvis_line,
+                             panel_num, pelvis_line_at, pelvis_line_ends)
 
 
 def _magenta(img: np.ndarray) -> np.ndarray:
@@ -183,7 +183,7 @@ def rear_runs(rear_clip, tmp_path_factory):
 def _expected_drop(strides: list[dict], side: str, t: float) -> str:
     rows = [r for r in strides if r["side"] == side]
     k = bisect.bisect_right([r["ic_t"] for r in rows], t + 1e-6) - 1
-    return "-" if k < 0 else _fmt(rows[k]["pelvic_drop_deg"], " deg", 1)
+    return "-" if k < 0 else panel_num(rows[k]["pelvic_drop_deg"], 1, unit="deg")
 
 
 @pytest.mark.slow

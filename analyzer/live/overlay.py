@@ -4,24 +4,14 @@ out-of-range cue, rate and latency, the recording dot.
 """
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import numpy as np
 
+from analyzer.core.fmt import fmt_num
 from analyzer.live.engine import LiveState
 from analyzer.render.overlay import RenderState, annotate, draw_text, panel_rows, pose_layer
 
 #: live panel text is larger than the export's: it is read from the treadmill
 LIVE_PANEL_SCALE = 1.5
-
-
-def _fmt(v: Any, nd: int = 0) -> str:
-    try:
-        v = float(v)
-    except (TypeError, ValueError):
-        return "--"
-    return f"{v:.{nd}f}" if math.isfinite(v) else "--"
 
 
 def put_text(img: np.ndarray, s: str, org: tuple[int, int], scale: float = 1.0) -> None:
@@ -41,7 +31,8 @@ def render_state(state: LiveState, show_cue: bool = True) -> RenderState:
     layer = pose_layer(xy, None if xy is None else pose.visibility, view, near, pose.aux, snap.get("pelvis_source"))
     cue = (state.cue.state, state.cue.message) if (show_cue and state.cue is not None) else None
     return RenderState(**layer, panel=panel_rows(state.cadence_spm, state.last_step, view), cue=cue,
-                       footer=f"{_fmt(state.rate_fps)} fps  {_fmt(state.latency_ms_p50)} ms  dropped {state.dropped}",
+                       footer=f"{fmt_num(state.rate_fps, 0, missing='--')} fps  "
+                              f"{fmt_num(state.latency_ms_p50, 0, missing='--')} ms  dropped {state.dropped}",
                        recording=state.recording, panel_scale=LIVE_PANEL_SCALE)
 
 

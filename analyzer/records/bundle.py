@@ -8,14 +8,13 @@ Inside (everything embedded, nothing fetched from the network):
 
 Face blurring (`blur_face=True`): every exported frame (video and key frames) is pixelated and blurred inside an
 ellipse around the head, placed from the nose, eye, ear and mouth landmarks of the clip's LandmarkSeries
-(landmarks.csv written by the pipeline). Frames where no face landmark was found use the nearest frame that has one;
-with no face landmark anywhere in the clip the top fifth of the frame is blurred instead, so a face is never
-exported by accident.
+(landmarks.csv written by the pipeline, read through `analyzer.core.results.ResultView.landmarks`). Frames where no
+face landmark was found use the nearest frame that has one; with no face landmark anywhere in the clip the top fifth
+of the frame is blurred instead, so a face is never exported by accident.
 """
 from __future__ import annotations
 
 import base64
-import csv
 import html
 import math
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from analyzer.core.errors import InputError
 from analyzer.core.fmt import fmt_num
 from analyzer.core.metrics_defs import KEY_METRICS, METRICS
 from analyzer.core.results import read_result
-from analyzer.core.landmarks import PoseLandmark
+from analyzer.core.landmarks import LandmarkSeries, PoseLandmark
 from analyzer.media import frames_at
 from analyzer.plan.engine import Plan, PlanInputs, build_plan, label_for, merge_metrics
 from analyzer.plan.render import PRINT_CSS, blocks_to_html, patient_blocks
@@ -57,39 +56,33 @@ class FaceBox:
         return FaceBox(self.cx * sx, self.cy * sy, self.rx * sx, self.ry * sy)
 
 
-def face_boxes(landmarks_csv: str | Path, min_radius_px: float = 12.0) -> tuple[np.ndarray, np.ndarray, list]:
-    """Per-frame head ellipses from landmarks.csv: (frame (T,), t_s (T,), [FaceBox | None] * T).
+def face_boxes(landmarks: LandmarkSeries, min_radius_px: float = 12.0) -> tuple[np.ndarray, np.ndarray, list]:
+    """Per-frame head ellipses from the clip's landmarks (`read_result(folder).landmarks()`):
+    (frame (T,), t_s (T,), [FaceBox | None] * T).
 
     Radius: 1.8 x the largest distance of a face landmark from their mean (ears to nose span most of the head),
     at least 0.35 x the shoulder width when shoulders are visible, at least `min_radius_px`; the ellipse is 1.3 x
     taller than wide to cover the forehead and chin.
     """
-    frames, times, boxes = [], [], []
-    with Path(landmarks_csv).open(newline="") as f:
-        rows = csv.DictReader(f)
-        for row in rows:
-            frames.append(int(row["frame"]))
-            times.append(float(row["t_s"]))
-            pts = _points(row, FACE_LANDMARKS)
-            if len(pts) == 0:
-                boxes.append(None)
-                continue
-            c = pts.mean(axis=0)
-            r = max(1.8 * float(np.max(np.linalg.norm(pts - c, axis=1))), min_radius_px)
-            sh = _points(row, SHOULDERS)
-            if len(sh) == 2:
-                r = max(r, 0.35 * float(np.linalg.norm(sh[0] - sh[1])))
-            boxes.append(FaceBox(float(c[0]), float(c[1]), r, 1.3 * r))
-    return np.asarray(frames, dtype=np.int64), np.asarray(times, dtype=np.float64), boxes
+    boxes = []
+    for xy in landmarks.xy:
+        pts = _points(xy, FACE_LANDMARKS)
+        if len(pts) == 0:
+            boxes.append(None)
+            continue
+        c = pts.mean(axis=0)
+        r = max(1.8 * float(np.max(np.linalg.norm(pts - c, axis=1))), min_radius_px)
+        sh = _points(xy, SHOULDERS)
+        if len(sh) == 2:
+            r = max(r, 0.35 * float(np.linalg.norm(sh[0] - sh[1])))
+        boxes.append(FaceBox(float(c[0]), float(c[1]), r, 1.3 * r))
+    return (np.asarray(landmarks.frame_index, dtype=np.int64), np.asarray(landmarks.t, dtype=np.float64), boxes)
 
 
-def _points(row: Mapping[str, str], lms: tuple[PoseLandmark, ...]) -> np.ndarray:
-    out = []
-    for lm in lms:
-        x, y = row.get(f"{lm.name.lower()}_x_px", ""), row.get(f"{lm.name.lower()}_y_px", "")
-        if x and y:
-            out.append((float(x), float(y)))
-    return np.asarray(out, dtype=np.float64).reshape(-1, 2)
+def _points(xy: np.ndarray, lms: tuple[PoseLandmark, ...]) -> np.ndarray:
+    """The pixels (N, 2) of those of `lms` that one frame's xy (33, 2) holds (both coordinates measured), in order."""
+    pts = np.asarray(xy, dtype=np.float64)[[int(lm) for lm in lms]]
+    return pts[~np.isnan(pts).any(axis=1)]
 
 
 def _nearest_box(t: float, times: np.ndarray, boxes: list) -> FaceBox | None:
@@ -126,9 +119,10 @@ def _fallback_box(w: int, h: int) -> FaceBox:
     return FaceBox(w / 2, h * 0.1, w / 2 + 1, h * 0.1 + 1)
 
 
-def blur_faces_in_video(src: str | Path, dst: str | Path, landmarks_csv: str | Path,
+def blur_faces_in_video(src: str | Path, dst: str | Path, landmarks: LandmarkSeries,
                         analysed_size: tuple[int, int] | None = None) -> int:
-    """Write `dst` (H.264) = `src` with the face blurred in every frame. Returns the number of frames written.
+    """Write `dst` (H.264) = `src` with the face blurred in every frame (head ellipses from `landmarks`,
+    `face_boxes`). Returns the number of frames written.
 
     `analysed_size` (width, height) of the frames the landmarks refer to; the video may be scaled from it.
     """
@@ -136,7 +130,7 @@ def blur_faces_in_video(src: str | Path, dst: str | Path, landmarks_csv: str | P
 
     from analyzer.media.video_out import H264Writer
 
-    _, times, boxes = face_boxes(landmarks_csv)
+    _, times, boxes = face_boxes(landmarks)
     n = 0
     with av.open(str(src)) as container:
         stream = container.streams.video[0]
@@ -219,23 +213,21 @@ def export_bundle(analysis_dir: str | Path, dest: str | Path, plan: Plan | Mappi
         plan_obj = plan if isinstance(plan, Plan) else Plan.from_dict(plan)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    video = folder / "annotated.mp4"
+    video = result.path("video")
     tmp_video = None
-    if video.is_file() and blur_face:
-        lm = folder / "landmarks.csv"
-        if not lm.is_file():
+    if video is not None and blur_face:
+        lm = result.landmarks()
+        if lm is None:
             raise InputError(f"cannot blur faces: no landmarks.csv in {folder}.",
                              "Re-run `runform analyze` (it writes landmarks.csv) or export without face blurring.")
-        clip = doc.get("clip") or {}
-        size = (int(clip["width"]), int(clip["height"])) if clip.get("width") and clip.get("height") else None
         tmp_video = dest.with_name(dest.stem + ".blurred.tmp.mp4")
-        blur_faces_in_video(video, tmp_video, lm, size)
+        blur_faces_in_video(video, tmp_video, lm, (lm.width, lm.height))
         video = tmp_video
     try:
-        frames = key_frames(video, [t for _, t in _event_times(doc)]) if video.is_file() else []
+        frames = key_frames(video, [t for _, t in _event_times(doc)]) if video is not None else []
         captions = dict((t, c) for c, t in _event_times(doc))
         video_b64 = None
-        if video.is_file() and video.stat().st_size <= MAX_EMBED_BYTES:
+        if video is not None and video.stat().st_size <= MAX_EMBED_BYTES:
             video_b64 = base64.b64encode(video.read_bytes()).decode("ascii")
     finally:
         if tmp_video is not None:

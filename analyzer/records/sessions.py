@@ -221,12 +221,9 @@ class Session:
 
     # ---- results ------------------------------------------------------------------------------
     def clip_result_dirs(self) -> list[Path]:
-        """Per-clip output folders written by the pipeline (those holding a metrics.json), in clip order."""
-        if not self.result_dir.is_dir():
-            return []
-        found = sorted(p.parent for p in self.result_dir.glob("*/metrics.json"))
-        if not found and (self.result_dir / "metrics.json").is_file():
-            found = [self.result_dir]
+        """Per-clip output folders written by the pipeline (those holding a metrics.json, `ResultView.clips`), in clip
+        order."""
+        found = [c.dir for c in read_result(self.result_dir).clips()]
         order = {Path(c.file).stem: i for i, c in enumerate(self.clips)}
 
         def key(p: Path) -> tuple[int, str]:

@@ -12,8 +12,9 @@ from) orange, the far leg blue; in a rear/front view (no near side) left orange,
 two sides (shoulders, hips) light grey; joints filled in their side's colour with a dark rim. The near side comes from the clip's view
 calibration (offline: the pre-scan, then GaitStream's; live: GaitStream's snapshot).
 
-Knee angle shown: knee flexion = 180 deg - the hip-knee-ankle angle in image pixels (0 = straight), side view only
-(biomechanics.md: sagittal-plane angles need a side view).
+Knee angle shown: knee flexion = 180 deg - the hip-knee-ankle angle in image pixels (0 = straight; the kinematics
+kernel `analyzer.kinematics.metrics.joint_flexion`), side view only (biomechanics.md: sagittal-plane angles need a
+side view). Numbers print through the one formatter (`analyzer.core.fmt.fmt_num`, as `panel_num`).
 
 Rear/front view: the pelvis line the pelvic drop is measured from (two markers or the waistband edge,
 analyzer.pose.pelvis_image; an image angle, positive when the image-right end is higher) is drawn through the
@@ -29,12 +30,15 @@ import math
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from analyzer.kinematics.core import PELVIS_MIN_QUALITY  # a frame's pelvis line counts at this quality, as for the metric
 from analyzer.kinematics.core import PELVIS_SOURCES as PELVIS_AUX  # source name -> its per-frame aux angle
+from analyzer.kinematics.metrics import joint_flexion, side_ids
 
+from analyzer.core.fmt import as_float, fmt_num
 from analyzer.core.landmarks import SKELETON_EDGES
 from analyzer.core.landmarks import PoseLandmark as P
 
@@ -370,28 +374,8 @@ def annotate(frame_bgr: np.ndarray, state: RenderState) -> np.ndarray:
 # -------------------------------------------------------------------------------------------------------------
 # From landmarks + streaming core to RenderState
 # -------------------------------------------------------------------------------------------------------------
-def knee_flexion_deg(xy: np.ndarray, side: str) -> float:
-    """180 - angle(hip, knee, ankle) in image pixels, degrees; NaN when a point is missing."""
-    hip, knee, ankle = ((P.LEFT_HIP, P.LEFT_KNEE, P.LEFT_ANKLE) if side == "left"
-                        else (P.RIGHT_HIP, P.RIGHT_KNEE, P.RIGHT_ANKLE))
-    a, b = xy[hip] - xy[knee], xy[ankle] - xy[knee]
-    na, nb = np.linalg.norm(a), np.linalg.norm(b)
-    if not (np.isfinite(na) and np.isfinite(nb)) or na == 0 or nb == 0:
-        return float("nan")
-    cos = float(np.clip(np.dot(a, b) / (na * nb), -1, 1))
-    return 180.0 - math.degrees(math.acos(cos))
-
-
-def _fmt(v, unit: str = "", digits: int = 0) -> str:
-    try:
-        if v is None or not np.isfinite(v):
-            return "-"
-    except TypeError:
-        return str(v)
-    txt = f"{v:.{digits}f}"
-    if txt.startswith("-") and float(txt) == 0:  # "-0" reads as a sign error
-        txt = txt[1:]
-    return f"{txt}{unit}"
+#: the one number formatter (analyzer.core.fmt) as the metric panel prints: "-" when missing, never "-0"
+panel_num = partial(fmt_num, missing="-", no_negative_zero=True)
 
 
 class OverlayBuilder:
@@ -496,7 +480,9 @@ def pose_layer(xy: np.ndarray | None, visibility: np.ndarray | None, view: str |
     knees = {}
     if xy is not None and view in ("side", "oblique", ""):
         for side in ("left", "right") if near_side is None else (near_side,):
-            knees[side] = knee_flexion_deg(xy, side)
+            ids = side_ids(side)  # the kinematics kernel: 180 - angle(hip, knee, ankle) in image pixels
+            with np.errstate(invalid="ignore", divide="ignore"):  # a zero-length thigh or shank: NaN, not a warning
+                knees[side] = float(joint_flexion(xy[ids["hip"]], xy[ids["knee"]], xy[ids["ankle"]]))
     pelvis = pelvis_line_at(aux, pelvis_source) if xy is not None and view in ("rear", "front") else None
     return {"xy": xy, "visibility": visibility, "near_side": near_side, "knee_flexion_deg": knees, "pelvis": pelvis}
 
@@ -514,23 +500,26 @@ def panel_rows(cadence_spm: float | None, last_by_side: Mapping, view: str | Non
     angle (side view) or pelvic drop (rear/front view). last_by_side: side -> that side's latest step
     (`analyzer.kinematics.StepUpdate`, or the live step dict); stance_drop: side -> the offline per-stance pelvic
     drop shown instead (rear/front, `OverlayBuilder.set_stances`; None value: before that side's first contact)."""
-    rows = [("Cadence", _fmt(cadence_spm, " spm"))]
+    rows = [("Cadence", panel_num(cadence_spm, 0, unit="spm"))]
     frontal = view in ("rear", "front")
     for side in ("left", "right"):
         if frontal and stance_drop is not None:
             drop = stance_drop.get(side)
-            rows.append((f"{side.capitalize()} pelvic drop", "-" if drop is None else _fmt(drop, " deg", 1)))
+            rows.append((f"{side.capitalize()} pelvic drop", panel_num(drop, 1, unit="deg")))
             continue
         u = last_by_side.get(side)
         if u is None:
             rows.append((f"{side.capitalize()} contact", "-"))
             continue
         if frontal:
-            rows.append((f"{side.capitalize()} pelvic drop", _fmt(_value(u, "pelvic_drop_deg"), " deg", 1)))
+            rows.append((f"{side.capitalize()} pelvic drop", panel_num(_value(u, "pelvic_drop_deg"), 1, unit="deg")))
             continue
         over = _value(u, "overstride_cm", float("nan"))
-        over_s = _fmt(over, " cm") if over is not None and np.isfinite(over) else _fmt(
-            _value(u, "overstride_pct_leg"), "% leg")
+        if as_float(over) is not None:
+            over_s = panel_num(over, 0, unit="cm")
+        else:  # "6% leg", no space before the %: the panel's text as it has always been drawn
+            pct = _value(u, "overstride_pct_leg")
+            over_s = "-" if as_float(pct) is None else f"{panel_num(pct, 0)}% leg"
         rows.append((f"{side.capitalize()} overstride", over_s))
-        rows.append((f"{side.capitalize()} strike", _fmt(_value(u, "foot_strike_angle_deg"), " deg")))
+        rows.append((f"{side.capitalize()} strike", panel_num(_value(u, "foot_strike_angle_deg"), 0, unit="deg")))
     return rows

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from analyzer.core import InputError
+from analyzer.core import InputError, read_result
 from analyzer.render import html_to_pdf
 
 from app import access, planview, state
@@ -50,8 +50,8 @@ def _zip_all(sv: SessionView) -> bytes:
                 p = c.path(key)
                 if p:
                     z.write(p, f"{c.dir.name}/{p.name}")
-        combined = sv.session.result_dir / "session.json"
-        if combined.is_file():
+        combined = read_result(sv.session.result_dir).path("session")
+        if combined is not None:
             z.write(combined, "session.json")
         plan = sv.session.exports_dir / "plan_patient.html"
         if plan.is_file():
@@ -93,7 +93,7 @@ def clip_block(sv: SessionView, c: ClipView, i: int) -> None:
     st.markdown(f"#### {md(c.name)}")
     base = f"{_slug(sv.session.title)}_{_slug(Path(c.name).stem)}"
     video, report = c.path("video"), c.path("report")
-    session_report = (sv.session.result_dir / "report.html").is_file()
+    session_report = read_result(sv.session.result_dir).path("report") is not None
     cols = st.columns(3, gap="medium")
     with cols[0].container(border=True, height="stretch"):
         st.markdown("**Annotated video**")
@@ -149,8 +149,8 @@ def render() -> None:
     st.session_state[_EXPORTING] = (session.id, session.patient_id)
     st.markdown(f'<p class="rf-note">Session <b>{esc(session.title)}</b>. Files are made on this computer; nothing is '
                 f'uploaded anywhere.</p>', unsafe_allow_html=True)
-    combined_report = session.result_dir / "report.html"
-    if combined_report.is_file():
+    combined_report = read_result(session.result_dir).path("report")
+    if combined_report is not None:
         st.markdown("#### Patient report (whole session)")
         c1, _ = st.columns([1, 2])
         with c1:

@@ -11,12 +11,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from analyzer.core import KEY_METRICS
 from analyzer.records import Session
 
 from app import access, cards, charts, gallery, jobs, planview, state
 from app import metricinfo as mi
 from app.screens import analyse
-from app.data import HEADLINE_METRICS, ClipView, SessionView
+from app.data import ClipView, SessionView
 from app.theme import chip, esc, md
 
 VIEW_TEXT = {"side": "side view", "rear": "rear view", "front": "front view", "oblique": "oblique view",
@@ -150,7 +151,7 @@ def signals(sv: SessionView) -> None:
     continuous(sv, clip)
     st.markdown("##### Step by step")
     summary = sv.summary
-    flagged = [n for n in HEADLINE_METRICS if n in cols and mi.range_status(n, (summary.get(n) or {}).get("value"))
+    flagged = [n for n in KEY_METRICS if n in cols and mi.range_status(n, (summary.get(n) or {}).get("value"))
                in ("low", "high")]
     first = flagged[0] if flagged else next((n for n in ("overstride_pct_leg", "cadence_spm") if n in cols), cols[0])
     metric = st.selectbox("Measurement", cols, index=cols.index(first), format_func=lambda n: mi.info(n).label,
@@ -325,7 +326,7 @@ def render() -> None:
     header(sv)
     warnings(sv)
     summary = sv.summary
-    headline = [n for n in HEADLINE_METRICS if n in summary]
+    headline = [n for n in KEY_METRICS if n in summary]  # cards first: the key metrics, in their order
     if "overstride_cm" in headline and "overstride_pct_leg" in headline and not (summary["overstride_cm"] or {}).get(
             "available"):
         headline.remove("overstride_cm")
