@@ -1,7 +1,8 @@
 """The live engine: per frame, the pose step (`analyzer.pose.step.PoseStep`, the one the offline pose pass runs; on
 the MediaPipe or the ONNX backend) -> `GaitStream.update` (the offline kinematics kernels, fed on the camera's grid
 by `analyzer.kinematics.grid.GridFeeder`) -> feedback cue per new step, as a `LiveState`; `LivePipeline` overlaps
-pose with the kinematics on two threads.
+pose with the kinematics on two threads (the pose thread is a `Stage` of the shared frame loop,
+`analyzer.media.frame_loop`).
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ import numpy as np
 
 from analyzer.kinematics.grid import GridFeeder
 from analyzer.live.feedback import Cue, FeedbackConfig, FeedbackTracker
-from analyzer.live.source import LatestFrameSlot, RateMeter
+from analyzer.live.source import RateMeter
+from analyzer.media.frame_loop import Stage
 from analyzer.pose.base import PoseFrame
 from analyzer.pose.step import PoseStep
 
@@ -359,52 +361,55 @@ class LivePipeline:
     by the longer stage alone (`RateMeter.stage_ms`), and the second core does the kinematics, overlay, video
     coding and recording.
 
-        submit(bgr, t_s, arrived_s)  --slot (newest wins, or lossless)-->  pose thread: engine.detect
-            --> results(): Detection, in order, for the caller's engine.consume
+        submit(bgr, t_s, arrived_s)  --one-frame queue (newest wins, or lossless)-->  "live-pose" stage:
+            engine.detect  --> results(): Detection, in order, for the caller's engine.consume
 
-    submit() never blocks unless lossless (every frame of a file). A pose-stage error ends results() and is kept in
-    `error`."""
+    The pose thread is a `Stage` of the shared frame loop (`analyzer.media.frame_loop`, as the offline pipeline's
+    threads): policy "drop_oldest" (a new frame replaces one the pose stage has not taken, counted in `dropped`) or
+    "block" when lossless (every frame of a file). submit() never blocks unless lossless. A pose-stage error ends
+    results() and is kept in `error`."""
 
     def __init__(self, engine: LiveEngine, lossless: bool = False) -> None:
         self.engine = engine
-        self.inbox = LatestFrameSlot(lossless=lossless)
-        self._outbox = LatestFrameSlot(lossless=True)
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._pose_loop, name="live-pose", daemon=True)
-        self._thread.start()
+        self._pose = Stage(self._detect, "live-pose", maxsize=1, policy="block" if lossless else "drop_oldest",
+                           results=1)
+        self._pose.start()
 
-    def _pose_loop(self) -> None:
+    def _detect(self, item: tuple[np.ndarray, float, float]) -> Detection:
         try:
-            while (item := self.inbox.get()) is not None:
-                self._outbox.put(self.engine.detect(*item))
-        except BaseException as e:  # noqa: BLE001 - handed to the consumer, which reports it
-            self.error = e
+            return self.engine.detect(*item)
+        except BaseException:
             log.exception("live pose stage failed")
-        finally:
-            self._outbox.close()
+            raise
 
     def submit(self, bgr: np.ndarray, t_s: float, arrived_s: float | None = None) -> None:
-        self.inbox.put((bgr, t_s, time.monotonic() if arrived_s is None else arrived_s))
+        self._pose.put((bgr, t_s, time.monotonic() if arrived_s is None else arrived_s))
 
     @property
     def dropped(self) -> int:
-        """Frames replaced in the inbox before the pose stage took them."""
-        return self.inbox.dropped
+        """Frames replaced in the pose stage's queue before it took them."""
+        return self._pose.dropped
+
+    @property
+    def error(self) -> BaseException | None:
+        """The pose stage's error (it ended results()), or None."""
+        return self._pose.error
 
     def results(self) -> Iterator[Detection]:
         """Pose results in order until close() (or a pose-stage error)."""
-        while (det := self._outbox.get()) is not None:
-            yield det
+        return self._pose.results()
 
     def close(self, discard: bool = False) -> None:
         """Stop taking frames. Frames already submitted are still processed and delivered by results(), unless
-        discard (the consumer has stopped reading)."""
-        self.inbox.close()
+        discard (the consumer has stopped reading: the pose stage is cancelled)."""
         if discard:
-            self._outbox.close()
+            self._pose.cancel()
+        else:
+            self._pose.close()
 
     def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        """Wait for the pose thread (its error, if any, is in `error`)."""
+        self._pose.join(timeout)
 
 
 def _cadence_of(snapshot: dict, steps: list[dict]) -> float:

@@ -1,9 +1,12 @@
-"""The pipeline's threads: bounded queues between a decoder thread, the pose stage and a render thread.
+"""The pipeline's use of the one threaded frame loop (`analyzer.media.frame_loop`): a decoder thread, the pose stage
+(on the caller's thread) and a render thread, joined by bounded queues of QUEUE_FRAMES frames that block when full (no
+frame is lost offline).
 
-`decoder` reads a clip on its own thread into a queue of QUEUE_FRAMES frames (downscaled once to `work_size`);
-`Worker` runs a function on a thread and re-raises its error on the caller's; `put` / `get` wait on a bounded queue
-but give up when the pass is stopped. Used by the offline pose pass (`analyzer.pipeline.pose_pass`) and the render
-pass (`analyzer.pipeline.render_pass`, `analyzer.pipeline.offline.render_video`).
+`decoder` reads a clip on its own `Worker` thread into such a queue (downscaled once to `work_size`); `Worker` re-raises
+its thread's error on the caller's; `put` / `get` wait on a bounded queue but give up when the pass is stopped (these,
+and `END`, come from `analyzer.media.frame_loop`, re-exported here for the pipeline). Used by the offline pose pass
+(`analyzer.pipeline.pose_pass`) and the render pass (`analyzer.pipeline.render_pass`,
+`analyzer.pipeline.offline.render_video`).
 """
 from __future__ import annotations
 
@@ -12,8 +15,10 @@ import threading
 import time
 from typing import Callable
 
+from analyzer.media.frame_loop import END, Worker, get, put
 from analyzer.media.video_in import VideoReader
 
+#: Frames each queue of the offline pass holds (put waits when it is full).
 QUEUE_FRAMES = 4
 #: Frames larger than this (long side, px) are downscaled once in the decoder thread, for pose inference and for the
 #: annotated video: the landmark network sees a 256x256 crop anyway, and 720p plays well on phones. At 1080p this
@@ -27,48 +32,6 @@ def work_size(width: int, height: int, max_side: int = WORK_MAX_SIDE_PX) -> tupl
     if s >= 1.0:
         return width, height
     return max(2, int(round(width * s / 2)) * 2), max(2, int(round(height * s / 2)) * 2)
-
-
-END = object()
-
-
-class Worker(threading.Thread):
-    """Runs fn(); an exception is kept and re-raised by join_raise() on the main thread."""
-
-    def __init__(self, fn: Callable[[], None], name: str) -> None:
-        super().__init__(name=name, daemon=True)
-        self.fn = fn
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.fn()
-        except BaseException as e:  # noqa: BLE001 - forwarded to the main thread
-            self.error = e
-
-    def join_raise(self) -> None:
-        self.join()
-        if self.error is not None:
-            raise self.error
-
-
-def put(q: queue.Queue, item, stop: threading.Event) -> bool:
-    while not stop.is_set():
-        try:
-            q.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            continue
-    return False
-
-
-def get(q: queue.Queue, stop: threading.Event):
-    while True:
-        try:
-            return q.get(timeout=0.1)
-        except queue.Empty:
-            if stop.is_set():
-                return END
 
 
 def decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times,
@@ -98,3 +61,6 @@ def decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times,
             put(out, END, stop)
 
     return run
+
+
+__all__ = ["END", "QUEUE_FRAMES", "WORK_MAX_SIDE_PX", "Worker", "decoder", "get", "put", "work_size"]
