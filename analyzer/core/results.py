@@ -1,6 +1,6 @@
 """The one writer and reader of result folders: outputs appear complete or not at all, and private.
 
-(About 530 lines, over the house's 500: the folder format is one thing, so its writer and its reader stay together.)
+(About 600 lines, over the house's 500: the folder format is one thing, so its writer and its reader stay together.)
 
 `ResultFolder(target)` (a context manager) is how every result folder is written (`runform analyze` single clip,
 several clips, batch sub-folders, app sessions, copies into the patient records):
@@ -12,13 +12,18 @@ several clips, batch sub-folders, app sessions, copies into the patient records)
    target is refused at once with a one-line message instead of interleaving with the first.
 3. Gives a private staging folder `.<name>.staging-XXXX` beside the target (same filesystem, mode 0700); the caller
    writes every output there.
-4. `commit()` makes the files private (0600, folders 0700) and swaps the staging folder into place with one
-   `rename` (an atomic exchange on Linux, `renameat2(RENAME_EXCHANGE)`), then removes the previous result.
-   Without a commit (an exception, a failed clip) the staging folder is removed and the target is untouched.
+4. `commit()` makes the files private (0600, folders 0700) and flushes them to disk (`fsync` of every staged file,
+   then of each folder, the staging folder last: one pass), swaps the staging folder into place with one `rename`
+   (an atomic exchange on Linux, `renameat2(RENAME_EXCHANGE)`), flushes the parent folder (the rename itself), then
+   removes the previous result. A power cut after the commit therefore finds the whole new result, never new names
+   over empty or truncated files. Without a commit (an exception, a failed clip) the staging folder is removed and
+   the target is untouched.
 
 A run killed with SIGKILL cannot clean up after itself: the target is still untouched (nothing is written into it
 until the rename), and the next run on that target removes the dead run's staging folder (it holds the lock, so no
 live writer owns one). The lock file is removed on release (with the inode check that keeps that race-free).
+Targets written once and never again (a live session of the app's store) leave such a folder for good:
+`sweep_dead_staging(parent)` removes those of every target in a folder whose lock is free.
 
 What goes into a result folder is written by the helpers here too (`write_json`: every JSON document, through the one
 sanitiser `jsonable`; `write_strides`: strides.csv; `write_landmarks`: landmarks.csv), and `read_result(folder)` (a
@@ -91,6 +96,35 @@ def make_private(root: Path) -> None:
             p = os.path.join(dirpath, n)
             if not os.path.islink(p):
                 os.chmod(p, FILE_MODE)
+
+
+def _private_and_synced(root: Path) -> None:
+    """make_private and fsync in one pass, deepest folder first: every regular file under root is flushed to disk,
+    then its folder (its entries), root itself last, so that renaming root into place publishes complete files."""
+    for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
+        for n in filenames:
+            p = os.path.join(dirpath, n)
+            st = os.lstat(p)
+            if stat.S_ISLNK(st.st_mode):
+                continue
+            os.chmod(p, FILE_MODE)
+            if stat.S_ISREG(st.st_mode):
+                _fsync_file(p)
+        os.chmod(dirpath, DIR_MODE)
+        _fsync_dir(Path(dirpath))
+
+
+def _fsync_file(path: str | Path) -> None:
+    """Flush one file's data to disk. A filesystem that cannot (EINVAL, ENOTSUP: no fsync there) is left as it is;
+    any other failure (EIO, ENOSPC) is raised: the data may not be on disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as e:
+        if e.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(fd)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -246,10 +280,11 @@ class ResultFolder:
         return self
 
     def commit(self) -> Path:
-        """Swap the complete staging folder into place (atomic); the previous result, if any, is removed."""
+        """Flush the complete staging folder to disk and swap it into place (atomic); the previous result, if any, is
+        removed."""
         assert self.staging is not None and not self.committed
-        make_private(self.staging)
         try:
+            _private_and_synced(self.staging)  # on disk before the rename makes it the result
             _guard_target(self.target)  # re-checked: someone may have put files there meanwhile
             if self.target.is_dir():
                 if not _exchange(self.staging, self.target):
@@ -274,6 +309,35 @@ class ResultFolder:
                 self.staging = None
         finally:
             self._lock.release()
+
+
+def sweep_dead_staging(parent: str | Path) -> None:
+    """Remove the staging/old folders (`.<name>.staging-*`, `.<name>.old-*`) in `parent` of every target whose lock
+    is free (its run is dead: a live run holds its target's lock from before its staging folder exists until after
+    it is gone). For folders of targets that are written once, e.g. the app store's live sessions: no later run on
+    the same target would sweep them."""
+    parent = Path(parent)
+    try:
+        leftovers = [p for p in parent.glob(".*") if p.is_dir()]
+    except OSError:
+        return
+    for p in leftovers:
+        name = p.name[1:]
+        for marker in (".staging-", ".old-"):
+            target_name, sep, _ = name.rpartition(marker)
+            if sep and target_name:
+                break
+        else:
+            continue
+        lock = TargetLock(parent / target_name)
+        try:
+            lock.acquire()
+        except (InputError, OSError):
+            continue  # a live run owns it (or the folder cannot be locked): left alone
+        try:
+            shutil.rmtree(p, ignore_errors=True)
+        finally:
+            lock.release()
 
 
 def _fsync_dir(d: Path) -> None:
@@ -312,16 +376,20 @@ def private_file(p: Path) -> Path:
 
 
 def write_private(path: Path, data: str | bytes) -> Path:
-    """Write a small file atomically (unique temp file beside it, 0600, then os.replace)."""
+    """Write a small file atomically and durably (unique temp file beside it, 0600, fsync, os.replace, fsync of the
+    folder): a crash leaves the old content or the new one, never a truncated file under the name."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    _fsync_dir(path.parent)
     return path
 
 

@@ -1,5 +1,6 @@
 """Browser (WebRTC) glue: frames arrive in batches on streamlit-webrtc's worker thread; all are recorded, the newest
-is processed, the rest count as dropped (`LiveController`).
+is processed, the rest count as dropped (`LiveController`). Pose runs on the `LivePipeline`'s stage, kinematics and
+the overlay on a consumer `Worker` (both from the shared frame loop, `analyzer.media.frame_loop`).
 """
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from analyzer.core.errors import InputError
 from analyzer.live.feedback import FeedbackConfig
 from analyzer.live.engine import LiveEngine, LivePipeline, LiveState
 from analyzer.live.overlay import draw_overlay, put_text
-from analyzer.live.recorder import LiveSessionResult, SessionRecorder, new_session_folder, register_clip
+from analyzer.live.recorder import (LiveSessionResult, SessionRecorder, kept_files, new_session_folder,
+                                    register_clip)
 from analyzer.live.source import FrameDecimator
+from analyzer.media.frame_loop import Worker
 
 log = logging.getLogger("runform.live")
 
@@ -63,7 +66,7 @@ class LiveController:
         self.frame_size: tuple[int, int] | None = None
         self.error: str | None = None
         self._pipe: LivePipeline | None = None  # started with the first frame after the model is loaded
-        self._consumer: threading.Thread | None = None
+        self._consumer: Worker | None = None
         self._shown: np.ndarray | None = None  # latest processed frame with its overlay, display size
         self._skipped = 0  # frames not handed to the pose stage (off the grid, or older in their batch)
         self._submitted = 0
@@ -134,8 +137,8 @@ class LiveController:
             return out
         if self._pipe is None:
             self._pipe = LivePipeline(self.engine)
-            self._consumer = threading.Thread(target=self._consume_loop, args=(self._pipe,), name="live-kinematics",
-                                              daemon=True)
+            pipe = self._pipe
+            self._consumer = Worker(lambda: self._consume_loop(pipe), "live-kinematics")
             self._consumer.start()
         self._skipped += len(frames) - (1 if grid else 0)
         if grid:
@@ -191,7 +194,8 @@ class LiveController:
         folder, session = new_session_folder(title, out_dir)
         w, h = self.frame_size
         rec = SessionRecorder(folder, w, h, self.fps_hint, self.model, self.height_cm, self.feedback,
-                              source="browser camera", max_queue=self.record_queue, backend=self.backend)
+                              source="browser camera", max_queue=self.record_queue, backend=self.backend,
+                              keep=kept_files(session))  # locked and staged until stop_recording()
         with self._lock:
             self._recorder, self._session = rec, session
         self.engine.tracker.reset()

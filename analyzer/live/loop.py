@@ -1,8 +1,11 @@
-"""The capture / process loop of `runform live` (`run_live`).
+"""The capture / process loop of `runform live` (`run_live`): a capture thread (a `Worker` of the shared frame loop,
+`analyzer.media.frame_loop`) feeds the pose stage (`LivePipeline`), whose results this thread turns into kinematics,
+cues and the display.
 """
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,8 +16,13 @@ import numpy as np
 from analyzer.live.feedback import FeedbackConfig
 from analyzer.live.engine import LiveEngine, LivePipeline, LiveState, shorten_gil_switch_interval
 from analyzer.live.overlay import draw_overlay
-from analyzer.live.recorder import LiveSessionResult, SessionRecorder, new_session_folder, register_clip
+from analyzer.live.recorder import (LiveSessionResult, SessionRecorder, kept_files, new_session_folder,
+                                    register_clip)
 from analyzer.live.source import FrameDecimator, open_source
+from analyzer.media.frame_loop import Worker
+
+log = logging.getLogger("runform.live")
+
 
 @dataclass
 class LiveRunOptions:
@@ -46,13 +54,18 @@ def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = No
     folder, session = new_session_folder(options.title, out_dir)
     lossless = source.kind == "file" and not source.realtime
     decimator = FrameDecimator(source.fps_hint, enabled=not lossless)
-    rec = SessionRecorder(folder, source.width, source.height, source.fps_hint, options.model, options.height_cm,
-                          options.feedback, source=str(spec), backend=options.backend)
+    try:  # locks and stages the folder: refused (InputError) while another run writes it
+        rec = SessionRecorder(folder, source.width, source.height, source.fps_hint, options.model,
+                              options.height_cm, options.feedback, source=str(spec), backend=options.backend,
+                              keep=kept_files(session))
+    except BaseException:
+        source.close()
+        raise
     stop = threading.Event()
     counts = {"captured": 0, "off_grid": 0}
 
-    with source, LiveEngine(options.model, options.height_cm, source.fps_hint, options.feedback,
-                            backend=options.backend) as engine:
+    with source, rec, LiveEngine(options.model, options.height_cm, source.fps_hint, options.feedback,
+                                 backend=options.backend) as engine:
         engine.warm_up()  # load the model before the first frame arrives
         engine.start_recording(rec)
         pipe = LivePipeline(engine, lossless=lossless)
@@ -72,7 +85,7 @@ def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = No
             finally:
                 pipe.close()
 
-        th = threading.Thread(target=capture, name="live-capture", daemon=True)
+        th = Worker(capture, "live-capture")
         th.start()
         try:
             for det in pipe.results():
@@ -90,6 +103,8 @@ def run_live(spec: str | int, options: LiveRunOptions, out_dir: Path | None = No
             pipe.join(timeout=5)
         if pipe.error is not None:
             raise pipe.error
+        if th.error is not None:  # the source failed: the session keeps what was captured until then
+            log.error("live capture stopped early", exc_info=th.error)
         engine.stop_recording()
         result = rec.finish(engine.meter, engine.tracker,
                             extra={"frames_dropped_live": pipe.dropped + counts["off_grid"],

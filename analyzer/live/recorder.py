@@ -1,12 +1,20 @@
 """Recording a live session: live.mp4 (H.264), timeline.jsonl (one object per step, as shown live), metrics.json
 (offline schema, from the recorded landmark series), strides.csv and landmarks.csv (the offline result format,
 analyzer.core.results) and live.json, registered in the session store.
+
+The session folder is written as offline results are (`analyzer.core.results.ResultFolder`): the recording takes the
+folder's lock when it starts (a second recording or analysis into it is refused at once with one line), live.mp4 and
+timeline.jsonl are written progressively into a private staging folder beside it, and `finish()` adds the rest and
+renames the staging folder into place (flushed to disk first). A recording that fails, is aborted or is killed leaves
+the folder as it was: an earlier session there untouched, no partial file in it (a killed one's staging folder is
+removed by the next run on that folder; `new_session_folder` sweeps those of the store's sessions).
 """
 from __future__ import annotations
 
 import json
 import logging
 import queue
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -18,7 +26,8 @@ import numpy as np
 from analyzer.core.errors import InputError
 from analyzer.live.feedback import FeedbackConfig, FeedbackTracker
 from analyzer.core.landmarks import LandmarkSeries
-from analyzer.core.results import write_json, write_landmarks, write_strides
+from analyzer.core.results import (ResultFolder, dumps_json, os_error_line, sweep_dead_staging, write_json,
+                                   write_landmarks, write_private, write_strides)
 from analyzer.pose.base import PoseFrame
 from analyzer.live.source import RateMeter, round_or_none
 
@@ -39,6 +48,12 @@ def _open_h264(path: Path, width: int, height: int, fps: float) -> Any:
 class SessionRecorder:
     """Records one live session into `folder`: live.mp4, timeline.jsonl, metrics.json, live.json.
 
+    The folder is locked and staged from the start (module docstring): the constructor raises InputError when
+    another recording or analysis is writing it (or it cannot be written); everything is written into `staging`
+    and appears in `folder` whole on `finish()`; `abort()` (or leaving a `with` block without finish) drops it.
+    keep: names of files already in `folder` that the new session keeps (a store session's session.json); the
+    rest of an earlier result there is replaced, as an analysis replaces its --out folder.
+
     Raw frames go through a writer thread (bounded queue; a full queue drops the frame) into the shared H264Writer
     with their real presentation times (seconds since the first recorded frame), so live.mp4 keeps real time even
     when frames were dropped (variable frame rate, as the offline reader expects). Pose per processed frame
@@ -47,9 +62,19 @@ class SessionRecorder:
 
     def __init__(self, folder: Path, width: int, height: int, fps: float = 30.0, model: str = "full",
                  height_cm: float | None = None, feedback: FeedbackConfig | None = None,
-                 source: str = "", max_queue: int = 90, backend: str = "mediapipe") -> None:
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+                 source: str = "", max_queue: int = 90, backend: str = "mediapipe",
+                 keep: tuple[str, ...] = ()) -> None:
+        self.folder = Path(folder)  # where the session appears on finish()
+        self.keep = tuple(keep)
+        self._result = ResultFolder(self.folder)
+        self._result.__enter__()  # checked, locked, staging folder made (InputError: one line with the fix)
+        assert self._result.staging is not None
+        self.staging: Path = self._result.staging  # where everything is written until finish()
+        try:
+            self._timeline = (self.staging / "timeline.jsonl").open("w")
+        except OSError as e:
+            self._result.__exit__(None, None, None)
+            raise os_error_line(e, self.folder) from None
         self.width, self.height = int(width), int(height)
         self.fps = float(fps)
         self.model = model
@@ -69,7 +94,6 @@ class SessionRecorder:
         self._index_lock = threading.Lock()
         self._n_added = 0
         self._pose: list[PoseFrame] = []
-        self._timeline = (self.folder / "timeline.jsonl").open("w")
         self.n_steps = 0
         self._writer_error: BaseException | None = None
         self._thread = threading.Thread(target=self._write_loop, name="live-recorder", daemon=True)
@@ -78,7 +102,14 @@ class SessionRecorder:
 
     @property
     def video_path(self) -> Path:
-        return self.folder / "live.mp4"
+        """Where live.mp4 is encoded while recording (in the staging folder; `folder`/live.mp4 after finish())."""
+        return self.staging / "live.mp4"
+
+    def __enter__(self) -> "SessionRecorder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.abort()  # nothing to do after finish()
 
     def _rel(self, t_s: float) -> float:
         if self._t0 is None:
@@ -184,21 +215,52 @@ class SessionRecorder:
 
     def finish(self, meter: RateMeter | None = None, tracker: FeedbackTracker | None = None,
                extra: dict | None = None) -> "LiveSessionResult":
-        """Close live.mp4 and timeline.jsonl, compute metrics.json from the recorded series, write live.json."""
+        """Close live.mp4 and timeline.jsonl, compute metrics.json from the recorded series, write live.json, then put
+        the complete folder in place (`ResultFolder.commit`). On any failure (the writer thread's error is raised
+        here) the folder is left as it was and the staging folder removed."""
         if self.finished:
             raise RuntimeError("SessionRecorder.finish() called twice")
         self.finished = True
+        try:
+            self._stop_writer()
+            if self._writer_error is not None:
+                raise self._writer_error
+            metrics, live = self._write_results(meter, tracker, extra)
+            for name in self.keep:  # e.g. the store session's index, which the rename would otherwise drop
+                if (self.folder / name).is_file():
+                    shutil.copy2(self.folder / name, self.staging / name)
+            self._result.commit()
+        finally:
+            self._result.__exit__(None, None, None)  # staging (or the replaced result) removed, lock released
+        return LiveSessionResult(self.folder, metrics, live)
+
+    def abort(self) -> None:
+        """End the recording without a result: the writer thread stops, the staging folder is removed and the lock
+        released; `folder` stays as it was. Nothing to do once finish() ran."""
+        if self.finished:
+            return
+        self.finished = True
+        try:
+            self._stop_writer()
+        finally:
+            self._result.__exit__(None, None, None)
+
+    def _stop_writer(self) -> None:
+        """End the writer thread (live.mp4 closed) and close timeline.jsonl."""
         self._frames.put(None)
         self._thread.join()
         self._timeline.close()
-        if self._writer_error is not None:
-            raise self._writer_error
+
+    def _write_results(self, meter: RateMeter | None, tracker: FeedbackTracker | None,
+                       extra: dict | None) -> tuple[dict | None, dict]:
+        """landmarks.csv, metrics.json + strides.csv (when a runner was found) and live.json into the staging
+        folder. Returns (metrics, live)."""
         series = self.series()
-        write_landmarks(self.folder, series)
+        write_landmarks(self.staging, series)
         metrics, error = _whole_run_metrics(series, self.height_cm)
         if metrics is not None:
-            write_json(self.folder / "metrics.json", metrics, indent=2)
-            write_strides(list(metrics.get("strides") or []), self.folder / "strides.csv")
+            write_json(self.staging / "metrics.json", metrics, indent=2)
+            write_strides(list(metrics.get("strides") or []), self.staging / "strides.csv")
         live = {
             "source": self.source, "started_utc": self.started_utc, "model": self.model, "fps": self.fps,
             "width": self.width, "height": self.height, "duration_s": round_or_none(self.duration_s, 2),
@@ -209,8 +271,8 @@ class SessionRecorder:
             "metrics_source": "live landmarks" if metrics is not None else None,
             "metrics_error": error, **(extra or {}),
         }
-        write_json(self.folder / "live.json", live, indent=2)
-        return LiveSessionResult(self.folder, metrics, live)
+        write_json(self.staging / "live.json", live, indent=2)
+        return metrics, live
 
 
 def _whole_run_metrics(series: LandmarkSeries, height_cm: float | None) -> tuple[dict | None, str | None]:
@@ -248,16 +310,28 @@ class LiveSessionResult:
 
 
 def new_session_folder(title: str = "", out_dir: Path | None = None) -> tuple[Path, Any]:
-    """A folder for a live session: `out_dir` when given, else a new session in the app's store
-    (analyzer.records.sessions.SessionStore, data_dir()/sessions/<id>/, tagged "live"). Returns (folder, Session|None)."""
+    """A folder for a live session: `out_dir` when given (created by the recording's finish(), not here), else a new
+    session in the app's store (analyzer.records.sessions.SessionStore, data_dir()/sessions/<id>/, tagged "live";
+    the staging folders that killed recordings left in the store are removed first). Returns (folder,
+    Session|None); record into it with `SessionRecorder(folder, ..., keep=kept_files(session))`."""
     if out_dir is not None:
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        return out_dir, None
+        return Path(out_dir), None
     from analyzer.records.sessions import SessionStore
 
-    s = SessionStore().create(title=title or time.strftime("Live session %Y-%m-%d %H:%M"), tags=["live"])
+    store = SessionStore()
+    sweep_dead_staging(store.root)
+    s = store.create(title=title or time.strftime("Live session %Y-%m-%d %H:%M"), tags=["live"])
     return s.dir, s
+
+
+def kept_files(session: Any) -> tuple[str, ...]:
+    """What a recording keeps of its folder (SessionRecorder keep=): a store session's index, session.json; nothing
+    of an --out folder (session None), which the recording replaces whole."""
+    if session is None:
+        return ()
+    from analyzer.records.sessions import INDEX_NAME
+
+    return (INDEX_NAME,)
 
 
 def adopt_offline_metrics(folder: Path) -> dict | None:
@@ -269,12 +343,12 @@ def adopt_offline_metrics(folder: Path) -> dict | None:
     if not found:
         return None
     text = found[0].read_text()
-    (folder / "metrics.json").write_text(text)
+    write_private(folder / "metrics.json", text)  # atomic: never half a metrics.json in a saved session
     live_path = folder / "live.json"
     if live_path.is_file():
         live = json.loads(live_path.read_text())
         live["metrics_source"] = f"offline analysis of live.mp4 ({found[0].parent.relative_to(folder)})"
-        write_json(live_path, live, indent=2)
+        write_private(live_path, dumps_json(live, indent=2))
     return json.loads(text)
 
 
