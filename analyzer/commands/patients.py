@@ -10,7 +10,7 @@ from pathlib import Path
 
 from analyzer.core.errors import InputError
 from analyzer.plan.engine import hold_summary
-from analyzer.records import add_patient, delete_patient, list_patients, patient_detail
+from analyzer.records import add_patient, delete_patient, list_patients, patient_detail, record_export
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a.add_argument("patient_id", metavar="ID")
     a.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     a.add_argument("--remove-outside", action="store_true",
-                   help="also remove the --out folders outside the data directory this patient was analysed into")
+                   help="also remove the --out folders this patient was analysed into and the files exported for "
+                        "them (listed without it)")
     p.set_defaults(func=run)
 
 
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(f"session {sid} is not one of patient {args.patient_id}'s.",
                              "See `runform patients show ID` for their session ids.")
         out = export_session(sid, args.out, blur_face=not args.no_blur)
+        record_export(args.patient_id, out)  # named (and removed when asked) when the patient is deleted
         print(f"wrote {out}")
         return 0
     if args.action == "delete":
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         rep = delete_patient(args.patient_id, remove_outside=args.remove_outside)
         print(f"deleted patient {rep.patient_id}: {rep.sessions} session(s), {len(rep.removed_paths)} path(s) removed")
         if rep.outside_paths:
-            print("Result folders outside the data directory still hold this patient's results (not removed):")
+            print("Result folders (--out) and export files still hold this patient's results (not removed):")
             for path in rep.outside_paths:
                 print(f"  {path}")
             print("Remove them too with `runform patients delete ID --remove-outside`, or delete them yourself.")

@@ -6,8 +6,8 @@
 from analyzer.records.db import Database, database_path, open_db
 from analyzer.records.progress import KEY_METRICS, MetricChange, MetricTrend, compare_metrics, key_values, metric_trends
 from analyzer.records.store import (DeletionReport, add_patient, check_patient_id, delete_patient, get_db, list_patients,
-                    patient_detail, patient_dir, session_record, set_session_notes, set_session_plan, store_app_session,
-                    store_session)
+                    patient_detail, patient_dir, record_export, remove_outside_outputs, session_record,
+                    set_session_notes, set_session_plan, store_app_session, store_session)
 
 from analyzer.records.accounts import (ROLES, Actor, PermissionDenied, SessionPolicy, add_user, audit, audit_csv,
                                        audit_entries, authenticate, delete_patient_as, has_users, list_users,
@@ -21,6 +21,7 @@ __all__ = ["Actor", "add_patient", "add_user", "audit", "audit_csv", "audit_entr
            "DeletionReport", "export_bundle", "gait_cycle_frames", "gait_cycle_times", "GAIT_MOMENTS", "get_db",
            "has_users", "KEY_METRICS", "key_values", "list_patients", "list_users", "local_actor", "mark_queued",
            "metric_trends", "MetricChange", "MetricTrend", "open_db", "patient_detail", "patient_dir",
-           "PermissionDenied", "pick_clip", "remove_user", "require_admin", "reset_password", "ROLES", "Session",
+           "PermissionDenied", "pick_clip", "record_export", "remove_outside_outputs", "remove_user", "require_admin",
+           "reset_password", "ROLES", "Session",
            "session_record", "SessionPolicy", "SessionStore", "set_session_notes", "set_session_plan",
            "store_app_session", "store_session", "stride_values"]

@@ -6,7 +6,9 @@ config.data_dir()/patients/<patient id>/sessions/<session id>/analysis (copied w
 keep their own copy, and deleting one never touches the other's). Deleting a patient removes their database rows (then VACUUMs the
 SQLite file so the deleted rows do not linger in free pages; on PostgreSQL a plain VACUUM of the tables, which never
 blocks the other workstations: the server's own files, WAL and backups are the server administrator's), their
-patient folder, every app session folder tagged with their id, and the pose-cache files of their clips.
+patient folder, every app session folder tagged with their id, and the pose-cache files of their clips. What the store
+does not own but that still holds the patient's results (the --out folders their analyses were written into, inside the
+data directory or outside it, and the files `runform patients export` wrote for them) is named, and removed when asked.
 
 Several processes (workstations, batch workers) may write at once: a patient's row is created with an
 insert-if-absent and locked for the whole store (row lock on PostgreSQL, the file's write lock on SQLite), so two
@@ -32,7 +34,7 @@ from sqlalchemy.orm import Session as OrmSession
 
 from analyzer.core.config import cache_dir, data_dir
 from analyzer.core.errors import InputError
-from analyzer.core.results import read_result, write_private
+from analyzer.core.results import RESULT_MARKERS, read_result, write_private
 from analyzer.records.db import Database, open_db
 from analyzer.records.models import ClipRecord, Patient, SessionRecord
 from analyzer.records.progress import KEY_METRICS, compare_metrics, key_values
@@ -258,7 +260,8 @@ def store_session(patient_id: str, result: Any, notes: str | None = None, *, inp
             raise InputError(f"could not copy {folder} into the records folder: {why}",
                              "Check free disk space and permissions of RUNFORM_DATA_DIR.") from None
         rec.analysis_dir = _rel(dest)
-        if not _inside(folder, data_dir()):  # remembered so that deleting the patient can name the outside copy
+        if not _inside(folder, data_dir() / "patients"):  # an --out (outside the data directory or inside it):
+            # remembered so that deleting the patient can name it (a stored copy, another patient's, never is)
             write_private(dest.parent / ORIGIN_FILE, json.dumps({"analysed_into": str(folder.resolve())}))
         seen: set[str] = set()
         for c in _clip_entries(doc):
@@ -442,14 +445,16 @@ def session_record(session_id: int, db: Database | None = None) -> dict[str, Any
 
 
 # ---- deletion ----------------------------------------------------------------------------------------------------
-ORIGIN_FILE = "origin.json"  # in a stored session folder: the --out outside the data directory it was copied from
+ORIGIN_FILE = "origin.json"  # in a stored session folder: the --out folder it was copied from
+EXPORTS_FILE = "exports.json"  # in a patient's folder: export files written for them elsewhere (`record_export`)
 
 
 @dataclass
 class DeletionReport:
-    """removed_paths: what was deleted; outside_paths: result folders outside the data directory that analyses of
-    this patient were written into (their records hold copies) and that still exist: named, and removed only when
-    asked (`remove_outside`), since the product does not own them."""
+    """removed_paths: what was deleted; outside_paths: what the store does not own but that still holds this
+    patient's results: the --out folders their analyses were written into (outside the data directory or inside it;
+    their records hold copies) and the export files written for them (`record_export`), where they still hold the
+    same results: named, and removed only when asked (`remove_outside`, or `remove_outside_outputs` later)."""
 
     patient_id: str
     sessions: int
@@ -457,26 +462,78 @@ class DeletionReport:
     outside_paths: list[str] = field(default_factory=list)
 
 
+def record_export(patient_id: str, path: str | Path) -> None:
+    """Remember an export file written for the patient outside their folder (`runform patients export --out`), so
+    that deleting the patient names it (and removes it with `remove_outside`) while it still holds these bytes."""
+    from analyzer.records.sessions import sha256_file
+
+    p = Path(path).resolve()
+    if _inside(p, patient_dir(patient_id)):  # removed with the patient's folder anyway
+        return
+    index = patient_dir(patient_id) / EXPORTS_FILE
+    try:
+        known = [e for e in json.loads(index.read_text()) if e.get("path") != str(p)]
+    except (OSError, ValueError, AttributeError):
+        known = []
+    write_private(index, json.dumps(known + [{"path": str(p), "sha256": sha256_file(p)}]))
+
+
+def _same_result(folder: Path, copy: Path) -> bool:
+    """Whether `folder` still holds the result `copy` was copied from: the same session.json (several clips) or
+    metrics.json (one clip), byte for byte (a folder analysed into again since, e.g. for another patient, is not
+    this patient's any more)."""
+    name = "session.json" if (copy / "session.json").is_file() else "metrics.json"
+    return (folder / name).read_bytes() == (copy / name).read_bytes()
+
+
 def _outside_outputs(pid: str) -> list[Path]:
-    """The --out folders outside the data directory this patient's stored sessions were copied from, still there
-    and still holding the same results (their metrics.json equals the stored copy's: a folder analysed into again
-    since, e.g. for another patient, is not this patient's any more)."""
+    """The --out folders this patient's stored sessions were copied from and the export files recorded for them,
+    still there and still holding the same results."""
+    from analyzer.records.sessions import sha256_file
+
     out = set()
     for f in (patient_dir(pid) / "sessions").glob(f"*/{ORIGIN_FILE}"):
         try:
             d = Path(json.loads(f.read_text())["analysed_into"])
-            same = (d / "metrics.json").read_bytes() == (f.parent / "analysis" / "metrics.json").read_bytes()
+            if _same_result(d, f.parent / "analysis"):
+                out.add(d)
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if same:
-            out.add(d)
+    try:
+        exports = json.loads((patient_dir(pid) / EXPORTS_FILE).read_text())
+    except (OSError, ValueError):
+        exports = []
+    for e in exports if isinstance(exports, list) else []:
+        try:
+            if sha256_file(Path(e["path"])) == e["sha256"]:
+                out.add(Path(e["path"]))
+        except (OSError, KeyError, TypeError):
+            continue
     return sorted(out)
 
 
+def remove_outside_outputs(paths: Iterable[str | Path]) -> list[str]:
+    """Remove the folders and files a DeletionReport named (`outside_paths`; what `runform patients delete
+    --remove-outside` removes). Returns those removed. Left alone: a folder that is no longer a runform result, a
+    link, the data directory (or a folder above it) and anything in the store's patient folders."""
+    root = data_dir()
+    removed: list[str] = []
+    for p in map(Path, paths):
+        if p.is_symlink() or _inside(root, p) or _inside(p, root / "patients"):
+            continue
+        if p.is_dir() and any((p / m).is_file() for m in RESULT_MARKERS):
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.is_file():
+            p.unlink(missing_ok=True)
+        if not p.exists():
+            removed.append(str(p))
+    return removed
+
+
 def delete_patient(patient_id: str, db: Database | None = None, remove_outside: bool = False) -> DeletionReport:
-    """Remove every record and every file of the patient under data_dir (and their pose-cache files). Result folders
-    outside data_dir that their analyses were written into are listed in the report (`outside_paths`), and removed
-    too with `remove_outside`."""
+    """Remove every record and every file of the patient the store owns under data_dir (and their pose-cache files).
+    The --out folders their analyses were written into and their recorded export files, where they still hold the
+    same results, are listed in the report (`outside_paths`), and removed too with `remove_outside`."""
     pid = check_patient_id(patient_id)
     dbx = get_db(db)
     root = data_dir()
@@ -520,13 +577,11 @@ def delete_patient(patient_id: str, db: Database | None = None, remove_outside: 
         for f in pose.glob(f"{sha}_*"):
             f.unlink(missing_ok=True)
             removed.append(str(f))
-    left: list[str] = []
-    for d in outside:
-        if remove_outside:
-            shutil.rmtree(d, ignore_errors=True)
-            removed.append(str(d))
-        else:
-            left.append(str(d))
+    left = [str(d) for d in outside if d.exists()]  # an --out in an app session folder went with it
+    if remove_outside:
+        gone = remove_outside_outputs(left)
+        removed += gone
+        left = [d for d in left if d not in gone]
     return DeletionReport(pid, n, removed, left)
 
 

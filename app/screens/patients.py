@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from analyzer.core import InputError, fmt_num
-from analyzer.records import PermissionDenied, delete_patient_as
+from analyzer.records import PermissionDenied, audit, delete_patient_as, remove_outside_outputs
 from app import access
 from app.theme import md
 from analyzer.plan import NEXT_MORNING, PAIN_SITES, PlanInputs, hold_summary, render as render_plan
@@ -24,11 +24,13 @@ from analyzer.records import GAIT_MOMENTS, gait_cycle_frames, gait_cycle_times, 
 
 _PICK = "patients_pick"
 _BUNDLE = "patients_bundle_path"
+_LEFT = "patients_left_outside"  # after a deletion: {"patient_id", "paths"} the store does not own, still theirs
 BEFORE_COLOUR, AFTER_COLOUR, BAND_COLOUR = "#9aa5b1", "#0f766e", "#f59e0b"
 
 
 def render() -> None:
     st.title("Patients")
+    _left_after_deletion()
     patients = list_patients()
     _add_patient_form(patients)
     if not patients:
@@ -309,7 +311,8 @@ def _plan_and_export(detail: dict) -> None:
 def _manage(pid: str) -> None:
     st.subheader("Delete this patient")
     st.caption("Removes every record and every file of this patient on this computer: sessions, analyses, videos, "
-               "exports and cached pose data. This cannot be undone.")
+               "exports and cached pose data. Folders they were analysed into with --out, and files exported for "
+               "them, are listed afterwards for you to remove. This cannot be undone.")
     actor = access.current_actor(touch=False)
     if actor is None or not actor.is_admin:
         st.info("Only an admin can delete a patient.")
@@ -323,7 +326,39 @@ def _manage(pid: str) -> None:
             return
         st.session_state.pop(_PICK, None)
         st.session_state.pop(_BUNDLE, None)
+        st.session_state[_LEFT] = {"patient_id": rep.patient_id, "paths": list(rep.outside_paths)}  # shown on rerun
         st.success(f"Deleted {md(rep.patient_id)}: {rep.sessions} session(s), {len(rep.removed_paths)} folder(s)/file(s).")
+        st.rerun()
+
+
+def _left_after_deletion() -> None:
+    """After a deletion: the --out folders and export files that still hold the deleted patient's results (named by
+    the deletion, not removed: the store does not own them), as plain text, with a button for admins that removes
+    them (analyzer.records.remove_outside_outputs, as `runform patients delete --remove-outside`)."""
+    left = st.session_state.get(_LEFT)
+    if not left or not left.get("paths"):
+        return
+    pid, paths = left["patient_id"], left["paths"]
+    st.warning(f"Patient {md(pid)} was deleted. These folders you analysed into (--out) and files exported for them "
+               "still hold their results and were not removed:")
+    st.code("\n".join(paths), language=None)  # paths as text, never markdown
+    actor = access.current_actor(touch=False)
+    if actor is None or not actor.is_admin:
+        st.info("Only an admin can remove them.")
+        return
+    c1, c2 = st.columns(2)
+    if c1.button("Remove these too", type="primary", key="patients_left_remove"):
+        removed = remove_outside_outputs(paths)
+        audit(actor.username, "remove_outside", patient_id=pid, detail=f"{len(removed)} of {len(paths)} path(s)",
+              remote=access.remote_ip())
+        st.session_state.pop(_LEFT, None)
+        kept = [p for p in paths if p not in removed]
+        if kept:
+            st.warning("Not removed (no longer a runform result, or a link):")
+            st.code("\n".join(kept), language=None)
+        st.success(f"Removed {len(removed)} folder(s)/file(s).")
+    if c2.button("Keep them", key="patients_left_keep"):
+        st.session_state.pop(_LEFT, None)
         st.rerun()
 
 
