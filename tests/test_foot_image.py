@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from analyzer.kinematics import analyze
-from analyzer.kinematics.foot_image import SOLE_AUX_KEYS, measure_soles, sole_line
+from analyzer.kinematics import EventDetector
+from analyzer.kinematics.foot_image import SOLE_AUX_KEYS, measure_soles, sole_ends, sole_line
 from analyzer.core.landmarks import PoseLandmark as P
 from analyzer.synthetic import GaitParams, simulate
 from analyzer.synthetic.project import default_camera, project
@@ -68,7 +69,7 @@ def _with_soles(s, tr, truth_deg: float):
     (the image angle of heel->toe for the clip's facing) in every frame."""
     d = -1.0 if tr.params.facing == "left" else 1.0
     img = math.degrees(math.atan2(-math.sin(math.radians(truth_deg)), d * math.cos(math.radians(truth_deg))))
-    aux = {k: np.full(s.n_frames, img if k.endswith("deg") else 1.0) for k in SOLE_AUX_KEYS}
+    aux = {k: np.full(s.n_frames, img if k.endswith("deg") else 1.0) for k in SOLE_AUX_KEYS if "_px_" not in k}
     return replace(s, aux=aux)
 
 
@@ -131,3 +132,66 @@ def test_pose_pass_measures_sole_lines_in_side_views_only():
     assert set(aux) == set(SOLE_AUX_KEYS) and aux["sole_left_quality"] >= 0.8
     assert image_measure("") is None
     assert image_measure("side", soles=False) is None  # live mode: no mask in a side view
+
+
+@pytest.mark.parametrize("facing", ["left", "right"])
+def test_sole_ends_follow_the_shoe_off_the_belt(facing):
+    """The lowest shoe pixel at each end moves with the shoe, to a fraction of a pixel: lift the whole shoe by 0.5
+    and by 3 px, and tilt it heel up (push-off), which raises the heel end and leaves the toe end on the belt."""
+    mask0, xy0 = _shoe_mask(0.0, facing)
+    base = sole_ends(mask0, xy0, "left")
+    for lift in (0.5, 3.0):  # the image moved up by `lift` px (linear interpolation: the soft edge moves exactly)
+        m = cv2.warpAffine(mask0, np.float32([[1, 0, 0], [0, 1, -lift]]), mask0.shape[::-1], flags=cv2.INTER_LINEAR)
+        up = sole_ends(m, xy0 - np.array([0.0, lift]), "left")
+        for end in ("toe", "heel"):
+            assert base[end][1] - up[end][1] == pytest.approx(lift, abs=0.15), (end, lift, base, up)
+    d = -1.0 if facing == "left" else 1.0
+    assert d * (base["toe"][0] - base["heel"][0]) > 30  # toe end ahead of the heel end, along the run
+    # heel up by 20 deg about the toe: rotate a toe-down shoe so that its toe end stays where it was
+    mask, xy = _shoe_mask(-20.0, facing, heel=(200.0 - d * 80 * (math.cos(math.radians(20)) - 1),
+                                               180.0 - 80 * math.sin(math.radians(20))))
+    tilted = sole_ends(mask, xy, "left")
+    assert tilted["toe"][1] == pytest.approx(base["toe"][1], abs=1.0)
+    assert base["heel"][1] - tilted["heel"][1] > 15
+    empty = sole_ends(np.zeros_like(mask), xy, "left")
+    assert all(math.isnan(v) for p in empty.values() for v in p)
+
+
+def test_pose_frame_scaling_moves_the_image_points():
+    from analyzer.pose.base import PoseFrame
+
+    n = 33
+    f = PoseFrame(np.ones((n, 2)), np.zeros(n), np.ones(n), np.ones(n), np.zeros((n, 3)), None,
+                  {"sole_left_toe_px_x": 10.0, "sole_left_toe_px_y": 20.0, "sole_left_deg": 12.0})
+    g = f.scaled(2.0, 3.0)
+    assert g.aux == {"sole_left_toe_px_x": 20.0, "sole_left_toe_px_y": 60.0, "sole_left_deg": 12.0}
+
+
+def test_toe_offs_come_from_the_shoe_when_the_foot_points_lag():
+    """MediaPipe's foot index lags the shoe leaving the belt by about 50 ms on the realistic renders (foot_image.
+    sole_ends). Exact landmarks with the foot index held back by 50 ms, and the mask's toe point from the model's
+    own toe tip: toe-offs follow the shoe (within 8 ms); from the landmarks alone they read about 50 ms late."""
+    fps = 120.0
+    tr = simulate(GaitParams(overstride_pct_leg=26.0, strike_angle_deg=10.0), fps, 6.0, seed=2)
+    cam = default_camera(tr, view="side")
+    s = project(tr, cam)
+    lag = int(round(0.05 * fps))
+    xy = s.xy.copy()
+    aux = {}
+    for col, side in enumerate(("left", "right")):
+        i = getattr(P, f"{side.upper()}_FOOT_INDEX")
+        xy[lag:, i, 1] = s.xy[:-lag, i, 1]  # the toe point's height, 50 ms late
+        for end, key in (("toe", "toe_sole"), ("heel", "heel_sole")):
+            p, _ = cam.project_points(tr.extra[key][:, col][:, None, :])
+            aux[f"sole_{side}_{end}_px_x"], aux[f"sole_{side}_{end}_px_y"] = p[:, 0, 0], p[:, 0, 1]
+    lagged = replace(s, xy=xy, aux=aux)
+    true_to = np.array([e.t for e in tr.events if e.kind == "to" and 0.5 < e.t < tr.t[-1] - 0.5])
+
+    def to_errors_ms(a):
+        det = np.array([e.t for e in a.events if e.kind == "to"])
+        return np.array([1000 * (det[np.argmin(np.abs(det - t))] - t) for t in true_to])
+
+    img = to_errors_ms(analyze(lagged))
+    lm = to_errors_ms(analyze(lagged, events=EventDetector(to_source="landmarks")))
+    assert np.median(np.abs(img)) <= 8.0, img
+    assert np.median(lm) >= 30.0, lm

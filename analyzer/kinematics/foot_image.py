@@ -22,13 +22,22 @@ import math
 import numpy as np
 
 from analyzer.core.landmarks import PoseLandmark as P
+from analyzer.kinematics.events import belt_level
 
 MASK_THRESHOLD = 0.3   # person-mask probability counted as the shoe (MediaPipe's mask fades at the shoe's front)
 INNER = (0.1, 0.9)     # part of the heel-toe span used (the rounded heel and the toe spring are left out)
 MIN_FOOT_PX = 8.0
 MIN_COLUMNS = 5
 SOLE_MIN_QUALITY = 0.6
-SOLE_AUX_KEYS = tuple(f"sole_{s}_{k}" for s in ("left", "right") for k in ("deg", "quality"))
+#: the lowest shoe pixel at each end of the foot: the front part of the heel->toe span (toe box, ahead of the foot
+#: index to past the toe tip) and the back part (heel), as (x, y) image pixels
+TOE_END = (0.6, 1.2)
+HEEL_END = (-0.2, 0.35)
+#: the ends are measured while the heel->toe line runs at least this share of the foot along the image (a foot
+#: that steep still has a lowest toe point; the sole line needs 0.5: a side outline)
+END_MIN_RUN = 0.15
+SOLE_POINT_KEYS = tuple(f"sole_{s}_{e}_px_{c}" for s in ("left", "right") for e in ("toe", "heel") for c in "xy")
+SOLE_AUX_KEYS = tuple(f"sole_{s}_{k}" for s in ("left", "right") for k in ("deg", "quality")) + SOLE_POINT_KEYS
 
 
 def sole_line(mask: np.ndarray, xy: np.ndarray, side: str) -> tuple[float, float]:
@@ -69,11 +78,60 @@ def sole_line(mask: np.ndarray, xy: np.ndarray, side: str) -> tuple[float, float
     return angle, float(has.mean() * inl.mean())
 
 
+def sole_ends(mask: np.ndarray, xy: np.ndarray, side: str) -> dict[str, tuple[float, float]]:
+    """The lowest shoe point at the toe end and at the heel end of one foot: {"toe": (x, y), "heel": (x, y)} in the
+    mask's pixels (y down, sub-pixel: the mask edge interpolated at MASK_THRESHOLD), NaN where not measurable.
+
+    Why: MediaPipe's foot points lag the shoe as it leaves or meets the belt. On the realistic renders the foot index
+    stayed within 1 px of the belt for 50-60 ms after the shoe's toe had risen 4-6 px (benchmarks/referee_real.py,
+    toe-off read +47 to +51 ms late), while it followed the toe's forward motion within 2 px. The underside of the
+    shoe in the person mask moves with the shoe itself, so the event detector times the toe's lift and the heel's
+    landing on it (analyzer.kinematics.events). Columns: the TOE_END / HEEL_END parts of the heel->toe span (the
+    foot index sits a few cm behind the tip, hence past 1.0); rows: from the foot's top down to 0.8 foot below it.
+    """
+    nan = (math.nan, math.nan)
+    s = side.upper()
+    heel, toe = xy[getattr(P, f"{s}_HEEL")], xy[getattr(P, f"{s}_FOOT_INDEX")]
+    if not (np.all(np.isfinite(heel)) and np.all(np.isfinite(toe))):
+        return {"toe": nan, "heel": nan}
+    foot = float(np.hypot(*(toe - heel)))
+    if foot < MIN_FOOT_PX or abs(toe[0] - heel[0]) < END_MIN_RUN * foot:  # the ends' columns would coincide
+        return {"toe": nan, "heel": nan}
+    h, w = mask.shape
+    top = int(max(0, min(heel[1], toe[1]) - 0.2 * foot))
+    bottom = int(min(h - 2, max(heel[1], toe[1]) + 0.8 * foot))
+    if bottom <= top:
+        return {"toe": nan, "heel": nan}
+    out = {}
+    for end, (f0, f1) in (("toe", TOE_END), ("heel", HEEL_END)):
+        x0, x1 = sorted((heel[0] + f0 * (toe[0] - heel[0]), heel[0] + f1 * (toe[0] - heel[0])))
+        xs = np.arange(max(0, int(math.ceil(x0))), min(w - 1, int(math.floor(x1))) + 1)
+        if len(xs) < 2:
+            out[end] = nan
+            continue
+        col = mask[top:bottom + 2, xs]
+        sub = col[:-1] >= MASK_THRESHOLD
+        has = sub.any(axis=0)
+        if has.sum() < 2:
+            out[end] = nan
+            continue
+        r = sub.shape[0] - 1 - np.argmax(sub[::-1], axis=0)  # lowest row at or above the threshold, per column
+        j = np.arange(len(xs))
+        p0, p1 = col[r, j], col[r + 1, j]
+        frac = np.where(p0 > p1, (p0 - MASK_THRESHOLD) / np.maximum(p0 - p1, 1e-6), 0.0)
+        y = np.where(has, top + r + np.clip(frac, 0.0, 1.0), -np.inf)
+        low = float(y.max())
+        out[end] = (float(xs[y >= low - 0.5].mean()), low)  # x: the middle of the columns at the lowest level
+    return out
+
+
 def measure_soles(mask: np.ndarray, xy: np.ndarray) -> dict[str, float]:
-    """Both feet's sole lines of one frame as aux values (SOLE_AUX_KEYS)."""
+    """Both feet's sole lines and sole end points of one frame as aux values (SOLE_AUX_KEYS)."""
     out: dict[str, float] = {}
     for side in ("left", "right"):
         out[f"sole_{side}_deg"], out[f"sole_{side}_quality"] = sole_line(mask, xy, side)
+        for end, (x, y) in sole_ends(mask, xy, side).items():
+            out[f"sole_{side}_{end}_px_x"], out[f"sole_{side}_{end}_px_y"] = x, y
     return out
 
 
@@ -93,3 +151,16 @@ def sole_angle_body(aux: dict, side: str, to_body) -> np.ndarray | None:
     out = np.degrees(np.arctan2(v[:, 1], v[:, 0]))
     out[~(np.nan_to_num(q) >= SOLE_MIN_QUALITY) | ~(v[:, 0] > 0)] = np.nan  # poor, or pointing against the run
     return out
+
+
+def sole_point_heights(aux: dict, side: str, end: str, to_body, leg_px: float) -> np.ndarray | None:
+    """(T,) height of the shoe's lowest point at `end` ("toe" or "heel", :func:`sole_ends`) above that point's belt
+    level (events.belt_level), in leg lengths, NaN where not measured; None when the series carries no sole points.
+    to_body: image px -> body frame, as for :func:`sole_angle_body`."""
+    kx, ky = f"sole_{side}_{end}_px_x", f"sole_{side}_{end}_px_y"
+    if kx not in aux or ky not in aux:
+        return None
+    up = to_body(np.stack([np.asarray(aux[kx], dtype=float), np.asarray(aux[ky], dtype=float)], axis=-1))[:, 1]
+    if not np.isfinite(up).any():
+        return None
+    return (up - belt_level(up)) / leg_px

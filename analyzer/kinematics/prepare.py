@@ -14,7 +14,7 @@ from analyzer.core.landmarks import SKELETON_EDGES, LandmarkSeries, PoseLandmark
 from analyzer.kinematics import metrics as mk
 from analyzer.kinematics.events import EventDetector, FootSignals, belt_level
 from analyzer.kinematics.filters import MAX_GAP_S, cutoff_hz, fill_gaps, light_cutoff_hz, lowpass, reject_spikes
-from analyzer.kinematics.foot_image import SOLE_AUX_KEYS, sole_angle_body
+from analyzer.kinematics.foot_image import SOLE_AUX_KEYS, sole_angle_body, sole_point_heights
 from analyzer.kinematics.identity import correct_swaps, swap_all_legs
 from analyzer.kinematics.scale import Ground, Scale, estimate_ground, leg_length_px, make_scale, to_body_frame
 from analyzer.kinematics.view import ViewInfo, detect_view
@@ -180,6 +180,10 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None, events: Even
     sole_deg = None
     if sole and side_view:
         sole_deg = {s: sole_angle_body(sole, s, lambda p: to_body_frame(p, ground, fsign)) for s in SIDES}
+        for s in SIDES:  # the shoe's lowest points from the mask, for the events (foot_image.sole_ends)
+            signals[s].toe_h_img, signals[s].heel_h_img = (
+                sole_point_heights(sole, s, end, lambda p: to_body_frame(p, ground, fsign), leg_px)
+                for end in ("toe", "heel"))
     return Prepared(series.t, fps, xy, body, view, make_scale(leg_px, height_cm), ground, period, signals,
                     swap_fraction, glitch_fraction, cutoff_hz(fps), body_light, body_raw,
                     events.landmark_lag_s(series.model), leg_visibility=leg_vis, sole_deg=sole_deg,
@@ -187,8 +191,8 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None, events: Even
 
 
 def _swap_soles(sole: dict, frames: np.ndarray) -> None:
-    """Exchange the left and right sole-line aux series on `frames` (bool (T,)), in place."""
-    for k in ("deg", "quality"):
+    """Exchange the left and right sole-line and sole-point aux series on `frames` (bool (T,)), in place."""
+    for k in ("deg", "quality", *(f"{e}_px_{c}" for e in ("toe", "heel") for c in "xy")):
         a, b = f"sole_left_{k}", f"sole_right_{k}"
         if a in sole and b in sole:
             sole[a][frames], sole[b][frames] = sole[b][frames], sole[a][frames].copy()

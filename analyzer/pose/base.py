@@ -57,10 +57,12 @@ class PoseFrame:
                 float(np.nanmax(self.xy[:, 0])), float(np.nanmax(self.xy[:, 1])))
 
     def scaled(self, sx: float, sy: float) -> "PoseFrame":
-        """Pixel coordinates scaled (x by sx, y by sy; z like x); the mask and the aux values (angles, qualities:
-        scale-free) are kept."""
+        """Pixel coordinates scaled (x by sx, y by sy; z like x), aux image points too (keys ending in "_px_x" /
+        "_px_y"); the mask and the other aux values (angles, qualities: scale-free) are kept."""
+        aux = {k: v * sx if k.endswith("_px_x") else v * sy if k.endswith("_px_y") else v
+               for k, v in self.aux.items()}
         return PoseFrame(self.xy * np.array([sx, sy]), self.z * sx, self.visibility, self.presence, self.world,
-                         self.mask, self.aux)
+                         self.mask, aux)
 
     def without_mask(self) -> "PoseFrame":
         if self.mask is None:

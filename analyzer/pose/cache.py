@@ -20,7 +20,7 @@ from pathlib import Path
 from analyzer.core.config import cache_dir
 from analyzer.core.landmarks import LandmarkSeries
 
-CACHE_VERSION = 3  # bump when the pose stage changes what it stores (2: pelvis marker signals in aux; 3: sole lines in side views)
+CACHE_VERSION = 4  # bump when the pose stage changes what it stores (2: pelvis marker signals in aux; 3: sole lines in side views; 4: sole end points)
 
 
 @lru_cache(maxsize=64)
