@@ -22,6 +22,10 @@ hand-labelled 18 km/h clip the far foot's from 1.79 to 0.34 frames (median |erro
 Times come back as fractional frame indices (sub-frame precision); the caller converts them with the clip's
 timestamps. Rear/front views have no travel direction: stance is where the heel is within the threshold of its
 belt level and events are its edges (:func:`stance_edges`), an approximation used for pelvic drop windows.
+
+Why this module is long: it is one calibrated kernel, the EventDetector object with its stages (window, contact,
+toe-off, the image check, rear-view edges) and the vectorised index helpers only they use; its calibration notes
+sit beside the parameters they justify, and splitting the stages apart would separate a parameter from its measure.
 """
 from __future__ import annotations
 
