@@ -1,4 +1,5 @@
-"""Feedback bands, cue, in-band share and metronome (analyzer.live.feedback); the latest-frame-wins queue and rate meter."""
+"""Feedback bands, cue, in-band share and metronome (analyzer.live.feedback); the latest-frame-wins hand-over
+(LivePipeline's pose stage) and the rate meter."""
 from __future__ import annotations
 
 import io
@@ -12,7 +13,8 @@ import pytest
 
 from analyzer.live.feedback import (Cue, FeedbackConfig, FeedbackTracker, Metronome, TargetBand, band_center,
                                cadence_band)
-from analyzer.live.source import LatestFrameSlot, RateMeter
+from analyzer.live.engine import LivePipeline
+from analyzer.live.source import RateMeter
 
 
 # ---- bands and cues ----------------------------------------------------------------------------------------------
@@ -91,35 +93,54 @@ def test_metronome_wav_has_clicks_at_the_beat():
     assert np.allclose(np.diff(groups) / sr, 60 / 170, atol=2e-3)
 
 
-# ---- latest-frame-wins queue and rate meter ---------------------------------------------------------------------
-def test_slot_keeps_only_the_newest_and_counts_drops():
-    slot = LatestFrameSlot()
-    for i in range(5):
-        slot.put(i)
-    assert slot.get(timeout=0.1) == 4
-    assert slot.dropped == 4 and slot.put_count == 5
-    assert slot.get(timeout=0.01) is None  # empty: times out
-    slot.close()
-    assert slot.get() is None
+# ---- latest-frame-wins hand-over (LivePipeline's pose stage) and rate meter ------------------------------------
+class _GatedEngine:
+    """Stands in for LiveEngine: detect() returns the frame's time, after waiting for `gate` (once `entered`)."""
+
+    def __init__(self, delay_s: float = 0.0) -> None:
+        self.entered, self.gate, self.delay_s = threading.Event(), threading.Event(), delay_s
+
+    def detect(self, bgr, t_s: float, arrived_s: float) -> float:
+        self.entered.set()
+        assert self.gate.wait(5), "the test never opened the gate"
+        time.sleep(self.delay_s)
+        return t_s
 
 
-def test_lossless_slot_blocks_the_producer_instead_of_dropping():
-    slot = LatestFrameSlot(lossless=True)
-    got: list[int] = []
-
-    def consume():
-        while (x := slot.get(timeout=2)) is not None:
-            got.append(x)
-            time.sleep(0.002)
-
-    th = threading.Thread(target=consume)
+def _collect(pipe: LivePipeline) -> tuple[threading.Thread, list[float]]:
+    got: list[float] = []
+    th = threading.Thread(target=lambda: got.extend(pipe.results()))
     th.start()
-    for i in range(50):
-        slot.put(i)
-    time.sleep(0.05)
-    slot.close()
-    th.join()
-    assert got == list(range(50)) and slot.dropped == 0
+    return th, got
+
+
+def test_pose_stage_keeps_only_the_newest_frame_and_counts_drops():
+    engine = _GatedEngine()
+    pipe = LivePipeline(engine)  # type: ignore[arg-type]  # only detect() is used
+    th, got = _collect(pipe)
+    frame = np.zeros((2, 2, 3), np.uint8)
+    pipe.submit(frame, 0.0)
+    assert engine.entered.wait(5)  # frame 0 is in the pose step: the next ones wait in the one-frame queue
+    for k in range(1, 5):
+        pipe.submit(frame, float(k))
+    engine.gate.set()
+    pipe.close()
+    th.join(5)
+    pipe.join(5)
+    assert got == [0.0, 4.0] and pipe.dropped == 3 and pipe.error is None
+
+
+def test_lossless_pose_stage_blocks_the_producer_instead_of_dropping():
+    engine = _GatedEngine(delay_s=0.002)
+    engine.gate.set()
+    pipe = LivePipeline(engine, lossless=True)  # type: ignore[arg-type]
+    th, got = _collect(pipe)
+    for k in range(50):
+        pipe.submit(np.zeros((2, 2, 3), np.uint8), float(k))
+    pipe.close()
+    th.join(5)
+    pipe.join(5)
+    assert got == [float(k) for k in range(50)] and pipe.dropped == 0
 
 
 def test_rate_meter_rate_and_percentiles():

@@ -5,8 +5,9 @@ The pieces (the caller owns the loop, as in roboflow/supervision), one module ea
   - `open_source(spec)`      camera index ("0"), stream URL (rtsp://, http://...) or video FILE -> `LiveSource`
                              (over analyzer.media.video_in.open_source) yielding `CapturedFrame`s. A file is paced at its own
                              frame rate (it stands in for a camera) unless `realtime=False`.
-  - `LatestFrameSlot`        a one-place queue: the newest frame replaces an unprocessed one (counted as dropped),
-                             so processing never lags behind the camera; `lossless=True` blocks instead (files).
+  - `LivePipeline`           the engine's pose step on its own thread, a `Stage` of the shared frame loop
+                             (analyzer.media.frame_loop): the newest frame replaces an unprocessed one (counted as
+                             dropped), so processing never lags behind the camera; `lossless=True` blocks instead (files).
   - `LiveEngine`             per frame: the pose step (analyzer.pose.step, as offline; MediaPipe or ONNX backend)
                              -> `GaitStream.update` (the same kinematics kernels as the offline analysis) ->
                              feedback cue per new step. Returns a `LiveState`.
@@ -27,7 +28,7 @@ of wall time over the last 2 s.
 """
 from analyzer.live.feedback import (DEFAULT_CADENCE_INCREASE_PCT, DEFAULT_CADENCE_TOLERANCE_PCT, FeedbackConfig, Metronome,
                                      TargetBand, band_center, cadence_band)
-from analyzer.live.source import CapturedFrame, FrameDecimator, LatestFrameSlot, RateMeter, open_source
+from analyzer.live.source import CapturedFrame, FrameDecimator, RateMeter, open_source
 from analyzer.live.engine import LiveEngine, LivePipeline, LiveState, shorten_gil_switch_interval
 from analyzer.live.overlay import draw_overlay
 from analyzer.live.recorder import LiveSessionResult, SessionRecorder, adopt_offline_metrics, new_session_folder
@@ -36,6 +37,6 @@ from analyzer.live.browser import LiveController
 
 __all__ = ["adopt_offline_metrics", "band_center", "cadence_band", "CapturedFrame", "DEFAULT_CADENCE_INCREASE_PCT",
            "DEFAULT_CADENCE_TOLERANCE_PCT", "draw_overlay", "FeedbackConfig", "FrameDecimator",
-           "LatestFrameSlot", "LiveController", "LiveEngine", "LivePipeline", "LiveRunOptions", "LiveSessionResult",
+           "LiveController", "LiveEngine", "LivePipeline", "LiveRunOptions", "LiveSessionResult",
            "LiveState", "Metronome", "new_session_folder", "open_source", "RateMeter", "run_live",
            "SessionRecorder", "shorten_gil_switch_interval", "TargetBand"]

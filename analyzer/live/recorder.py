@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import shutil
 import threading
 import time
@@ -28,6 +27,7 @@ from analyzer.live.feedback import FeedbackConfig, FeedbackTracker
 from analyzer.core.landmarks import LandmarkSeries
 from analyzer.core.results import (ResultFolder, dumps_json, os_error_line, sweep_dead_staging, write_json,
                                    write_landmarks, write_private, write_strides)
+from analyzer.media.frame_loop import Stage
 from analyzer.pose.base import PoseFrame
 from analyzer.live.source import RateMeter, round_or_none
 
@@ -54,7 +54,8 @@ class SessionRecorder:
     keep: names of files already in `folder` that the new session keeps (a store session's session.json); the
     rest of an earlier result there is replaced, as an analysis replaces its --out folder.
 
-    Raw frames go through a writer thread (bounded queue; a full queue drops the frame) into the shared H264Writer
+    Raw frames go through a writer thread (a `Stage` of the shared frame loop, `analyzer.media.frame_loop`, policy
+    "drop_newest": a full queue refuses the new frame, counted in `frames_dropped`) into the shared H264Writer
     with their real presentation times (seconds since the first recorded frame), so live.mp4 keeps real time even
     when frames were dropped (variable frame rate, as the offline reader expects). Pose per processed frame
     and steps are kept in memory (a 30-minute session at 30 fps is about 30 MB of landmarks) and the whole-run
@@ -84,10 +85,10 @@ class SessionRecorder:
         self.source = source
         self.started_utc = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         self._t0: float | None = None  # source time of the first frame (recording time 0)
-        self._frames: queue.Queue = queue.Queue(maxsize=max_queue)
-        self.frames_written = 0
-        self.frames_dropped = 0
+        self.frames_written = 0  # by the writer thread
         self.duration_s = 0.0
+        self._h264: Any = None  # live.mp4's H264Writer, opened by the writer thread on the first frame
+        self._last_rel = -1.0  # recording time of the last frame written to live.mp4
         self._pose_t: list[float] = []
         self._pose_frame: list[int] = []  # index in live.mp4 of each processed frame
         self._index_of_t: dict[float, int] = {}  # raw frames queued but not processed yet: rel time -> index
@@ -95,10 +96,14 @@ class SessionRecorder:
         self._n_added = 0
         self._pose: list[PoseFrame] = []
         self.n_steps = 0
-        self._writer_error: BaseException | None = None
-        self._thread = threading.Thread(target=self._write_loop, name="live-recorder", daemon=True)
-        self._thread.start()
+        self._writer = Stage(self._write_frame, "live-recorder", maxsize=max_queue, policy="drop_newest")
+        self._writer.start()
         self.finished = False
+
+    @property
+    def frames_dropped(self) -> int:
+        """Raw frames refused because the writer thread's queue was full (live.json frames_dropped_by_recorder)."""
+        return self._writer.dropped
 
     @property
     def video_path(self) -> Path:
@@ -120,10 +125,7 @@ class SessionRecorder:
     def add_frame(self, bgr: np.ndarray, t_s: float) -> None:
         """A raw camera frame (every captured frame, processed or not)."""
         rel = self._rel(t_s)
-        try:
-            self._frames.put_nowait((rel, bgr))
-        except queue.Full:
-            self.frames_dropped += 1
+        if not self._writer.put((rel, bgr)):
             return
         with self._index_lock:
             self._index_of_t[rel] = self._n_added
@@ -160,34 +162,21 @@ class SessionRecorder:
         self.n_steps += 1
 
     # ---- writer thread ------------------------------------------------------------------------------------------
-    def _write_loop(self) -> None:
+    def _write_frame(self, item: tuple[float, np.ndarray]) -> None:
+        """One raw frame into live.mp4 (on the writer thread), at its recording time; live.mp4 is opened on the
+        first frame. An error ends the writer thread and is raised by finish()."""
         import cv2
 
-        writer = None
-        last_rel = -1.0
-        try:
-            while True:
-                item = self._frames.get()
-                if item is None:
-                    break
-                rel, bgr = item
-                if rel <= last_rel:
-                    continue  # duplicate timestamp
-                if bgr.shape[:2] != (self.height, self.width):  # the browser renegotiated the size
-                    bgr = cv2.resize(bgr, (self.width, self.height), interpolation=cv2.INTER_AREA)
-                if writer is None:
-                    writer = _open_h264(self.video_path, self.width, self.height, self.fps)
-                writer.write(np.ascontiguousarray(bgr), rel)  # real presentation time: gaps stay gaps
-                self.frames_written += 1
-                last_rel = rel
-        except BaseException as e:  # noqa: BLE001 - reported by finish()
-            self._writer_error = e
-            while self._frames.get() is not None:  # drain so producers never block
-                pass
-        finally:
-            if writer is not None:
-                writer.close()
-            self.duration_s = max(last_rel, 0.0) + (1.0 / self.fps if last_rel >= 0 else 0.0)
+        rel, bgr = item
+        if rel <= self._last_rel:
+            return  # duplicate timestamp
+        if bgr.shape[:2] != (self.height, self.width):  # the browser renegotiated the size
+            bgr = cv2.resize(bgr, (self.width, self.height), interpolation=cv2.INTER_AREA)
+        if self._h264 is None:
+            self._h264 = _open_h264(self.video_path, self.width, self.height, self.fps)
+        self._h264.write(np.ascontiguousarray(bgr), rel)  # real presentation time: gaps stay gaps
+        self.frames_written += 1
+        self._last_rel = rel
 
     # ---- finish -------------------------------------------------------------------------------------------------
     def series(self) -> LandmarkSeries:
@@ -223,8 +212,6 @@ class SessionRecorder:
         self.finished = True
         try:
             self._stop_writer()
-            if self._writer_error is not None:
-                raise self._writer_error
             metrics, live = self._write_results(meter, tracker, extra)
             for name in self.keep:  # e.g. the store session's index, which the rename would otherwise drop
                 if (self.folder / name).is_file():
@@ -241,15 +228,29 @@ class SessionRecorder:
             return
         self.finished = True
         try:
-            self._stop_writer()
+            self._stop_writer(discard=True)
+        except Exception:  # noqa: BLE001 - nothing of the recording is kept: a writer error changes nothing
+            log.warning("live recording aborted; writing it had failed too", exc_info=True)
         finally:
             self._result.__exit__(None, None, None)
 
-    def _stop_writer(self) -> None:
-        """End the writer thread (live.mp4 closed) and close timeline.jsonl."""
-        self._frames.put(None)
-        self._thread.join()
-        self._timeline.close()
+    def _stop_writer(self, discard: bool = False) -> None:
+        """End the writer thread (the frames queued are written first, unless discard), close live.mp4 and
+        timeline.jsonl and set `duration_s`; raises the writer thread's error."""
+        if discard:
+            self._writer.cancel()
+        else:
+            self._writer.close()
+        try:
+            self._writer.join_raise()
+        finally:
+            try:
+                if self._h264 is not None:
+                    self._h264.close()
+            finally:
+                last = self._last_rel
+                self.duration_s = max(last, 0.0) + (1.0 / self.fps if last >= 0 else 0.0)
+                self._timeline.close()
 
     def _write_results(self, meter: RateMeter | None, tracker: FeedbackTracker | None,
                        extra: dict | None) -> tuple[dict | None, dict]:

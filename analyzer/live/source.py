@@ -1,15 +1,18 @@
-"""Live frame sources: a camera, stream or paced file as `CapturedFrame`s (`open_source`), the latest-frame-wins
-slot (`LatestFrameSlot`), the frame decimator and the processing-rate meter.
+"""Live frame sources: a camera, stream or paced file as `CapturedFrame`s (`open_source`), the frame decimator and
+the processing-rate meter.
+
+The hand-over from capture to processing (newest frame wins, or lossless for files) is a `Stage` of the shared frame
+loop (`analyzer.media.frame_loop`: policy "drop_oldest" or "block", one frame), run by
+`analyzer.live.engine.LivePipeline`; the one-place `LatestFrameSlot` that did this here before is gone.
 """
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 
@@ -82,52 +85,6 @@ class LiveSource:
 def open_source(spec: str | int, realtime: bool = True) -> LiveSource:
     """`0`/`1`... -> camera; `rtsp://...`, `http://...` -> stream; anything else -> a video file path."""
     return LiveSource(spec, realtime)
-
-
-class LatestFrameSlot:
-    """One-place hand-over between a producer (capture) and a consumer (processing).
-
-    put() replaces a frame that has not been taken yet and counts it in `dropped` (lossless=False), or waits for the
-    consumer (lossless=True: every frame of a file is processed). close() wakes the consumer: get() returns None."""
-
-    def __init__(self, lossless: bool = False) -> None:
-        self.lossless = lossless
-        self._item: Any = None
-        self._has = False
-        self._closed = False
-        self._cv = threading.Condition()
-        self.dropped = 0
-        self.put_count = 0
-
-    def put(self, item: Any) -> None:
-        with self._cv:
-            if self.lossless:
-                while self._has and not self._closed:
-                    self._cv.wait()
-            elif self._has:
-                self.dropped += 1
-            self._item, self._has = item, True
-            self.put_count += 1
-            self._cv.notify_all()
-
-    def get(self, timeout: float | None = None) -> Any:
-        with self._cv:
-            end = None if timeout is None else time.monotonic() + timeout
-            while not self._has and not self._closed:
-                left = None if end is None else end - time.monotonic()
-                if left is not None and left <= 0:
-                    return None
-                self._cv.wait(left)
-            if not self._has:
-                return None
-            item, self._item, self._has = self._item, None, False
-            self._cv.notify_all()
-            return item
-
-    def close(self) -> None:
-        with self._cv:
-            self._closed = True
-            self._cv.notify_all()
 
 
 class FrameDecimator:

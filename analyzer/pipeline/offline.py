@@ -21,6 +21,10 @@ landmark series. Offline metrics (metrics.json, strides.csv, report) always come
 A rear/front view is always drawn in that second pass, after the analysis: its panel shows each stance's pelvic drop
 from metrics.json (`overlay_stances`) and the pelvis line from the source the summary chose, so the video and
 metrics.json agree exactly (one more decode + encode of the clip).
+
+Why this module is long: it is the one place the stages are wired together (the option and result types, the render
+pass from known landmarks, one clip, several clips of one run); every stage's work is in its own module, and the
+render pass needs this module's StageTimes and progress meter, so moving it out would make an import circle.
 """
 from __future__ import annotations
 

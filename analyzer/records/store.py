@@ -15,6 +15,12 @@ insert-if-absent and locked for the whole store (row lock on PostgreSQL, the fil
 stores for one patient run one after the other (the second continues the first's plan) and stores for different
 patients run side by side on PostgreSQL; ids come from the database (SQLite AUTOINCREMENT, PostgreSQL sequences):
 never lost, duplicated or reused.
+
+Why this module is long: storing, reading and deleting a patient's sessions share the database handle and the path
+rules (`patient_dir`, the private `_inside` / `_abs`, the origin.json of a copied --out folder). The deletion part
+(about 160 lines) is the seam, but as a module of its own it would import those private helpers back and be
+re-exported from here for the records face and `analyzer.records.accounts`, an import circle the layering test
+refuses; it stays until those helpers get a public home.
 """
 from __future__ import annotations
 

@@ -22,6 +22,10 @@ hip midpoint, about the hip width long, in magenta with the source's name (`draw
 live overlay and the app's contact gallery). The panel shows each side's pelvic drop per stance: the offline
 per-stride values (`OverlayBuilder.set_stances`, metrics.json strides[].pelvic_drop_deg) held from that stance's
 initial contact until the next contact of the same side.
+
+Why this module is long: it is the one overlay of the annotated video and the live view; the drawing (`annotate`,
+the pelvis line) and the `OverlayBuilder` that feeds it share the colours, the `Style` and the text helpers, so a
+split would move private helpers between modules rather than separate two jobs.
 """
 from __future__ import annotations
 
