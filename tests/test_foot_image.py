@@ -195,3 +195,31 @@ def test_toe_offs_come_from_the_shoe_when_the_foot_points_lag():
     lm = to_errors_ms(analyze(lagged, events=EventDetector(to_source="landmarks")))
     assert np.median(np.abs(img)) <= 8.0, img
     assert np.median(lm) >= 30.0, lm
+
+
+def test_landing_order_and_the_toe_first_pattern():
+    """Which end of the shoe is down first decides a forefoot strike whose angle at contact already reads flat."""
+    from analyzer.kinematics.foot_image import landing_order_ms
+    from analyzer.kinematics.summary import pattern_entry
+
+    fps, T = 120.0, 240
+    t = np.arange(T)
+    toe = np.clip((60 - t) * 0.01, 0.0, None)   # the toe end down at frame 60
+    heel = np.clip((66 - t) * 0.01, 0.0, None)  # the heel end 6 frames (50 ms) later
+    order = landing_order_ms(toe, heel, [61.0, 230.0, np.nan], fps)
+    assert order[0] == pytest.approx(-50.0) and np.isnan(order[1:]).all()  # 230: window past the end; NaN: none
+    assert landing_order_ms(heel, toe, [61.0], fps)[0] == pytest.approx(50.0)
+    assert np.isnan(landing_order_ms(None, heel, [61.0], fps)[0])
+    half = toe.copy()
+    half[40:80] = np.nan
+    assert np.isnan(landing_order_ms(half, heel, [61.0], fps)[0])  # the toe end not measured around the contact
+
+    sides = np.array(["left", "right"] * 4)
+    flat = np.full(8, 3.0)  # midfoot by the angle
+    toe_first = pattern_entry(flat, sides, True, None, None, landing_order=np.full(8, -20.0))
+    assert (toe_first["value"], toe_first["left"], toe_first["right"]) == ("forefoot",) * 3
+    assert toe_first["pattern_source"].startswith("the toe end") and toe_first["toe_first_share"] == 1.0
+    heel_first = pattern_entry(flat, sides, True, None, None, landing_order=np.full(8, 20.0))
+    assert heel_first["value"] == "midfoot" and heel_first["pattern_source"] == "foot-strike angle"
+    few = pattern_entry(flat, sides, True, None, None, landing_order=np.array([-20.0, -20] + [np.nan] * 6))
+    assert few["value"] == "midfoot"  # two measured steps are not enough

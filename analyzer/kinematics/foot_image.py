@@ -164,3 +164,44 @@ def sole_point_heights(aux: dict, side: str, end: str, to_body, leg_px: float) -
     if not np.isfinite(up).any():
         return None
     return (up - belt_level(up)) / leg_px
+
+
+#: a shoe end is "down" within this height of its belt level (leg lengths; about 1.3 cm): above the mask edge's noise
+LANDING_H = 0.015
+#: the toe end lands first when it is down at least this long before the heel end (ms)
+TOE_FIRST_MS = 5.0
+
+
+def landing_order_ms(toe_h: np.ndarray | None, heel_h: np.ndarray | None, ic_frames, fps: float) -> np.ndarray:
+    """Per contact (frame indices `ic_frames`), which end of the shoe reaches the belt first: the time the toe end
+    is first down (within LANDING_H of the belt, :func:`sole_point_heights`) minus the time the heel end is, in ms,
+    searched from 60 ms before to 120 ms after the contact. Negative: the toe lands first (a forefoot strike),
+    positive: the heel does. NaN where either end is not measured then, or without sole points.
+
+    The foot-strike pattern's cut-offs are angles (Altman & Davis 2012), and a toe-down forefoot strike that flattens
+    within a few ms reads near 0 deg at a contact timed a frame late; which end is down first does not depend on
+    that timing (on the realistic renders: toe first on 57-86 % of the forefoot strikes' contacts seen from above
+    belt level, on none of the heel strikes' but one leg of one clip, 43 %)."""
+    ic_frames = np.asarray(ic_frames, dtype=float)
+    out = np.full(len(ic_frames), np.nan)
+    if toe_h is None or heel_h is None:
+        return out
+    T = len(toe_h)
+    for j, f in enumerate(ic_frames):
+        if not np.isfinite(f):
+            continue
+        lo, hi = int(f - 0.06 * fps), int(f + 0.12 * fps) + 1
+        if lo < 0 or hi > T:
+            continue
+        down = []
+        for h in (toe_h, heel_h):
+            seg = h[lo:hi]
+            if np.isfinite(seg).mean() < 0.5:  # the end is not measured around this contact
+                break
+            k = np.flatnonzero(seg <= LANDING_H)  # NaN compares False
+            if not len(k):
+                break
+            down.append(k[0])
+        if len(down) == 2:
+            out[j] = (down[0] - down[1]) / fps * 1000.0
+    return out

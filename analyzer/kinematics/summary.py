@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from analyzer.core.metrics_defs import APT_REASON, FSA_CUTOFFS_DEG, FSA_UNCERTAIN_DEG, METRICS, fps_warning
+from analyzer.kinematics.foot_image import TOE_FIRST_MS, landing_order_ms
 from analyzer.kinematics.legs import LegGates
 from analyzer.kinematics.prepare import Prepared
 from analyzer.kinematics.quality import NEEDS_SCALE, SIDE_VIEW_SYMMETRY_NOTE, symmetry_resolution_note, view_reason
@@ -74,10 +75,21 @@ def entry(name: str, values: np.ndarray, sides: np.ndarray, available: bool = Tr
             "available": True, "reason": reason, "warning": warning, "withheld": withheld}
 
 
+#: the toe end lands first on at least this share of the measured steps, and at least this many (pattern_entry)
+TOE_FIRST_SHARE = 0.6
+MIN_ORDER_STEPS = 3
+
+
 def pattern_entry(fsa_values: np.ndarray, sides: np.ndarray, available: bool, reason: str | None,
-                  warning: str | None, withheld: dict[str, str] | None = None) -> dict:
+                  warning: str | None, withheld: dict[str, str] | None = None,
+                  landing_order: np.ndarray | None = None) -> dict:
     """The foot-strike pattern of the median angle, per side and overall, with the share of steps of each pattern
-    (rearfoot / midfoot / forefoot by Altman & Davis 2012 cut-offs); withheld legs as in :func:`entry`."""
+    (rearfoot / midfoot / forefoot by Altman & Davis 2012 cut-offs); withheld legs as in :func:`entry`.
+
+    landing_order: per step, toe-end minus heel-end landing time from the image (foot_image.landing_order_ms). Where
+    the toe end lands first on at least TOE_FIRST_SHARE of a leg's (or the clip's) measured steps, at least
+    MIN_ORDER_STEPS of them, the pattern is forefoot whatever the angle reads (the angle at a contact timed a frame
+    late is already flat); "pattern_source" says which rule decided."""
     withheld = dict(withheld or {})
     v = np.asarray(fsa_values, dtype=float)
     ok = np.isfinite(v)
@@ -94,9 +106,23 @@ def pattern_entry(fsa_values: np.ndarray, sides: np.ndarray, available: bool, re
     lo, hi = FSA_CUTOFFS_DEG
     shares = {"rearfoot": float(np.mean(u > hi)), "midfoot": float(np.mean((u >= lo) & (u <= hi))),
               "forefoot": float(np.mean(u < lo))}
-    return {"value": strike_pattern(float(np.median(u))), "unit": "",
-            "left": strike_pattern(float(np.median(lv))) if len(lv) and "left" not in withheld else None,
-            "right": strike_pattern(float(np.median(rv))) if len(rv) and "right" not in withheld else None,
+    order = np.full(len(v), np.nan) if landing_order is None else np.asarray(landing_order, dtype=float)
+
+    def toe_first(sel: np.ndarray) -> bool:
+        o = order[sel & np.isfinite(order)]
+        return len(o) >= MIN_ORDER_STEPS and float(np.mean(o <= -TOE_FIRST_MS)) >= TOE_FIRST_SHARE
+
+    def pattern(sel: np.ndarray, angles: np.ndarray) -> str:
+        return "forefoot" if toe_first(sel) else strike_pattern(float(np.median(angles)))
+
+    overall_toe = toe_first(used)
+    n_order = int(np.isfinite(order[used]).sum())
+    return {"value": pattern(used, u), "unit": "",
+            "pattern_source": "the toe end lands first (image)" if overall_toe else "foot-strike angle",
+            "toe_first_share": (round(float(np.mean(order[used & np.isfinite(order)] <= -TOE_FIRST_MS)), 3)
+                                if n_order else None),
+            "left": pattern(sides == "left", lv) if len(lv) and "left" not in withheld else None,
+            "right": pattern(sides == "right", rv) if len(rv) and "right" not in withheld else None,
             "symmetry_pct": None, "spread": None, "n": int(used.sum()), "available": True, "reason": reason,
             "n_left": int(len(lv)) if "left" not in withheld else 0,
             "n_right": int(len(rv)) if "right" not in withheld else 0,
@@ -156,6 +182,21 @@ def stride_rows_for_json(rows: list[dict]) -> list[dict]:
     return out
 
 
+def _landing_order(prep: Prepared, rows: list[dict]) -> np.ndarray:
+    """Per stride row, toe-end minus heel-end landing time from the image (foot_image.landing_order_ms), NaN where
+    not measured (no sole points: exact landmarks, a rear view, live mode)."""
+    out = np.full(len(rows), np.nan)
+    if prep.view.view not in ("side", "oblique"):
+        return out
+    for side in ("left", "right"):
+        sig = prep.signals.get(side)
+        idx = [j for j, r in enumerate(rows) if r["side"] == side]
+        if sig is None or not idx:
+            continue
+        out[idx] = landing_order_ms(sig.toe_h_img, sig.heel_h_img, [rows[j]["ic_frame"] for j in idx], prep.fps)
+    return out
+
+
 def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, pelvis_source: str | None,
                   hip_hint: float | None, quality: dict, gates: LegGates) -> dict:
     """metric -> summary entry. gates: the per-leg gates, assessed on `rows` (legs.py); a leg that fails them is
@@ -193,7 +234,8 @@ def build_summary(prep: Prepared, rows: list[dict], pelvis_reason: str | None, p
             quality["fps_limited"].append(name)
         withheld = gates.withheld(name) if available else {}
         if name == "foot_strike_pattern":
-            e = pattern_entry(col("foot_strike_angle_deg"), sides, available, reason, warning, withheld)
+            e = pattern_entry(col("foot_strike_angle_deg"), sides, available, reason, warning, withheld,
+                              landing_order=_landing_order(prep, rows))
             if view in ("side", "oblique") and e["available"] and prep.view.near_side in ("left", "right"):
                 e["far_side"] = "right" if prep.view.near_side == "left" else "left"  # read less reliably
             summary[name] = e
