@@ -7,18 +7,31 @@ clip that has no tracked pose yet, e.g. on first frames); the landmark series ar
 then only measures, draws and reports (and caches the pose once the clip's analysis succeeded). Clips the pre-scan finds with several people or filmed from
 behind (runner selection and the pelvis measurement need the pipeline's own pose pass) are left to the normal
 per-clip path. MediaPipe has no batch API: with it, clips run one after another.
+
+The batched pass gives each clip the series the per-clip ONNX pose pass (`analyzer.pipeline.pose_pass`) gives it
+(tests/test_batch_parity.py): frames from the same decoder thread at the same work size
+(`analyzer.pipeline.threads.decoder`), landmarks in full-size pixels, and the same per-frame image measures
+(`analyzer.pose.step.image_measure` / `measure_aux`: a side view's sole lines and sole points, a front view's pelvis
+line) taken from the landmark network's person mask, which the streams return whenever a clip of the group needs it.
 """
 from __future__ import annotations
 
+import queue
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from analyzer.core.errors import InputError
 from analyzer.core.landmarks import N_LANDMARKS, LandmarkSeries
-from analyzer.media.video_in import VIDEO_SUFFIXES
+from analyzer.media.video_in import VIDEO_SUFFIXES, VideoReader
+from analyzer.pipeline.threads import END, QUEUE_FRAMES, Worker, decoder, get, work_size
+from analyzer.pose.base import PoseFrame
+
+if TYPE_CHECKING:  # annotations only
+    from analyzer.pose.step import Measure
 
 ProgressFn = Callable[[object], None] | None
 
@@ -49,16 +62,23 @@ def _emit(progress: ProgressFn, stage: str, fraction: float, message: str) -> No
 # ---------------------------------------------------------------------------------------------------------------
 @dataclass
 class _Track:
-    """Per-clip state of the lock-step pose pass."""
+    """Per-clip state of the lock-step pose pass: the clip's reader and decoder thread (the per-clip pass's own,
+    `analyzer.pipeline.threads.decoder`: frames at work size, into a bounded queue), the image measure of its view
+    (None: none), `up` (work -> full-size pixels, None when equal) and the frames so far (time, index, measured pose
+    or None)."""
 
     path: Path
     sha: str
-    reader: object
-    it: object
     scan: object
-    t: list = field(default_factory=list)
-    fi: list = field(default_factory=list)
-    poses: list = field(default_factory=list)
+    reader: VideoReader
+    frames: queue.Queue
+    stop: threading.Event
+    decode: Worker
+    measure: tuple[Measure, tuple[str, ...]] | None
+    up: tuple[float, float] | None
+    t: list[float] = field(default_factory=list)
+    fi: list[int] = field(default_factory=list)
+    poses: list[PoseFrame | None] = field(default_factory=list)
     done: bool = False
     error: str | None = None
 
@@ -80,7 +100,57 @@ def _eligible(path: Path, options) -> tuple[str, object] | None:
     return sha, scan
 
 
+def _open_track(path: Path, sha: str, scan, options) -> _Track:
+    """A clip's track, its decoder thread started: frames and measures as the per-clip pose pass takes them."""
+    from analyzer.pipeline.offline import StageTimes
+    from analyzer.pose.step import image_measure
+
+    reader = VideoReader(path, options.capture_fps)
+    info = reader.info
+    size = work_size(info.width, info.height)
+    up = (info.width / size[0], info.height / size[1]) if size != (info.width, info.height) else None
+    frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+    stop = threading.Event()
+    decode = Worker(decoder(reader, frames, stop, StageTimes(), True), f"decode {path.name}")
+    decode.start()
+    return _Track(path, sha, scan, reader, frames, stop, decode, image_measure(scan.view), up)
+
+
+def _next_frame(track: _Track) -> tuple[int, float, np.ndarray] | None:
+    """The track's next (frame index, t, RGB frame at work size); None at its end (`done` set, and `error` when
+    decoding failed)."""
+    item = get(track.frames, track.stop)
+    if item is END:
+        track.done = True
+        try:
+            track.decode.join_raise()
+        except Exception as e:  # decode failure mid-clip: the clip is dropped from the batch
+            track.error = str(e)
+        return None
+    i, t, _, rgb = item
+    return i, t, rgb
+
+
+def _close_track(track: _Track) -> None:
+    """Stop the decoder thread (it ends at its next frame) and close the reader."""
+    track.stop.set()
+    track.decode.join()
+    track.reader.close()
+
+
+def _measured(track: _Track, rgb: np.ndarray, pose: PoseFrame) -> PoseFrame:
+    """One pose as the pose step gives it (`analyzer.pose.step.PoseStep.poses`): its image measures taken in the
+    pixels of rgb, no mask, landmarks (and aux image points) scaled to full-size pixels."""
+    from analyzer.pose.step import measure_aux
+
+    aux = measure_aux(track.measure, rgb, pose)
+    pose = PoseFrame(pose.xy, pose.z, pose.visibility, pose.presence, pose.world, None, aux)
+    return pose.scaled(*track.up) if track.up is not None else pose
+
+
 def _series(track: _Track, options) -> LandmarkSeries:
+    """The track's landmark series; aux as the per-clip pass stores it: one array per key a pose measured, NaN on
+    the frames without a pose."""
     info = track.reader.info
     n = len(track.t)
     xy = np.full((n, N_LANDMARKS, 2), np.nan)
@@ -88,16 +158,19 @@ def _series(track: _Track, options) -> LandmarkSeries:
     vis = np.full((n, N_LANDMARKS), np.nan)
     pres = np.full((n, N_LANDMARKS), np.nan)
     world = np.full((n, N_LANDMARKS, 3), np.nan)
+    aux: dict[str, np.ndarray] = {}
     for k, p in enumerate(track.poses):
         if p is not None:
             xy[k], z[k], vis[k], pres[k], world[k] = p.xy, p.z, p.visibility, p.presence, p.world
+            for name, v in p.aux.items():
+                aux.setdefault(name, np.full(n, np.nan))[k] = v
     meta = {"clip": track.path.name, "backend": f"{options.backend}-{options.model}",
             "capture_fps": options.capture_fps, "decode_warnings": list(track.reader.warnings),
             "info": info.to_dict(), "num_poses": 1,
             "scan": {"people_per_sample": list(track.scan.people_per_sample), "view": track.scan.view},
             "rendered_in_pose_pass": False, "pose_batched": True, "sha256": track.sha}
     return LandmarkSeries(np.asarray(track.t, float), np.asarray(track.fi, np.int64), xy, z, vis, pres, world,
-                          info.width, info.height, options.model, meta, {})
+                          info.width, info.height, options.model, meta, aux)
 
 
 def batched_pose_pass(clips: list[Path], options, streams: int = 4, progress: ProgressFn = None,
@@ -107,10 +180,7 @@ def batched_pose_pass(clips: list[Path], options, streams: int = 4, progress: Pr
     Returns {clip: landmark series} for the clips whose pose was computed here (not cached: `analyze_clip` caches a
     clip only once it passed). A clip that fails here (unreadable, ...) is skipped silently:
     the per-clip pass that follows reports its error."""
-    import cv2
-
     from analyzer.pose.onnx_backend import OnnxPoseStreams, PoseEngine
-    from analyzer.media.video_in import VideoReader
 
     todo: list[tuple[Path, str, object]] = []
     for k, c in enumerate(clips):
@@ -132,44 +202,37 @@ def batched_pose_pass(clips: list[Path], options, streams: int = 4, progress: Pr
         tracks: list[_Track] = []
         for c, sha, scan in group:
             try:
-                reader = VideoReader(c, options.capture_fps)
-                tracks.append(_Track(c, sha, reader, iter(reader), scan))
+                tracks.append(_open_track(c, sha, scan, options))
             except Exception:
                 continue
-        multi = OnnxPoseStreams(engine, len(tracks), num_poses=1)
+        masks = any(tr.measure is not None for tr in tracks)  # a clip without a measure ignores its masks
+        multi = OnnxPoseStreams(engine, len(tracks), num_poses=1, segmentation=masks)
         try:
             while not all(tr.done for tr in tracks):
                 frames, stamps = [], []
                 for tr in tracks:
-                    item = None
-                    if not tr.done:
-                        try:
-                            item = next(tr.it)
-                        except StopIteration:
-                            tr.done = True
-                        except Exception as e:  # decode failure mid-clip: drop the clip from the batch
-                            tr.done, tr.error = True, str(e)
+                    item = None if tr.done else _next_frame(tr)
                     if item is None:
                         frames.append(None)
                         stamps.append(0)
                         continue
-                    i, t, bgr = item
+                    i, t, rgb = item
                     tr.t.append(t)
                     tr.fi.append(i)
-                    frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                    frames.append(rgb)
                     stamps.append(int(round(t * 1000)))
                 if all(f is None for f in frames):
                     break
                 results = multi.step(frames, stamps)
                 for tr, fr, res in zip(tracks, frames, results):
                     if fr is not None:
-                        tr.poses.append(res[0] if res else None)
+                        tr.poses.append(_measured(tr, fr, res[0]) if res else None)
                 seen += sum(f is not None for f in frames)
                 _emit(progress, "pose", seen / max(total, 1),
                       f"finding joints in {len(tracks)} clips at once (batched ONNX)")
         finally:
             for tr in tracks:
-                tr.reader.close()
+                _close_track(tr)
         for tr in tracks:
             if tr.error is None and tr.t:
                 stored[tr.path] = _series(tr, options)

@@ -16,7 +16,8 @@ import streamlit as st
 
 from analyzer.core import InputError, fmt_num
 from analyzer.live import (DEFAULT_CADENCE_INCREASE_PCT, DEFAULT_CADENCE_TOLERANCE_PCT, FeedbackConfig,
-                               Metronome, TargetBand, band_center, cadence_band)
+                               LiveRunOptions, Metronome, TargetBand, band_center, cadence_band)
+from analyzer.pose import BACKENDS
 from app import metricinfo
 from app.theme import md
 
@@ -27,6 +28,9 @@ _OPTIONAL_TARGETS = ("overstride_pct_leg", "shank_angle_ic_deg", "foot_strike_an
 _SIDE_ROWS = (("overstride_pct_leg", "Overstride", "% leg"), ("overstride_cm", "Overstride", "cm"),
               ("shank_angle_ic_deg", "Shank angle at contact", "°"), ("foot_strike_angle_deg", "Foot-strike angle", "°"),
               ("pelvic_drop_deg", "Pelvic drop", "°"), ("knee_fppa_deg", "Knee frontal-plane angle", "°"))
+#: How each pose backend (analyzer.pose.BACKENDS) is named on the page; the default is `runform live`'s.
+_BACKEND_LABELS = {"mediapipe": "MediaPipe", "onnx": "ONNX Runtime"}
+DEFAULT_BACKEND = LiveRunOptions().backend
 _CUE_CSS = """
 <style>
 .rf-cue { border-radius:14px; padding:.6rem 1rem; text-align:center; font-weight:800; color:#fff;
@@ -43,17 +47,35 @@ def _fmt(v, nd: int = 0) -> str:
     return fmt_num(v, nd)
 
 
-def _controller(model: str, height_cm: float | None):
-    """One LiveController per browser tab; recreated when the model or the runner's height changes."""
+def _controller(model: str, height_cm: float | None, backend: str = DEFAULT_BACKEND):
+    """One LiveController per browser tab; recreated when the model, the pose backend or the runner's height
+    changes."""
     from analyzer.live import LiveController
 
     ctrl = st.session_state.get(_CTRL)
-    if ctrl is None or ctrl.model != model or ctrl.height_cm != height_cm:
+    if ctrl is None or ctrl.model != model or ctrl.height_cm != height_cm or ctrl.backend != backend:
         if ctrl is not None and not ctrl.recording:
             ctrl.close()
-        ctrl = LiveController(model=model, height_cm=height_cm)
+        ctrl = LiveController(model=model, height_cm=height_cm, backend=backend)
         st.session_state[_CTRL] = ctrl
     return ctrl
+
+
+def _camera_ui() -> tuple[str, float | None, str]:
+    """The camera-and-runner settings: (pose model, runner height in cm or None, pose backend)."""
+    with st.expander("Camera and runner", expanded=False):
+        a, b, c, d = st.columns(4)
+        model = a.selectbox("Pose model", ("full", "heavy"), key="live_model",
+                            help="full keeps up with 30 fps on 2 cores; heavy is more precise but slower "
+                                 "(frames are dropped, never delayed).")
+        backend = b.selectbox("Pose backend", BACKENDS, index=BACKENDS.index(DEFAULT_BACKEND), key="live_backend",
+                              format_func=lambda name: _BACKEND_LABELS.get(name, name),
+                              help="MediaPipe, or ONNX Runtime: the same networks and landmarks, on the GPU when "
+                                   "onnxruntime-gpu finds one (as `runform live --backend onnx`).")
+        h = c.number_input("Runner height (cm)", 0.0, 230.0, 0.0, 1.0, key="live_height",
+                           help="For overstride in cm. 0 = unknown (overstride in % of leg length only).")
+        d.text_input("Session title", key="live_title", placeholder="e.g. cadence retraining, session 3")
+    return model, float(h) if h else None, backend
 
 
 def _targets_ui(ctrl) -> FeedbackConfig:
@@ -290,15 +312,8 @@ def render() -> None:
                "updated every step. Film from straight behind: cadence and pelvic drop of each stance, measured on "
                "the waistband edge or two markers across the back of the pelvis. The camera image stays on this "
                "computer.")
-    with st.expander("Camera and runner", expanded=False):
-        a, b, c = st.columns(3)
-        model = a.selectbox("Pose model", ("full", "heavy"), key="live_model",
-                            help="full keeps up with 30 fps on 2 cores; heavy is more precise but slower "
-                                 "(frames are dropped, never delayed).")
-        h = b.number_input("Runner height (cm)", 0.0, 230.0, 0.0, 1.0, key="live_height",
-                           help="For overstride in cm. 0 = unknown (overstride in % of leg length only).")
-        c.text_input("Session title", key="live_title", placeholder="e.g. cadence retraining, session 3")
-    ctrl = _controller(model, float(h) if h else None)
+    model, height_cm, backend = _camera_ui()
+    ctrl = _controller(model, height_cm, backend)
     fb = _targets_ui(ctrl)
     if fb != ctrl.feedback:
         ctrl.set_feedback(fb)
