@@ -59,7 +59,9 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in [
        "positive = toe up (heel first)", "side", 120,
        "Altman & Davis 2012 Gait Posture (RFS > 8, midfoot -1.6..8, FFS < -1.6 deg)", None),
     _D("foot_strike_pattern", "Foot-strike pattern", "", "rearfoot (> 8 deg), midfoot (-1.6..8 deg), forefoot "
-       "(< -1.6 deg) from the median foot-strike angle; 'uncertain' within 3 deg of a cut-off.", "", "side", 120,
+       "(< -1.6 deg) from the median foot-strike angle; 'uncertain' within 3 deg of a cut-off. Forefoot whenever "
+       "the shoe's toe end reaches the belt before its heel end on at least 60 % of the steps (person mask).", "",
+       "side", 120,
        "Altman & Davis 2012 Gait Posture; Goto et al. 2024 IJSPT (3-class less reliable)", None, None, True),
     _D("knee_flexion_ic_deg", "Knee flexion at contact", "deg", "180 - angle(hip, knee, ankle) at initial contact.",
        "0 = straight, positive = flexed", "side", 60, "Heiderscheit et al. 2011 MSSE (17.8 +- 4.0 deg)", (14, 22)),
