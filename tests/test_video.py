@@ -133,3 +133,122 @@ def test_work_size_caps_long_side_even():
     assert work_size(3840, 2160) == (1280, 720)
     w, h = work_size(1441, 2001)
     assert max(w, h) <= 1280 and w % 2 == 0 and h % 2 == 0
+
+
+# --- Scaled decoding (issue #17): frames decoded straight to the work size, H.264 and HEVC, rotation kept ---------
+def _scene(h: int, w: int, k: int) -> np.ndarray:
+    """A camera-like frame: smooth colour gradients, a moving disc and a bar (edges), different on every frame."""
+    import cv2
+
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.stack([(xx * 255 // w + 3 * k) % 256, yy * 255 // h, (xx + yy) * 255 // (w + h)], -1).astype(np.uint8)
+    cv2.circle(img, (w // 4 + 9 * k, h // 2), h // 5, (255, 255, 255), -1)
+    cv2.rectangle(img, (w // 2, h // 6), (w // 2 + w // 10, h // 3), (0, 0, 255), -1)
+    return cv2.GaussianBlur(img, (3, 3), 0)
+
+
+def _encode(path, codec: str, w: int, h: int, n: int, fps: int = 30):
+    """An n-frame clip of `_scene` frames with an FFmpeg encoder through PyAV (libx264 / libx265)."""
+    import av
+
+    if codec not in av.codecs_available:
+        pytest.skip(f"this PyAV build has no {codec} encoder")
+    with av.open(str(path), "w") as c:
+        s = c.add_stream(codec, rate=fps)
+        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        s.options = {"preset": "ultrafast", "crf": "18"}
+        if codec == "libx265":
+            s.options = {**s.options, "x265-params": "log-level=error"}
+        for k in range(n):
+            for p in s.encode(av.VideoFrame.from_ndarray(_scene(h, w, k), format="bgr24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+def _tag_rotation(src, dst, deg: int):
+    """dst = src with a display-matrix rotation of deg (stream copy), as a phone writes it."""
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("Debian ffmpeg (scripts/setup.sh) tags the rotation")
+    cmds = [["ffmpeg", "-v", "error", "-y", "-display_rotation", str(deg), "-i", str(src), "-c", "copy", str(dst)],
+            ["ffmpeg", "-v", "error", "-y", "-i", str(src), "-c", "copy", "-metadata:s:v:0", f"rotate={deg}",
+             str(dst)]]
+    assert any(subprocess.run(c, capture_output=True).returncode == 0 for c in cmds)
+    return dst
+
+
+def _old_and_new(clip, size):
+    """The (i, t, bgr) items of the full-size-then-cv2.resize path and of the scaled-decoding path, for one clip."""
+    import cv2
+
+    from analyzer.media.video_in import VideoReader
+
+    with open_video(clip) as v:
+        old = [(i, t, cv2.resize(img, size, interpolation=cv2.INTER_AREA)) for i, t, img in v]
+    with VideoReader(clip, out_size=size) as v:
+        assert v.out_size == size
+        new = list(v)
+    return old, new
+
+
+def _assert_same_frames(old, new, shape):
+    assert len(new) == len(old) > 0
+    assert [i for i, _, _ in new] == [i for i, _, _ in old] == list(range(len(old)))
+    assert np.array_equal([t for _, t, _ in new], [t for _, t, _ in old])  # timestamps untouched
+    for (_, _, a), (_, _, b) in zip(old, new):
+        assert b.shape == shape and b.dtype == np.uint8
+        d = np.abs(a.astype(int) - b.astype(int))
+        assert d.mean() < 2.5 and np.percentile(d, 99) < 16, (d.mean(), np.percentile(d, 99))
+
+
+@pytest.mark.parametrize("codec", ["libx264", "libx265"])
+def test_scaled_decoding_matches_full_size_then_resize(tmp_path, codec):
+    clip = _encode(tmp_path / f"{codec}.mp4", codec, 640, 360, 12)
+    info = probe(clip)
+    assert info.codec == ("h264" if codec == "libx264" else "hevc") and (info.width, info.height) == (640, 360)
+    old, new = _old_and_new(clip, (320, 180))
+    assert len(new) == 12
+    _assert_same_frames(old, new, (180, 320, 3))
+
+
+def test_scaled_decoding_rotated_hevc_in_display_orientation(tmp_path):
+    raw = _encode(tmp_path / "raw.mp4", "libx265", 640, 360, 10)
+    rot = _tag_rotation(raw, tmp_path / "rot.mp4", 90)
+    info = probe(rot)
+    assert info.rotation_deg in (90, 270) and (info.width, info.height) == (360, 640)  # displayed portrait
+    old, new = _old_and_new(rot, (180, 320))
+    _assert_same_frames(old, new, (320, 180, 3))
+    # and the picture is the stored one turned as the display matrix says (not merely the right shape)
+    import cv2
+
+    with open_video(raw) as v:
+        stored = [img for _, _, img in v]
+    expect = cv2.resize(np.rot90(stored[3], info.rotation_deg // 90), (180, 320), interpolation=cv2.INTER_AREA)
+    assert np.abs(new[3][2].astype(int) - expect.astype(int)).mean() < 2.5
+    wrong = cv2.resize(np.rot90(stored[3], info.rotation_deg // 90 + 2), (180, 320), interpolation=cv2.INTER_AREA)
+    assert np.abs(new[3][2].astype(int) - wrong.astype(int)).mean() > 10.0  # the check can tell 90 from 270
+
+
+def test_pipeline_decoder_decodes_at_work_size(tmp_path):
+    import queue
+    import threading
+
+    from analyzer.media.frame_loop import END
+    from analyzer.media.video_in import VideoReader
+    from analyzer.pipeline.offline import StageTimes
+    from analyzer.pipeline.threads import decoder, work_size
+
+    clip = _encode(tmp_path / "big.mp4", "libx264", 1600, 900, 4)
+    size = work_size(1600, 900)
+    assert size == (1280, 720)
+    reader = VideoReader(clip)
+    q: queue.Queue = queue.Queue()
+    decoder(reader, q, threading.Event(), StageTimes(), True)()
+    assert reader.out_size == size  # the reader scaled while decoding (no full-size frame + cv2.resize)
+    items = [q.get() for _ in range(q.qsize())]
+    assert items[-1] is END and len(items) == 5
+    for k, (i, t, bgr, rgb) in enumerate(items[:-1]):
+        assert i == k and bgr.shape == rgb.shape == (720, 1280, 3)
+        assert np.array_equal(rgb, bgr[..., ::-1])
+    reader.close()

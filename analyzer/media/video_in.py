@@ -8,11 +8,16 @@ A frame source yields `(frame_index, t_seconds, frame_bgr)`:
 
 Files are decoded with PyAV because it gives the real presentation timestamps and the display-matrix rotation
 (`VideoFrame.rotation`, degrees counter-clockwise, checked against ffmpeg's autorotate on a tagged clip).
+FFmpeg decodes with frame + slice threads (one per core). `VideoReader.scale_to(size)` makes frames come out smaller:
+swscale converts YUV straight to a BGR image of that size in one C pass (no full-size BGR image, no cv2.resize; at 4K
+about half the per-frame cost of the full-size path). H.264/HEVC decoders cannot decode at a reduced resolution
+(FFmpeg's `lowres` is for MJPEG/MPEG-4 only), so the scaling is right after the decoder.
 Truncated or corrupt files are analysed as far as they decode; where decoding stopped is reported in
 `VideoReader.warnings`. Files that are not videos, empty or have no decodable frame raise InputError.
 """
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,6 +30,16 @@ from analyzer.core.errors import InputError
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm")
 FIX_VIDEO = "Export the clip again from the phone or camera as MP4 (H.264) and retry."
+#: FFmpeg decoder threads (0 = one per core) and kind ("AUTO": frame threads, and slice threads where the stream has
+#: slices).
+DECODE_THREADS = 0
+DECODE_THREAD_TYPE = "AUTO"
+#: swscale method for `VideoReader.scale_to`: area averaging (about 1 grey level on average from decoding at full size
+#: then cv2.resize INTER_AREA), the fastest of swscale's methods measured at 1080p and 4K bar FAST_BILINEAR, which
+#: aliases (max error 124 grey levels). One swscale thread (PyAV >= 17 would start one per core): the decoder thread
+#: runs beside pose and encoding, and swscale's own threads only contended with them on 2 cores.
+SCALE_INTERPOLATION = "AREA"
+SCALE_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -83,6 +98,14 @@ def rotate_display(img: np.ndarray, rotation_deg: int) -> np.ndarray:
 def norm_rotation(deg: float) -> int:
     """A display-matrix angle (degrees, counter-clockwise) as 0, 90, 180 or 270."""
     return int(round(deg / 90.0)) * 90 % 360
+
+
+@functools.cache
+def _reformat_threads() -> dict[str, int]:
+    """{"threads": SCALE_THREADS} where PyAV's reformat takes a thread count (PyAV >= 17), else {}."""
+    import av
+
+    return {"threads": SCALE_THREADS} if int(av.__version__.split(".")[0]) >= 17 else {}
 
 
 
@@ -166,9 +189,12 @@ class VideoReader:
 
     `warnings` collects problems found while decoding (e.g. "decoding stopped at 7.3 s of 12.0 s").
     `container_t(t_real)` converts back to the container timeline (for writing an output with the same timing).
+    out_size: (width, height) of the displayed frames to yield, see `scale_to`; None = full size (`info` keeps the
+    full displayed size either way, so landmarks can be mapped back to it).
     """
 
-    def __init__(self, path: str | Path, capture_fps: float | None = None) -> None:
+    def __init__(self, path: str | Path, capture_fps: float | None = None,
+                 out_size: tuple[int, int] | None = None) -> None:
         self.path = Path(path)
         self._container = open_container(self.path)
         try:
@@ -181,6 +207,31 @@ class VideoReader:
         self.warnings: list[str] = []
         self.frames_decoded = 0
         self.last_t = float("nan")
+        self.out_size: tuple[int, int] | None = None
+        self.scale_to(out_size)
+
+    def scale_to(self, size: tuple[int, int] | None) -> None:
+        """Yield frames of `size` = (width, height), in display orientation (after rotation), from now on.
+
+        The frame is scaled by swscale as it is converted from YUV (SCALE_INTERPOLATION), then rotated; timestamps and
+        frame count do not change. None, or the full displayed size, = full size. Call before iterating."""
+        if size is not None:
+            w, h = int(size[0]), int(size[1])
+            if w < 1 or h < 1:
+                raise ValueError(f"out_size must be positive, got {size!r}")
+            size = None if (w, h) == (self.info.width, self.info.height) else (w, h)
+        self.out_size = size
+
+    def _picture(self, frame) -> np.ndarray:
+        """The displayed BGR image of a decoded frame, at out_size when set."""
+        rot = self.info.rotation_deg
+        if self.out_size is None:
+            img = frame.to_ndarray(format="bgr24")
+        else:
+            w, h = self.out_size if rot in (0, 180) else self.out_size[::-1]  # coded orientation
+            img = frame.to_ndarray(format="bgr24", width=w, height=h, interpolation=SCALE_INTERPOLATION,
+                                   **_reformat_threads())
+        return rotate_display(img, rot) if rot else img
 
     def container_t(self, t_real: float) -> float:
         return t_real / self.info.slowmo_factor
@@ -189,7 +240,8 @@ class VideoReader:
         import av
 
         stream = self._container.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream.thread_type = DECODE_THREAD_TYPE  # set before the first decode opens the codec
+        stream.codec_context.thread_count = DECODE_THREADS
         tb = stream.time_base
         factor = self.info.slowmo_factor
         last_t = -np.inf
@@ -210,9 +262,7 @@ class VideoReader:
             t *= factor
             if t <= last_t:  # duplicated / out-of-order timestamps: keep time strictly increasing
                 t = last_t + 1e-6
-            img = frame.to_ndarray(format="bgr24")
-            if self.info.rotation_deg:
-                img = rotate_display(img, self.info.rotation_deg)
+            img = self._picture(frame)
             last_t = t
             self.frames_decoded = i + 1
             self.last_t = t

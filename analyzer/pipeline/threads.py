@@ -2,7 +2,7 @@
 (on the caller's thread) and a render thread, joined by bounded queues of QUEUE_FRAMES frames that block when full (no
 frame is lost offline).
 
-`decoder` reads a clip on its own `Worker` thread into such a queue (downscaled once to `work_size`); `Worker` re-raises
+`decoder` reads a clip on its own `Worker` thread into such a queue (decoded at `work_size`); `Worker` re-raises
 its thread's error on the caller's; `put` / `get` wait on a bounded queue but give up when the pass is stopped (these,
 and `END`, come from `analyzer.media.frame_loop`, re-exported here for the pipeline). Used by the offline pose pass
 (`analyzer.pipeline.pose_pass`) and the render pass (`analyzer.pipeline.render_pass`,
@@ -36,11 +36,12 @@ def work_size(width: int, height: int, max_side: int = WORK_MAX_SIDE_PX) -> tupl
 
 def decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times,
              want_rgb: bool) -> Callable[[], None]:
-    """Decoder thread: (i, t, bgr, rgb|None) at work_size (downscaled once here when the clip is larger)."""
+    """Decoder thread: (i, t, bgr, rgb|None) at work_size (the reader scales as it decodes, `VideoReader.scale_to`;
+    a frame that still comes out larger is downscaled here)."""
     import cv2
 
     size = work_size(reader.info.width, reader.info.height)
-    resize = size != (reader.info.width, reader.info.height)
+    reader.scale_to(size)
 
     def run() -> None:
         try:
@@ -51,7 +52,7 @@ def decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times,
                     i, t, bgr = next(it)
                 except StopIteration:
                     break
-                if resize:
+                if bgr.shape[1::-1] != size:
                     bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
                 rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if want_rgb else None
                 times.add("decode", time.perf_counter() - t0)
