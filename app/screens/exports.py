@@ -149,8 +149,8 @@ def render() -> None:
     st.session_state[_EXPORTING] = (session.id, session.patient_id)
     st.markdown(f'<p class="rf-note">Session <b>{esc(session.title)}</b>. Files are made on this computer; nothing is '
                 f'uploaded anywhere.</p>', unsafe_allow_html=True)
-    combined_report = read_result(session.result_dir).path("report")
-    if combined_report is not None:
+    combined_report = session.result_dir / "report.html"
+    if combined_report.is_file():
         st.markdown("#### Patient report (whole session)")
         c1, _ = st.columns([1, 2])
         with c1:
