@@ -20,8 +20,11 @@ On the realistic referee this moved toe-offs from +51 / +47 ms (near / far leg b
 hand-labelled 18 km/h clip the far foot's from 1.79 to 0.34 frames (median |error|).
 
 Times come back as fractional frame indices (sub-frame precision); the caller converts them with the clip's
-timestamps. Rear/front views have no travel direction: stance is where the heel is within the threshold of its
-belt level and events are its edges (:func:`stance_edges`), an approximation used for pelvic drop windows.
+timestamps. Rear/front views have no travel direction and the belt carries the stance foot towards the camera (down
+the image), so "foot at its lowest" reads late there: :meth:`EventDetector.rear_events` (rear_method "kink", the
+default) times contact at the knee's descent stopping abruptly and toe-off at the toe's lowest image point, searched
+around the runs where the foot is near its lowest image level (:meth:`EventDetector.stance_edges`, rear_method
+"edges": those runs' edges themselves, the earlier approximation). Both feed the pelvic drop windows.
 
 Why this module is long: it is one calibrated kernel, the EventDetector object with its stages (window, contact,
 toe-off, the image check, rear-view edges) and the vectorised index helpers only they use; its calibration notes
@@ -107,6 +110,9 @@ class EventDetector:
     to_source              toe-offs from the shoe's lowest toe point in the person mask where there is one ("image",
                            checked against the landmarks: :meth:`combine_tos`) or from the landmarks only
     img_max_lead_s, img_max_lag_s, img_min_share   that check (see combine_tos)
+    rear_method            rear/front view events: "kink" (:meth:`rear_events`) or "edges" (:meth:`stance_edges`)
+    rear_ic_search         "kink": contact searched this fraction of a stride before the low run's start
+    rear_to_search         "kink": toe-off searched up to this fraction of a stride after the low run's end
 
     """
     # The measurements behind two defaults.
@@ -121,6 +127,12 @@ class EventDetector:
     # clips with exact truth (benchmarks/referee.py) about 10 ms late; synthetic.md reports a belt-level rule 2-3
     # frames late at 60 fps. The two measurements disagree by ~20 ms, so contacts from a pose model are moved earlier
     # by 15 ms (both then within a frame); exact landmarks ("synthetic-truth") are not moved.
+    # rear_method: measured by benchmarks/referee_rear_events.py (2026-12-02; five rendered rear views at 60/120 fps in
+    # three dresses, rearfoot/midfoot/forefoot strikes, plus the bundled demo_rear_60fps clip), median |error| / bias,
+    # IC then TO: exact landmarks "edges" 45/+45 and 109/+109 ms, "kink" 20/-20 and 16/+16; MediaPipe "edges"
+    # 86/+86 and 89/+89, "kink" 14/-11 and 17/-17 (bundled clip IC +131/+122 -> -11/-11 ms). Weak spot: forefoot
+    # strikers on exact landmarks, where the low run's start was close (+6..+16 ms) and the knee reads -32..-51 ms
+    # (through MediaPipe on the forefoot render both about +-20 ms).
 
     def __init__(self, *, contact_thr: float = 0.03, min_stride_s: float = 0.45, max_stride_s: float = 1.5,
                  win_before: float = 0.15, win_after: float = 0.35, zeni_min_gap: float = 0.6,
@@ -130,11 +142,14 @@ class EventDetector:
                  lift_band: tuple[float, float] = (0.012, 0.06), lift_raw_max_noise: float = 0.004,
                  pose_ic_lag_s: float = 0.015, stance_min_stride: float = 0.15, to_source: str = "image",
                  img_max_lead_s: float = 0.12, img_max_lag_s: float = 0.12, img_min_share: float = 0.5,
-                 img_hinge_min_fps: float = 50.0) -> None:
+                 img_hinge_min_fps: float = 50.0, rear_method: str = "kink", rear_ic_search: float = 0.3,
+                 rear_to_search: float = 0.2) -> None:
         if to_method not in ("lift", "hinge"):
             raise ValueError(f"to_method must be 'lift' or 'hinge', got {to_method!r}")
         if to_source not in ("image", "landmarks"):
             raise ValueError(f"to_source must be 'image' or 'landmarks', got {to_source!r}")
+        if rear_method not in ("kink", "edges"):
+            raise ValueError(f"rear_method must be 'kink' or 'edges', got {rear_method!r}")
         self.contact_thr = contact_thr
         self.min_stride_s = min_stride_s
         self.max_stride_s = max_stride_s
@@ -159,6 +174,9 @@ class EventDetector:
         self.img_max_lag_s = img_max_lag_s
         self.img_min_share = img_min_share
         self.img_hinge_min_fps = img_hinge_min_fps
+        self.rear_method = rear_method
+        self.rear_ic_search = rear_ic_search
+        self.rear_to_search = rear_to_search
 
     def get_params(self) -> dict:
         """The parameters (what __init__ takes), e.g. for a benchmark's results table."""
@@ -413,6 +431,32 @@ class EventDetector:
         ok = (stops - starts) >= max(2, self.stance_min_stride * period)
         return starts[ok].astype(float), (stops[ok] - 1).astype(float)
 
+    def rear_events(self, sig: FootSignals, knee_up: np.ndarray, period: float) -> tuple[np.ndarray, np.ndarray]:
+        """Rear/front view: (IC, TO) fractional indices of one foot, by rear_method.
+
+        "edges": :meth:`stance_edges` of the foot height. "kink": seen from behind the stance foot keeps moving down
+        the image (the belt carries it towards the camera), so the low run of :meth:`stance_edges` starts late
+        (+55 ms or more on exact landmarks) and ends late; it only anchors the searches:
+
+        - IC: in the rear_ic_search stride before the run's start, the instant the knee's downward image motion is
+          braked hardest (largest upward acceleration of its height `knee_up`, any unit, up positive): the leg
+          taking the load. Sub-frame by a parabola through the peak.
+        - TO: the toe's lowest image point (minimum of sig.toe_h) from the run's start to rear_to_search stride
+          after its end: from behind the toe keeps descending with the belt until it lifts. Sub-frame likewise.
+
+        Where a window holds no finite sample the run's own edge is kept (IC and TO stay aligned, never NaN). Both
+        come back on whole frames, as the edges do: they only bound pelvic-drop windows (sub-frame precision buys
+        nothing there), and on frame times metrics.json (3 decimals) and strides.csv (4 decimals) round a stance's
+        times alike, which the app's rear gallery relies on when it matches the two."""
+        starts, ends = self.stance_edges(sig.foot_h, period)
+        if self.rear_method == "edges":
+            return starts, ends
+        acc = np.gradient(np.gradient(knee_up)) if len(knee_up) >= 3 else np.full(len(knee_up), np.nan)
+        ics = np.array([_argext(acc, s - self.rear_ic_search * period, s, largest=True) for s in starts])
+        tos = np.array([_argext(sig.toe_h, s, e + self.rear_to_search * period, largest=False)
+                        for s, e in zip(starts, ends)])
+        return np.rint(np.where(np.isfinite(ics), ics, starts)), np.rint(np.where(np.isfinite(tos), tos, ends))
+
 
 _DEFAULTS = EventDetector().get_params()
 
@@ -431,6 +475,21 @@ def _first_in(nxt: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarra
     T = len(nxt) - 1
     k = nxt[np.clip(start, 0, T)]
     return np.where(k < np.minimum(stop, T), k, np.nan)
+
+
+def _argext(y: np.ndarray, lo: float, hi: float, largest: bool) -> float:
+    """Fractional index of the largest (or smallest) finite y in [lo, hi] (clipped to the series), refined by a
+    parabola through it and its neighbours (kept within half a frame); NaN when the window holds no finite value."""
+    a, b = max(int(np.ceil(lo)), 0), min(int(np.floor(hi)), len(y) - 1)
+    seg = y[a:b + 1] if b >= a else y[:0]
+    if not np.isfinite(seg).any():
+        return float("nan")
+    k = a + int(np.nanargmax(seg) if largest else np.nanargmin(seg))
+    if 0 < k < len(y) - 1 and np.isfinite(y[k - 1]) and np.isfinite(y[k + 1]):
+        den = y[k - 1] - 2 * y[k] + y[k + 1]
+        if den != 0:
+            return float(k + float(np.clip(0.5 * (y[k - 1] - y[k + 1]) / den, -0.5, 0.5)))
+    return float(k)
 
 
 def _down_crossings(h: np.ndarray, lo: np.ndarray, hi: np.ndarray, thr: float, max_ext: float) -> np.ndarray:

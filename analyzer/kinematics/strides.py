@@ -14,14 +14,16 @@ IC_ANGLES_FROM = "light"  # instant angles at contact from the light (25 Hz) low
 
 def detect_events(prep: Prepared, events: EventDetector | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """side -> (IC fractional indices, TO fractional indices aligned with IC), by `events` (default:
-    EventDetector())."""
+    EventDetector()). Rear/front views: EventDetector.rear_events (no contact-lag correction: its cues are not the
+    foot reaching the belt)."""
     events = EventDetector() if events is None else events
     out = {}
     if not np.isfinite(prep.period):
         return {s: (np.zeros(0), np.zeros(0)) for s in SIDES}
     for s in SIDES:
         if prep.view.view in ("rear", "front"):
-            out[s] = events.stance_edges(prep.signals[s].foot_h, prep.period)
+            knee_up = prep.body[:, mk.side_ids(s)["knee"], 1]
+            out[s] = events.rear_events(prep.signals[s], knee_up, prep.period)
         else:
             found = events.detect(prep.signals[s], prep.period)
             ic, to = found.ic_, found.to_
