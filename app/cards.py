@@ -30,6 +30,10 @@ def card_html(name: str, entry: dict) -> str:
             parts = [f"{100 * shares[k]:.0f} % {k}" for k in ("rearfoot", "midfoot", "forefoot") if shares.get(k)]
             angle_txt = f"{mi.fmt_number(angle)} deg · " if isinstance(angle, (int, float)) else ""
             pattern_html = f'<div class="rf-lr">{esc(angle_txt + " · ".join(parts))} of steps</div>'
+            toe_first = entry.get("toe_first_share")
+            if str(entry.get("pattern_source", "")).startswith("the toe end"):  # decided by the landing order
+                pattern_html += (f'<div class="rf-lr">toe lands first on {100 * (toe_first or 0):.0f} % of steps'
+                                 '</div>')
     else:
         value_html = f'{esc(mi.fmt_number(value))}<span class="rf-unit">{esc(unit)}</span>'
         status = mi.range_status(name, value)

@@ -445,6 +445,18 @@ def test_cards_mark_the_far_leg_of_a_side_view():
     assert "far leg" not in card_html("foot_strike_angle_deg", rear)
 
 
+def test_pattern_card_says_when_the_landing_order_decided():
+    from app.cards import card_html
+
+    e = {"value": "forefoot", "unit": "", "left": "forefoot", "right": None, "n": 9, "available": True,
+         "angle_deg": 0.4, "pattern_shares": {"rearfoot": 0.0, "midfoot": 1.0, "forefoot": 0.0},
+         "pattern_source": "the toe end lands first (image)", "toe_first_share": 0.8}
+    html = card_html("foot_strike_pattern", e)
+    assert "Forefoot" in html and "0.4 deg" in html and "toe lands first on 80 % of steps" in html
+    by_angle = {**e, "value": "midfoot", "pattern_source": "foot-strike angle", "toe_first_share": 0.1}
+    assert "toe lands first" not in card_html("foot_strike_pattern", by_angle)
+
+
 def test_new_analysis_says_which_clips_and_stores_for_the_picked_patient(data_dir, fake_pipeline, clip_bytes):
     """The New analysis page explains which clip gives which numbers and lets the clinician pick the patient: the
     finished analysis is then in that patient's records (a copy under the data directory)."""
