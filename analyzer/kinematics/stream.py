@@ -275,17 +275,23 @@ class GaitStream:
         zero = float(np.nanmedian(right_up)) if right_up is not None and np.isfinite(right_up).any() else 0.0
         period_s = per / fps
         out: list[StepUpdate] = []
-        for side in SIDES:
-            starts, ends = self.events.stance_edges(foot_signals(body, side, leg, fps).foot_h, per)
-            for a, z in zip(starts, ends):
+        for side in SIDES:  # the offline kernel (EventDetector.rear_events) on the window
+            sig = foot_signals(body, side, leg, fps)
+            run_starts, run_ends = self.events.stance_edges(sig.foot_h, per)
+            starts, ends = self.events.rear_events(sig, body[:, mk.side_ids(side)["knee"], 1], per)
+            for a, z, e in zip(starts, ends, run_ends):
                 absa = start + int(a)
-                if a < 1 or z > len(t) - 3:  # cut by the window start, or the foot has not lifted yet
+                # cut by the window start, or the toe-off search (up to rear_to_search stride after the foot's
+                # low run) not yet complete
+                if a < 1 or e + self.events.rear_to_search * per > len(t) - 3 or z > len(t) - 3:
                     continue
                 if any(abs(absa - d) < 0.5 * per for d in self._done_peaks[side]):
                     continue
                 self._done_peaks[side].append(absa)
                 t_ic, t_to = float(t[int(a)]), float(t[int(z)])
                 if not self._plausible(side, t_ic, period_s):
+                    continue
+                if self._steps and t_ic <= self._steps[-1].t:  # found after a later stance was emitted (warm-up)
                     continue
                 self._last_ic[side] = t_ic
                 self._cadences.append(120.0 / period_s)
