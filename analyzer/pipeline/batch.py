@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import queue
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from analyzer.core.errors import InputError
-from analyzer.core.landmarks import N_LANDMARKS, LandmarkSeries
+from analyzer.core.landmarks import LandmarkSeries
 from analyzer.media.video_in import VIDEO_SUFFIXES, VideoReader
+from analyzer.pipeline.pose_pass import SeriesBuilder
 from analyzer.pipeline.threads import END, QUEUE_FRAMES, Worker, decoder, get, work_size
 from analyzer.pose.base import PoseFrame
 
@@ -64,8 +65,8 @@ def _emit(progress: ProgressFn, stage: str, fraction: float, message: str) -> No
 class _Track:
     """Per-clip state of the lock-step pose pass: the clip's reader and decoder thread (the per-clip pass's own,
     `analyzer.pipeline.threads.decoder`: frames at work size, into a bounded queue), the image measure of its view
-    (None: none), `up` (work -> full-size pixels, None when equal) and the frames so far (time, index, measured pose
-    or None)."""
+    (None: none), `up` (work -> full-size pixels, None when equal) and the frames so far (the per-clip pass's own
+    SeriesBuilder: time, index, measured pose or none)."""
 
     path: Path
     sha: str
@@ -76,9 +77,7 @@ class _Track:
     decode: Worker
     measure: tuple[Measure, tuple[str, ...]] | None
     up: tuple[float, float] | None
-    t: list[float] = field(default_factory=list)
-    fi: list[int] = field(default_factory=list)
-    poses: list[PoseFrame | None] = field(default_factory=list)
+    series: SeriesBuilder
     done: bool = False
     error: str | None = None
 
@@ -113,7 +112,8 @@ def _open_track(path: Path, sha: str, scan, options) -> _Track:
     stop = threading.Event()
     decode = Worker(decoder(reader, frames, stop, StageTimes(), True), f"decode {path.name}")
     decode.start()
-    return _Track(path, sha, scan, reader, frames, stop, decode, image_measure(scan.view), up)
+    return _Track(path, sha, scan, reader, frames, stop, decode, image_measure(scan.view), up,
+                  SeriesBuilder(info.n_frames))
 
 
 def _next_frame(track: _Track) -> tuple[int, float, np.ndarray] | None:
@@ -149,28 +149,14 @@ def _measured(track: _Track, rgb: np.ndarray, pose: PoseFrame) -> PoseFrame:
 
 
 def _series(track: _Track, options) -> LandmarkSeries:
-    """The track's landmark series; aux as the per-clip pass stores it: one array per key a pose measured, NaN on
-    the frames without a pose."""
-    info = track.reader.info
-    n = len(track.t)
-    xy = np.full((n, N_LANDMARKS, 2), np.nan)
-    z = np.full((n, N_LANDMARKS), np.nan)
-    vis = np.full((n, N_LANDMARKS), np.nan)
-    pres = np.full((n, N_LANDMARKS), np.nan)
-    world = np.full((n, N_LANDMARKS, 3), np.nan)
-    aux: dict[str, np.ndarray] = {}
-    for k, p in enumerate(track.poses):
-        if p is not None:
-            xy[k], z[k], vis[k], pres[k], world[k] = p.xy, p.z, p.visibility, p.presence, p.world
-            for name, v in p.aux.items():
-                aux.setdefault(name, np.full(n, np.nan))[k] = v
+    """The track's landmark series, built as the per-clip pass builds it (aux: one array per key a pose measured,
+    NaN on the frames without a pose)."""
     meta = {"clip": track.path.name, "backend": f"{options.backend}-{options.model}",
             "capture_fps": options.capture_fps, "decode_warnings": list(track.reader.warnings),
-            "info": info.to_dict(), "num_poses": 1,
+            "info": track.reader.info.to_dict(), "num_poses": 1,
             "scan": {"people_per_sample": list(track.scan.people_per_sample), "view": track.scan.view},
             "rendered_in_pose_pass": False, "pose_batched": True, "sha256": track.sha}
-    return LandmarkSeries(np.asarray(track.t, float), np.asarray(track.fi, np.int64), xy, z, vis, pres, world,
-                          info.width, info.height, options.model, meta, aux)
+    return track.series.build(track.reader.info, options.model, meta)
 
 
 def batched_pose_pass(clips: list[Path], options, streams: int = 4, progress: ProgressFn = None,
@@ -209,32 +195,23 @@ def batched_pose_pass(clips: list[Path], options, streams: int = 4, progress: Pr
         multi = OnnxPoseStreams(engine, len(tracks), num_poses=1, segmentation=masks)
         try:
             while not all(tr.done for tr in tracks):
-                frames, stamps = [], []
-                for tr in tracks:
-                    item = None if tr.done else _next_frame(tr)
-                    if item is None:
-                        frames.append(None)
-                        stamps.append(0)
-                        continue
-                    i, t, rgb = item
-                    tr.t.append(t)
-                    tr.fi.append(i)
-                    frames.append(rgb)
-                    stamps.append(int(round(t * 1000)))
-                if all(f is None for f in frames):
+                items = [None if tr.done else _next_frame(tr) for tr in tracks]
+                if all(it is None for it in items):
                     break
-                results = multi.step(frames, stamps)
-                for tr, fr, res in zip(tracks, frames, results):
-                    if fr is not None:
-                        tr.poses.append(_measured(tr, fr, res[0]) if res else None)
-                seen += sum(f is not None for f in frames)
+                frames = [None if it is None else it[2] for it in items]
+                results = multi.step(frames, [0 if it is None else int(round(it[1] * 1000)) for it in items])
+                for tr, it, res in zip(tracks, items, results):
+                    if it is not None:
+                        i, t, rgb = it
+                        tr.series.add(i, t, _measured(tr, rgb, res[0]) if res else None)
+                seen += sum(it is not None for it in items)
                 _emit(progress, "pose", seen / max(total, 1),
                       f"finding joints in {len(tracks)} clips at once (batched ONNX)")
         finally:
             for tr in tracks:
                 _close_track(tr)
         for tr in tracks:
-            if tr.error is None and tr.t:
+            if tr.error is None and tr.series.n:
                 stored[tr.path] = _series(tr, options)
     return stored
 

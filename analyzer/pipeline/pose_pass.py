@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # annotations only (offline imports this module)
 PEOPLE_CHECK_S = 2.0  # during a one-person pose pass, look for a second person this often (IMAGE-mode detector)
 
 
-class _SeriesBuilder:
+class SeriesBuilder:
     """Per-frame landmarks into growing arrays (about 3 KB a frame; frames themselves are never kept)."""
 
     def __init__(self, n_hint: int) -> None:
@@ -109,7 +109,7 @@ def pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: Callab
     multi = scan.multi_person
     multi_from = 0 if multi else None
     step = PoseStep(options.backend, options.model, scan.view, num_poses=2 if multi else 1)
-    builder = _SeriesBuilder(info.n_frames)
+    builder = SeriesBuilder(info.n_frames)
     candidates: list[list[PoseFrame]] = []
     stop = threading.Event()
     dq: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
