@@ -431,8 +431,10 @@ class EventDetector:
         ok = (stops - starts) >= max(2, self.stance_min_stride * period)
         return starts[ok].astype(float), (stops[ok] - 1).astype(float)
 
-    def rear_events(self, sig: FootSignals, knee_up: np.ndarray, period: float) -> tuple[np.ndarray, np.ndarray]:
-        """Rear/front view: (IC, TO) fractional indices of one foot, by rear_method.
+    def rear_events(self, sig: FootSignals, knee_up: np.ndarray, period: float,
+                    runs: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Rear/front view: (IC, TO) fractional indices of one foot, by rear_method. runs: the foot's
+        :meth:`stance_edges` when the caller already has them.
 
         "edges": :meth:`stance_edges` of the foot height. "kink": seen from behind the stance foot keeps moving down
         the image (the belt carries it towards the camera), so the low run of :meth:`stance_edges` starts late
@@ -448,7 +450,7 @@ class EventDetector:
         come back on whole frames, as the edges do: they only bound pelvic-drop windows (sub-frame precision buys
         nothing there), and on frame times metrics.json (3 decimals) and strides.csv (4 decimals) round a stance's
         times alike, which the app's rear gallery relies on when it matches the two."""
-        starts, ends = self.stance_edges(sig.foot_h, period)
+        starts, ends = self.stance_edges(sig.foot_h, period) if runs is None else runs
         if self.rear_method == "edges":
             return starts, ends
         acc = np.gradient(np.gradient(knee_up)) if len(knee_up) >= 3 else np.full(len(knee_up), np.nan)

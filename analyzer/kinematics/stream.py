@@ -278,7 +278,8 @@ class GaitStream:
         for side in SIDES:  # the offline kernel (EventDetector.rear_events) on the window
             sig = foot_signals(body, side, leg, fps)
             run_starts, run_ends = self.events.stance_edges(sig.foot_h, per)
-            starts, ends = self.events.rear_events(sig, body[:, mk.side_ids(side)["knee"], 1], per)
+            starts, ends = self.events.rear_events(sig, body[:, mk.side_ids(side)["knee"], 1], per,
+                                                   runs=(run_starts, run_ends))
             for a, z, e in zip(starts, ends, run_ends):
                 absa = start + int(a)
                 # cut by the window start, or the toe-off search (up to rear_to_search stride after the foot's
