@@ -2,7 +2,11 @@
 tests/browser/conftest.py cannot shadow it)."""
 from __future__ import annotations
 
+import subprocess
+import time
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_VIDEOS = REPO.parent / "shared" / "videos"
@@ -37,3 +41,27 @@ def real_frames(start_s: float = 0.0, stop_s: float = 1e9, scale: float = 1.0):
             if scale != 1.0:
                 img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
             yield t, img
+
+
+def wait_for(pred, timeout_s: float, what: str, proc: subprocess.Popen | None = None) -> None:
+    """Poll pred() until it holds; fail when timeout_s passes or `proc` ends first (with its last stderr)."""
+    t_end = time.monotonic() + timeout_s
+    while time.monotonic() < t_end:
+        if pred():
+            return
+        if proc is not None and proc.poll() is not None:
+            pytest.fail(f"process ended (rc {proc.returncode}) before {what}: {proc.stderr.read()[-2000:]}")
+        time.sleep(0.02)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def app_data_dir(tmp_path: Path, monkeypatch) -> Path:
+    """A fresh data directory (and pose cache in it) for the app and records, sign-in at its defaults, the app bound
+    to loopback, no default session: the environment every sign-in test starts from."""
+    d = tmp_path / "data"
+    monkeypatch.setenv("RUNFORM_DATA_DIR", str(d))
+    monkeypatch.setenv("RUNFORM_CACHE_DIR", str(d / "cache"))
+    monkeypatch.delenv("RUNFORM_DEFAULT_SESSION", raising=False)
+    monkeypatch.delenv("RUNFORM_SIGN_IN", raising=False)
+    monkeypatch.setenv("RUNFORM_APP_ADDRESS", "localhost")
+    return d

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from support import app_data_dir
 from streamlit.testing.v1 import AppTest
 
 from analyzer.records import add_patient, list_patients, open_db
@@ -25,12 +26,7 @@ PW = "correct horse 42"
 
 @pytest.fixture()
 def data(tmp_path, monkeypatch) -> Path:
-    d = tmp_path / "data"
-    monkeypatch.setenv("RUNFORM_DATA_DIR", str(d))
-    monkeypatch.setenv("RUNFORM_CACHE_DIR", str(d / "cache"))
-    monkeypatch.delenv("RUNFORM_DEFAULT_SESSION", raising=False)
-    monkeypatch.delenv("RUNFORM_SIGN_IN", raising=False)
-    monkeypatch.setenv("RUNFORM_APP_ADDRESS", "localhost")
+    d = app_data_dir(tmp_path, monkeypatch)
     for k in ("RUNFORM_SESSION_IDLE_MIN", "RUNFORM_SESSION_MAX_HOURS"):
         monkeypatch.delenv(k, raising=False)
     return d

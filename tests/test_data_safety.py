@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import REPO, real_frames, write_clip
+from support import REPO, real_frames, wait_for, write_clip
 
 from analyzer.pose import cache
 from analyzer.cli import main
@@ -59,17 +59,6 @@ def one_line_error(code: int, err: str, *words: str) -> str:
     for w in words:
         assert w.lower() in lines[0].lower(), lines[0]
     return lines[0]
-
-
-def wait_for(pred, timeout_s: float, what: str, proc: subprocess.Popen | None = None) -> None:
-    t_end = time.monotonic() + timeout_s
-    while time.monotonic() < t_end:
-        if pred():
-            return
-        if proc is not None and proc.poll() is not None:
-            pytest.fail(f"process ended (rc {proc.returncode}) before {what}: {proc.stderr.read()[-2000:]}")
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import REPO, real_frames, write_clip
+from support import REPO, real_frames, wait_for, write_clip
 
 from analyzer.cli import main
 from analyzer.core.errors import InputError
@@ -62,17 +62,6 @@ def earlier_session(out: Path, n_frames: int = 20) -> dict[str, str]:
 def live_cli(*args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "analyzer.cli", "live", *args], cwd=REPO, env=dict(os.environ),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def wait_for(pred, timeout_s: float, what: str, proc: subprocess.Popen | None = None) -> None:
-    t_end = time.monotonic() + timeout_s
-    while time.monotonic() < t_end:
-        if pred():
-            return
-        if proc is not None and proc.poll() is not None:
-            pytest.fail(f"process ended (rc {proc.returncode}) before {what}: {proc.stderr.read()[-2000:]}")
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 def staged_video_bytes(out: Path) -> int:

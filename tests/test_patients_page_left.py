@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from app_fake_result import write_clip_result
 from streamlit.testing.v1 import AppTest
-from support import REPO
+from support import REPO, app_data_dir
 
 from analyzer.cli import main
 from analyzer.records import add_user, audit_entries, list_patients, patient_detail, store_session
@@ -22,13 +22,8 @@ PW = "correct horse 42"
 def data(tmp_path, monkeypatch) -> Path:
     from analyzer.records.store import close_dbs
 
-    d = tmp_path / "data"
-    monkeypatch.setenv("RUNFORM_DATA_DIR", str(d))
-    monkeypatch.setenv("RUNFORM_CACHE_DIR", str(d / "cache"))
-    monkeypatch.delenv("RUNFORM_DEFAULT_SESSION", raising=False)
-    monkeypatch.delenv("RUNFORM_SIGN_IN", raising=False)
+    d = app_data_dir(tmp_path, monkeypatch)
     monkeypatch.delenv("RUNFORM_DATABASE_URL", raising=False)
-    monkeypatch.setenv("RUNFORM_APP_ADDRESS", "localhost")
     yield d
     close_dbs()
 
