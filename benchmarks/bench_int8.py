@@ -39,6 +39,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+from bench_backends import time_backend  # noqa: E402 - the one timing kernel of the pose benchmarks
+
 VIDEOS = REPO.parent / "shared" / "videos"
 REAL_CLIP = VIDEOS / "treadmill_side_left_30fps.mp4"
 HELD_OUT_CLIP = VIDEOS / "treadmill_side_left_30fps_fast.mp4"
@@ -119,15 +122,10 @@ def track(engine, frames) -> tuple[list, float, float]:
 
 
 def time_mediapipe(frames) -> tuple[float, float]:
+    """MediaPipe's full model on the same frames, timed by bench_backends' kernel."""
     from analyzer.pose import MediaPipeBackend
 
-    with MediaPipeBackend("full") as b:
-        b.process(frames[0][1], frames[0][0])
-        t0, c0 = time.perf_counter(), time.process_time()
-        for t, fr in frames[1:]:
-            b.process(fr, t)
-    n = max(len(frames) - 1, 1)
-    return (time.perf_counter() - t0) / n * 1000, (time.process_time() - c0) / n * 1000
+    return time_backend(MediaPipeBackend("full"), frames)
 
 
 def clip_crops(frames, n: int = 40) -> np.ndarray:
