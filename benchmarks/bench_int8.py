@@ -57,15 +57,15 @@ def load_frames(clip: Path, n: int) -> list[tuple[int, np.ndarray]]:
     import cv2
 
     from analyzer.media import open_video
+    from analyzer.pipeline import work_size
 
     out = []
     with open_video(clip) as r:
         for i, t, bgr in r:
             h, w = bgr.shape[:2]
-            s = min(1.0, WORK_MAX_SIDE_PX / max(h, w))  # the pipeline's work size (offline.work_size)
-            if s < 1.0:
-                bgr = cv2.resize(bgr, (int(round(w * s / 2)) * 2, int(round(h * s / 2)) * 2),
-                                 interpolation=cv2.INTER_AREA)
+            size = work_size(w, h)  # the pipeline's work size
+            if size != (w, h):
+                bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
             out.append((int(round(t * 1000)), cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)))
             if len(out) >= n:
                 break
@@ -78,7 +78,6 @@ def load_frames(clip: Path, n: int) -> list[tuple[int, np.ndarray]]:
 INT8_PATH = REPO / "models" / "pose_landmarks_full_int8.onnx"
 FP32_PATH = REPO / "models" / "pose_landmarks_full.onnx"  # verified by PoseEngine("full") before it is reopened
 DETECTOR_PATH = REPO / "models" / "pose_detector.onnx"
-WORK_MAX_SIDE_PX = 1280
 
 
 def make_engine(model: str, threads: int | None = None, level: str = "all"):

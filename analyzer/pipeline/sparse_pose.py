@@ -38,6 +38,7 @@ import numpy as np
 
 from analyzer.core.landmarks import N_LANDMARKS, LandmarkSeries
 from analyzer.media.video_in import VideoReader, probe
+from analyzer.pipeline.threads import WORK_MAX_SIDE_PX, work_size
 
 COARSE_HZ = 60.0
 HALF_WINDOW_S = 0.030
@@ -71,10 +72,9 @@ def _frames(path: Path, max_side: int):
             except StopIteration:
                 return
             h, w = bgr.shape[:2]
-            s = min(1.0, max_side / max(h, w))
-            if s < 1.0:
-                bgr = cv2.resize(bgr, (int(round(w * s / 2)) * 2, int(round(h * s / 2)) * 2),
-                                 interpolation=cv2.INTER_AREA)
+            size = work_size(w, h, max_side)
+            if size != (w, h):
+                bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
             rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
             yield i, t, rgb, time.perf_counter() - t0, (w / rgb.shape[1], h / rgb.shape[0])
 
@@ -113,7 +113,7 @@ def _engine(engine, model: str):
     return PoseEngine(model)
 
 
-def full_rate_series(path: str | Path, engine=None, model: str = "full", max_side: int = 1280
+def full_rate_series(path: str | Path, engine=None, model: str = "full", max_side: int = WORK_MAX_SIDE_PX
                      ) -> tuple[LandmarkSeries, PassStats]:
     """Reference: pose on every frame (one decode pass), same engine and tracking as the sparse path."""
     from analyzer.pose.onnx_backend import OnnxPoseStreams
@@ -164,7 +164,7 @@ def event_windows(events, t: np.ndarray, half_window_s: float, ic_before_s: floa
 
 def sparse_series(path: str | Path, engine=None, model: str = "full", coarse_hz: float = COARSE_HZ,
                   half_window_s: float = HALF_WINDOW_S, ic_before_s: float | None = IC_BEFORE_S,
-                  max_side: int = 1280) -> tuple[LandmarkSeries, PassStats]:
+                  max_side: int = WORK_MAX_SIDE_PX) -> tuple[LandmarkSeries, PassStats]:
     """Landmarks at full rate only in the event windows predicted from a coarse (about coarse_hz) pass."""
     from analyzer.kinematics import analyze
     from analyzer.pose.onnx_backend import OnnxPoseStreams

@@ -73,7 +73,6 @@ REAL_CLIPS: list[tuple[str, int]] = [  # (file in /work/shared/videos, every n-t
     ("overground_sprintstart_oblique_170fps.mp4", 4),
 ]
 HOLDOUT_FRACTION = 0.15  # of the crops, for the verification in step 5 (not used for calibration)
-WORK_MAX_SIDE_PX = 1280  # analyzer.pipeline.offline.WORK_MAX_SIDE_PX (frames at work size, as the pipeline feeds)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -105,6 +104,7 @@ def tracked_crops(path: Path, every: int, engine=None, max_frames: int | None = 
     import cv2
 
     from analyzer.media.video_in import VideoReader
+    from analyzer.pipeline import work_size
     from analyzer.pose.onnx_backend import LANDMARK_SIZE_PX, OnnxPoseStreams, PoseEngine, crop
 
     engine = engine or PoseEngine("full", ["CPUExecutionProvider"])
@@ -125,10 +125,9 @@ def tracked_crops(path: Path, every: int, engine=None, max_frames: int | None = 
                 if max_frames is not None and i >= max_frames:
                     break
                 h, w = bgr.shape[:2]
-                s = min(1.0, WORK_MAX_SIDE_PX / max(h, w))
-                if s < 1.0:
-                    bgr = cv2.resize(bgr, (int(round(w * s / 2)) * 2, int(round(h * s / 2)) * 2),
-                                     interpolation=cv2.INTER_AREA)
+                size = work_size(w, h)  # frames at the pipeline's work size, as the pipeline feeds them
+                if size != (w, h):
+                    bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
                 state["frame"] = i
                 streams.step([cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)], [int(round(t * 1000))])
     finally:
