@@ -194,6 +194,7 @@ def score_case(case: RealCase, out: Path, events=None) -> dict:
     res["kinematics_s"] = time.perf_counter() - t0
     events = metrics.get("events", [])
     summary = metrics["summary"]
+    res["camera_roll_deg"] = metrics.get("quality", {}).get("camera_roll_deg")  # every render's camera is level
     legs = {}
     for side in ("left", "right"):
         leg: dict = {"role": "near" if side == case.near_side else "far"}
@@ -327,13 +328,29 @@ def per_clip_table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def roll_line(results: list[dict]) -> str:
+    """The belt line's camera-roll estimate against the truth: every render's camera is level (roll 0), so any
+    estimate is error, and one at or above scale.ROLL_APPLY_MIN_DEG rotates every coordinate (the foot-strike angle
+    by as much)."""
+    from analyzer.kinematics.scale import ROLL_APPLY_MIN_DEG
+
+    rolls = [(r["case"]["name"], r["camera_roll_deg"]) for r in results if r.get("camera_roll_deg") is not None]
+    if not rolls:
+        return "Camera roll: not reported."
+    v = np.abs([x for _, x in rolls])
+    per = ", ".join(f"{n} {x:+.1f}" for n, x in rolls)
+    return (f"Camera roll estimated from the stance feet (true 0 deg on every render): median |error| "
+            f"{np.median(v):.2f} deg, max {v.max():.2f} deg; corrected (>= {ROLL_APPLY_MIN_DEG:g} deg) on "
+            f"{int((v >= ROLL_APPLY_MIN_DEG).sum())} of {len(v)} clips ({per}).")
+
+
 def report(results: list[dict], model: str) -> str:
     failed = [r["case"]["name"] for r in results if "legs" not in r]
     return "\n".join([
         f"## Realistic referee, per leg (pose model: {model}; {len(results)} clips; failed: {failed or 'none'})\n",
         "Errors are measured minus true. Timing rows: over all events of that leg; value rows: over clips "
         "(per-leg summary values).\n", per_leg_table(results), "\nBy frame rate:\n", by_fps_table(results),
-        "\n## Per clip\n", per_clip_table(results)])
+        "\n" + roll_line(results) + "\n", "\n## Per clip\n", per_clip_table(results)])
 
 
 def main(argv: list[str] | None = None) -> int:

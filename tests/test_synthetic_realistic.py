@@ -213,3 +213,6 @@ def test_realistic_referee_scores_each_leg_from_cached_landmarks(tmp_path):
     assert not ms and missed >= 5
     text = rr.report([res], "exact")
     assert "| initial contact, ms (frames) |" in text and "right (near)" in text and "left (far)" in text
+    # the belt line's roll estimate is reported against the level camera's 0 deg
+    assert np.isfinite(res["camera_roll_deg"])
+    assert f"max {abs(res['camera_roll_deg']):.2f} deg" in text and "true 0 deg on every render" in text
