@@ -213,6 +213,11 @@ def test_realistic_referee_scores_each_leg_from_cached_landmarks(tmp_path):
     assert not ms and missed >= 5
     text = rr.report([res], "exact")
     assert "| initial contact, ms (frames) |" in text and "right (near)" in text and "left (far)" in text
-    # the belt line's roll estimate is reported against the level camera's 0 deg
-    assert np.isfinite(res["camera_roll_deg"])
-    assert f"max {abs(res['camera_roll_deg']):.2f} deg" in text and "true 0 deg on every render" in text
+    # the belt line's angle estimate is reported against its true angle: flat in the image for a square camera,
+    # sloped by perspective for an oblique one
+    assert np.isfinite(res["camera_roll_deg"]) and abs(res["belt_true_deg"]) < 0.05
+    assert f"max {abs(res['camera_roll_deg'] - res['belt_true_deg']):.2f} deg" in text
+    oblique = rr.RealCase("t02", "rearfoot-mild", 60, (640, 360), "left", 0.55, 3.0, "1/250", "club", "average",
+                          yaw_deg=20.0)
+    assert 3.0 < rr.true_belt_deg(oblique, rr.case_truth(oblique)) < 9.0
+    assert "yaw_deg" not in rr._spec(case) and rr._spec(oblique)["yaw_deg"] == 20.0
