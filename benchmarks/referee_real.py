@@ -359,7 +359,7 @@ def true_belt_deg(case: RealCase, truth: GaitTruth) -> float:
     exact toe's image path across the middle half of each stance (it rests on the belt from foot-flat to toe-off;
     a heel strike's toe is still coming down at first, as scale.stance_slopes does for the estimate). 0 for a square,
     level camera; perspective alone tilts it for an oblique one. Every camera here is level and unrolled."""
-    from analyzer.core.landmarks import PoseLandmark as P
+    from analyzer.core import PoseLandmark as P
 
     cam = camera(case, truth)
     slopes = []
@@ -377,10 +377,8 @@ def true_belt_deg(case: RealCase, truth: GaitTruth) -> float:
 
 def roll_line(results: list[dict]) -> str:
     """The belt line's angle in the image (metrics quality camera_roll_deg) against its true angle
-    (:func:`true_belt_deg`; 0 on the square renders, so any estimate there is error). One at or above
-    scale.ROLL_APPLY_MIN_DEG rotates every coordinate, the foot-strike angle by as much."""
-    from analyzer.kinematics.scale import ROLL_APPLY_MIN_DEG
-
+    (:func:`true_belt_deg`; 0 on the square renders, so any estimate there is error). The product rotates every
+    coordinate by an estimate from 1 deg on (README), the foot-strike angle by as much."""
     rolls = [(r["case"]["name"], r["camera_roll_deg"], r.get("belt_true_deg", 0.0)) for r in results
              if r.get("camera_roll_deg") is not None]
     if not rolls:
@@ -390,8 +388,7 @@ def roll_line(results: list[dict]) -> str:
     per = ", ".join(f"{n} {x:+.1f} (true {t:+.1f})" for n, x, t in rolls)
     return (f"Belt line's angle in the image, estimated from the stance feet against the exact toe's stance path "
             f"(every camera level and unrolled): median |error| {np.median(err):.2f} deg, max {err.max():.2f} deg; "
-            f"corrected (>= {ROLL_APPLY_MIN_DEG:g} deg) on {int((np.abs(est) >= ROLL_APPLY_MIN_DEG).sum())} of "
-            f"{len(est)} clips ({per}).")
+            f"1 deg or more on {int((np.abs(est) >= 1.0).sum())} of {len(est)} clips ({per}).")
 
 
 def _yaw(c: dict) -> str:
