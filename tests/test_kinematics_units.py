@@ -223,6 +223,31 @@ def test_stride_period_keeps_time_across_gaps_and_refuses_sparse_or_aperiodic_si
     assert math.isnan(stride_period(np.full(len(sig), 3.0), fps))  # flat
 
 
+def test_toe_off_search_skips_the_forefoot_rock_after_contact():
+    """A forefoot landing: the toe is down at contact, rocks up about 4 % leg from 50 to 133 ms (longer than the
+    tenth of a stride a lift must last) while the heel drops, is down again, and leaves the belt 200 ms after
+    contact. The toe-off search starts min_contact_s (80 ms) after contact, so it finds the real lift; from 2 frames
+    after contact (the old rule) it took the rock for a toe-off (on the realistic forefoot render r11 the near foot's
+    toe-offs read 127 ms early that way)."""
+    from analyzer.kinematics.events import FootSignals
+
+    fps, ic = 60.0, 30.0
+    t = np.arange(120, dtype=float)
+    toe = np.zeros(len(t))
+    toe[:30] = 0.02 * (30 - t[:30])  # swing descent onto the belt at frame 30
+    rock = (t > ic + 2) & (t < ic + 9)  # 50-133 ms after contact
+    toe[rock] = 0.04
+    to_true = ic + 0.2 * fps  # frame 42
+    toe[t > to_true] = 0.02 * (t[t > to_true] - to_true)
+    zeros = np.zeros(len(t))
+    sig = FootSignals(fwd_rel=zeros, heel_h=toe + 0.05, toe_h=toe, toe_fwd_rel=zeros, fps=fps)
+    period = 0.7 * fps
+    found = EventDetector(to_source="landmarks").refine_to(sig, ic, math.nan, period)
+    assert found == pytest.approx(to_true, abs=1.0)
+    early = EventDetector(to_source="landmarks", min_contact_s=0.0).refine_to(sig, ic, math.nan, period)
+    assert early < ic + 4
+
+
 def test_symmetry_index_withheld_below_timing_resolution_and_for_opposite_signs():
     from analyzer.kinematics.quality import symmetry_resolution_note
 
