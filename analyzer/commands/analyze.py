@@ -25,6 +25,10 @@ def register(subparsers) -> None:
     p.add_argument("--backend", choices=("mediapipe", "onnx"), default="mediapipe",
                    help="pose runtime: mediapipe (default) or onnx (ONNX Runtime: CUDA when onnxruntime-gpu and a "
                         "GPU are present; batches several clips at once when CLIP is a folder)")
+    p.add_argument("--pose-rate", choices=("auto", "full", "sparse"), default="auto",
+                   help="pose on every frame (full), or at about 60 Hz plus full rate around each foot contact and "
+                        "toe-off (sparse: high-frame-rate clips, --backend onnx); auto (default): sparse only where "
+                        "it was measured to match full rate (README, ONNX Runtime backend)")
     p.add_argument("--speed-kmh", type=float, default=None, metavar="V", help="treadmill belt speed in km/h")
     p.add_argument("--no-video", action="store_true", help="skip annotated.mp4")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -73,7 +77,8 @@ def run(args) -> int:
 
     options = AnalyzeOptions(height_cm=args.height_cm, capture_fps=args.capture_fps, model=args.model,
                              treadmill_speed_kmh=args.speed_kmh, render_video=not args.no_video,
-                             backend=getattr(args, "backend", "mediapipe"))
+                             backend=getattr(args, "backend", "mediapipe"),
+                             pose_rate=getattr(args, "pose_rate", "auto"))
     options.validate()
     if getattr(args, "patient", None):  # records hook (analyzer.records): check the id before the long analysis
         from analyzer.records import check_patient_id

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, NamedTuple, Protocol, Sequence
+from typing import Callable, Iterator, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
@@ -237,6 +237,12 @@ class VideoReader:
         return t_real / self.info.slowmo_factor
 
     def __iter__(self) -> Iterator[tuple[int, float, np.ndarray]]:
+        return self.frames()
+
+    def frames(self, keep: Callable[[int], bool] | None = None) -> Iterator[tuple[int, float, np.ndarray | None]]:
+        """(i, t, bgr) for every decoded frame, as iterating the reader; with keep, frames where keep(i) is false
+        come as (i, t, None): decoded (H.264 needs every frame) but not converted from YUV or scaled, which is most
+        of a small frame's cost after decoding (the sparse pose pass, `analyzer.pipeline.sparse_pose`)."""
         import av
 
         stream = self._container.streams.video[0]
@@ -262,7 +268,7 @@ class VideoReader:
             t *= factor
             if t <= last_t:  # duplicated / out-of-order timestamps: keep time strictly increasing
                 t = last_t + 1e-6
-            img = self._picture(frame)
+            img = self._picture(frame) if keep is None or keep(i) else None
             last_t = t
             self.frames_decoded = i + 1
             self.last_t = t

@@ -182,7 +182,8 @@ def _run_jobs(eng, todo: list[Job], jobs: list[Job], out: Path, options, opts: d
               research: bool, run: dict, progress: ProgressFn, t0: float) -> None:
     env = _env()
     poses: dict = {}
-    if options.backend == "onnx" and len(todo) > 1:
+    # batched ONNX pose is full rate; a sparse batch runs each clip's own sparse pass in its job
+    if options.backend == "onnx" and len(todo) > 1 and getattr(options, "pose_rate", "auto") != "sparse":
         groups = [{"key": f"pose-{g}", "attempt": 1, "out_dir": str(out), "options": opts, "env": env,
                    "streams": streams, "clips": [j.clip for j in todo[g:g + streams]]}
                   for g in range(0, len(todo), max(1, streams))]

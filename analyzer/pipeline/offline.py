@@ -4,7 +4,8 @@ Stages (each in its own module; this file only wires them):
   probe     analyzer.media.video_in.probe            header, rotation, fps (float), slow-motion factor
   scan      analyzer.pose.people.scan_clip       how many people, which view (a few frames, IMAGE mode)
   pose      analyzer.pipeline.pose_pass (the pose step, analyzer.pose.step, as live)  every frame (VIDEO mode), cached
-            per (clip sha256, model, capture fps)
+            per (clip sha256, model, capture fps); or, with pose_rate "sparse", analyzer.pipeline.sparse_pose (the
+            same step at a reduced rate plus full rate around each gait event)
   select    analyzer.pose.people                 the runner among several people; the steady running part
   kinematics analyzer.kinematics.analyze    events, per-stride table, metrics.json content
   render    analyzer.render.overlay + video_out     skeleton, knee angle, IC markers, metric panel -> H.264
@@ -53,6 +54,13 @@ from analyzer.pipeline.threads import END as _END, QUEUE_FRAMES, Worker as _Work
 from analyzer.pipeline.threads import WORK_MAX_SIDE_PX, work_size  # noqa: F401 - re-exported (tests, benchmarks)
 
 FIX_SHORT = "Record at least 10 seconds of steady running (about 15 strides)."
+#: AnalyzeOptions.pose_rate: "full" pose on every frame; "sparse" (analyzer.pipeline.sparse_pose) pose at a reduced
+#: rate plus full rate around each gait event, on the ONNX backend; "auto" sparse where it was measured to keep every
+#: metric within noise and every event within a frame of full rate (SPARSE_AUTO_MIN_FPS), full elsewhere
+POSE_RATES = ("auto", "full", "sparse")
+#: lowest frame rate (frames per real second) at which "auto" picks the sparse pass (ONNX backend, one person);
+#: README "ONNX Runtime backend" has the measurements behind it (benchmarks/bench_sparse_pose.py)
+SPARSE_AUTO_MIN_FPS = float("inf")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -63,7 +71,9 @@ class AnalyzeOptions:
     """height_cm: runner's height (cm) to turn pixels into cm (else lengths are in % of leg length).
     capture_fps: frame rate the camera filmed at, for slow-motion clips (t_real = t_container * fps/capture_fps).
     model: pose model "full" | "heavy". treadmill_speed_kmh: belt speed for the report (and stride length).
-    render_video: write annotated.mp4. backend: pose backend name ("mediapipe")."""
+    render_video: write annotated.mp4. backend: pose backend name ("mediapipe").
+    pose_rate: "full" | "sparse" | "auto" (POSE_RATES; "sparse" needs the ONNX backend, whose tracking state can be
+    saved; the rate actually used is in the series' meta["pose_rate"])."""
 
     height_cm: float | None = None
     capture_fps: float | None = None
@@ -71,8 +81,14 @@ class AnalyzeOptions:
     treadmill_speed_kmh: float | None = None
     render_video: bool = True
     backend: str = "mediapipe"
+    pose_rate: str = "auto"
 
     def validate(self) -> None:
+        if self.pose_rate not in POSE_RATES:
+            raise InputError(f"Unknown pose rate '{self.pose_rate}'.", f"Choose one of: {', '.join(POSE_RATES)}.")
+        if self.pose_rate == "sparse" and self.backend != "onnx":
+            raise InputError(f"Sparse pose needs the ONNX backend (the {self.backend} backend cannot resume its "
+                             "tracking at an event window).", "Add --backend onnx, or use --pose-rate full.")
         if self.model not in MODELS:
             raise InputError(f"Unknown pose model '{self.model}'.", f"Choose one of: {', '.join(MODELS)}.")
         if self.backend not in BACKENDS:
@@ -161,9 +177,24 @@ class _Meter:
 # ---------------------------------------------------------------------------------------------------------------
 # Pose pass: analyzer.pipeline.pose_pass (the pose step shared with live mode)
 # ---------------------------------------------------------------------------------------------------------------
-def pose_cache_key(options: AnalyzeOptions) -> str:
-    """Model name used as the pose-cache key: "full"/"heavy" for MediaPipe, "onnx-full"/"onnx-heavy" for ONNX."""
-    return options.model if options.backend == "mediapipe" else f"{options.backend}-{options.model}"
+def pose_cache_key(options: AnalyzeOptions, pose_rate: str = "full") -> str:
+    """Model name used as the pose-cache key: "full"/"heavy" for MediaPipe, "onnx-full"/"onnx-heavy" for ONNX,
+    "-sparse" added for a sparse series (kept apart from the full-rate one of the same clip)."""
+    key = options.model if options.backend == "mediapipe" else f"{options.backend}-{options.model}"
+    return key + ("-sparse" if pose_rate == "sparse" else "")
+
+
+def resolve_pose_rate(options: AnalyzeOptions, info: VideoInfo) -> str:
+    """"full" or "sparse" for this clip: "sparse" when asked for (at sparse_pose.MIN_FPS and above), or for "auto"
+    on the ONNX backend at SPARSE_AUTO_MIN_FPS and above (the sparse pass itself may still fall back to full rate,
+    e.g. with several people in frame)."""
+    from analyzer.pipeline.sparse_pose import MIN_FPS
+
+    if options.pose_rate == "sparse":
+        return "sparse" if info.capture_fps >= MIN_FPS else "full"
+    if options.pose_rate == "auto" and options.backend == "onnx" and info.capture_fps >= SPARSE_AUTO_MIN_FPS:
+        return "sparse"
+    return "full"
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -235,8 +266,11 @@ def _cached_or_run(path: Path, options: AnalyzeOptions, meter: _Meter, times: St
     options.validate()
     meter("probe", 0.0, "checking the video", force=True)
     info = probe(path, options.capture_fps)
+    rate = resolve_pose_rate(options, info)
     sha = cache.clip_sha256(path)
-    series = cache.load_cached(sha, pose_cache_key(options), options.capture_fps)
+    series = cache.load_cached(sha, pose_cache_key(options, rate), options.capture_fps)
+    if series is None and rate == "sparse":  # a full-rate series of the clip serves as well
+        series = cache.load_cached(sha, pose_cache_key(options), options.capture_fps)
     if series is not None:
         series.meta["clip"] = path.name  # the cache keeps no file name: restored from the clip being analysed
         times.wall_s["pose_pass"] = 0.0
@@ -245,13 +279,20 @@ def _cached_or_run(path: Path, options: AnalyzeOptions, meter: _Meter, times: St
     t0 = time.perf_counter()
     scan = scan_clip(str(path), info.rotation_deg, info.duration_s, options.model)
     times.wall_s["scan"] = time.perf_counter() - t0
-    series = pose_pass(path, options, scan, meter, times, video_path, options.height_cm)
+    series = None
+    if rate == "sparse":  # analyzer.pipeline.sparse_pose; None where it does not apply (several people ...)
+        from analyzer.pipeline.sparse_pose import sparse_pose_pass
+
+        series = sparse_pose_pass(path, options, scan, meter, times)
+    if series is None:
+        series = pose_pass(path, options, scan, meter, times, video_path, options.height_cm)
     series.meta["sha256"] = sha
     return series, series.meta.get("rendered_in_pose_pass", False) and video_path is not None, True
 
 
 def _store_pose(series: LandmarkSeries, options: AnalyzeOptions) -> None:
-    cache.store(series, series.meta["sha256"], pose_cache_key(options), options.capture_fps)
+    cache.store(series, series.meta["sha256"], pose_cache_key(options, series.meta.get("pose_rate", "full")),
+                options.capture_fps)
 
 
 def load_series(path: str | Path, options: AnalyzeOptions | None = None, progress: ProgressFn = None,
@@ -323,6 +364,7 @@ def analyze_series(series: LandmarkSeries, clip_name: str, options: AnalyzeOptio
     if "runner_selection" in series.meta:
         q["runner_selection"] = series.meta["runner_selection"]
     q["pose_model"] = series.model
+    q["pose_rate"] = series.meta.get("pose_rate", "full")  # "sparse": pose only around the events (sparse_pose)
     meter("kinematics", 1.0, "measuring the gait", force=True)
     return analysis, metrics, part
 

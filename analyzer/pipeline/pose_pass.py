@@ -73,6 +73,11 @@ class SeriesBuilder:
                 self.aux[name] = np.full(len(self.t), np.nan)
             self.aux[name][k] = v
 
+    def clear(self, k: int) -> None:
+        """Frame k back to "no pose" (landmarks and every aux NaN), e.g. before it is measured again."""
+        for arr in (self.xy, self.z, self.vis, self.pres, self.world, *self.aux.values()):
+            arr[k] = np.nan
+
     def as_candidates(self) -> list[list[PoseFrame]]:
         """Frames so far as single-candidate lists (when a second person appears mid-pass)."""
         out = []
@@ -178,7 +183,7 @@ def pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: Callab
     meta = {"clip": path.name, "backend": f"{options.backend}-{options.model}", "capture_fps": options.capture_fps,
             "decode_warnings": list(reader.warnings), "info": info.to_dict(), "num_poses": 2 if multi else 1,
             "scan": {"people_per_sample": list(scan.people_per_sample), "view": scan.view},
-            "rendered_in_pose_pass": renderer is not None}
+            "rendered_in_pose_pass": renderer is not None, "pose_rate": "full"}
     if builder.n == 0:
         raise InputError(f"{path.name} contains no decodable video frame.", "Export the clip again and retry.")
     if multi:

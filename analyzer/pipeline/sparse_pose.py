@@ -1,370 +1,279 @@
-"""PROTOTYPE (issue #17, "fewer pose calls on high-frame-rate clips"): not wired into the default path.
+"""The sparse pose pass (issue 17): on a high-frame-rate clip, pose at full rate only around the gait events.
 
-Gait events need full frame rate only around contacts and toe-offs. On a 120/240 fps clip:
+Gait events need the full frame rate only around contacts and toe-offs; the rest of the stride does not. For one
+person (`AnalyzeOptions.pose_rate`, `analyzer.pipeline.offline.resolve_pose_rate`):
 
-  pass 1  decode every frame, run pose (ONNX engine, VIDEO-mode tracking) only on every k-th frame
-          (k = round(fps / coarse_hz), about 60 Hz); the tracker state (ROI + smoother) is kept before each of them;
-  events  the kinematics core (analyzer.kinematics.analyze) on that coarse series predicts every IC and TO;
-  pass 2  decode again; inside each event window (event +- half_window_s, merged where they overlap) run pose at full
-          rate, in time order, starting from the tracker state saved at the coarse frame that opens the window
-          (so tracking and smoothing continue as if the clip had been followed from there);
-  merge   window frames from pass 2, other coarse frames from pass 1, the rest linearly interpolated in time between
-          measured neighbours (gaps of at most k-1 frames); `aux["pose_measured"]` is 1 where pose ran on that frame,
-          0 where it is interpolated, and `meta["sparse_pose"]` records the parameters and call counts.
+  pass 1  decode every frame, run the pose step (`analyzer.pose.step.PoseStep`: the same step, backend and image
+          measures as the full-rate pass) on every k-th frame only (k = round(fps / coarse_hz)); the tracker state
+          (ROI, timestamps, smoother) is saved after each of them. Frames not posed are decoded but never converted
+          from YUV (`VideoReader.frames(keep=...)`).
+  events  the kinematics (analyzer.kinematics.analyze) on that coarse series predicts every IC and TO;
+  pass 2  decode again, up to the last window; inside each event window (`event_windows`) run the pose step at full
+          rate, in time order, from the tracker state saved at the coarse frame that opens the window (so tracking
+          and smoothing continue as if the clip had been followed at the coarse rate up to there);
+  merge   one `SeriesBuilder` (the full-rate pass's) holds every frame: coarse frames from pass 1, window frames from
+          pass 2, the landmarks of the other frames interpolated linearly in time between the measured frames around
+          them (gaps of at most k-1 frames). `aux["pose_measured"]` is 1 where pose ran, 0 where interpolated;
+          `meta["pose_rate"] = "sparse"` and `meta["sparse_pose"]` record the parameters and counts.
 
-The series is then analysed as usual (analyzer.pipeline.offline.analyze_series). The measurement (kept here, not in
-benchmarks/, because benchmarks may only use the package faces and this prototype is not exported):
+Image measures (the sole line and the shoe's lowest toe/heel pixels of a side view, the pelvis line of a rear view)
+come with every pose-measured frame, as in the full-rate pass, and are NaN on interpolated frames, except the shoe's
+lowest points (FILL_AUX): those are interpolated in time like the landmarks, because the kinematics times events on
+them only where they cover at least half the frames (`FootSignals.image_heights`, which then fills the gaps linearly
+itself) and a sparse series is pose-measured on fewer than half; filled here, the kinematics gets the signal its own
+gap filling would give, from the measured frames' values only.
 
-    .venv/bin/python -m analyzer.pipeline.sparse_pose CLIP.mp4 [CLIP.mp4 ...] [--coarse-hz 60]
-                     [--half-window-ms 30] [--ic-before-ms 70] [--json out.json]
+Falls back (returns None: the caller runs the full-rate pass) when the backend cannot save its tracking state
+(MediaPipe), several people are in frame (the runner is chosen from the whole clip), the clip is under MIN_FPS, or
+the coarse series gives no events.
 
-times `full_rate_series` (same engine, every frame) and `sparse_series` in the same run (wall, pose busy time, decode
-time, pose calls), analyses both, compares every numeric summary metric (whole clip and per leg) with the plan's
-noise floor (analyzer.plan.noise.NOISE_FLOORS) and matches every full-rate gait event to the nearest sparse one of
-the same side and kind (difference in frames).
-Segmentation-based image measures (sole line, pelvis line) are not produced here (prototype).
+Window sizes (`SparseParams`; defaults measured by benchmarks/bench_sparse_pose.py, README "ONNX Runtime backend"):
+an IC window must hold the foot-strike angle's line fit over the FOOT_ANGLE_FIT_S (40 ms) before contact and the
+foot's descent the contact fit extrapolates, plus the coarse pass's own event error; a TO window the toe's lift
+through the contact threshold that the toe-off is extrapolated back from, plus that error.
+
+Status (README, "ONNX Runtime backend"): on the 120 and 240 fps referee renders it neither reaches the issue's 2x nor
+keeps every event within one frame of full rate, so "auto" does not choose it (offline.SPARSE_AUTO_MIN_FPS).
 """
 from __future__ import annotations
 
-import argparse
-import copy
-import json
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from analyzer.core.landmarks import N_LANDMARKS, LandmarkSeries
-from analyzer.media.video_in import VideoReader, probe
-from analyzer.pipeline.threads import WORK_MAX_SIDE_PX, work_size
+from analyzer.core.landmarks import LandmarkSeries
+from analyzer.kinematics.foot_image import SOLE_POINT_KEYS
+from analyzer.media.video_in import VideoReader
+from analyzer.pipeline.pose_pass import SeriesBuilder
+from analyzer.pipeline.threads import work_size
+from analyzer.pose.step import PoseStep
 
-COARSE_HZ = 60.0
-HALF_WINDOW_S = 0.030
-#: extra full-rate time before each predicted initial contact: the foot-strike angle is a line fitted to the raw foot
-#: angle over the 40 ms before contact (analyzer.kinematics.metrics.FOOT_ANGLE_FIT_S), and the contact fit uses the
-#: foot's descent, so an IC window must start that much earlier (plus the coarse pass's own event error)
-IC_BEFORE_S = 0.070
+if TYPE_CHECKING:  # annotations only (offline imports this module)
+    from analyzer.pipeline.offline import AnalyzeOptions, StageTimes
+    from analyzer.pose.people import ClipScan
 
-
-@dataclass
-class PassStats:
-    frames: int = 0
-    pose_calls: int = 0
-    pose_s: float = 0.0
-    decode_s: float = 0.0
-    wall_s: float = 0.0
-    windows: int = 0
-    extra: dict = field(default_factory=dict)
+#: lowest frame rate (frames per real second) the sparse pass runs at when asked for ("sparse"); "auto" has its own
+#: threshold (offline.SPARSE_AUTO_MIN_FPS), where the measurements showed parity
+MIN_FPS = 100.0
+#: aux keys interpolated on frames pose did not run on (module doc); every other aux is NaN there
+FILL_AUX = SOLE_POINT_KEYS
+MEASURED_KEY = "pose_measured"
 
 
-def _frames(path: Path, max_side: int):
-    """(i, t, rgb) at work size (long side <= max_side), with the decode time of each frame."""
-    import cv2
+@dataclass(frozen=True)
+class SparseParams:
+    """coarse_hz: pose rate of pass 1 (k = round(fps / coarse_hz) frames apart). ic_before_s / ic_after_s: full rate
+    from this long before to this long after each predicted initial contact; to_before_s / to_after_s: the same
+    around each predicted toe-off."""
 
-    with VideoReader(path) as reader:
-        it = iter(reader)
-        while True:
-            t0 = time.perf_counter()
-            try:
-                i, t, bgr = next(it)
-            except StopIteration:
-                return
-            h, w = bgr.shape[:2]
-            size = work_size(w, h, max_side)
-            if size != (w, h):
-                bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            yield i, t, rgb, time.perf_counter() - t0, (w / rgb.shape[1], h / rgb.shape[0])
+    coarse_hz: float = 60.0  # 4 frames apart at 240 fps; 40 and 30 Hz moved events and overstride further (r03)
+    ic_before_s: float = 0.080  # 40 ms foot-angle fit + one coarse period of event error + the low-pass's reach
+    ic_after_s: float = 0.050  # the descent the contact fit extrapolates, and the low-pass's reach after it
+    to_before_s: float = 0.050  # one coarse period of event error + the low-pass's reach
+    to_after_s: float = 0.050  # the toe's lift through the threshold the toe-off is extrapolated back from
+
+    def every(self, fps: float) -> int:
+        return max(1, int(round(fps / self.coarse_hz)))
 
 
-class _Arrays:
-    def __init__(self, n: int) -> None:
-        self.t = np.full(n, np.nan)
-        self.fi = np.arange(n, dtype=np.int64)
-        self.xy = np.full((n, N_LANDMARKS, 2), np.nan)
-        self.z = np.full((n, N_LANDMARKS), np.nan)
-        self.vis = np.full((n, N_LANDMARKS), np.nan)
-        self.pres = np.full((n, N_LANDMARKS), np.nan)
-        self.world = np.full((n, N_LANDMARKS, 3), np.nan)
-        self.measured = np.zeros(n, bool)
-
-    def put(self, i: int, t: float, poses: list, up: tuple[float, float]) -> None:
-        self.t[i] = t
-        self.measured[i] = True
-        if poses:
-            p = poses[0]
-            self.xy[i], self.z[i], self.vis[i], self.pres[i], self.world[i] = (
-                p.xy * np.array(up), p.z * up[0], p.visibility, p.presence, p.world)
-
-    def series(self, n: int, width: int, height: int, model: str, meta: dict, aux: dict | None = None
-               ) -> LandmarkSeries:
-        return LandmarkSeries(self.t[:n].copy(), self.fi[:n].copy(), self.xy[:n].copy(), self.z[:n].copy(),
-                              self.vis[:n].copy(), self.pres[:n].copy(), self.world[:n].copy(), width, height, model,
-                              meta, aux or {})
-
-
-def _engine(engine, model: str):
-    if engine is not None:
-        return engine
-    from analyzer.pose.onnx_backend import PoseEngine
-
-    return PoseEngine(model)
-
-
-def full_rate_series(path: str | Path, engine=None, model: str = "full", max_side: int = WORK_MAX_SIDE_PX
-                     ) -> tuple[LandmarkSeries, PassStats]:
-    """Reference: pose on every frame (one decode pass), same engine and tracking as the sparse path."""
-    from analyzer.pose.onnx_backend import OnnxPoseStreams
-
-    path = Path(path)
-    info = probe(path)
-    engine = _engine(engine, model)
-    arr = _Arrays(info.n_frames + 16)
-    st = OnnxPoseStreams(engine, 1)
-    stats = PassStats()
-    t_wall = time.perf_counter()
-    n = 0
-    for i, t, rgb, dt, up in _frames(path, max_side):
-        if i >= len(arr.t):
-            break
-        stats.decode_s += dt
-        t0 = time.perf_counter()
-        arr.put(i, t, st.step([rgb], [int(round(t * 1000))])[0], up)
-        stats.pose_s += time.perf_counter() - t0
-        stats.pose_calls += 1
-        n = i + 1
-    stats.frames = n
-    stats.wall_s = time.perf_counter() - t_wall
-    meta = {"clip": path.name, "backend": f"onnx-{engine.model}", "info": info.to_dict(), "pose_rate": "full"}
-    return arr.series(n, info.width, info.height, engine.model, meta), stats
-
-
-def event_windows(events, t: np.ndarray, half_window_s: float, ic_before_s: float | None = None
-                  ) -> list[tuple[int, int]]:
-    """Merged [first, last] frame index ranges of every frame within half_window_s of an event (from ic_before_s
-    before an initial contact, when given)."""
+def event_windows(events, t: np.ndarray, params: SparseParams) -> list[tuple[int, int]]:
+    """Merged [first, last] frame-index ranges of every frame inside an event's window (IC: from ic_before_s before
+    to ic_after_s after it; TO: to_before_s / to_after_s)."""
     want = np.zeros(len(t), bool)
     for ev in events:
-        before = ic_before_s if (ic_before_s is not None and getattr(ev, "kind", None) == "ic") else half_window_s
-        want |= (t >= ev.t - before) & (t <= ev.t + half_window_s)
-    runs, k = [], 0
-    while k < len(t):
-        if want[k]:
-            j = k
-            while j + 1 < len(t) and want[j + 1]:
-                j += 1
-            runs.append((k, j))
-            k = j + 1
+        ic = getattr(ev, "kind", None) == "ic"
+        before, after = (params.ic_before_s, params.ic_after_s) if ic else (params.to_before_s, params.to_after_s)
+        want |= (t >= ev.t - before) & (t <= ev.t + after)
+    edges = np.diff(np.concatenate([[0], want.astype(np.int8), [0]]))
+    return list(zip(np.nonzero(edges == 1)[0].tolist(), (np.nonzero(edges == -1)[0] - 1).tolist()))
+
+
+def with_edge_events(events, t0: float, t1: float) -> list:
+    """The predicted events plus, per side and kind, one more a stride period before the first and after the last
+    where that is still inside [t0, t1]: the coarse analysis misses events near the clip's ends that the full-rate
+    one finds (too little signal around them at the coarse rate)."""
+    from types import SimpleNamespace
+
+    out = list(events)
+    groups: dict[tuple, list[float]] = {}
+    for ev in events:
+        groups.setdefault((ev.side, ev.kind), []).append(float(ev.t))
+    for (side, kind), ts in groups.items():
+        ts = sorted(ts)
+        if len(ts) < 2:
+            continue
+        period = float(np.median(np.diff(ts)))
+        for tt in (ts[0] - period, ts[-1] + period):
+            if t0 <= tt <= t1:
+                out.append(SimpleNamespace(t=tt, side=side, kind=kind))
+    return out
+
+
+def aligned_runs(runs: list[tuple[int, int]], k: int) -> list[tuple[int, int]]:
+    """Each run extended back to the coarse frame at or before its start (whose saved tracker state continues into
+    it), overlapping or touching runs merged."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(((a // k) * k, b) for a, b in runs):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
         else:
-            k += 1
-    return runs
+            out.append((a, b))
+    return out
 
 
-def sparse_series(path: str | Path, engine=None, model: str = "full", coarse_hz: float = COARSE_HZ,
-                  half_window_s: float = HALF_WINDOW_S, ic_before_s: float | None = IC_BEFORE_S,
-                  max_side: int = WORK_MAX_SIDE_PX) -> tuple[LandmarkSeries, PassStats]:
-    """Landmarks at full rate only in the event windows predicted from a coarse (about coarse_hz) pass."""
+def interpolate_gaps(t: np.ndarray, measured: np.ndarray, arrays: list[np.ndarray], max_gap: int) -> None:
+    """In place: each array's rows on frames not measured, interpolated in time through the measured frames that
+    hold a value (judged per array on its first column) where the two around a frame are at most max_gap frames
+    apart; other rows are left as they are. Shape-preserving cubic (PCHIP: through every measured value, no
+    overshoot), because a swinging foot's path between coarse samples is curved and a straight line cuts across it."""
+    from scipy.interpolate import PchipInterpolator
+
+    miss_all = np.nonzero(~measured)[0]
+    for a in arrays:
+        first = a.reshape(len(t), -1)[:, 0]
+        src = np.nonzero(measured & np.isfinite(first))[0]
+        if len(src) < 2 or not len(miss_all):
+            continue
+        j = np.searchsorted(src, miss_all)
+        ok = (j > 0) & (j < len(src))
+        miss, j = miss_all[ok], j[ok]
+        ok = (src[j] - src[j - 1]) <= max_gap
+        miss = miss[ok]
+        if len(miss):
+            a[miss] = PchipInterpolator(t[src], a[src], axis=0, extrapolate=False)(t[miss])
+
+
+def _rgb(bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    if bgr.shape[1::-1] != size:
+        bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def sparse_pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: Callable[..., None],
+                     times: StageTimes, params: SparseParams | None = None) -> LandmarkSeries | None:
+    """The landmark series of one clip with full-rate pose only in the predicted event windows (module doc), or
+    None where the sparse pass does not apply (the caller then runs `pose_pass`)."""
     from analyzer.kinematics import analyze
-    from analyzer.pose.onnx_backend import OnnxPoseStreams
 
-    path = Path(path)
-    info = probe(path)
-    engine = _engine(engine, model)
-    k = max(1, int(round(info.fps / coarse_hz)))
-    cap = info.n_frames + 16
-    coarse = _Arrays(cap)
-    saved: dict[int, object] = {}  # coarse frame -> tracker state just before it
-    st = OnnxPoseStreams(engine, 1)
-    stats = PassStats()
+    params = params or SparseParams()
+    if scan.multi_person:
+        return None
+    step = PoseStep(options.backend, options.model, scan.view, num_poses=1)
+    if not step.can_restore_tracking:
+        return None
+    reader = VideoReader(path, options.capture_fps)
+    info = reader.info
+    k = params.every(info.capture_fps)
+    if k < 2 or info.capture_fps < MIN_FPS:
+        reader.close()
+        return None
+    size = work_size(info.width, info.height)
+    up = (info.width / size[0], info.height / size[1]) if size != (info.width, info.height) else None
+    builder = SeriesBuilder(info.n_frames)
+    measured: list[bool] = []
+    saved: dict[int, object] = {}  # coarse frame -> tracker state just after it was posed
+    n_est = max(info.n_frames, 1)
+    calls = {"coarse_calls": 0, "window_calls": 0}
     t_wall = time.perf_counter()
-    times = np.full(cap, np.nan)
-    n = 0
-    for i, t, rgb, dt, up in _frames(path, max_side):
-        if i >= cap:
-            break
-        stats.decode_s += dt
-        times[i] = t
-        n = i + 1
-        if i % k:
-            continue
+
+    def pose(t: float, bgr: np.ndarray):
         t0 = time.perf_counter()
-        saved[i] = copy.deepcopy(st.states[0])
-        coarse.put(i, t, st.step([rgb], [int(round(t * 1000))])[0], up)
-        stats.pose_s += time.perf_counter() - t0
-        stats.pose_calls += 1
-    times = times[:n]
-    idx = np.arange(0, n, k)
-    cs = LandmarkSeries(coarse.t[idx], idx.astype(np.int64), coarse.xy[idx], coarse.z[idx], coarse.vis[idx],
-                        coarse.pres[idx], coarse.world[idx], info.width, info.height, engine.model, {})
-    t0 = time.perf_counter()
+        found = step.poses(_rgb(bgr, size), int(round(t * 1000)), up)
+        times.add("pose", time.perf_counter() - t0)
+        return found[0] if found else None
+
+    step.open()
     try:
-        events = analyze(cs).events
-    except Exception as e:  # too few strides at the coarse rate: fall back to full rate
-        stats.extra["coarse_analysis_failed"] = f"{type(e).__name__}: {e}"
-        series, full = full_rate_series(path, engine, model, max_side)
-        full.extra.update(stats.extra)
-        return series, full
-    stats.extra["events_s"] = time.perf_counter() - t0
-    runs = event_windows(events, times, half_window_s, ic_before_s)
-    # every run starts at the coarse frame at or before it: its saved state continues the tracking
-    starts = {(a // k) * k: b for a, b in runs}
-    merged_runs: list[tuple[int, int]] = []
-    for s in sorted(starts):
-        b = starts[s]
-        if merged_runs and s <= merged_runs[-1][1] + 1:
-            merged_runs[-1] = (merged_runs[-1][0], max(merged_runs[-1][1], b))
-        else:
-            merged_runs.append((s, b))
-    stats.windows = len(merged_runs)
-    fine = _Arrays(cap)
-    if merged_runs:
-        run_at = dict(merged_runs)
-        end = -1
-        last = merged_runs[-1][1]
-        for i, t, rgb, dt, up in _frames(path, max_side):
-            stats.decode_s += dt
-            if i > last:
-                break
-            if i in run_at:
-                st.states[0] = copy.deepcopy(saved[i])
-                end = run_at[i]
-            if i > end:
-                continue
+        reader.scale_to(size)
+        t0 = time.perf_counter()
+        for i, t, bgr in reader.frames(keep=lambda i: i % k == 0):
+            times.add("decode", time.perf_counter() - t0)
+            if bgr is None:
+                builder.add(i, t, None)
+                measured.append(False)
+            else:
+                builder.add(i, t, pose(t, bgr))
+                saved[i] = step.tracking_state()
+                measured.append(True)
+                calls["coarse_calls"] += 1
+                meter("pose", min(0.5 * (i + 1) / n_est, 0.499), "finding the runner's joints (coarse pass)")
             t0 = time.perf_counter()
-            fine.put(i, t, st.step([rgb], [int(round(t * 1000))])[0], up)
-            stats.pose_s += time.perf_counter() - t0
-            stats.pose_calls += 1
-    # merge: fine where measured, else coarse, else interpolated between measured neighbours
-    out = _Arrays(n)
-    out.t[:] = times
-    for name in ("xy", "z", "vis", "pres", "world"):
-        a, c, f = getattr(out, name), getattr(coarse, name)[:n], getattr(fine, name)[:n]
-        a[:] = np.where(_bcast(fine.measured[:n], a), f, c)
-    out.measured = fine.measured[:n] | coarse.measured[:n]
-    _interpolate(out, k)
-    stats.frames = n
-    stats.wall_s = time.perf_counter() - t_wall
-    meta = {"clip": path.name, "backend": f"onnx-{engine.model}", "info": info.to_dict(), "pose_rate": "sparse",
-            "sparse_pose": {"coarse_every": k, "coarse_hz": info.fps / k, "half_window_s": half_window_s,
-                            "ic_before_s": ic_before_s, "windows": len(merged_runs), "events_predicted": len(events),
-                            "pose_calls": stats.pose_calls, "frames": n}}
-    aux = {"pose_measured": out.measured.astype(float)}
-    return out.series(n, info.width, info.height, engine.model, meta, aux), stats
+        warnings = list(reader.warnings)
+    finally:
+        reader.close()
+    times.wall_s["sparse_coarse"] = time.perf_counter() - t_wall
+    n = builder.n
+    measured_arr = np.array(measured, bool)
+    t1 = time.perf_counter()
+    try:
+        events = analyze(_subset(builder.build(info, options.model, {}), measured_arr)).events
+    except Exception:  # noqa: BLE001 - e.g. too few strides at the coarse rate: the caller runs full rate
+        events = []
+    times.wall_s["sparse_events"] = time.perf_counter() - t1
+    if not events:
+        step.close()
+        return None
+    t = builder.t[:n]
+    runs = aligned_runs(event_windows(with_edge_events(events, t[0], t[-1]), t, params), k)
+    want = np.zeros(n, bool)
+    for a, b in runs:
+        want[a + 1:b + 1] = True  # frame a itself was posed in pass 1 from the same state: the same result
+    starts = {a + 1: a for a, _ in runs}
+    last = max((b for _, b in runs), default=-1)
+    t2 = time.perf_counter()
+    try:
+        reader = VideoReader(path, options.capture_fps)
+        reader.scale_to(size)
+        try:
+            t0 = time.perf_counter()
+            for i, ti, bgr in reader.frames(keep=lambda i: i < n and bool(want[i])):
+                times.add("decode", time.perf_counter() - t0)
+                if i > last:
+                    break
+                if bgr is not None:
+                    if i in starts:
+                        step.restore_tracking(saved[starts[i]])
+                    p = pose(ti, bgr)
+                    builder.clear(i)
+                    if p is not None:
+                        builder.set(i, p)
+                    measured_arr[i] = True
+                    calls["window_calls"] += 1
+                    meter("pose", min(0.5 + 0.5 * (i + 1) / (last + 1), 0.999),
+                          "finding the runner's joints around each foot contact")
+                t0 = time.perf_counter()
+        finally:
+            reader.close()
+    finally:
+        step.close()
+    times.wall_s["sparse_windows"] = time.perf_counter() - t2
+    fill = [builder.xy, builder.z, builder.vis, builder.pres, builder.world]
+    fill += [builder.aux[key] for key in FILL_AUX if key in builder.aux]
+    interpolate_gaps(t, measured_arr, [a[:n] for a in fill], k)
+    times.wall_s["pose_pass"] = time.perf_counter() - t_wall
+    meta = {"clip": path.name, "backend": f"{options.backend}-{options.model}", "capture_fps": options.capture_fps,
+            "decode_warnings": warnings, "info": info.to_dict(), "num_poses": 1,
+            "scan": {"people_per_sample": list(scan.people_per_sample), "view": scan.view},
+            "rendered_in_pose_pass": False, "pose_rate": "sparse",
+            "sparse_pose": {**asdict(params), "coarse_every": k, "windows": len(runs),
+                            "events_predicted": len(events), "pose_calls": sum(calls.values()), **calls,
+                            "frames": n, "measured_pct": round(100 * float(measured_arr.mean()), 1)}}
+    series = builder.build(info, options.model, meta)
+    series.aux[MEASURED_KEY] = measured_arr.astype(float)
+    return series
 
 
-def _bcast(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
-    return mask.reshape((-1,) + (1,) * (like.ndim - 1))
+def _subset(series: LandmarkSeries, keep: np.ndarray) -> LandmarkSeries:
+    """The frames of `series` where keep is true (the coarse series, at its own lower rate)."""
+    return LandmarkSeries(series.t[keep], series.frame_index[keep], series.xy[keep], series.z[keep],
+                          series.visibility[keep], series.presence[keep], series.world[keep], series.width,
+                          series.height, series.model, {}, {key: v[keep] for key, v in series.aux.items()})
 
 
-def _interpolate(arr: _Arrays, k: int) -> None:
-    """Fill frames pose did not run on, linearly in time between the measured frames around them (gaps <= k - 1)."""
-    have = arr.measured & np.isfinite(arr.xy[:, 0, 0])
-    src = np.nonzero(have)[0]
-    if len(src) < 2:
-        return
-    miss = np.nonzero(~arr.measured)[0]
-    j = np.searchsorted(src, miss)
-    ok = (j > 0) & (j < len(src))
-    miss, j = miss[ok], j[ok]
-    lo, hi = src[j - 1], src[j]
-    ok = (hi - lo) <= k
-    miss, lo, hi = miss[ok], lo[ok], hi[ok]
-    w = (arr.t[miss] - arr.t[lo]) / (arr.t[hi] - arr.t[lo])
-    for name in ("xy", "z", "vis", "pres", "world"):
-        a = getattr(arr, name)
-        ww = _bcast(w, a[miss])
-        a[miss] = (1 - ww) * a[lo] + ww * a[hi]
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# measurement
-# ---------------------------------------------------------------------------------------------------------------
-def compare(full_summary: dict, sparse_summary: dict) -> list[dict]:
-    """Every numeric summary metric, whole clip ("value") and per leg ("left", "right"): the per-leg medians matter
-    where the two legs differ (a median over both legs of a two-cluster metric jumps between the clusters)."""
-    from analyzer.plan.noise import DEFAULT_FLOOR, NOISE_FLOORS
-
-    rows = []
-    for name, a in full_summary.items():
-        b = sparse_summary.get(name, {})
-        if not isinstance(a, dict):
-            continue
-        for fld in ("value", "left", "right"):
-            va, vb = a.get(fld), b.get(fld)
-            if not isinstance(va, (int, float)) or not isinstance(vb, (int, float)):
-                continue
-            floor = NOISE_FLOORS.get(name, DEFAULT_FLOOR).value
-            diff = float(vb) - float(va)
-            rows.append({"metric": name if fld == "value" else f"{name}.{fld}", "full": float(va),
-                         "sparse": float(vb), "diff": diff, "floor": floor, "within": abs(diff) <= floor})
-    return rows
-
-
-def event_diffs(full_events, sparse_events, fps: float) -> dict:
-    out = []
-    for e in full_events:
-        same = [s.t for s in sparse_events if s.side == e.side and s.kind == e.kind]
-        if same:
-            out.append((e.kind, (min(same, key=lambda t: abs(t - e.t)) - e.t) * fps))
-    d = np.array([abs(v) for _, v in out]) if out else np.array([np.nan])
-    return {"matched": len(out), "full_events": len(full_events), "sparse_events": len(sparse_events),
-            "median_abs_frames": float(np.median(d)), "max_abs_frames": float(np.max(d)),
-            "within_one_frame_pct": float(100 * np.mean(d <= 1.0))}
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="sparse pose prototype: speed-up and metric differences vs full rate")
-    ap.add_argument("clips", nargs="+", type=Path)
-    ap.add_argument("--model", default="full")
-    ap.add_argument("--coarse-hz", type=float, default=60.0)
-    ap.add_argument("--half-window-ms", type=float, default=30.0)
-    ap.add_argument("--ic-before-ms", type=float, default=70.0, help="full rate from this long before each IC "
-                    "(negative: same as --half-window-ms)")
-    ap.add_argument("--json", type=Path, default=None)
-    args = ap.parse_args(argv)
-
-    from analyzer.pipeline.offline import AnalyzeOptions, analyze_series
-    from analyzer.pose.onnx_backend import PoseEngine
-
-    engine = PoseEngine(args.model, ["CPUExecutionProvider"])
-    res = []
-    for clip in args.clips:
-        sf, tf = full_rate_series(clip, engine)
-        ss, ts = sparse_series(clip, engine, coarse_hz=args.coarse_hz, half_window_s=args.half_window_ms / 1000,
-                               ic_before_s=None if args.ic_before_ms < 0 else args.ic_before_ms / 1000)
-        opts = AnalyzeOptions(backend="onnx")
-        af, mf, _ = analyze_series(sf, clip.name, opts)
-        as_, ms, _ = analyze_series(ss, clip.name, opts)
-        rows = compare(mf["summary"], ms["summary"])
-        ev = event_diffs(af.events, as_.events, sf.fps)
-        r = {"clip": clip.name, "fps": sf.fps, "frames": tf.frames,
-             "full": {"wall_s": tf.wall_s, "pose_s": tf.pose_s, "decode_s": tf.decode_s, "pose_calls": tf.pose_calls},
-             "sparse": {"wall_s": ts.wall_s, "pose_s": ts.pose_s, "decode_s": ts.decode_s,
-                        "pose_calls": ts.pose_calls, "windows": ts.windows, **ts.extra},
-             "speedup_wall": tf.wall_s / ts.wall_s, "speedup_pose": tf.pose_s / ts.pose_s,
-             "metrics": rows, "events": ev}
-        res.append(r)
-        print(f"\n## {clip.name} ({sf.fps:.0f} fps, {tf.frames} frames; coarse {args.coarse_hz:g} Hz, windows +-"
-              f"{args.half_window_ms:g} ms, from {args.ic_before_ms:g} ms before each IC)")
-        print("| path | pose calls | pose s | decode s | wall s |")
-        print("| --- | --- | --- | --- | --- |")
-        for k in ("full", "sparse"):
-            v = r[k]
-            print(f"| {k} | {v['pose_calls']} | {v['pose_s']:.1f} | {v['decode_s']:.1f} | {v['wall_s']:.1f} |")
-        print(f"speed-up: wall {r['speedup_wall']:.2f}x, pose {r['speedup_pose']:.2f}x; windows {ts.windows}")
-        print(f"events: {ev}")
-        print("| metric | full | sparse | diff | noise floor | within |")
-        print("| --- | --- | --- | --- | --- | --- |")
-        for m in rows:
-            print(f"| {m['metric']} | {m['full']:.2f} | {m['sparse']:.2f} | {m['diff']:+.2f} | {m['floor']:g} | "
-                  f"{m['within']} |")
-        sys.stdout.flush()
-    if args.json:
-        args.json.write_text(json.dumps(res, indent=1, default=str))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+__all__ = ["FILL_AUX", "MEASURED_KEY", "MIN_FPS", "SparseParams", "aligned_runs", "event_windows",
+           "interpolate_gaps", "sparse_pose_pass", "with_edge_events"]

@@ -33,6 +33,7 @@ their public names are re-exported here, so `analyzer.pose.onnx_backend.X` keeps
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -240,6 +241,15 @@ class OnnxBackend:
 
     def close(self) -> None:
         self._streams = None
+
+    def tracking_state(self) -> list:
+        """A copy of what the next frame's result depends on besides the frame (ROIs, last timestamp, smoother):
+        `restore_tracking` continues from it as if the frames since had never been seen (the sparse pose pass,
+        `analyzer.pipeline.sparse_pose`, runs full-rate windows from states saved during its coarse pass)."""
+        return copy.deepcopy(self.open()._streams.states)
+
+    def restore_tracking(self, state: list) -> None:
+        self.open()._streams.states = copy.deepcopy(state)
 
     def __enter__(self) -> "OnnxBackend":
         return self.open()

@@ -131,6 +131,30 @@ class PoseStep:
         self.num_poses = int(num_poses)
         return self._reopen_if_needed(changed)
 
+    # ---- tracking state (backends that can save it: ONNX) -----------------------------------------------------
+    @property
+    def can_restore_tracking(self) -> bool:
+        """The backend's tracking state can be saved and restored (`tracking_state`): ONNX yes, MediaPipe no (its
+        graph keeps the state inside the C++ task)."""
+        if self._backend is not None:
+            return hasattr(self._backend, "restore_tracking")
+        return self._factory is None and self.backend_name == "onnx"
+
+    def tracking_state(self):
+        """A copy of the backend's tracking state (ROI, timestamps, smoother), for `restore_tracking`."""
+        if self._backend is None:
+            self.open()
+        get = getattr(self._backend, "tracking_state", None)
+        if get is None:
+            raise ValueError(f"the {self.backend_name} backend cannot save its tracking state")
+        return get()
+
+    def restore_tracking(self, state) -> None:
+        """Continue tracking from a state `tracking_state` returned (the frames since are forgotten)."""
+        if self._backend is None:
+            self.open()
+        self._backend.restore_tracking(state)
+
     # ---- per frame ----------------------------------------------------------------------------------------------
     def poses(self, rgb: np.ndarray, t_ms: int, scale: tuple[float, float] | None = None) -> list[PoseFrame]:
         """Every person found (up to num_poses, in the detector's order), each with its image measures (taken in
