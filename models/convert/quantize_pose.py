@@ -1,11 +1,13 @@
 """int8 landmark network: static quantization of models/pose_landmarks_full.onnx, calibrated on real crops.
 
     .venv/bin/pip install -r models/convert/requirements-quantize.txt     # onnx (tool-only; onnxruntime is there)
-    .venv/bin/python models/convert/quantize_pose.py [--work DIR] [--method minmax|percentile] [--no-manifest]
+    .venv/bin/python models/convert/quantize_pose.py [--work DIR] [--method minmax|percentile|entropy]
+                                                     [--equalize ALPHA] [--mixed SHARE] [--out FILE] [--no-manifest]
 
 Writes models/pose_landmarks_full_int8.onnx and its entry "landmarks_full_int8" in models/onnx_manifest.json.
-Measured result (issue 17, models/convert/README.md): 3.8 MB, faster, but NOT at parity with the fp32 network
-(leg landmarks median 4.6 % of leg length apart on the real clip), so the output is not committed.
+Measured result (issue 17, table in models/convert/README.md): all-int8 is 3.8 MB and 0.8x fp32's CPU, but NOT at
+parity (leg landmarks median 4.6-4.8 % of leg length apart on the real clip); --equalize does not fix it; the best
+parity variant, --mixed 0.2 (0.14 crop px on held-out crops), is no faster than fp32. So no output is committed.
 
 Calibration set (fixed, reproducible): the 256x256 crops that `analyzer.pose.onnx_backend.PoseEngine` (fp32 full
 network, CPU) feeds the landmark network while it tracks a clip in VIDEO mode, exactly as the pipeline does (frames
@@ -24,8 +26,11 @@ Steps:
   2. float16 storage undone: every `Cast(fp16 initializer -> float)` replaced by the float32 initializer (the
      quantizer needs float weights; the values are identical);
   3. onnxruntime.quantization.quant_pre_process (shape inference + graph optimisation);
+  3b. --equalize ALPHA: cross-layer equalisation of the conv -> ReLU6 -> conv pairs (equalize);
   4. onnxruntime.quantization.quantize_static: QDQ format, per-channel int8 weights (symmetric), uint8 activations,
-     calibration method --method (MinMax by default) over the crops in a fixed (seeded) order;
+     calibration method --method (MinMax by default) over the crops in a fixed (seeded) order, ranges cached in
+     --work; --mixed SHARE: only the convs mixed_selection picks from a single-conv sensitivity sweep (each conv alone
+     in int8, landmark error on the held-out crops, cached in --work) up to SHARE of the MACs, the rest float;
   5. verification against the fp32 network on held-out crops (every crop not used for calibration: the crops are
      split by a seeded permutation): landmark error in crop pixels (median / p95 / max), presence score error;
   6. manifest entry (file, bytes, sha256, calibration set, tool versions, verification).
@@ -213,39 +218,208 @@ class CropReader:
         self.i = 0
 
 
-def quantize(fp32: Path, out: Path, crops: np.ndarray, method: str, work: Path) -> dict:
+def clip_pairs(model) -> list:
+    """(producer Conv, Clip(0, 6), consumer Convs) where the Conv's output feeds only the Clip and the Clip's output
+    only the consumers' data inputs: the pairs cross-layer equalisation can rescale (ReLU6 is positively homogeneous
+    below 6)."""
+    import collections
+
+    from onnx import numpy_helper
+
+    g = model.graph
+    inits = {i.name: i for i in g.initializer}
+    prod = {o: n for n in g.node for o in n.output}
+    cons = collections.defaultdict(list)
+    for n in g.node:
+        for i in n.input:
+            cons[i].append(n)
+    outs = {o.name for o in g.output}
+    res = []
+    for n in g.node:
+        if n.op_type != "Clip" or n.output[0] in outs or len(n.input) < 2 or n.input[1] not in inits:
+            continue
+        a = prod.get(n.input[0])
+        if a is None or a.op_type != "Conv" or len(cons[n.input[0]]) != 1:
+            continue
+        if float(numpy_helper.to_array(inits[n.input[1]])) != 0.0:
+            continue
+        bs = cons[n.output[0]]
+        if bs and all(b.op_type == "Conv" and b.input[0] == n.output[0] for b in bs):
+            res.append((a, n, bs))
+    return res
+
+
+def channel_max(model, tensors: list[str], crops: np.ndarray, batch: int = 8) -> dict[str, np.ndarray]:
+    """Per-channel max |value| of `tensors` (NCHW) over the crops, fp32 network."""
+    import onnx
+    import onnxruntime as ort
+
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    for t in tensors:
+        m.graph.output.append(onnx.helper.make_tensor_value_info(t, onnx.TensorProto.FLOAT, None))
+    so = ort.SessionOptions()
+    so.log_severity_level = 3
+    s = ort.InferenceSession(m.SerializeToString(), so, providers=["CPUExecutionProvider"])
+    name = s.get_inputs()[0].name
+    r: dict[str, np.ndarray] = {}
+    for k in range(0, len(crops), batch):
+        for t, o in zip(tensors, s.run(tensors, {name: crops[k:k + batch].astype(np.float32) / 255.0})):
+            v = np.abs(o).max(axis=(0, 2, 3))
+            r[t] = np.maximum(r[t], v) if t in r else v
+    return r
+
+
+def equalize(model, crops: np.ndarray, alpha: float, kmax: float = 256.0):
+    """Cross-layer equalisation of the activations (Nagel et al. 2019, activation ranges): for every clip_pairs
+    pair, output channel i of the producer is scaled by k_i = (R / r_i) ** alpha (r_i its max after the ReLU6 on the
+    crops, R the tensor's max, k_i <= kmax) and the consumers' input channel i by 1 / k_i. The same function in float
+    (the ReLU6 stays inactive where it was on the crops); per-tensor uint8 activations then see evener channels.
+    Returns (model copy, pairs rescaled)."""
+    import onnx
+    from onnx import numpy_helper
+
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    pairs = clip_pairs(m)
+    inits = {i.name: i for i in m.graph.initializer}
+    r = channel_max(m, [c.output[0] for _, c, _ in pairs], crops)
+
+    def put(name, arr):
+        inits[name].CopyFrom(numpy_helper.from_array(arr.astype(np.float32), name))
+
+    for a, c, bs in pairs:
+        ri = r[c.output[0]]
+        k = np.ones_like(ri)
+        live = ri > 1e-6 * ri.max()
+        k[live] = np.minimum((ri.max() / ri[live]) ** alpha, kmax)
+        put(a.input[1], numpy_helper.to_array(inits[a.input[1]]) * k[:, None, None, None])
+        if len(a.input) > 2:
+            put(a.input[2], numpy_helper.to_array(inits[a.input[2]]) * k)
+        for b in bs:
+            wb = numpy_helper.to_array(inits[b.input[1]])
+            group = next((t.i for t in b.attribute if t.name == "group"), 1)
+            put(b.input[1], wb / (k[None, :, None, None] if group == 1 else k[:, None, None, None]))
+    return m, len(pairs)
+
+
+def conv_macs(model) -> dict[str, float]:
+    """Conv node name -> its share of the network's multiply-accumulates (one 256x256 crop)."""
+    from onnx import shape_inference
+
+    m = shape_inference.infer_shapes(model)
+    vi = {v.name: v for v in [*m.graph.value_info, *m.graph.output]}
+    inits = {i.name: i for i in m.graph.initializer}
+    macs = {}
+    for n in m.graph.node:
+        if n.op_type == "Conv":
+            d = [x.dim_value for x in vi[n.output[0]].type.tensor_type.shape.dim]
+            macs[n.name] = float(d[2] * d[3] * np.prod(inits[n.input[1]].dims))
+    tot = sum(macs.values())
+    return {k: v / tot for k, v in macs.items()}
+
+
+def mixed_selection(sensitivity: dict[str, float], macs: dict[str, float], share: float) -> list[str]:
+    """The convs to quantize: lowest measured sensitivity (landmark error with that conv alone in int8) per MAC
+    first, until `share` of the MACs is covered."""
+    sel, acc = [], 0.0
+    for name in sorted(sensitivity, key=lambda n: (sensitivity[n] / max(macs[n], 1e-12), n)):
+        if acc >= share:
+            break
+        sel.append(name)
+        acc += macs[name]
+    return sel
+
+
+def follow_clips(model, convs: list[str]) -> list[str]:
+    """The convs plus the Clip each one feeds alone (quantized together, the Clip fused into the int8 conv)."""
+    cons: dict[str, list] = {}
+    for n in model.graph.node:
+        for i in n.input:
+            cons.setdefault(i, []).append(n)
+    want = set(convs)
+    out = list(convs)
+    for n in model.graph.node:
+        if n.name in want:
+            c = cons.get(n.output[0], [])
+            if len(c) == 1 and c[0].op_type == "Clip":
+                out.append(c[0].name)
+    return out
+
+
+QUANT_FIXED = {"format": "QDQ", "per_channel": True, "weights": "int8 symmetric", "activations": "uint8 asymmetric"}
+
+
+def quantize(fp32: Path, out: Path, crops: np.ndarray, method: str, work: Path, equalize_alpha: float = 0.0,
+             mixed_share: float | None = None, hold: np.ndarray | None = None) -> dict:
+    """Steps 3-4. equalize_alpha > 0: cross-layer equalisation first (equalize). mixed_share: only the convs that
+    mixed_selection picks from a single-conv sensitivity sweep on `hold` (cached in
+    work/sensitivity_<method>[_eqALPHA].json) are quantized, the rest stays float. Calibration ranges are cached in
+    work/calibration_<method>[_eqALPHA].json (a --work reused with other crops needs those files removed)."""
+    import onnx
+    import onnxruntime as ort
     from onnxruntime.quantization import (CalibrationMethod, QuantFormat, QuantType, quantize_static)
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     pre = work / "landmarks_full_fp32_pre.onnx"
     quant_pre_process(str(fp32), str(pre), skip_symbolic_shape=True)  # symbolic: fails on the 0-batch Reshape
+    src, tag, info = pre, "", {}
+    if equalize_alpha > 0:
+        eq, n = equalize(onnx.load(str(pre)), crops, equalize_alpha)
+        src, tag = work / f"landmarks_full_fp32_eq{equalize_alpha:g}.onnx", f"_eq{equalize_alpha:g}"
+        onnx.save(eq, str(src))
+        info["equalization"] = {"alpha": equalize_alpha, "pairs": n, "ranges_from": "calibration crops"}
     cal = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
            "entropy": CalibrationMethod.Entropy}[method]
     extra = {"ActivationSymmetric": False, "WeightSymmetric": True}
     if method == "percentile":
         extra["CalibPercentile"] = 99.999
-    import onnxruntime as ort
-
-    name = ort.InferenceSession(str(pre), providers=["CPUExecutionProvider"]).get_inputs()[0].name
+    name = ort.InferenceSession(str(src), providers=["CPUExecutionProvider"]).get_inputs()[0].name
     batch = 8 if method == "minmax" else 1  # the histogram calibrators need equal batch shapes
-    quantize_static(str(pre), str(out), CropReader(crops, name, batch), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, calibrate_method=cal,
-                    extra_options=extra)
-    return {"format": "QDQ", "per_channel": True, "weights": "int8 symmetric", "activations": "uint8 asymmetric",
-            "calibration_method": method, **({"percentile": extra["CalibPercentile"]} if method == "percentile"
-                                             else {})}
+    cache = work / f"calibration_{method}{tag}.json"
+
+    def run(dst: Path, nodes: list[str] | None = None) -> None:
+        quantize_static(str(src), str(dst), CropReader(crops, name, batch), quant_format=QuantFormat.QDQ,
+                        per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=cal, calibration_cache_path=str(cache), nodes_to_quantize=nodes,
+                        extra_options=extra)
+
+    if mixed_share is None:
+        run(out)
+    else:
+        model = onnx.load(str(src))
+        macs = conv_macs(model)
+        sens_path = work / f"sensitivity_{method}{tag}.json"
+        sens = json.loads(sens_path.read_text()) if sens_path.is_file() else {}
+        for k, conv in enumerate(macs):
+            if conv not in sens:
+                tmp = work / "single_conv.onnx"
+                run(tmp, [conv])
+                sens[conv] = verify(src, tmp, hold, reference=False)["landmark_err_crop_px"]["median"]
+                sens_path.write_text(json.dumps(sens, indent=0))
+                print(f"sensitivity {k + 1}/{len(macs)}: {sens[conv]:.3f} px", flush=True)
+        sel = mixed_selection(sens, macs, mixed_share)
+        run(out, follow_clips(model, sel))
+        info["mixed_precision"] = {"mac_share_int8": float(sum(macs[c] for c in sel)), "convs_int8": len(sel),
+                                   "convs": len(macs), "selection": "lowest single-conv landmark error (held-out "
+                                   "crops) per MAC first", "sensitivity_file": sens_path.name}
+    return {**QUANT_FIXED, "calibration_method": method, **({"percentile": extra["CalibPercentile"]}
+                                                             if method == "percentile" else {}), **info}
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # 5. verification
 # ---------------------------------------------------------------------------------------------------------------
-def verify(fp32: Path, int8: Path, crops: np.ndarray) -> dict:
+def verify(fp32: Path, int8: Path, crops: np.ndarray, reference: bool = True, level: str = "ORT_ENABLE_ALL") -> dict:
     """Both networks on the same crops: landmark x,y error (crop px, the 33 body landmarks, heatmap refinement not
-    applied), presence score and world landmark errors."""
+    applied), presence score and world landmark errors, under onnxruntime's graph optimisation `level` (the product
+    runs ORT_ENABLE_ALL). reference: also the landmark error with optimisations off (onnxruntime's reference QDQ
+    arithmetic), which mixed float/int8 graphs need: their optimised run can differ (models/convert/README.md)."""
     import onnxruntime as ort
 
     so = ort.SessionOptions()
     so.log_severity_level = 3
+    so.graph_optimization_level = getattr(ort.GraphOptimizationLevel, level)
     a = ort.InferenceSession(str(fp32), so, providers=["CPUExecutionProvider"])
     b = ort.InferenceSession(str(int8), so, providers=["CPUExecutionProvider"])
     name = a.get_inputs()[0].name
@@ -268,7 +442,9 @@ def verify(fp32: Path, int8: Path, crops: np.ndarray) -> dict:
     wb = np.concatenate(db[world]).reshape(-1, 39, 3)[:, :33]
     werr = np.linalg.norm(wa - wb, axis=-1)
     vis_err = np.abs(sig(la[..., 3]) - sig(lb[..., 3]))
-    return {"crops": int(len(crops)), "landmark_err_crop_px": {"median": float(np.median(err)), "p95": float(
+    ref = ({"landmark_err_crop_px_unoptimised": verify(fp32, int8, crops, False, "ORT_DISABLE_ALL")[
+        "landmark_err_crop_px"]} if reference else {})
+    return {**ref, "crops": int(len(crops)), "landmark_err_crop_px": {"median": float(np.median(err)), "p95": float(
         np.percentile(err, 95)), "max": float(err.max())}, "presence_abs_err": {"median": float(np.median(
             np.abs(pa - pb))), "max": float(np.abs(pa - pb).max())},
         "visibility_abs_err_p95": float(np.percentile(vis_err, 95)),
@@ -289,6 +465,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=None, help="folder for renders, crops and intermediate models "
                     "(default: a temp folder, removed afterwards)")
     ap.add_argument("--method", choices=("minmax", "percentile", "entropy"), default="minmax")
+    ap.add_argument("--equalize", type=float, default=0.0, metavar="ALPHA", help="cross-layer equalisation of the "
+                    "ReLU6 activations first, strength ALPHA in (0, 1] (0: off; measured best 0.5)")
+    ap.add_argument("--mixed", type=float, default=None, metavar="SHARE", help="mixed precision: quantize only the "
+                    "least sensitive convs covering SHARE of the MACs (a single-conv sensitivity sweep first, about "
+                    "10 s per conv, cached in --work)")
     ap.add_argument("--out", type=Path, default=MODELS / DST_FILE)
     ap.add_argument("--no-manifest", action="store_true", help="do not write models/onnx_manifest.json")
     args = ap.parse_args(argv)
@@ -312,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     src = onnx_model_path(SRC_KEY)
     fp32 = args.work / "landmarks_full_fp32.onnx"
     n_cast = fp32_model(src, fp32)
-    qinfo = quantize(fp32, args.out, cal, args.method, args.work)
+    qinfo = quantize(fp32, args.out, cal, args.method, args.work, args.equalize, args.mixed, hold)
     ver = verify(fp32, args.out, hold)
     print(json.dumps(ver, indent=1))
     entry = {
