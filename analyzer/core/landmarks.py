@@ -150,7 +150,11 @@ class LandmarkSeries:
 
     def slice(self, start: int, stop: int) -> "LandmarkSeries":
         """Frames [start, stop) as a new series."""
-        s = slice(start, stop)
+        return self.take(slice(start, stop))
+
+    def take(self, frames) -> "LandmarkSeries":
+        """The frames `frames` selects (a slice, a bool mask or indices, in time order) as a new series."""
+        s = frames
         return LandmarkSeries(self.t[s], self.frame_index[s], self.xy[s], self.z[s], self.visibility[s],
                               self.presence[s], self.world[s], self.width, self.height, self.model, dict(self.meta),
                               {k: v[s] for k, v in self.aux.items()})

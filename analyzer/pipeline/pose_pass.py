@@ -100,6 +100,17 @@ def scan_near_side(scan: ClipScan) -> str | None:
     return scan.near_side if scan.view in ("side", "oblique") else None
 
 
+def pose_meta(path: Path, options: AnalyzeOptions, info, scan: ClipScan, warnings, *, num_poses: int,
+              rendered: bool, pose_rate: str) -> dict:
+    """The series meta a pose pass records: clip, backend, capture fps, decode warnings, video info, people looked
+    for, the scan's view, whether the annotated video was drawn in the same pass, and the pose rate ("full" or
+    "sparse": analyzer.pipeline.sparse_pose)."""
+    return {"clip": path.name, "backend": f"{options.backend}-{options.model}", "capture_fps": options.capture_fps,
+            "decode_warnings": list(warnings), "info": info.to_dict(), "num_poses": num_poses,
+            "scan": {"people_per_sample": list(scan.people_per_sample), "view": scan.view},
+            "rendered_in_pose_pass": rendered, "pose_rate": pose_rate}
+
+
 def pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: Callable[..., None], times: StageTimes,
               video_path: Path | None, height_cm: float | None) -> LandmarkSeries:
     """Decode + pose every frame (+ render in the same pass when video_path is given and one person is in frame).
@@ -180,10 +191,8 @@ def pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: Callab
             counter.close()
         reader.close()
     times.wall_s["pose_pass"] = time.perf_counter() - t_wall
-    meta = {"clip": path.name, "backend": f"{options.backend}-{options.model}", "capture_fps": options.capture_fps,
-            "decode_warnings": list(reader.warnings), "info": info.to_dict(), "num_poses": 2 if multi else 1,
-            "scan": {"people_per_sample": list(scan.people_per_sample), "view": scan.view},
-            "rendered_in_pose_pass": renderer is not None, "pose_rate": "full"}
+    meta = pose_meta(path, options, info, scan, reader.warnings, num_poses=2 if multi else 1,
+                     rendered=renderer is not None, pose_rate="full")
     if builder.n == 0:
         raise InputError(f"{path.name} contains no decodable video frame.", "Export the clip again and retry.")
     if multi:

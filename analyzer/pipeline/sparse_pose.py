@@ -47,7 +47,7 @@ import numpy as np
 from analyzer.core.landmarks import LandmarkSeries
 from analyzer.kinematics.foot_image import SOLE_POINT_KEYS
 from analyzer.media.video_in import VideoReader
-from analyzer.pipeline.pose_pass import SeriesBuilder
+from analyzer.pipeline.pose_pass import SeriesBuilder, pose_meta
 from analyzer.pipeline.threads import work_size
 from analyzer.pose.step import PoseStep
 
@@ -211,7 +211,7 @@ def sparse_pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter:
     measured_arr = np.array(measured, bool)
     t1 = time.perf_counter()
     try:
-        events = analyze(_subset(builder.build(info, options.model, {}), measured_arr)).events
+        events = analyze(builder.build(info, options.model, {}).take(measured_arr)).events
     except Exception:  # noqa: BLE001 - e.g. too few strides at the coarse rate: the caller runs full rate
         events = []
     times.wall_s["sparse_events"] = time.perf_counter() - t1
@@ -256,23 +256,13 @@ def sparse_pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter:
     fill += [builder.aux[key] for key in FILL_AUX if key in builder.aux]
     interpolate_gaps(t, measured_arr, [a[:n] for a in fill], k)
     times.wall_s["pose_pass"] = time.perf_counter() - t_wall
-    meta = {"clip": path.name, "backend": f"{options.backend}-{options.model}", "capture_fps": options.capture_fps,
-            "decode_warnings": warnings, "info": info.to_dict(), "num_poses": 1,
-            "scan": {"people_per_sample": list(scan.people_per_sample), "view": scan.view},
-            "rendered_in_pose_pass": False, "pose_rate": "sparse",
+    meta = {**pose_meta(path, options, info, scan, warnings, num_poses=1, rendered=False, pose_rate="sparse"),
             "sparse_pose": {**asdict(params), "coarse_every": k, "windows": len(runs),
                             "events_predicted": len(events), "pose_calls": sum(calls.values()), **calls,
                             "frames": n, "measured_pct": round(100 * float(measured_arr.mean()), 1)}}
     series = builder.build(info, options.model, meta)
     series.aux[MEASURED_KEY] = measured_arr.astype(float)
     return series
-
-
-def _subset(series: LandmarkSeries, keep: np.ndarray) -> LandmarkSeries:
-    """The frames of `series` where keep is true (the coarse series, at its own lower rate)."""
-    return LandmarkSeries(series.t[keep], series.frame_index[keep], series.xy[keep], series.z[keep],
-                          series.visibility[keep], series.presence[keep], series.world[keep], series.width,
-                          series.height, series.model, {}, {key: v[keep] for key, v in series.aux.items()})
 
 
 __all__ = ["FILL_AUX", "MEASURED_KEY", "MIN_FPS", "SparseParams", "aligned_runs", "event_windows",
