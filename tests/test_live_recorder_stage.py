@@ -57,12 +57,18 @@ def test_full_queue_drops_the_newest_frames_and_live_json_counts_them(tmp_path: 
     assert live["duration_s"] == pytest.approx(0.3)  # last written frame (0.2 s) + one frame interval
 
 
-def test_abort_after_a_writer_error_raises_nothing_and_keeps_nothing(tmp_path: Path, fake_h264: _GatedWriter):
+def _recorder_with_failing_writer(tmp_path: Path, fake_h264: _GatedWriter) -> tuple[SessionRecorder, Path]:
+    """A recorder whose encoder raises on its first frame, with that frame handed over."""
     fake_h264.fail = True
     fake_h264.gate.set()
     out = tmp_path / "live"
     rec = SessionRecorder(out, 64, 48, fps=10.0)
     rec.add_frame(np.full((48, 64, 3), 90, np.uint8), 0.0)
+    return rec, out
+
+
+def test_abort_after_a_writer_error_raises_nothing_and_keeps_nothing(tmp_path: Path, fake_h264: _GatedWriter):
+    rec, out = _recorder_with_failing_writer(tmp_path, fake_h264)
     rec._writer.join(5)  # the writer thread ended on the error
     assert not rec._writer.is_alive() and isinstance(rec._writer.error, RuntimeError)
     assert rec._writer.put((1.0, None)) is False  # later frames are refused, never block the camera thread
@@ -71,11 +77,7 @@ def test_abort_after_a_writer_error_raises_nothing_and_keeps_nothing(tmp_path: P
 
 
 def test_finish_raises_the_writer_error(tmp_path: Path, fake_h264: _GatedWriter):
-    fake_h264.fail = True
-    fake_h264.gate.set()
-    out = tmp_path / "live"
-    rec = SessionRecorder(out, 64, 48, fps=10.0)
-    rec.add_frame(np.full((48, 64, 3), 90, np.uint8), 0.0)
+    rec, out = _recorder_with_failing_writer(tmp_path, fake_h264)
     with pytest.raises(RuntimeError, match="encoder broke"):
         rec.finish()
     assert fake_h264.closed and not out.exists() and list(tmp_path.iterdir()) == []
