@@ -409,3 +409,82 @@ def test_uneven_frame_timing_is_resampled_onto_an_even_grid():
     assert np.median(errs) < 0.03  # within about one frame of the resampled ~50 fps grid
     same, note = on_uniform_grid(s)
     assert same is s and note is None
+
+
+# ---- belt line and camera geometry --------------------------------------------------------------------------------
+def _image_overstride(tr, cam) -> float:
+    """The overstride as the camera's image shows it: heel minus hip-midpoint image x at each true contact frame, in
+    image leg lengths at the hip's depth (a yawed camera foreshortens the run by cos(yaw) and shifts each heel by
+    its lateral offset x sin(yaw)), median over contacts."""
+    from analyzer.core import PoseLandmark as P
+
+    fs = 1.0 if cam.facing == "right" else -1.0
+    pj, _ = cam.project_points(tr.world)
+    vals = []
+    for e in (e for e in tr.events if e.kind == "ic"):
+        i = e.frame
+        if i >= len(pj):
+            continue
+        heel = pj[i, getattr(P, f"{e.side.upper()}_HEEL"), 0]
+        hip_x = 0.5 * (pj[i, P.LEFT_HIP, 0] + pj[i, P.RIGHT_HIP, 0])
+        base = 0.5 * (tr.world[i, P.LEFT_HIP] + tr.world[i, P.RIGHT_HIP])
+        base[1] = 0.0
+        top = base + np.array([0.0, tr.body.leg_m, 0.0])
+        (pb, pt), _ = cam.project_points(np.stack([base, top]))
+        vals.append(100.0 * fs * (heel - hip_x) / abs(pb[1] - pt[1]))
+    return float(np.median(vals))
+
+
+@pytest.mark.parametrize("yaw, height_m", [(20.0, None), (-20.0, None), (20.0, 0.3)])
+def test_oblique_camera_overstride_from_the_sheared_body_frame(yaw, height_m):
+    """A level or pitched camera 20 deg off square (in front of or behind the runner): the belt slopes about 2-5 deg
+    in the image from perspective alone while verticals stay vertical, so heights are read above the belt line and
+    fore-aft distances along the image x (scale.py). Exact landmarks: the overstride equals what the image shows
+    (within 2 % leg; rotating the frame by the belt's angle instead read 16.2 and 34.2 % leg here against 25.2 and
+    26.5), and the belt angle is measured from the stance toes within 0.5 deg of the exact toe's path."""
+    from analyzer.core import PoseLandmark as P
+    from analyzer.synthetic.realistic import phone_camera
+
+    tr = _truth(60, 8.0, overstride_pct_leg=30.0, strike_angle_deg=14.0)
+    cam = replace(default_camera(tr, "side") if height_m is None else phone_camera(tr, 1280, 720, 3.0, height_m),
+                  yaw_deg=yaw)
+    a = analyze(project(tr, cam), height_cm=tr.params.height_cm)
+    # the exact toe's image path in mid-stance: the belt line's true angle
+    slopes = []
+    for col, side in enumerate(("left", "right")):
+        pt = cam.project_points(tr.world[:, getattr(P, f"{side.upper()}_FOOT_INDEX")])[0]
+        edges = np.diff(np.concatenate([[0], tr.on_belt[:, col].astype(np.int8), [0]]))
+        for s0, s1 in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            q = (s1 - s0) // 4
+            slopes.append((pt[s1 - 1 - q, 1] - pt[s0 + q, 1]) / (pt[s1 - 1 - q, 0] - pt[s0 + q, 0]))
+    true_deg = float(np.degrees(np.arctan(np.median(slopes))))
+    assert abs(true_deg) > 1.5  # the case needs a sloping belt
+    assert a.metrics["quality"]["camera_roll_deg"] == pytest.approx(true_deg, abs=0.5)
+    os_ = a.metrics["summary"]["overstride_pct_leg"]["value"]
+    assert os_ == pytest.approx(_image_overstride(tr, cam), abs=2.0)
+
+
+def test_belt_angle_withheld_when_the_stances_disagree():
+    """Stance toe paths whose slopes scatter (as a forefoot landing's settling toe point does at 240 fps) give no
+    belt angle: the belt is taken as level, Ground says so, and the clip's quality notes carry the reason. Paths
+    that agree give their common angle."""
+    from analyzer.core import PoseLandmark as P
+    from analyzer.kinematics.scale import BELT_MAX_SE_DEG, estimate_ground
+
+    rng = np.random.default_rng(3)
+
+    def clip(scatter_deg: float) -> np.ndarray:
+        xy = np.full((400, 33, 2), np.nan)
+        for k, idx in enumerate((P.LEFT_FOOT_INDEX, P.RIGHT_FOOT_INDEX)):
+            for start in range(k * 20, 400 - 40, 40):  # a 20-frame stance every 40 frames, runner facing left
+                ang = np.radians(2.0 + rng.normal(0.0, scatter_deg))
+                x = 300.0 + 6.0 * np.arange(20)  # carried rearward (image right) by the belt
+                xy[start:start + 20, idx] = np.stack([x, 600.0 + np.tan(ang) * (x - 300.0)], axis=1)
+                swing = np.arange(start + 20, start + 40)
+                xy[swing, idx] = np.stack([np.linspace(420.0, 300.0, 20), np.full(20, 520.0)], axis=1)
+        return xy
+
+    g = estimate_ground(clip(0.2), 300.0, 1280, 720, True, facing_sign=-1)
+    assert not g.unmeasured and g.roll_deg == pytest.approx(2.0, abs=0.3) and g.angle_se_deg < BELT_MAX_SE_DEG
+    g = estimate_ground(clip(12.0), 300.0, 1280, 720, True, facing_sign=-1)
+    assert g.unmeasured and g.roll_deg == 0.0 and g.angle_se_deg > BELT_MAX_SE_DEG

@@ -261,14 +261,26 @@ def test_summary_metrics_agree_within_measurement_noise(both_series):
             continue
         n = min(a["n"], b["n"])
         # the product's own measurement noise for a change of this metric (statistical bound from the spread and
-        # step count, with the literature floor: analyzer.plan.noise), widened to two-sided 95 % for a difference
-        tol = 2 * math.sqrt(2) * 0.93 * max(a["spread"], b["spread"]) / math.sqrt(n)
+        # step count, with the literature floor: analyzer.plan.noise), widened to two-sided 95 % for a difference;
+        # a value not taken from the steps (n 0: the step time from the stride period while both legs' per-side
+        # step times are withheld) has the literature floor only
+        tol = 2 * math.sqrt(2) * 0.93 * max(a["spread"], b["spread"]) / math.sqrt(n) if n else 0.0
         tol = max(tol, change_noise(name, a, b))
         if name in TIME_METRICS:
             tol += 1000.0 / fps
         if name == "duty_factor_pct":  # contact time / stride time: one frame of contact time in percent
             tol += 100 * (1000.0 / fps) / (2 * summ["mediapipe"]["step_time_ms"]["value"])
-        assert abs(a["value"] - b["value"]) <= tol, (name, a["value"], b["value"], tol)
+        # cadence and step time come from the stride period, whichever legs pass the gates
+        if name in ("cadence_spm", "step_time_ms") or set(a.get("withheld") or {}) == set(b.get("withheld") or {}):
+            assert abs(a["value"] - b["value"]) <= tol, (name, a["value"], b["value"], tol)
+        else:
+            # a leg that passed the per-leg gates on one backend and not on the other (the real clip's far leg sits
+            # near the step-alternation limit): the headlines pool different legs, so compare the legs both show,
+            # each from about half the steps
+            both = [s for s in ("left", "right") if a.get(s) is not None and b.get(s) is not None]
+            assert both, (name, a, b)
+            for s in both:
+                assert abs(a[s] - b[s]) <= tol * math.sqrt(2), (name, s, a[s], b[s], tol)
         compared += 1
     assert compared >= 10
     assert abs(summ["onnx"]["cadence_spm"]["value"] - 168.9) < 3  # reference cadence of the clip (raw pixels)

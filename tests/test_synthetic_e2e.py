@@ -63,7 +63,12 @@ def test_initial_contacts_within_one_frame(analysed, name):
 
 
 def test_foot_strike_pattern_rearfoot(analysed):
-    assert analysed["os30"][1]["summary"]["foot_strike_pattern"]["value"] == "rearfoot"
+    """A 14 deg heel strike: rearfoot on the near leg. The flat figure's far shoe reads about 5 deg lower (9 deg,
+    within 3 deg of the 8 deg cut-off), so the clip's pattern may be "uncertain", never midfoot or forefoot."""
+    e = analysed["os30"][1]["summary"]["foot_strike_pattern"]
+    near = {"left": "right", "right": "left"}[e["far_side"]]
+    assert e[near] == "rearfoot"
+    assert e["value"] in ("rearfoot", "uncertain")
 
 
 def test_foot_strike_pattern_forefoot(analysed):

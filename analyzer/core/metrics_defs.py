@@ -32,8 +32,9 @@ METRICS: dict[str, MetricDef] = {m.name: m for m in [
     _D("cadence_spm", "Cadence", "steps/min", "60 / step time; clip value = steps counted between the first and last "
        "initial contact divided by that time.", "", "any", 25,
        "Heiderscheit et al. 2011 MSSE; Fukuchi 2017 data (161/171/183 spm at 2.5/3.5/4.5 m/s)", (160, 185), False),
-    _D("step_time_ms", "Step time", "ms", "Time from an initial contact to the next initial contact of the other foot.",
-       "", "any", 25, "biomechanics.md 1.2", (320, 380)),
+    _D("step_time_ms", "Step time", "ms", "Time from an initial contact to the next initial contact of the other foot; clip "
+       "value = half the stride period (60000 / cadence: the mean of the left and right step times), per side = "
+       "median of that foot's steps.", "", "any", 25, "biomechanics.md 1.2", (320, 380)),
     _D("contact_time_ms", "Ground contact time", "ms", "Toe-off minus initial contact of the same foot.", "", "side",
        120, "biomechanics.md 1.2; Fukuchi 2017 (0.29/0.24/0.21 s)", (200, 300), True),
     _D("flight_time_ms", "Flight time", "ms", "Next initial contact of the other foot minus this foot's toe-off.", "",

@@ -33,11 +33,12 @@ sit beside the parameters they justify, and splitting the stages apart would sep
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.signal import find_peaks
 
+from analyzer.kinematics.filters import lowpass
 from analyzer.kinematics.hinge import hinge_fits
 
 
@@ -73,6 +74,22 @@ class FootSignals:
     def toe_h_fit(self) -> np.ndarray:
         return self.toe_h if self.toe_h_raw is None else self.toe_h_raw
 
+    def image_heights(self) -> "FootSignals | None":
+        """These signals with the heel and toe heights taken from the shoe's lowest pixels in the person mask
+        (heel_h_img, toe_h_img; gaps filled linearly, low-passed as the landmarks are, the unfiltered ones for the
+        fits), or None when the mask points were not measured or cover under half the frames."""
+        if self.heel_h_img is None or self.toe_h_img is None:
+            return None
+        raw = []
+        for h in (self.heel_h_img, self.toe_h_img):
+            ok = np.isfinite(h)
+            if ok.mean() < 0.5:
+                return None
+            idx = np.arange(len(h))
+            raw.append(np.interp(idx, idx[ok], h[ok]))
+        filt = lowpass(np.stack(raw, axis=1), self.fps)
+        return replace(self, heel_h=filt[:, 0], toe_h=filt[:, 1], heel_h_raw=raw[0], toe_h_raw=raw[1])
+
 
 def belt_level(up: np.ndarray) -> float:
     """A foot point's height when it rests on the belt: median of its lowest 30 % of heights (each foot point rests
@@ -103,12 +120,15 @@ class EventDetector:
     rest_max               the resting side of a kink stays within this (+ 3 noise std) of the belt
     two_sample_rest        resting limit when a contact is extrapolated from two moving samples (see below)
     to_method              toe-off from the toe's lift line ("lift") or a kink fit like contacts ("hinge")
-    lift_band              toe heights of the clear lift that the lift line is fitted to
+    lift_band              toe heights of the clear lift that the lift line is fitted to (its lower end at least
+                           lift_noise_k x the clip's landmark noise, FootSignals.noise)
     lift_raw_max_noise     raw toe heights noisier than this are fitted after the low-pass
     pose_ic_lag_s          contact lag of a pose model's foot points, removed from initial contacts (see below)
     stance_min_stride      rear/front view: a stance lasts at least this fraction of a stride
     to_source              toe-offs from the shoe's lowest toe point in the person mask where there is one ("image",
                            checked against the landmarks: :meth:`combine_tos`) or from the landmarks only
+    ic_source              initial contacts likewise: from the shoe's lowest heel and toe points ("image", the same
+                           contact fit on them, checked the same way; from img_ic_min_fps on) or the landmarks only
     img_max_lead_s, img_max_lag_s, img_min_share   that check (see combine_tos)
     rear_method            rear/front view events: "kink" (:meth:`rear_events`) or "edges" (:meth:`stance_edges`)
     rear_ic_search         "kink": contact searched this fraction of a stride before the low run's start
@@ -149,13 +169,16 @@ class EventDetector:
                  rest_max: float = 0.01, two_sample_rest: float = 0.01, to_method: str = "lift",
                  lift_band: tuple[float, float] = (0.012, 0.06), lift_raw_max_noise: float = 0.004,
                  pose_ic_lag_s: float = 0.015, stance_min_stride: float = 0.15, to_source: str = "image",
+                 ic_source: str = "image", img_ic_min_fps: float = 50.0,
                  img_max_lead_s: float = 0.12, img_max_lag_s: float = 0.12, img_min_share: float = 0.5,
                  img_hinge_min_fps: float = 50.0, rear_method: str = "kink", rear_ic_search: float = 0.3,
-                 rear_to_search: float = 0.2, min_contact_s: float = 0.08) -> None:
+                 rear_to_search: float = 0.2, min_contact_s: float = 0.08, lift_noise_k: float = 2.0) -> None:
         if to_method not in ("lift", "hinge"):
             raise ValueError(f"to_method must be 'lift' or 'hinge', got {to_method!r}")
         if to_source not in ("image", "landmarks"):
             raise ValueError(f"to_source must be 'image' or 'landmarks', got {to_source!r}")
+        if ic_source not in ("image", "landmarks"):
+            raise ValueError(f"ic_source must be 'image' or 'landmarks', got {ic_source!r}")
         if rear_method not in ("kink", "edges"):
             raise ValueError(f"rear_method must be 'kink' or 'edges', got {rear_method!r}")
         self.contact_thr = contact_thr
@@ -178,6 +201,8 @@ class EventDetector:
         self.pose_ic_lag_s = pose_ic_lag_s
         self.stance_min_stride = stance_min_stride
         self.to_source = to_source
+        self.ic_source = ic_source
+        self.img_ic_min_fps = img_ic_min_fps
         self.img_max_lead_s = img_max_lead_s
         self.img_max_lag_s = img_max_lag_s
         self.img_min_share = img_min_share
@@ -186,6 +211,7 @@ class EventDetector:
         self.rear_ic_search = rear_ic_search
         self.rear_to_search = rear_to_search
         self.min_contact_s = min_contact_s
+        self.lift_noise_k = lift_noise_k
 
     def get_params(self) -> dict:
         """The parameters (what __init__ takes), e.g. for a benchmark's results table."""
@@ -196,15 +222,28 @@ class EventDetector:
         return f"EventDetector({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     # ---- action ----------------------------------------------------------------------------------------------
-    def detect(self, sig: FootSignals, period: float) -> "EventDetector":
+    def detect(self, sig: FootSignals, period: float, lag_s: float = 0.0) -> "EventDetector":
         """All (IC, TO) fractional frame indices of one foot over a series: ``ic_`` and ``to_`` ((n,) each; to_[k]
-        belongs to ic_[k], NaN if not found). Returns self."""
+        belongs to ic_[k], NaN if not found). lag_s: the landmarks' contact lag (:meth:`landmark_lag_s`), removed
+        from the contacts timed on them (not from those timed on the shoe's pixels). Returns self."""
         peaks = self.zeni_peaks(sig.fwd_rel, period)
-        ics = self.refine_ics(sig, peaks, period)
-        ics = ics[np.isfinite(ics)]
+        ics = lm = self.refine_ics(sig, peaks, period) - lag_s * sig.fps
+        img = sig.image_heights() if self.ic_source == "image" else None
+        if img is not None:
+            img_ics = self.refine_ics(img, peaks, period)
+            combined, used, off = self.combine_image(lm, img_ics, sig.fps)
+            if used and sig.fps >= self.img_ic_min_fps:
+                ics = np.where(np.isnan(combined) & np.isfinite(img_ics), img_ics, combined)
+            elif used:  # below img_ic_min_fps the landmarks time the contacts; the shoe's pixels only fill a
+                # stride window where the landmarks found none, moved onto the landmarks' timing
+                ics = np.where(np.isnan(lm) & np.isfinite(img_ics), img_ics - off, lm)
+        keep = np.isfinite(ics)
+        self.ic_landmarks_ = lm[keep]
+        ics = ics[keep]
         if len(ics) > 1:  # drop duplicates closer than half a stride
             keep = np.concatenate([[True], np.diff(ics) > 0.5 * period])
             ics = ics[keep]
+            self.ic_landmarks_ = self.ic_landmarks_[keep]
         self.ic_ = ics
         self.to_ = self.refine_tos(sig, ics, np.append(ics[1:], np.nan), period)
         return self
@@ -337,7 +376,8 @@ class EventDetector:
         """
         return float(self.lift_line_times(h, np.array([i_cross]), fps, np.array([start]))[0])
 
-    def lift_line_times(self, h: np.ndarray, i_cross: np.ndarray, fps: float, start: np.ndarray) -> np.ndarray:
+    def lift_line_times(self, h: np.ndarray, i_cross: np.ndarray, fps: float, start: np.ndarray,
+                        noise: float = 0.0) -> np.ndarray:
         """:meth:`lift_line_time` for many crossings (int arrays i_cross, start): the windows and their lift_band
         samples selected as one block, then one small fit per crossing on the same samples (same values)."""
         i_cross, start = np.asarray(i_cross, dtype=int), np.asarray(start, dtype=int)
@@ -348,7 +388,8 @@ class EventDetector:
         a, b = np.maximum(start, i_cross - k), np.minimum(len(h) - 1, i_cross + k)
         idx = a[:, None] + np.arange(2 * k + 1)[None, :]  # each window a..b, packed to the left
         y = h[np.minimum(idx, len(h) - 1)]
-        ok = (idx <= b[:, None]) & (y >= self.lift_band[0]) & (y <= self.lift_band[1])  # NaN compares False
+        low = max(self.lift_band[0], self.lift_noise_k * noise)  # a clear lift clears the clip's pose noise
+        ok = (idx <= b[:, None]) & (y >= low) & (y <= self.lift_band[1])  # NaN compares False
         n_ok = ok.sum(axis=1).tolist()
         stops = np.cumsum(n_ok).tolist()
         J, Y = idx[ok].astype(float), y[ok]  # each window's samples in order, window after window
@@ -378,18 +419,24 @@ class EventDetector:
         return self.combine_tos(lm, img, sig.fps)
 
     def combine_tos(self, lm: np.ndarray, img: np.ndarray, fps: float) -> np.ndarray:
-        """Toe-offs of one foot from the mask's toe point (`img`) where it agrees with the landmarks' (`lm`, which
-        lag: see foot_image.sole_ends): an image toe-off counts when it lies within img_max_lead_s before to
-        img_max_lag_s after the landmark one. When at least img_min_share of the foot's toe-offs count, those are
-        used and the others are the landmark ones moved by the clip's median image - landmark offset (one source of
-        timing per foot, so contact times do not mix two biases); otherwise the landmark toe-offs."""
+        """Toe-offs of one foot from the mask's toe point (`img`) where they agree with the landmarks' (`lm`, which
+        lag: see foot_image.sole_ends): :meth:`combine_image`."""
+        return self.combine_image(lm, img, fps)[0]
+
+    def combine_image(self, lm: np.ndarray, img: np.ndarray, fps: float) -> tuple[np.ndarray, bool, float]:
+        """Events of one foot (toe-offs, contacts) from the mask's shoe points (`img`) where they agree with the
+        landmarks' (`lm`): an image event counts when it lies within img_max_lead_s before to img_max_lag_s after
+        the landmark one. When at least img_min_share of the foot's events count, those are used and the others are
+        the landmark ones moved by the clip's median image - landmark offset (one source of timing per foot, so
+        contact times do not mix two biases); otherwise the landmark events. Returns (events, whether the image
+        ones were used, that median offset in frames)."""
         ok = np.isfinite(img) & np.isfinite(lm) & (img >= lm - self.img_max_lead_s * fps) \
             & (img <= lm + self.img_max_lag_s * fps)
         n_lm = int(np.isfinite(lm).sum())
         if ok.sum() < max(2, self.img_min_share * n_lm):
-            return lm
+            return lm, False, 0.0
         off = float(np.median(img[ok] - lm[ok]))
-        return np.where(ok, img, lm + off)
+        return np.where(ok, img, lm + off), True, off
 
     def _toe_offs(self, sig: FootSignals, toe: np.ndarray, h_lift: np.ndarray, h_hinge: np.ndarray,
                   ics: np.ndarray, next_ics: np.ndarray, period: float, method: str | None = None) -> np.ndarray:
@@ -419,7 +466,8 @@ class EventDetector:
         i_up[found] = _first_in(_next_true(rise), first_low[found].astype(int) + 1, hi[found])
         up = np.flatnonzero(np.isfinite(i_up))
         if method != "hinge":
-            out[todo[up]] = self.lift_line_times(h_lift, i_up[up].astype(int), sig.fps, first_low[up].astype(int))
+            out[todo[up]] = self.lift_line_times(h_lift, i_up[up].astype(int), sig.fps, first_low[up].astype(int),
+                                                 sig.noise)
             return out
         for n in up.tolist():
             i, start = int(i_up[n]), int(first_low[n])

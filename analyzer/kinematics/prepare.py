@@ -46,6 +46,7 @@ class Prepared:
     body_raw: np.ndarray | None = None    # (T,33,2) body frame, unfiltered (gap-filled): foot angle at contact
     ic_lag_s: float = 0.0                  # contact lag removed from initial contacts (EventDetector.landmark_lag_s)
     metric_ic: dict | None = None          # side -> phase-locked contact instants for the angle metrics (detect_events)
+    strike_ic: dict | None = None          # side -> the same for the foot-strike angle (detect_events)
     leg_visibility: dict | None = None     # side -> median visibility of that leg's landmarks (labels corrected)
     sole_deg: dict | None = None           # side -> (T,) sole line against the belt from the image (foot_image.py)
     swap_masks: np.ndarray | None = None   # (T, n_groups) frames whose leg labels were swapped (identity.correct_swaps)
@@ -164,7 +165,8 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None, events: Even
             _swap_soles(sole, np.ones(len(xy), dtype=bool))
             swapped_all = True
     side_view = view.view in ("side", "oblique")
-    ground = estimate_ground(xy, leg_px, series.width, series.height, side_view, view.facing_sign)
+    ground = estimate_ground(xy, leg_px, series.width, series.height, side_view, view.facing_sign,
+                             toe_px=_sole_toes(sole))
     fsign = view.facing_sign if side_view or view.view == "mixed" else 0
     body = to_body_frame(xy, ground, fsign)
     body_raw = to_body_frame(xy_raw, ground, fsign)
@@ -188,6 +190,13 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None, events: Even
                     swap_fraction, glitch_fraction, cutoff_hz(fps), body_light, body_raw,
                     events.landmark_lag_s(series.model), leg_visibility=leg_vis, sole_deg=sole_deg,
                     swap_masks=swap_masks, swapped_all=swapped_all)
+
+
+def _sole_toes(sole: dict) -> list[np.ndarray]:
+    """The shoe's lowest toe pixels per foot ((T, 2) image px each; foot_image.sole_ends) where the series has
+    them: the belt line's best tracer for its angle in the image (scale.stance_slopes)."""
+    return [np.stack([sole[f"sole_{s}_toe_px_x"], sole[f"sole_{s}_toe_px_y"]], axis=-1) for s in SIDES
+            if f"sole_{s}_toe_px_x" in sole and f"sole_{s}_toe_px_y" in sole]
 
 
 def _swap_soles(sole: dict, frames: np.ndarray) -> None:

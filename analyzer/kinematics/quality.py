@@ -98,13 +98,22 @@ def quality_flags(series: LandmarkSeries, prep: Prepared) -> dict:
         warnings.append(f"Camera view is {prep.view.view}: film straight from the side (sagittal metrics) or straight "
                         "from behind (pelvic drop).")
     if abs(prep.ground.roll_deg) > 3:
-        warnings.append(f"Camera rolled {prep.ground.roll_deg:.1f} deg (corrected from the belt line): level it.")
+        warnings.append(f"The belt line slopes {prep.ground.roll_deg:.1f} deg in the image (heights are measured from "
+                        "it): a phone rolled or not square to the treadmill. Level the phone and place it square to "
+                        "the runner's side.")
+    if prep.ground.unmeasured:
+        warnings.append(f"The belt line's angle could not be measured: the stance feet's paths disagree (standard "
+                        f"error {prep.ground.angle_se_deg:.1f} deg), so the belt is taken as level in the image. "
+                        "Angles at contact assume a level phone square to the treadmill.")
     if prep.swap_fraction > 0.2:
         warnings.append(f"Left/right leg labels corrected in {100 * prep.swap_fraction:.0f} % of frames: per-side "
                         "values may mix legs.")
     return {"warnings": warnings, "leg_visibility": round(vis, 3), "out_of_frame_fraction": round(out_frac, 3),
             "detected_fraction": round(det_frac, 3), "camera_perpendicular": perpendicular,
-            "camera_roll_deg": round(prep.ground.roll_deg, 2), "swap_corrected_fraction": round(prep.swap_fraction, 3),
+            "camera_roll_deg": round(prep.ground.roll_deg, 2),
+            "belt_angle_se_deg": (round(prep.ground.angle_se_deg, 2) if np.isfinite(prep.ground.angle_se_deg)
+                                  else None),
+            "swap_corrected_fraction": round(prep.swap_fraction, 3),
             "glitch_rejected_fraction": round(prep.glitch_fraction, 3), "lowpass_cutoff_hz": round(prep.cutoff_hz, 2),
             "stride_period_s": round(prep.period / prep.fps, 4) if np.isfinite(prep.period) else None,
             "fps_limited": []}

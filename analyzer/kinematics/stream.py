@@ -48,7 +48,8 @@ from analyzer.kinematics.events import EventDetector
 from analyzer.kinematics.filters import MAX_GAP_S, fill_gaps, reject_spikes
 from analyzer.kinematics.identity import GROUPS, LaggedSwapTracker, apply_swaps, relative_positions
 from analyzer.kinematics.prepare import LEG_IDS, SIDES, body_lowpass, foot_signals, light_body
-from analyzer.kinematics.scale import estimate_ground, leg_length_px, make_scale, stance_slopes, to_body_frame
+from analyzer.kinematics.scale import (BELT_MAX_SE_DEG, estimate_ground, leg_length_px, make_scale, run_angle,
+                                       stance_slopes, to_body_frame)
 from analyzer.kinematics.summary import strike_pattern
 from analyzer.kinematics.view import detect_view
 
@@ -117,6 +118,7 @@ class GaitStream:
         self._t = np.full(n, np.nan)
         self._xy = np.full((n, N_LANDMARKS, 2), np.nan)
         self._aux = np.full((n, len(PELVIS_AUX_KEYS)), np.nan)  # rear/front view: pelvis line per frame
+        self._toes = np.full((n, len(TOE_AUX_KEYS)), np.nan)  # side view: the shoes' lowest toe pixels, when given
         self._n = 0  # frames received
         self._tracker = LaggedSwapTracker(SWAP_LAG)
         self._leg_px = math.nan
@@ -141,14 +143,16 @@ class GaitStream:
     # ---- per frame ----------------------------------------------------------------------------------------------
     def update(self, t: float, xy: np.ndarray, visibility: np.ndarray | None = None,
                aux: dict | None = None) -> list[StepUpdate]:
-        """Add one frame. xy: (33,2) pixels (NaN when no pose), t: seconds; aux: the frame's pelvis line from the
-        image (pelvis_image.measure_pelvis keys; rear/front view), None when not measured. Returns newly completed
-        steps."""
+        """Add one frame. xy: (33,2) pixels (NaN when no pose), t: seconds; aux: the frame's image measures, None
+        when not measured: the pelvis line (pelvis_image.measure_pelvis keys; rear/front view) or the shoes' lowest
+        toe pixels (foot_image.sole_ends keys, side view: with the landmark toes they give the belt line's angle, as
+        offline). Returns newly completed steps."""
         i = self._n
         s = self._slot(i)
         self._t[s] = t
         self._xy[s] = xy
         self._aux[s] = [aux.get(k, math.nan) for k in PELVIS_AUX_KEYS] if aux else math.nan
+        self._toes[s] = [aux.get(k, math.nan) for k in TOE_AUX_KEYS] if aux else math.nan
         self._n += 1
         if not math.isfinite(self._leg_px):
             self._leg_px = leg_length_px(np.asarray(xy, dtype=float)[None])
@@ -195,8 +199,14 @@ class GaitStream:
         # windows, as offline pools the clip); one 3 s window's slope scatters by +-2 deg on real video and would
         # tilt every angle with it
         xy_f = body_lowpass(fill_gaps(xy, 3), fps)
-        self._slopes.extend(stance_slopes(xy_f[-int(NEW_RUNS_S * fps):], leg, view.facing_sign))
-        roll = float(np.degrees(np.arctan(np.median(self._slopes)))) if len(self._slopes) >= 3 else None
+        recent = int(NEW_RUNS_S * fps)
+        toes = self._toes[np.arange(start, ready) % self.n_buf][-recent:]
+        toe_px = [toes[:, 2 * k:2 * k + 2] for k in range(len(TOE_AUX_KEYS) // 2)] if np.isfinite(toes).any() else None
+        self._slopes.extend(stance_slopes(xy_f[-recent:], leg, view.facing_sign, toe_px))
+        roll = None
+        if len(self._slopes) >= 3:  # as offline (scale.estimate_ground): runs that disagree leave the belt level
+            med, se = run_angle(self._slopes)
+            roll = med if se <= BELT_MAX_SE_DEG else 0.0
         ground = estimate_ground(xy_f, leg, self.width, self.height, True, view.facing_sign, roll_deg=roll)
         body = to_body_frame(xy_f, ground, view.facing_sign)
         periods = [self.events.stride_period(foot_signals(body, s, leg, fps).fwd_rel, fps) for s in SIDES]
@@ -422,6 +432,8 @@ class GaitStream:
         return out
 
 
+#: the shoes' lowest toe pixels (foot_image.sole_ends), x and y per foot: with the landmark toes they trace the belt
+TOE_AUX_KEYS = tuple(f"sole_{side}_toe_px_{c}" for side in SIDES for c in "xy")
 #: columns of the aux buffer holding the pelvis line's quality (a finite quality: the line was asked for)
 _QUALITY_COLS = [j for j, k in enumerate(PELVIS_AUX_KEYS) if k.endswith("_quality")]
 WIN_MARGIN = 0.3  # a Zeni peak needs this many strides of buffer before it (the IC window starts 0.15 stride back)

@@ -25,13 +25,15 @@ def detect_events(prep: Prepared, events: EventDetector | None = None) -> dict[s
             knee_up = prep.body[:, mk.side_ids(s)["knee"], 1]
             out[s] = events.rear_events(prep.signals[s], knee_up, prep.period)
         else:
-            found = events.detect(prep.signals[s], prep.period)
+            found = events.detect(prep.signals[s], prep.period, lag_s=prep.ic_lag_s)
             ic, to = found.ic_, found.to_
-            ic = ic - prep.ic_lag_s * prep.fps
             out[s] = (ic, to)
             if prep.metric_ic is None:
-                prep.metric_ic = {}
-            prep.metric_ic[s] = phase_locked_contacts(ic, prep.signals[s].fwd_rel, prep.period)
+                prep.metric_ic, prep.strike_ic = {}, {}
+            # the at-contact metrics are read at phase-locked contacts (events.phase_locked_contacts): overstride,
+            # shank and knee angles at the landmark contact, the foot-strike angle at the event contact (below)
+            prep.metric_ic[s] = phase_locked_contacts(found.ic_landmarks_, prep.signals[s].fwd_rel, prep.period)
+            prep.strike_ic[s] = phase_locked_contacts(ic, prep.signals[s].fwd_rel, prep.period)
     return out
 
 
@@ -63,17 +65,19 @@ def _side_view_steps(prep: Prepared, side: str, ics: np.ndarray, tos: np.ndarray
     bl = prep.body_light if prep.body_light is not None else prep.body
     icm = prep.metric_ic[side] if prep.metric_ic and side in prep.metric_ic else ics
     icm = np.where(np.isfinite(icm), icm, ics)
+    ics_fsa = prep.strike_ic[side] if prep.strike_ic and side in prep.strike_ic else ics
+    ics_fsa = np.where(np.isfinite(ics_fsa), ics_fsa, ics)
     m = mk.ic_metrics_many(prep.body if IC_ANGLES_FROM == "body" else bl, side, icm, leg)
     st = mk.stance_metrics_many(prep.body, side, ics, tos, mk.stance_series(prep.body, side, lean))
     flat = mk.foot_flat_angles(mk.foot_angle(bl, side), ics, tos).tolist()
-    fsa = (mk.foot_angles_at_contact(mk.foot_angle(prep.body_raw, side), icm, prep.fps)
+    fsa = (mk.foot_angles_at_contact(mk.foot_angle(prep.body_raw, side), ics_fsa, prep.fps)
            if prep.body_raw is not None else np.array([r["foot_angle_ic_deg"] for r in m], dtype=float))
     # the foot-strike angle from the shoe's sole line in the image where it was measured (foot_image.py), the
     # heel->toe landmark line otherwise
     src = np.full(len(fsa), "landmarks", dtype=object)
     sole = (prep.sole_deg or {}).get(side)
     if sole is not None:
-        from_sole = mk.foot_angles_at_contact(sole, icm, prep.fps)
+        from_sole = mk.foot_angles_at_contact(sole, ics_fsa, prep.fps)
         use = np.isfinite(from_sole)
         fsa, src = np.where(use, from_sole, fsa), np.where(use, "sole", src)
     fsa, src = fsa.tolist(), src.tolist()

@@ -24,7 +24,7 @@ Axes (OpenSim's convention): X forward (the runner's direction of travel), Y up,
   of the heel and toe heights over the clip) is at Y = 0. Their scale comes from the pose model's learned body
   size, not from a calibration (biomechanics.md section 0).
 - "image2d": when the series has no world landmarks, the 2D body-frame landmarks of the kinematics
-  (`analyzer.kinematics.scale.to_body_frame`: camera roll undone, forward/up above the belt line) scaled to metres:
+  (`analyzer.kinematics.scale.to_body_frame`: forward along the image x, up above the belt line) scaled to metres:
   by the runner's height (`scale.px_per_cm`, Winter 2009: leg = 0.491 H) when it was given, else by a nominal leg
   length of 0.491 x 1.75 m (NOMINAL_HEIGHT_M) and the files say so. A side view fills X (forward, 0 at the clip's
   median hip midpoint) and Y, with Z = 0; a rear/front view fills Z (body right, 0 at the median hip midpoint) and
