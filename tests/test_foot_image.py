@@ -223,3 +223,8 @@ def test_landing_order_and_the_toe_first_pattern():
     assert heel_first["value"] == "midfoot" and heel_first["pattern_source"] == "foot-strike angle"
     few = pattern_entry(flat, sides, True, None, None, landing_order=np.array([-20.0, -20] + [np.nan] * 6))
     assert few["value"] == "midfoot"  # two measured steps are not enough
+    # a clear heel-strike angle is not overruled (a camera at belt level sees the toe end "down first" under it)
+    heel_angle = pattern_entry(np.full(8, 12.0), sides, True, None, None, landing_order=np.full(8, -20.0))
+    assert heel_angle["value"] == "rearfoot" and heel_angle["pattern_source"] == "foot-strike angle"
+    edge = pattern_entry(np.full(8, 10.5), sides, True, None, None, landing_order=np.full(8, -20.0))
+    assert edge["value"] == "forefoot"  # within 3 deg of the cut-off the landing order still decides

@@ -88,8 +88,9 @@ def pattern_entry(fsa_values: np.ndarray, sides: np.ndarray, available: bool, re
 
     landing_order: per step, toe-end minus heel-end landing time from the image (foot_image.landing_order_ms). Where
     the toe end lands first on at least TOE_FIRST_SHARE of a leg's (or the clip's) measured steps, at least
-    MIN_ORDER_STEPS of them, the pattern is forefoot whatever the angle reads (the angle at a contact timed a frame
-    late is already flat); "pattern_source" says which rule decided."""
+    MIN_ORDER_STEPS of them, the pattern is forefoot unless the angle reads a clear heel strike (over the rearfoot
+    cut-off + FSA_UNCERTAIN_DEG; a forefoot strike's angle at a contact timed a frame late is already flat, never
+    that); "pattern_source" says which rule decided."""
     withheld = dict(withheld or {})
     v = np.asarray(fsa_values, dtype=float)
     ok = np.isfinite(v)
@@ -112,10 +113,16 @@ def pattern_entry(fsa_values: np.ndarray, sides: np.ndarray, available: bool, re
         o = order[sel & np.isfinite(order)]
         return len(o) >= MIN_ORDER_STEPS and float(np.mean(o <= -TOE_FIRST_MS)) >= TOE_FIRST_SHARE
 
-    def pattern(sel: np.ndarray, angles: np.ndarray) -> str:
-        return "forefoot" if toe_first(sel) else strike_pattern(float(np.median(angles)))
+    def toe_first_rule(sel: np.ndarray, angles: np.ndarray) -> bool:
+        # only where the angle does not read a clear heel strike: a forefoot landing reads toe-down or flat a frame
+        # after contact, never 3 deg beyond the rearfoot cut-off, while from a camera at belt level the mask's toe
+        # end is not the sole and can read "down first" under a 12 deg heel strike (render r02)
+        return toe_first(sel) and float(np.median(angles)) <= hi + FSA_UNCERTAIN_DEG
 
-    overall_toe = toe_first(used)
+    def pattern(sel: np.ndarray, angles: np.ndarray) -> str:
+        return "forefoot" if toe_first_rule(sel, angles) else strike_pattern(float(np.median(angles)))
+
+    overall_toe = toe_first_rule(used, u)
     n_order = int(np.isfinite(order[used]).sum())
     return {"value": pattern(used, u), "unit": "",
             "pattern_source": "the toe end lands first (image)" if overall_toe else "foot-strike angle",
