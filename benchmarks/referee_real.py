@@ -375,6 +375,34 @@ def true_belt_deg(case: RealCase, truth: GaitTruth) -> float:
     return float(np.degrees(np.arctan(np.median(slopes)))) if slopes else float("nan")
 
 
+SYMMETRY_LIMIT = 0.05  # issue 16: a symmetric runner's left and right values agree within 5 % (or a leg is withheld)
+
+
+def symmetry_line(results: list[dict]) -> str:
+    """Every rendered runner is symmetric: per metric, on how many clips the two legs' values agree within 5 % of
+    their mean, how many have a leg withheld, and which clips disagree (with the difference)."""
+    parts = []
+    for m, label in (("step_time_ms", "step time"), ("contact_time_ms", "contact time"),
+                     ("overstride_pct_leg", "overstride")):
+        agree, withheld, off = 0, 0, []
+        for r in results:
+            if "legs" not in r:
+                continue
+            a, b = (r["legs"][s][m]["measured"] for s in ("left", "right"))
+            if a is None or b is None:
+                withheld += 1
+                continue
+            rel = abs(a - b) / abs(0.5 * (a + b)) if a + b else float("inf")
+            if rel <= SYMMETRY_LIMIT:
+                agree += 1
+            else:
+                off.append(f"{r['case']['name']} {100 * rel:.0f} %")
+        parts.append(f"{label}: {agree} agree, {withheld} with a leg withheld, {len(off)} apart"
+                     + (f" ({', '.join(off)})" if off else ""))
+    return ("Symmetric runners (every render): left and right within 5 % of their mean, or a leg withheld; "
+            + "; ".join(parts) + ".")
+
+
 def roll_line(results: list[dict]) -> str:
     """The belt line's angle in the image (metrics quality camera_roll_deg) against its true angle
     (:func:`true_belt_deg`; 0 on the square renders, so any estimate there is error). The product rotates every
@@ -401,7 +429,7 @@ def report(results: list[dict], model: str) -> str:
         f"## Realistic referee, per leg (pose model: {model}; {len(results)} clips; failed: {failed or 'none'})\n",
         "Errors are measured minus true. Timing rows: over all events of that leg; value rows: over clips "
         "(per-leg summary values).\n", per_leg_table(results), "\nBy frame rate:\n", by_fps_table(results),
-        "\n" + roll_line(results) + "\n", "\n## Per clip\n", per_clip_table(results)])
+        "\n" + roll_line(results) + "\n", symmetry_line(results) + "\n", "\n## Per clip\n", per_clip_table(results)])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -217,6 +217,13 @@ def test_realistic_referee_scores_each_leg_from_cached_landmarks(tmp_path):
     # sloped by perspective for an oblique one
     assert np.isfinite(res["camera_roll_deg"]) and abs(res["belt_true_deg"]) < 0.05
     assert f"max {abs(res['camera_roll_deg'] - res['belt_true_deg']):.2f} deg" in text
+    # the symmetric-runner check counts this clip once per metric, as agreeing, withheld or apart
+    sym = rr.symmetry_line([res])
+    for label in ("step time", "contact time", "overstride"):
+        part = sym.split(f"{label}: ")[1].split(";")[0]
+        counts = [int(part.split(" agree")[0]), int(part.split(", ")[1].split(" ")[0]),
+                  int(part.split(", ")[2].split(" ")[0])]
+        assert sum(counts) == 1, sym
     oblique = rr.RealCase("t02", "rearfoot-mild", 60, (640, 360), "left", 0.55, 3.0, "1/250", "club", "average",
                           yaw_deg=20.0)
     assert 3.0 < rr.true_belt_deg(oblique, rr.case_truth(oblique)) < 9.0
