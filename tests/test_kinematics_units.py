@@ -259,3 +259,15 @@ def test_symmetry_index_withheld_below_timing_resolution_and_for_opposite_signs(
     assert symmetry_resolution_note("step_time_ms", 383.3, 366.7, 240.0) is None
     assert "opposite signs" in symmetry_resolution_note("knee_fppa_deg", -1.0, 2.0, 60.0)
     assert symmetry_resolution_note("pelvic_drop_deg", 7.8, 7.6, 60.0) is None
+
+
+def test_step_asymmetry_of_two_feet():
+    """Steps onto each foot (its contact minus the other's before it): alternating evenly reads 0; one foot's
+    contacts a tenth of a stride late make the steps 12 and 8 for a half stride of 10 (asymmetry 0.4); no steps,
+    inf."""
+    from analyzer.kinematics.strides import step_asymmetry
+
+    a = np.arange(10) * 20.0
+    assert step_asymmetry(a, a + 10.0) == pytest.approx(0.0)
+    assert step_asymmetry(a, a + 12.0) == pytest.approx(abs(8.0 - 12.0) / 10.0)
+    assert step_asymmetry(a, np.array([np.nan])) == float("inf")
