@@ -51,6 +51,7 @@ def test_headless_every_frame_session_matches_offline(real_clip, tmp_path, capsy
     full = load_series(real_clip, AnalyzeOptions())
     series = replace(full, aux={k: v for k, v in full.aux.items() if not k.startswith("sole_")})
     offline = analyze_series(series, real_clip.name, AnalyzeOptions(render_video=False))[1]
+    assert any("timed on the pose landmarks alone" in w for w in live_m["quality"]["warnings"])
     assert live_m["schema_version"] == offline["schema_version"] == 1
     assert set(live_m["summary"]) == set(offline["summary"])
     assert live_m["view"] == offline["view"] and live_m["facing"] == offline["facing"]

@@ -295,7 +295,17 @@ def _whole_run_metrics(series: LandmarkSeries, height_cm: float | None) -> tuple
         log.exception("whole-run metrics of a live session failed")
         return None, (f"The whole-run analysis of the live landmarks failed ({type(e).__name__}); run the full "
                       "analysis on live.mp4 instead.")
+    if metrics.get("view") in ("side", "oblique") and not any(k.startswith("sole_") for k in series.aux):
+        metrics.setdefault("quality", {}).setdefault("warnings", []).append(LANDMARKS_ONLY_NOTE)
     return metrics, None
+
+
+#: live mode measures no shoe pixels in a side view (engine.py: the person mask would cost the frame rate), so the
+#: session's contacts, toe-offs and foot-strike angles come from the pose landmarks alone (README, live mode)
+LANDMARKS_ONLY_NOTE = ("Live session: contacts, toe-offs and the foot-strike angle are timed on the pose landmarks "
+                       "alone (no shoe outline is measured live). On rendered runners that reads contact time about "
+                       "70 ms long (toe-offs late); analyse the recording (runform analyze live.mp4) for the "
+                       "clinic's contact time and foot strike.")
 
 
 @dataclass(frozen=True)
