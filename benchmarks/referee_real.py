@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from analyzer.pose import CACHE_VERSION  # noqa: E402
-from analyzer.synthetic import GaitParams, GaitTruth, simulate  # noqa: E402
+from analyzer.synthetic import GaitParams, GaitTruth, belt_angle_deg, simulate  # noqa: E402
 from analyzer.synthetic import get_shape  # noqa: E402
 from analyzer.synthetic import RENDER_VERSION, STRIKE_STYLES, parse_shutter, phone_camera  # noqa: E402
 from referee import event_errors  # noqa: E402
@@ -106,7 +106,7 @@ def matrix() -> list[RealCase]:
 
 def oblique_matrix() -> list[RealCase]:
     """Cameras off square, as phone clips usually are (both real treadmill clips here read 18-23 deg behind): the
-    belt then slopes 3-6 deg in the image from perspective alone, with the camera level and unrolled (scale.py).
+    belt then slopes 3-6 deg in the image from perspective alone, with the camera unrolled (scale.py).
     Not in the main table: the product notes side views beyond 15 deg and reads fore-aft distances cos(yaw) short
     (capture.py)."""
     C = RealCase
@@ -355,24 +355,9 @@ def per_clip_table(results: list[dict]) -> str:
 
 
 def true_belt_deg(case: RealCase, truth: GaitTruth) -> float:
-    """The belt line's true angle in the image (deg, y down, as scale.Ground.roll_deg): the median slope of the
-    exact toe's image path across the middle half of each stance (it rests on the belt from foot-flat to toe-off;
-    a heel strike's toe is still coming down at first, as scale.stance_slopes does for the estimate). 0 for a square,
-    level camera; perspective alone tilts it for an oblique one. Every camera here is level and unrolled."""
-    from analyzer.core import PoseLandmark as P
-
-    cam = camera(case, truth)
-    slopes = []
-    for col, side in enumerate(("left", "right")):
-        pt, _ = cam.project_points(truth.world[:, getattr(P, f"{side.upper()}_FOOT_INDEX")][:, None])
-        pt = pt[:, 0]
-        edges = np.diff(np.concatenate([[0], truth.on_belt[:, col].astype(np.int8), [0]]))
-        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
-            q = (b - a) // 4
-            a1, b1 = a + q, b - 1 - q
-            if b1 > a1 and abs(pt[b1, 0] - pt[a1, 0]) > 1:
-                slopes.append((pt[b1, 1] - pt[a1, 1]) / (pt[b1, 0] - pt[a1, 0]))
-    return float(np.degrees(np.arctan(np.median(slopes)))) if slopes else float("nan")
+    """The belt line's true angle in the case's image (analyzer.synthetic.belt_angle_deg): 0 for a square camera,
+    sloped by perspective for an oblique one. Every camera here is unrolled (pitched to frame the runner)."""
+    return belt_angle_deg(truth, camera(case, truth))
 
 
 SYMMETRY_LIMIT = 0.05  # issue 16: a symmetric runner's left and right values agree within 5 % (or a leg is withheld)
@@ -405,8 +390,8 @@ def symmetry_line(results: list[dict]) -> str:
 
 def roll_line(results: list[dict]) -> str:
     """The belt line's angle in the image (metrics quality camera_roll_deg) against its true angle
-    (:func:`true_belt_deg`; 0 on the square renders, so any estimate there is error). The product rotates every
-    coordinate by an estimate from 1 deg on (README), the foot-strike angle by as much."""
+    (:func:`true_belt_deg`; 0 on the square renders, so any estimate there is error). The product measures heights
+    above a belt line of that angle from 1 deg on (kinematics.scale), and the foot-strike angle against it."""
     rolls = [(r["case"]["name"], r["camera_roll_deg"], r.get("belt_true_deg", 0.0)) for r in results
              if r.get("camera_roll_deg") is not None]
     if not rolls:
@@ -415,7 +400,7 @@ def roll_line(results: list[dict]) -> str:
     err = np.abs(est - np.array([t for _, _, t in rolls]))
     per = ", ".join(f"{n} {x:+.1f} (true {t:+.1f})" for n, x, t in rolls)
     return (f"Belt line's angle in the image, estimated from the stance feet against the exact toe's stance path "
-            f"(every camera level and unrolled): median |error| {np.median(err):.2f} deg, max {err.max():.2f} deg; "
+            f"(every camera unrolled): median |error| {np.median(err):.2f} deg, max {err.max():.2f} deg; "
             f"1 deg or more on {int((np.abs(est) >= 1.0).sum())} of {len(est)} clips ({per}).")
 
 

@@ -442,22 +442,14 @@ def test_oblique_camera_overstride_from_the_sheared_body_frame(yaw, height_m):
     fore-aft distances along the image x (scale.py). Exact landmarks: the overstride equals what the image shows
     (within 2 % leg; rotating the frame by the belt's angle instead read 16.2 and 34.2 % leg here against 25.2 and
     26.5), and the belt angle is measured from the stance toes within 0.5 deg of the exact toe's path."""
-    from analyzer.core import PoseLandmark as P
+    from analyzer.synthetic import belt_angle_deg
     from analyzer.synthetic.realistic import phone_camera
 
     tr = _truth(60, 8.0, overstride_pct_leg=30.0, strike_angle_deg=14.0)
     cam = replace(default_camera(tr, "side") if height_m is None else phone_camera(tr, 1280, 720, 3.0, height_m),
                   yaw_deg=yaw)
     a = analyze(project(tr, cam), height_cm=tr.params.height_cm)
-    # the exact toe's image path in mid-stance: the belt line's true angle
-    slopes = []
-    for col, side in enumerate(("left", "right")):
-        pt = cam.project_points(tr.world[:, getattr(P, f"{side.upper()}_FOOT_INDEX")])[0]
-        edges = np.diff(np.concatenate([[0], tr.on_belt[:, col].astype(np.int8), [0]]))
-        for s0, s1 in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
-            q = (s1 - s0) // 4
-            slopes.append((pt[s1 - 1 - q, 1] - pt[s0 + q, 1]) / (pt[s1 - 1 - q, 0] - pt[s0 + q, 0]))
-    true_deg = float(np.degrees(np.arctan(np.median(slopes))))
+    true_deg = belt_angle_deg(tr, cam)  # the exact toe's image path in mid-stance
     assert abs(true_deg) > 1.5  # the case needs a sloping belt
     assert a.metrics["quality"]["camera_roll_deg"] == pytest.approx(true_deg, abs=0.5)
     os_ = a.metrics["summary"]["overstride_pct_leg"]["value"]

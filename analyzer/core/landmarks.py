@@ -152,9 +152,8 @@ class LandmarkSeries:
         """Frames [start, stop) as a new series."""
         return self.take(slice(start, stop))
 
-    def take(self, frames) -> "LandmarkSeries":
-        """The frames `frames` selects (a slice, a bool mask or indices, in time order) as a new series."""
-        s = frames
+    def take(self, s) -> "LandmarkSeries":
+        """The frames `s` selects (a slice, a bool mask or indices, in time order) as a new series."""
         return LandmarkSeries(self.t[s], self.frame_index[s], self.xy[s], self.z[s], self.visibility[s],
                               self.presence[s], self.world[s], self.width, self.height, self.model, dict(self.meta),
                               {k: v[s] for k, v in self.aux.items()})

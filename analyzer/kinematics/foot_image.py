@@ -36,7 +36,12 @@ HEEL_END = (-0.2, 0.35)
 #: the ends are measured while the heel->toe line runs at least this share of the foot along the image (a foot
 #: that steep still has a lowest toe point; the sole line needs 0.5: a side outline)
 END_MIN_RUN = 0.15
-SOLE_POINT_KEYS = tuple(f"sole_{s}_{e}_px_{c}" for s in ("left", "right") for e in ("toe", "heel") for c in "xy")
+def point_keys(side: str, end: str) -> tuple[str, str]:
+    """The aux keys (x, y) of one foot's lowest shoe point at `end` ("toe" or "heel", :func:`sole_ends`)."""
+    return f"sole_{side}_{end}_px_x", f"sole_{side}_{end}_px_y"
+
+
+SOLE_POINT_KEYS = tuple(k for s in ("left", "right") for e in ("toe", "heel") for k in point_keys(s, e))
 SOLE_AUX_KEYS = tuple(f"sole_{s}_{k}" for s in ("left", "right") for k in ("deg", "quality")) + SOLE_POINT_KEYS
 
 
@@ -131,7 +136,8 @@ def measure_soles(mask: np.ndarray, xy: np.ndarray) -> dict[str, float]:
     for side in ("left", "right"):
         out[f"sole_{side}_deg"], out[f"sole_{side}_quality"] = sole_line(mask, xy, side)
         for end, (x, y) in sole_ends(mask, xy, side).items():
-            out[f"sole_{side}_{end}_px_x"], out[f"sole_{side}_{end}_px_y"] = x, y
+            kx, ky = point_keys(side, end)
+            out[kx], out[ky] = x, y
     return out
 
 
@@ -153,14 +159,23 @@ def sole_angle_body(aux: dict, side: str, to_body) -> np.ndarray | None:
     return out
 
 
+def sole_points(aux: dict, side: str, end: str) -> np.ndarray | None:
+    """(T, 2) image px of one foot's lowest shoe point at `end` over a series (NaN where not measured), or None
+    when the series carries none."""
+    kx, ky = point_keys(side, end)
+    if kx not in aux or ky not in aux:
+        return None
+    return np.stack([np.asarray(aux[kx], dtype=float), np.asarray(aux[ky], dtype=float)], axis=-1)
+
+
 def sole_point_heights(aux: dict, side: str, end: str, to_body, leg_px: float) -> np.ndarray | None:
     """(T,) height of the shoe's lowest point at `end` ("toe" or "heel", :func:`sole_ends`) above that point's belt
     level (events.belt_level), in leg lengths, NaN where not measured; None when the series carries no sole points.
     to_body: image px -> body frame, as for :func:`sole_angle_body`."""
-    kx, ky = f"sole_{side}_{end}_px_x", f"sole_{side}_{end}_px_y"
-    if kx not in aux or ky not in aux:
+    pts = sole_points(aux, side, end)
+    if pts is None:
         return None
-    up = to_body(np.stack([np.asarray(aux[kx], dtype=float), np.asarray(aux[ky], dtype=float)], axis=-1))[:, 1]
+    up = to_body(pts)[:, 1]
     if not np.isfinite(up).any():
         return None
     return (up - belt_level(up)) / leg_px

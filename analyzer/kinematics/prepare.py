@@ -14,7 +14,7 @@ from analyzer.core.landmarks import SKELETON_EDGES, LandmarkSeries, PoseLandmark
 from analyzer.kinematics import metrics as mk
 from analyzer.kinematics.events import EventDetector, FootSignals, belt_level
 from analyzer.kinematics.filters import MAX_GAP_S, cutoff_hz, fill_gaps, light_cutoff_hz, lowpass, reject_spikes
-from analyzer.kinematics.foot_image import SOLE_AUX_KEYS, sole_angle_body, sole_point_heights
+from analyzer.kinematics.foot_image import SOLE_AUX_KEYS, sole_angle_body, sole_point_heights, sole_points
 from analyzer.kinematics.identity import correct_swaps, swap_all_legs
 from analyzer.kinematics.scale import Ground, Scale, estimate_ground, leg_length_px, make_scale, to_body_frame
 from analyzer.kinematics.view import ViewInfo, detect_view
@@ -195,8 +195,7 @@ def prepare(series: LandmarkSeries, height_cm: float | None = None, events: Even
 def _sole_toes(sole: dict) -> list[np.ndarray]:
     """The shoe's lowest toe pixels per foot ((T, 2) image px each; foot_image.sole_ends) where the series has
     them: the belt line's best tracer for its angle in the image (scale.stance_slopes)."""
-    return [np.stack([sole[f"sole_{s}_toe_px_x"], sole[f"sole_{s}_toe_px_y"]], axis=-1) for s in SIDES
-            if f"sole_{s}_toe_px_x" in sole and f"sole_{s}_toe_px_y" in sole]
+    return [pts for s in SIDES if (pts := sole_points(sole, s, "toe")) is not None]
 
 
 def _swap_soles(sole: dict, frames: np.ndarray) -> None:

@@ -20,7 +20,8 @@ down onto it, so heel paths tilt with the stride (projecting the true heel into 
 the true toe's path flat). Measured on the realistic referee (14 renders from a level, square camera: the belt is
 level in the image; benchmarks/referee_real.py), belt angle median |error| / max: heel and toe runs 1.98 / 6.52 deg
 (11 of 14 clips corrected by a tilt that was not there); toe runs only, the landmark toe and the shoe's lowest toe
-pixel from the person mask pooled (foot_image.sole_ends) 0.36 / 7.3 deg; the landmark toe alone 0.72 / 6.23 deg.
+pixel from the person mask pooled (foot_image.sole_ends) 0.36 / 7.3 deg, 0.22 / 3.1 deg with the check on the
+runs' agreement (BELT_MAX_SE_DEG); the landmark toe alone 0.72 / 6.23 deg.
 
 The belt line's angle in the image is mostly perspective, not camera roll: a phone beside a treadmill is usually
 level but seldom square to it, and then the belt, below the camera, slopes in the image while verticals stay

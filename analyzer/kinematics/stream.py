@@ -46,6 +46,7 @@ from analyzer.kinematics import metrics as mk
 from analyzer.kinematics.core import PELVIS_AUX_KEYS, pelvis_source
 from analyzer.kinematics.events import EventDetector
 from analyzer.kinematics.filters import MAX_GAP_S, fill_gaps, reject_spikes
+from analyzer.kinematics.foot_image import point_keys
 from analyzer.kinematics.identity import GROUPS, LaggedSwapTracker, apply_swaps, relative_positions
 from analyzer.kinematics.prepare import LEG_IDS, SIDES, body_lowpass, foot_signals, light_body
 from analyzer.kinematics.scale import (BELT_MAX_SE_DEG, estimate_ground, leg_length_px, make_scale, run_angle,
@@ -433,7 +434,7 @@ class GaitStream:
 
 
 #: the shoes' lowest toe pixels (foot_image.sole_ends), x and y per foot: with the landmark toes they trace the belt
-TOE_AUX_KEYS = tuple(f"sole_{side}_toe_px_{c}" for side in SIDES for c in "xy")
+TOE_AUX_KEYS = tuple(k for side in SIDES for k in point_keys(side, "toe"))
 #: columns of the aux buffer holding the pelvis line's quality (a finite quality: the line was asked for)
 _QUALITY_COLS = [j for j, k in enumerate(PELVIS_AUX_KEYS) if k.endswith("_quality")]
 WIN_MARGIN = 0.3  # a Zeni peak needs this many strides of buffer before it (the IC window starts 0.15 stride back)

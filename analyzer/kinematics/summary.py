@@ -124,7 +124,7 @@ def pattern_entry(fsa_values: np.ndarray, sides: np.ndarray, available: bool, re
 
     overall_toe = toe_first_rule(used, u)
     n_order = int(np.isfinite(order[used]).sum())
-    return {"value": pattern(used, u), "unit": "",
+    return {"value": "forefoot" if overall_toe else strike_pattern(float(np.median(u))), "unit": "",
             "pattern_source": "the toe end lands first (image)" if overall_toe else "foot-strike angle",
             "toe_first_share": (round(float(np.mean(order[used & np.isfinite(order)] <= -TOE_FIRST_MS)), 3)
                                 if n_order else None),

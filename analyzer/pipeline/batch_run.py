@@ -183,7 +183,7 @@ def _run_jobs(eng, todo: list[Job], jobs: list[Job], out: Path, options, opts: d
     env = _env()
     poses: dict = {}
     # batched ONNX pose is full rate; a sparse batch runs each clip's own sparse pass in its job
-    if options.backend == "onnx" and len(todo) > 1 and getattr(options, "pose_rate", "auto") != "sparse":
+    if options.backend == "onnx" and len(todo) > 1 and options.pose_rate != "sparse":
         groups = [{"key": f"pose-{g}", "attempt": 1, "out_dir": str(out), "options": opts, "env": env,
                    "streams": streams, "clips": [j.clip for j in todo[g:g + streams]]}
                   for g in range(0, len(todo), max(1, streams))]

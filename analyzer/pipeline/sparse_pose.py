@@ -48,7 +48,7 @@ from analyzer.core.landmarks import LandmarkSeries
 from analyzer.kinematics.foot_image import SOLE_POINT_KEYS
 from analyzer.media.video_in import VideoReader
 from analyzer.pipeline.pose_pass import SeriesBuilder, pose_meta
-from analyzer.pipeline.threads import work_size
+from analyzer.pipeline.threads import at_work_size, work_size
 from analyzer.pose.step import PoseStep
 
 if TYPE_CHECKING:  # annotations only (offline imports this module)
@@ -149,9 +149,7 @@ def interpolate_gaps(t: np.ndarray, measured: np.ndarray, arrays: list[np.ndarra
 def _rgb(bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     import cv2
 
-    if bgr.shape[1::-1] != size:
-        bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    return cv2.cvtColor(at_work_size(bgr, size), cv2.COLOR_BGR2RGB)
 
 
 def sparse_pose_pass(path: Path, options: AnalyzeOptions, scan: ClipScan, meter: Callable[..., None],

@@ -15,6 +15,8 @@ import threading
 import time
 from typing import Callable
 
+import numpy as np
+
 from analyzer.media.frame_loop import END, Worker, get, put
 from analyzer.media.video_in import VideoReader
 
@@ -32,6 +34,14 @@ def work_size(width: int, height: int, max_side: int = WORK_MAX_SIDE_PX) -> tupl
     if s >= 1.0:
         return width, height
     return max(2, int(round(width * s / 2)) * 2), max(2, int(round(height * s / 2)) * 2)
+
+
+def at_work_size(bgr: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A decoded frame at the work size (w, h): as it is when the reader already scaled it
+    (`VideoReader.scale_to`), else downscaled (AREA)."""
+    import cv2
+
+    return bgr if bgr.shape[1::-1] == size else cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
 
 
 def decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times,
@@ -52,8 +62,7 @@ def decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times,
                     i, t, bgr = next(it)
                 except StopIteration:
                     break
-                if bgr.shape[1::-1] != size:
-                    bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+                bgr = at_work_size(bgr, size)
                 rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB) if want_rgb else None
                 times.add("decode", time.perf_counter() - t0)
                 if not put(out, (i, t, bgr, rgb), stop):
@@ -64,4 +73,4 @@ def decoder(reader: VideoReader, out: queue.Queue, stop: threading.Event, times,
     return run
 
 
-__all__ = ["END", "QUEUE_FRAMES", "WORK_MAX_SIDE_PX", "Worker", "decoder", "get", "put", "work_size"]
+__all__ = ["END", "QUEUE_FRAMES", "WORK_MAX_SIDE_PX", "Worker", "at_work_size", "decoder", "get", "put", "work_size"]

@@ -20,7 +20,7 @@ from analyzer.synthetic.body import BodyDims
 from analyzer.synthetic.gait import GaitParams, GaitTruth, InvalidGaitError, TruthEvent
 from analyzer.synthetic.runner_model import RunnerModel
 from analyzer.synthetic.simulation import resample, simulate
-from analyzer.synthetic.project import Camera, default_camera, project
+from analyzer.synthetic.project import Camera, belt_angle_deg, default_camera, project
 from analyzer.synthetic.truth import load_truth, truth_dict, truth_path_for, write_truth
 
 from analyzer.synthetic.body import get_shape
@@ -45,7 +45,7 @@ def __getattr__(name):  # renderers import OpenCV / PyAV lazily
         return getattr(realistic, name)
     raise AttributeError(name)
 
-__all__ = ["BodyDims", "Camera", "default_camera", "GaitParams", "GaitTruth", "get_shape", "InvalidGaitError",
+__all__ = ["belt_angle_deg", "BodyDims", "Camera", "default_camera", "GaitParams", "GaitTruth", "get_shape", "InvalidGaitError",
            "load_truth", "METRIC_NAMES", "parse_shutter", "phone_camera", "project", "render_realistic",
            "render_rear", "render_shot", "render_side", "RENDER_VERSION", "resample", "RunnerModel", "Shot", "simulate", "STRIKE_STYLES",
            "truth_dict", "truth_path_for", "TruthEvent", "write_truth"]

@@ -125,6 +125,23 @@ def default_camera(truth_or_params, view: str = "side", width: int = 1280, heigh
     return Camera(view=view, facing=kw.pop("facing", params.facing), width=width, height=height, distance_m=dist, **kw)
 
 
+def belt_angle_deg(truth: GaitTruth, camera: Camera) -> float:
+    """The belt line's exact angle in `camera`'s image (deg, image y down, as kinematics.scale.Ground.roll_deg):
+    the median slope of the exact toe's image path across the middle half of each stance (it rests on the belt from
+    foot-flat to toe-off; a heel strike's toe is still coming down at first). 0 for a square camera; perspective
+    alone tilts it for a camera off square. NaN without a stance."""
+    slopes = []
+    for col, idx in enumerate((L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX)):
+        pt = camera.project_points(truth.world[:, idx])[0]
+        edges = np.diff(np.concatenate([[0], truth.on_belt[:, col].astype(np.int8), [0]]))
+        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+            q = (b - a) // 4
+            a1, b1 = a + q, b - 1 - q
+            if b1 > a1 and abs(pt[b1, 0] - pt[a1, 0]) > 1:
+                slopes.append((pt[b1, 1] - pt[a1, 1]) / (pt[b1, 0] - pt[a1, 0]))
+    return float(np.degrees(np.arctan(np.median(slopes)))) if slopes else float("nan")
+
+
 def project(truth: GaitTruth, camera: Camera) -> LandmarkSeries:
     """Exact landmarks as `camera` sees them (model="synthetic-truth").
 
