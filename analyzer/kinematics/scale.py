@@ -17,7 +17,7 @@ stances disagree (the median's standard error over BELT_MAX_SE_DEG: the belt is 
 
 Only the toe traces the belt: from foot-flat to toe-off it rests on it while the heel rises, and a heel strike rolls
 down onto it, so heel paths tilt with the stride (projecting the true heel into the renders: 3.5-7 deg in stance,
-the true toe's path flat). Measured on the realistic referee (14 renders from a level, square camera: the belt is
+the true toe's path flat). Measured on the realistic referee (14 renders from square, unrolled cameras: the belt is
 level in the image; benchmarks/referee_real.py), belt angle median |error| / max: heel and toe runs 1.98 / 6.52 deg
 (11 of 14 clips corrected by a tilt that was not there); toe runs only, the landmark toe and the shoe's lowest toe
 pixel from the person mask pooled (foot_image.sole_ends) 0.36 / 7.3 deg, 0.22 / 3.1 deg with the check on the
@@ -26,7 +26,7 @@ runs' agreement (BELT_MAX_SE_DEG); the landmark toe alone 0.72 / 6.23 deg.
 The belt line's angle in the image is mostly perspective, not camera roll: a phone beside a treadmill is usually
 level but seldom square to it, and then the belt, below the camera, slopes in the image while verticals stay
 vertical (on the real 30 fps test clip the belt slopes about 4.5 deg one way and the wall cabinets' edges, above
-the camera, about 2 deg the other; on renders with the camera 15-20 deg off square, level and unrolled, the true
+the camera, about 2 deg the other; on renders with the camera 15-20 deg off square and unrolled, the true
 toe's stance path slopes 3-6 deg). So the body frame is sheared, not rotated: forward is the image x (times the
 facing), up is the height above the belt line at that x. Rotating instead would move every point by
 sin(angle) x its height along the run: the hip, a leg length above the heel, by 5 % of leg length at 3 deg, all of it
